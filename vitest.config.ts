@@ -1,6 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // graphql 16 has no "exports" map: Node (and so Pothos and Yoga, which vitest leaves to Node) load its CJS
+    // build, while Vite would pick the "module" (.mjs) build for our sources. One realm only, or graphql throws
+    // "Cannot use GraphQLObjectType from another module or realm".
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 15_000,

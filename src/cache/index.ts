@@ -1,0 +1,93 @@
+/**
+ * The gateway's cross-request caches, one per upstream resource, keyed by ICCID, each with the
+ * freshness reasoned in the README ("Caching and upstream budgets") and the per-ICCID call budgets
+ * that keep the upstream's documented limits.
+ */
+import type { Clock } from '../clock.ts';
+import type { GatewayConfig } from '../config.ts';
+import type { Balance, HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from '../upstream/index.ts';
+import { CallBudget } from './call-budget.ts';
+import { ResourceCache } from './resource-cache.ts';
+
+export { BudgetExhaustedError, ResourceCache, type CacheRead, type CacheStats } from './resource-cache.ts';
+export { CallBudget } from './call-budget.ts';
+
+export interface GatewayCaches {
+  details: ResourceCache<SimDetails>;
+  usage: ResourceCache<Usage>;
+  topups: ResourceCache<TopupPackage[]>;
+  history: ResourceCache<HistoryEntry[]>;
+  /** One key, `BALANCE_KEY`: the partner account's balance. */
+  balance: ResourceCache<Balance>;
+}
+
+export const BALANCE_KEY = 'partner';
+
+/** Served stale for at most this long when the upstream is limited or failing. */
+const MAX_STALE_MS = 24 * 60 * 60 * 1000;
+
+export function createCaches(
+  config: Pick<GatewayConfig, 'cache' | 'limits'>,
+  client: UpstreamClient,
+  clock: Clock,
+): GatewayCaches {
+  const { cache, limits } = config;
+  const max = cache.maxSims;
+  const s = (seconds: number) => seconds * 1000;
+  const usageBudget = new CallBudget({ limit: limits.usagePerMinute, windowMs: 60_000, clock, maxKeys: max });
+  const historyBudget = new CallBudget({
+    limit: 1,
+    windowMs: Math.max(1, s(limits.historyIntervalSeconds)),
+    clock,
+    maxKeys: max,
+  });
+  return {
+    details: new ResourceCache({
+      name: 'details',
+      max,
+      ttlMs: s(cache.detailsTtlSeconds),
+      maxStaleMs: MAX_STALE_MS,
+      negativeTtlMs: s(cache.negativeTtlSeconds),
+      clock,
+      load: (iccid, signal) => client.getSim(iccid, signal),
+    }),
+    usage: new ResourceCache({
+      name: 'usage',
+      max,
+      ttlMs: s(cache.usageTtlSeconds),
+      maxStaleMs: MAX_STALE_MS,
+      negativeTtlMs: s(cache.negativeTtlSeconds),
+      clock,
+      budget: usageBudget,
+      load: (iccid, signal) => client.getUsage(iccid, signal),
+    }),
+    topups: new ResourceCache({
+      name: 'topups',
+      max,
+      ttlMs: s(cache.topupsTtlSeconds),
+      maxStaleMs: s(cache.topupsTtlSeconds),
+      negativeTtlMs: s(cache.negativeTtlSeconds),
+      clock,
+      load: (iccid, signal) => client.getTopups(iccid, signal),
+    }),
+    history: new ResourceCache({
+      name: 'history',
+      max,
+      // Never fresher than the upstream lets us re-read it.
+      ttlMs: Math.max(s(cache.historyTtlSeconds), s(limits.historyIntervalSeconds)),
+      maxStaleMs: MAX_STALE_MS,
+      negativeTtlMs: s(cache.negativeTtlSeconds),
+      clock,
+      budget: historyBudget,
+      load: (iccid, signal) => client.getPackageHistory(iccid, signal),
+    }),
+    balance: new ResourceCache({
+      name: 'balance',
+      max: 1,
+      ttlMs: s(cache.balanceTtlSeconds),
+      maxStaleMs: s(cache.balanceTtlSeconds),
+      clock,
+      load: (_key, signal) => client.getBalance(signal),
+    }),
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * One upstream resource (usage, top-ups, history, details, balance) cached across requests, keyed by ICCID.
+ *
+ * Contract of `get(key)`:
+ * - fresh entry (younger than `ttlMs`)                → served, no upstream call;
+ * - missing or expired, budget allows                → one upstream call, shared by every concurrent caller
+ *                                                       for that key (coalesced), result stored;
+ * - budget denies (per-ICCID limit or a 429 block)   → the cached value marked `stale`, else BudgetExhaustedError;
+ * - upstream answers 429                              → the key is blocked for the full Retry-After, then as above;
+ * - upstream unavailable (5xx, timeout)               → stale value if one is within `maxStaleMs`, else the error;
+ * - upstream not found or refused (422, e.g. recycled) → remembered for `negativeTtlMs` (no call per retry), rethrown.
+ * An upstream call is aborted only when every caller waiting for it has gone away.
+ */
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../clock.ts';
+import {
+  UpstreamBusinessError,
+  UpstreamNotFoundError,
+  UpstreamRateLimitedError,
+  UpstreamUnavailableError,
+} from '../upstream/index.ts';
+import type { CallBudget } from './call-budget.ts';
+
+export interface CacheRead<V> {
+  value: V;
+  /** Epoch ms at which the gateway received this value from the upstream. */
+  fetchedAt: number;
+  /** True when served past its freshness because the upstream may not or could not be asked. */
+  stale: boolean;
+}
+
+/** Thrown when no call may be made for this key now and nothing is cached to serve instead. */
+export class BudgetExhaustedError extends Error {
+  constructor(
+    readonly resource: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`${resource}: upstream call budget exhausted for this SIM; retry in ${retryAfterSeconds}s`);
+    this.name = 'BudgetExhaustedError';
+  }
+}
+
+export interface ResourceCacheOptions<V> {
+  /** Resource name, used in errors and metrics. */
+  name: string;
+  max: number;
+  ttlMs: number;
+  /** How long past freshness a value may still be served when the upstream is limited or failing. */
+  maxStaleMs: number;
+  clock: Clock;
+  load: (key: string, signal: AbortSignal) => Promise<V>;
+  budget?: CallBudget;
+  /** How long a definitive refusal (404, 422 business error) is remembered; 0/undefined = not at all. */
+  negativeTtlMs?: number;
+}
+
+interface Entry<V> {
+  value: V;
+  fetchedAt: number;
+}
+
+interface Inflight<V> {
+  promise: Promise<Entry<V>>;
+  controller: AbortController;
+  waiters: number;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  staleServes: number;
+  upstreamCalls: number;
+}
+
+export class ResourceCache<V> {
+  private readonly entries: LRUCache<string, Entry<V>>;
+  private readonly refusals: LRUCache<string, Error> | undefined;
+  private readonly inflight = new Map<string, Inflight<V>>();
+  readonly stats: CacheStats = { hits: 0, misses: 0, staleServes: 0, upstreamCalls: 0 };
+
+  constructor(private readonly options: ResourceCacheOptions<V>) {
+    const perf = { now: () => options.clock.now() };
+    this.entries = new LRUCache<string, Entry<V>>({
+      max: options.max,
+      ttl: Math.max(1, options.ttlMs + options.maxStaleMs),
+      perf,
+    });
+    this.refusals = options.negativeTtlMs
+      ? new LRUCache<string, Error>({ max: options.max, ttl: options.negativeTtlMs, perf })
+      : undefined;
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  async get(key: string, signal?: AbortSignal): Promise<CacheRead<V>> {
+    const now = this.options.clock.now();
+    const entry = this.entries.get(key);
+    if (entry && now - entry.fetchedAt < this.options.ttlMs) {
+      this.stats.hits++;
+      return { ...entry, stale: false };
+    }
+    const refused = this.refusals?.get(key);
+    if (refused) throw refused;
+    this.stats.misses++;
+
+    const joinable = this.inflight.get(key);
+    if (!joinable) {
+      const waitMs = this.options.budget?.waitMs(key) ?? 0;
+      if (waitMs > 0) return this.serveStale(entry, new BudgetExhaustedError(this.options.name, Math.ceil(waitMs / 1000)));
+    }
+    try {
+      const fresh = await this.join(key, joinable, signal);
+      return { ...fresh, stale: false };
+    } catch (error) {
+      if (error instanceof UpstreamRateLimitedError) {
+        this.options.budget?.blockUntil(key, this.options.clock.now() + error.retryAfterSeconds * 1000);
+        return this.serveStale(entry, error);
+      }
+      if (error instanceof UpstreamUnavailableError) return this.serveStale(entry, error);
+      if (error instanceof UpstreamNotFoundError || error instanceof UpstreamBusinessError) {
+        this.entries.delete(key);
+        this.refusals?.set(key, error);
+      }
+      throw error;
+    }
+  }
+
+  /** Current entry without any upstream call (undefined when absent). */
+  peek(key: string): CacheRead<V> | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    return { ...entry, stale: this.options.clock.now() - entry.fetchedAt >= this.options.ttlMs };
+  }
+
+  /** Store a value obtained elsewhere (e.g. a list page priming per-ICCID details). */
+  prime(key: string, value: V): void {
+    this.entries.set(key, { value, fetchedAt: this.options.clock.now() });
+    this.refusals?.delete(key);
+  }
+
+  /** Patch a cached value in place, keeping its fetch time (e.g. append a purchased package to history). */
+  update(key: string, patch: (value: V) => V): boolean {
+    const entry = this.entries.get(key);
+    if (!entry) return false;
+    this.entries.set(key, { value: patch(entry.value), fetchedAt: entry.fetchedAt }, { noUpdateTTL: true });
+    return true;
+  }
+
+  /** Forget a key so that the next read asks the upstream (budget permitting). */
+  invalidate(key: string): void {
+    this.entries.delete(key);
+    this.refusals?.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private serveStale(entry: Entry<V> | undefined, error: Error): CacheRead<V> {
+    if (entry && this.options.clock.now() - entry.fetchedAt < this.options.ttlMs + this.options.maxStaleMs) {
+      this.stats.staleServes++;
+      return { ...entry, stale: true };
+    }
+    throw error;
+  }
+
+  private join(key: string, existing: Inflight<V> | undefined, signal?: AbortSignal): Promise<Entry<V>> {
+    const flight = existing ?? this.start(key);
+    flight.waiters++;
+    if (!signal) return flight.promise;
+    if (signal.aborted) {
+      this.leave(key, flight);
+      return Promise.reject(signal.reason);
+    }
+    return new Promise<Entry<V>>((resolve, reject) => {
+      const onAbort = () => {
+        this.leave(key, flight);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      flight.promise.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  private leave(key: string, flight: Inflight<V>): void {
+    flight.waiters--;
+    if (flight.waiters <= 0 && this.inflight.get(key) === flight) {
+      this.inflight.delete(key);
+      flight.controller.abort(new Error('no caller is waiting for this upstream call'));
+    }
+  }
+
+  private start(key: string): Inflight<V> {
+    const controller = new AbortController();
+    this.options.budget?.consume(key);
+    this.stats.upstreamCalls++;
+    const promise = this.options.load(key, controller.signal).then(
+      (value) => {
+        const entry = { value, fetchedAt: this.options.clock.now() };
+        if (!controller.signal.aborted) {
+          this.entries.set(key, entry);
+          this.refusals?.delete(key);
+        }
+        return entry;
+      },
+    );
+    const flight: Inflight<V> = { promise, controller, waiters: 0 };
+    this.inflight.set(key, flight);
+    const done = () => {
+      if (this.inflight.get(key) === flight) this.inflight.delete(key);
+    };
+    promise.then(done, done);
+    return flight;
+  }
+}

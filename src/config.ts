@@ -1,0 +1,148 @@
+/**
+ * Environment → one typed, validated configuration object.
+ * Contract: nothing else in the code base reads `process.env`; every problem is reported at once.
+ */
+import { z } from 'zod';
+
+const ENDPOINTS = ['token', 'balance', 'sims', 'sim', 'usage', 'topups', 'packages', 'submitTopup', 'orders', 'order'] as const;
+export type ConfiguredEndpoint = (typeof ENDPOINTS)[number];
+
+/** Env var name for a path override, e.g. `submitTopup` → `UPSTREAM_PATH_SUBMIT_TOPUP`. */
+export function pathOverrideVariable(endpoint: ConfiguredEndpoint): string {
+  return `UPSTREAM_PATH_${endpoint.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z
+  .object({
+    PORT: int(0, 65535).default(4000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    GRAPHIQL: bool.default(true),
+
+    UPSTREAM_URL: z.url({ protocol: /^https?$/ }).optional(),
+    UPSTREAM_FLAVOR: z.enum(['pressone', 'airalo']).default('pressone'),
+    UPSTREAM_CLIENT_ID: z.string().min(1).optional(),
+    UPSTREAM_CLIENT_SECRET: z.string().min(1).optional(),
+    UPSTREAM_CONNECTIONS: int(1, 1024).default(16),
+    UPSTREAM_CONNECT_TIMEOUT_MS: int(1, 600_000).default(5_000),
+    UPSTREAM_HEADERS_TIMEOUT_MS: int(1, 600_000).default(10_000),
+    UPSTREAM_BODY_TIMEOUT_MS: int(1, 600_000).default(10_000),
+    UPSTREAM_USAGE_LIMIT_PER_MINUTE: int(1, 100_000).default(100),
+    UPSTREAM_HISTORY_INTERVAL_SECONDS: int(0, 86_400).default(900),
+
+    CACHE_MAX_SIMS: int(1, 10_000_000).default(100_000),
+    CACHE_DETAILS_TTL_SECONDS: int(0, 604_800).default(3_600),
+    CACHE_USAGE_TTL_SECONDS: int(0, 86_400).default(300),
+    CACHE_TOPUPS_TTL_SECONDS: int(0, 86_400).default(60),
+    CACHE_HISTORY_TTL_SECONDS: int(0, 86_400).default(900),
+    CACHE_BALANCE_TTL_SECONDS: int(0, 86_400).default(30),
+    CACHE_NEGATIVE_TTL_SECONDS: int(0, 86_400).default(60),
+
+    MAX_SIMS_PER_QUERY: int(1, 1_000).default(100),
+    MAX_SIM_LIST_PAGE: int(1, 1_000).default(100),
+    IDEMPOTENCY_TTL_HOURS: int(24, 24 * 30).default(24),
+    IDEMPOTENCY_MAX_KEYS: int(1, 10_000_000).default(100_000),
+    PURCHASE_RECONCILE_GRACE_SECONDS: int(0, 86_400).default(120),
+
+    SANDBOX_SEED: int(0, 2 ** 31 - 1).default(42),
+    SANDBOX_SIM_COUNT: int(1, 1_000_000).default(50),
+    ...Object.fromEntries(ENDPOINTS.map((e) => [pathOverrideVariable(e), z.string().regex(/^\//, 'must start with "/"').optional()])),
+  })
+  .superRefine((env, ctx) => {
+    if (env.UPSTREAM_URL) {
+      for (const key of ['UPSTREAM_CLIENT_ID', 'UPSTREAM_CLIENT_SECRET'] as const) {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when UPSTREAM_URL is set' });
+      }
+    }
+  });
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  logLevel: string;
+  graphiql: boolean;
+  /** `undefined` → run the built-in sandbox in-process. */
+  upstream:
+    | {
+        url: string;
+        flavour: 'pressone' | 'airalo';
+        clientId: string;
+        clientSecret: string;
+      }
+    | undefined;
+  upstreamPaths: Partial<Record<ConfiguredEndpoint, string>>;
+  upstreamConnections: number;
+  timeouts: { connectMs: number; headersMs: number; bodyMs: number };
+  limits: { usagePerMinute: number; historyIntervalSeconds: number };
+  cache: {
+    maxSims: number;
+    detailsTtlSeconds: number;
+    usageTtlSeconds: number;
+    topupsTtlSeconds: number;
+    historyTtlSeconds: number;
+    balanceTtlSeconds: number;
+    negativeTtlSeconds: number;
+  };
+  maxSimsPerQuery: number;
+  maxSimListPage: number;
+  idempotency: { ttlHours: number; maxKeys: number; reconcileGraceSeconds: number };
+  sandbox: { seed: number; simCount: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the whole environment; throws one ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
+  // Empty strings mean "unset" (a common docker-compose artefact).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data as z.infer<typeof envSchema> & Record<string, unknown>;
+  const upstreamPaths: Partial<Record<ConfiguredEndpoint, string>> = {};
+  for (const endpoint of ENDPOINTS) {
+    const value = e[pathOverrideVariable(endpoint)];
+    if (typeof value === 'string') upstreamPaths[endpoint] = value;
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    graphiql: e.GRAPHIQL,
+    upstream: e.UPSTREAM_URL
+      ? { url: e.UPSTREAM_URL, flavour: e.UPSTREAM_FLAVOR, clientId: e.UPSTREAM_CLIENT_ID!, clientSecret: e.UPSTREAM_CLIENT_SECRET! }
+      : undefined,
+    upstreamPaths,
+    upstreamConnections: e.UPSTREAM_CONNECTIONS,
+    timeouts: { connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS },
+    limits: { usagePerMinute: e.UPSTREAM_USAGE_LIMIT_PER_MINUTE, historyIntervalSeconds: e.UPSTREAM_HISTORY_INTERVAL_SECONDS },
+    cache: {
+      maxSims: e.CACHE_MAX_SIMS,
+      detailsTtlSeconds: e.CACHE_DETAILS_TTL_SECONDS,
+      usageTtlSeconds: e.CACHE_USAGE_TTL_SECONDS,
+      topupsTtlSeconds: e.CACHE_TOPUPS_TTL_SECONDS,
+      historyTtlSeconds: e.CACHE_HISTORY_TTL_SECONDS,
+      balanceTtlSeconds: e.CACHE_BALANCE_TTL_SECONDS,
+      negativeTtlSeconds: e.CACHE_NEGATIVE_TTL_SECONDS,
+    },
+    maxSimsPerQuery: e.MAX_SIMS_PER_QUERY,
+    maxSimListPage: e.MAX_SIM_LIST_PAGE,
+    idempotency: {
+      ttlHours: e.IDEMPOTENCY_TTL_HOURS,
+      maxKeys: e.IDEMPOTENCY_MAX_KEYS,
+      reconcileGraceSeconds: e.PURCHASE_RECONCILE_GRACE_SECONDS,
+    },
+    sandbox: { seed: e.SANDBOX_SEED, simCount: e.SANDBOX_SIM_COUNT },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Per-request context: a fresh set of DataLoaders over the shared caches, the caller and the request's
+ * abort signal. Loaders live for one request only; everything cross-request lives in the caches.
+ */
+import DataLoader from 'dataloader';
+import type { Logger } from 'pino';
+import type { CacheRead, GatewayCaches, ResourceCache } from './cache/index.ts';
+import type { GatewayConfig } from './config.ts';
+import type { PurchaseService } from './purchase/index.ts';
+import type { HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from './upstream/index.ts';
+
+/** Who is asking. Idempotency keys and (later) ICCID ownership are scoped by `id`. */
+export interface Principal {
+  id: string;
+  kind: 'partner';
+}
+
+export interface Loaders {
+  simByIccid: DataLoader<string, CacheRead<SimDetails>>;
+  usageByIccid: DataLoader<string, CacheRead<Usage>>;
+  topupsByIccid: DataLoader<string, CacheRead<TopupPackage[]>>;
+  historyByIccid: DataLoader<string, CacheRead<HistoryEntry[]>>;
+}
+
+/** The long-lived dependencies every request shares; built once by the composition root. */
+export interface GatewayServices {
+  config: GatewayConfig;
+  caches: GatewayCaches;
+  client: UpstreamClient;
+  purchases: PurchaseService;
+  logger: Logger;
+}
+
+export interface GatewayContext extends GatewayServices {
+  principal: Principal;
+  loaders: Loaders;
+  signal: AbortSignal | undefined;
+}
+
+/** No batch endpoint exists upstream, so a batch is one cache read per distinct key, concurrently. */
+const MAX_BATCH = 100;
+
+function loaderFor<V>(cache: ResourceCache<V>, signal: AbortSignal | undefined): DataLoader<string, CacheRead<V>> {
+  return new DataLoader<string, CacheRead<V>>(
+    async (iccids) => {
+      // Contract: one result per key, in key order; a failure is an Error in its slot, never a hole.
+      const settled = await Promise.allSettled(iccids.map((iccid) => cache.get(iccid, signal)));
+      return settled.map((r) =>
+        r.status === 'fulfilled' ? r.value : r.reason instanceof Error ? r.reason : new Error(String(r.reason)),
+      );
+    },
+    { name: `${cache.name}ByIccid`, maxBatchSize: MAX_BATCH },
+  );
+}
+
+export function createLoaders(caches: GatewayCaches, signal: AbortSignal | undefined): Loaders {
+  return {
+    simByIccid: loaderFor(caches.details, signal),
+    usageByIccid: loaderFor(caches.usage, signal),
+    topupsByIccid: loaderFor(caches.topups, signal),
+    historyByIccid: loaderFor(caches.history, signal),
+  };
+}
+
+export function createContext(services: GatewayServices, request: Request | undefined): GatewayContext {
+  const signal = request?.signal;
+  return {
+    ...services,
+    principal: { id: 'partner', kind: 'partner' },
+    loaders: createLoaders(services.caches, signal),
+    signal,
+  };
+}

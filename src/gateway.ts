@@ -1,0 +1,78 @@
+/**
+ * Composition root: builds every dependency from the typed config and returns the Yoga app.
+ * Never listens (tests call `yoga.fetch`); `index.ts` owns the process and the socket.
+ */
+import { readFileSync } from 'node:fs';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { createCaches } from './cache/index.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { GatewayConfig } from './config.ts';
+import { createContext, type GatewayContext, type GatewayServices } from './context.ts';
+import { createLogger } from './logger.ts';
+import { PurchaseService } from './purchase/index.ts';
+import { schema } from './schema/index.ts';
+import { createUpstreamClient, type UpstreamClient } from './upstream/index.ts';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  /** Upstream base URL incl. the flavour path and its credentials; defaults to `config.upstream`. */
+  upstream?: { url: string; flavour: 'pressone' | 'airalo'; clientId: string; clientSecret: string };
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface Gateway {
+  yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
+  services: GatewayServices;
+  close(): Promise<void>;
+}
+
+/** Loaded in GraphiQL on first visit; the README shows the same file. Works against the built-in sandbox. */
+export const EXAMPLE_QUERY = readFileSync(new URL('../examples/my-esims.graphql', import.meta.url), 'utf8');
+
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config } = deps;
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const upstream = deps.upstream ?? config.upstream;
+  if (!upstream) throw new Error('createGateway needs an upstream (config.upstream or deps.upstream)');
+
+  const client: UpstreamClient = createUpstreamClient({
+    baseUrl: upstream.url,
+    flavour: upstream.flavour,
+    clientId: upstream.clientId,
+    clientSecret: upstream.clientSecret,
+    paths: config.upstreamPaths,
+    connections: config.upstreamConnections,
+    timeouts: config.timeouts,
+    clock,
+  });
+  const caches = createCaches(config, client, clock);
+  const purchases = new PurchaseService({
+    client,
+    caches,
+    clock,
+    logger,
+    ttlMs: config.idempotency.ttlHours * 3_600_000,
+    maxKeys: config.idempotency.maxKeys,
+    reconcileGraceMs: config.idempotency.reconcileGraceSeconds * 1000,
+  });
+  const services: GatewayServices = { config, caches, client, purchases, logger };
+
+  const yoga = createYoga<Record<string, never>, GatewayContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    context: ({ request }) => createContext(services, request),
+    graphiql: config.graphiql ? { title: 'eSIM GraphQL gateway', defaultQuery: EXAMPLE_QUERY } : false,
+    maskedErrors: true,
+    logging: {
+      debug: (...args) => logger.debug({ args }, 'yoga'),
+      info: (...args) => logger.info({ args }, 'yoga'),
+      warn: (...args) => logger.warn({ args }, 'yoga'),
+      error: (...args) => logger.error({ args: args.map((a) => (a instanceof Error ? { name: a.name, message: a.message, stack: a.stack } : a)) }, 'yoga'),
+    },
+  });
+
+  return { yoga, services, close: () => client.close() };
+}

@@ -1,0 +1,61 @@
+/**
+ * Process entry: config → (sandbox when no upstream is configured) → gateway → listen → graceful shutdown.
+ */
+import { createServer } from 'node:http';
+import { ConfigError, loadConfig } from './config.ts';
+import { createGateway } from './gateway.ts';
+import { createLogger } from './logger.ts';
+import { createSandbox } from './sandbox/index.ts';
+
+const SANDBOX_CREDENTIALS = { clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret' };
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+
+  let upstream = config.upstream;
+  let closeSandbox: (() => Promise<void>) | undefined;
+  if (!upstream) {
+    const sandbox = await createSandbox({ seed: config.sandbox.seed, simCount: config.sandbox.simCount, credentials: SANDBOX_CREDENTIALS });
+    closeSandbox = () => sandbox.close();
+    upstream = { url: `${sandbox.url}/customer/v2`, flavour: 'pressone', ...SANDBOX_CREDENTIALS };
+    logger.warn({ sandboxUrl: sandbox.url, sims: config.sandbox.simCount }, 'UPSTREAM_URL is not set: serving the built-in sandbox (simulated upstream, no real money)');
+  }
+
+  const gateway = createGateway({ config, upstream, logger });
+  const server = createServer(gateway.yoga);
+  server.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ url: `http://${config.host}:${port}/graphql`, flavour: upstream.flavour }, 'gateway listening; GraphiQL at /graphql');
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining in-flight requests');
+    const force = setTimeout(() => process.exit(1), 15_000).unref();
+    server.close(async () => {
+      await gateway.close();
+      await closeSandbox?.();
+      clearTimeout(force);
+      logger.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+void main();

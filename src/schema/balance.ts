@@ -1,0 +1,28 @@
+/** `Balance`: the partner account's available balance, and `Query.balance`. */
+import { BALANCE_KEY, type CacheRead } from '../cache/index.ts';
+import { toGraphQLError } from '../errors.ts';
+import type { Balance } from '../upstream/index.ts';
+import { builder } from './builder.ts';
+import { MoneyRef } from './money.ts';
+
+const BalanceRef = builder.objectRef<CacheRead<Balance>>('Balance').implement({
+  fields: (t) => ({
+    available: t.field({ type: MoneyRef, resolve: (b) => b.value }),
+    fetchedAt: t.field({ type: 'DateTime', resolve: (b) => b.fetchedAt }),
+    stale: t.boolean({ resolve: (b) => b.stale }),
+  }),
+});
+
+builder.queryField('balance', (t) =>
+  t.field({
+    type: BalanceRef,
+    description: "The partner account's balance; refreshed after every purchase made through this gateway.",
+    resolve: async (_root, _args, ctx) => {
+      try {
+        return await ctx.caches.balance.get(BALANCE_KEY, ctx.signal);
+      } catch (error) {
+        throw toGraphQLError(error);
+      }
+    },
+  }),
+);

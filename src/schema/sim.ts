@@ -1,0 +1,178 @@
+/**
+ * `Sim` and its entry points: `sim`, `sims`, `simList`.
+ * A `Sim` is only ever handed out after its details were loaded (the existence check behind
+ * SIM_NOT_FOUND); the details come from the long-lived details cache, so this costs one upstream
+ * call per ICCID per `CACHE_DETAILS_TTL_SECONDS`.
+ */
+import type DataLoader from 'dataloader';
+import type { CacheRead } from '../cache/index.ts';
+import type { GatewayContext } from '../context.ts';
+import { badUserInput, toGraphQLError } from '../errors.ts';
+import type { SimDetails } from '../upstream/index.ts';
+import { builder } from './builder.ts';
+
+export interface SimParent {
+  iccid: string;
+  details: CacheRead<SimDetails>;
+}
+
+/** ICCIDs are digit strings: 18–22 digits in the official SDK's check, 17–19 in some doc examples. */
+const ICCID = /^\d{17,22}$/;
+
+export function parseIccid(raw: string, field = 'iccid'): string {
+  const iccid = raw.trim();
+  if (!ICCID.test(iccid)) throw badUserInput(`"${raw.slice(0, 40)}" is not an ICCID (17–22 digits).`, field);
+  return iccid;
+}
+
+/** Loads a SIM's details (cached); unknown ICCID → SIM_NOT_FOUND. */
+export async function loadSim(ctx: GatewayContext, rawIccid: string): Promise<SimParent> {
+  const iccid = parseIccid(rawIccid);
+  return { iccid, details: await loadResource(ctx.loaders.simByIccid, iccid) };
+}
+
+/** Loads one of a SIM's cached resources; failures become typed GraphQL errors on that field only. */
+export async function loadResource<V>(loader: DataLoader<string, CacheRead<V>>, iccid: string): Promise<CacheRead<V>> {
+  try {
+    return await loader.load(iccid);
+  } catch (error) {
+    throw toGraphQLError(error, iccid);
+  }
+}
+
+export const SimRef = builder.objectRef<SimParent>('Sim').implement({
+  description: 'An eSIM, identified by its ICCID. Each nested resource is fetched only when selected.',
+  fields: (t) => {
+    const detail = <K extends keyof SimDetails>(key: K) => (sim: SimParent) => sim.details.value[key];
+    return {
+      iccid: t.exposeID('iccid'),
+      createdAt: t.field({ type: 'DateTime', nullable: true, resolve: detail('createdAt') }),
+      lpa: t.string({ nullable: true, resolve: detail('lpa') }),
+      matchingId: t.string({ nullable: true, resolve: detail('matchingId') }),
+      qrCode: t.string({ nullable: true, description: 'LPA string to render as a QR code: LPA:1$<lpa>$<matchingId>.', resolve: detail('qrCode') }),
+      qrCodeUrl: t.string({ nullable: true, resolve: detail('qrCodeUrl') }),
+      appleInstallUrl: t.string({ nullable: true, description: 'Direct installation link for iOS 17.4+.', resolve: detail('appleInstallUrl') }),
+      apnType: t.string({ nullable: true, resolve: detail('apnType') }),
+      apnValue: t.string({ nullable: true, resolve: detail('apnValue') }),
+      isRoaming: t.boolean({ nullable: true, resolve: detail('isRoaming') }),
+      recycled: t.boolean({ resolve: detail('recycled') }),
+      recycledAt: t.field({ type: 'DateTime', nullable: true, resolve: detail('recycledAt') }),
+      voucherCode: t.string({ nullable: true, resolve: detail('voucherCode') }),
+      confirmationCode: t.string({ nullable: true, resolve: detail('confirmationCode') }),
+      detailsFetchedAt: t.field({
+        type: 'DateTime',
+        description: 'When the gateway last read these details from the upstream.',
+        resolve: (sim) => sim.details.fetchedAt,
+      }),
+    };
+  },
+});
+
+builder.queryField('sim', (t) =>
+  t.field({
+    type: SimRef,
+    nullable: true,
+    description: 'One eSIM. Unknown ICCID → null and a SIM_NOT_FOUND error.',
+    args: { iccid: t.arg.id({ required: true }) },
+    resolve: (_root, { iccid }, ctx) => loadSim(ctx, iccid),
+  }),
+);
+
+builder.queryField('sims', (t) =>
+  t.field({
+    type: [SimRef],
+    nullable: { list: false, items: true },
+    description:
+      'Several eSIMs, in the order asked (duplicates allowed). An unknown or malformed ICCID nulls only its own slot. Length is bounded by MAX_SIMS_PER_QUERY.',
+    args: { iccids: t.arg.idList({ required: true }) },
+    resolve: (_root, { iccids }, ctx) => {
+      if (iccids.length > ctx.config.maxSimsPerQuery) {
+        throw badUserInput(`At most ${ctx.config.maxSimsPerQuery} ICCIDs per query (got ${iccids.length}).`, 'iccids');
+      }
+      return iccids.map((iccid) => loadSim(ctx, iccid));
+    },
+  }),
+);
+
+interface SimListPage {
+  sims: SimParent[];
+  offset: number;
+  total: number;
+}
+
+const encodeCursor = (offset: number) => Buffer.from(`sim:${offset}`).toString('base64url');
+function decodeCursor(cursor: string): number {
+  const match = /^sim:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) throw badUserInput('Malformed cursor: pass an endCursor from a previous page.', 'after');
+  return Number(match[1]) + 1;
+}
+
+const SimEdge = builder.objectRef<{ sim: SimParent; offset: number }>('SimEdge').implement({
+  fields: (t) => ({
+    cursor: t.string({ resolve: (e) => encodeCursor(e.offset) }),
+    node: t.field({ type: SimRef, resolve: (e) => e.sim }),
+  }),
+});
+
+const PageInfo = builder.objectRef<SimListPage>('PageInfo').implement({
+  fields: (t) => ({
+    hasNextPage: t.boolean({ resolve: (p) => p.offset + p.sims.length < p.total }),
+    hasPreviousPage: t.boolean({ resolve: (p) => p.offset > 0 }),
+    startCursor: t.string({ nullable: true, resolve: (p) => (p.sims.length ? encodeCursor(p.offset) : null) }),
+    endCursor: t.string({ nullable: true, resolve: (p) => (p.sims.length ? encodeCursor(p.offset + p.sims.length - 1) : null) }),
+  }),
+});
+
+const SimConnection = builder.objectRef<SimListPage>('SimConnection').implement({
+  description: "A page of the partner's eSIMs, newest first, as the upstream lists them.",
+  fields: (t) => ({
+    edges: t.field({ type: [SimEdge], resolve: (p) => p.sims.map((sim, i) => ({ sim, offset: p.offset + i })) }),
+    nodes: t.field({ type: [SimRef], resolve: (p) => p.sims }),
+    pageInfo: t.field({ type: PageInfo, resolve: (p) => p }),
+    totalCount: t.int({ resolve: (p) => p.total }),
+  }),
+});
+
+builder.queryField('simList', (t) =>
+  t.field({
+    type: SimConnection,
+    description: "The upstream's eSIM list, cursor-paginated. Every SIM returned primes the details cache.",
+    args: {
+      first: t.arg.int({ defaultValue: 20 }),
+      after: t.arg.string(),
+      iccidContains: t.arg.string({ description: 'Substring of the ICCID (digits only).' }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const first = args.first ?? 20;
+      if (first < 1 || first > ctx.config.maxSimListPage) {
+        throw badUserInput(`first must be between 1 and ${ctx.config.maxSimListPage}.`, 'first');
+      }
+      if (args.iccidContains != null && !/^\d{1,22}$/.test(args.iccidContains)) {
+        throw badUserInput('iccidContains must be 1–22 digits.', 'iccidContains');
+      }
+      const offset = args.after ? decodeCursor(args.after) : 0;
+      return readSimListWindow(ctx, offset, first, args.iccidContains ?? undefined);
+    },
+  }),
+);
+
+/** Reads [offset, offset+first) from the page-based upstream list: one upstream page, two when unaligned. */
+async function readSimListWindow(ctx: GatewayContext, offset: number, first: number, iccidContains?: string): Promise<SimListPage> {
+  const firstPage = Math.floor(offset / first) + 1;
+  const pages = offset % first === 0 ? [firstPage] : [firstPage, firstPage + 1];
+  try {
+    const results = await Promise.all(
+      pages.map((page) => ctx.client.listSims({ limit: first, page, ...(iccidContains ? { iccidContains } : {}) }, ctx.signal)),
+    );
+    const start = (firstPage - 1) * first;
+    const all = results.flatMap((r) => r.items);
+    const items = all.slice(offset - start, offset - start + first);
+    const sims = items.map((details) => {
+      ctx.caches.details.prime(details.iccid, details);
+      return { iccid: details.iccid, details: ctx.caches.details.peek(details.iccid)! };
+    });
+    return { sims, offset, total: results[0]?.page.total ?? sims.length };
+  } catch (error) {
+    throw toGraphQLError(error);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Top-ups: `TopupPackage` and `Sim.topupPackages` (what can be bought), and the `purchaseTopup`
+ * mutation with its result union (one member per expected failure, each implementing `Error`).
+ */
+import { badUserInput } from '../errors.ts';
+import { MAX_DESCRIPTION_LENGTH, type PurchaseFailureCode, type PurchaseOutcome } from '../purchase/index.ts';
+import type { TopupOrder, TopupPackage } from '../upstream/index.ts';
+import { builder } from './builder.ts';
+import { MoneyRef, money } from './money.ts';
+import { SimRef, loadResource, parseIccid, type SimParent } from './sim.ts';
+
+const TopupPackageRef = builder.objectRef<TopupPackage>('TopupPackage').implement({
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Pass this as `packageId` to `purchaseTopup`.' }),
+    title: t.exposeString('title'),
+    price: t.field({ type: MoneyRef, resolve: (p) => ({ amount: p.price, currency: p.currency }) }),
+    netPrice: t.field({ type: MoneyRef, nullable: true, resolve: (p) => money(p.netPrice, p.currency) }),
+    amountMb: t.int({ nullable: true, resolve: (p) => p.amountMb }),
+    validityDays: t.int({ nullable: true, resolve: (p) => p.validityDays }),
+    isUnlimited: t.exposeBoolean('isUnlimited'),
+    dataLabel: t.string({ nullable: true, resolve: (p) => p.dataLabel }),
+    voiceMinutes: t.int({ nullable: true, resolve: (p) => p.voiceMinutes }),
+    texts: t.int({ nullable: true, resolve: (p) => p.texts }),
+    shortInfo: t.string({ nullable: true, resolve: (p) => p.shortInfo }),
+  }),
+});
+
+builder.objectField(SimRef, 'topupPackages', (t) =>
+  t.field({
+    type: [TopupPackageRef],
+    nullable: true,
+    description: 'Top-ups this SIM can buy now (empty when none). Kept briefly: the upstream asks for a fresh list before each order.',
+    resolve: async (sim, _args, ctx) => (await loadResource(ctx.loaders.topupsByIccid, sim.iccid)).value,
+  }),
+);
+
+const TopupOrderRef = builder.objectRef<TopupOrder>('TopupOrder').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    code: t.exposeString('code'),
+    packageId: t.exposeID('packageId'),
+    title: t.string({ nullable: true, resolve: (o) => o.title }),
+    price: t.field({ type: MoneyRef, resolve: (o) => ({ amount: o.price, currency: o.currency }) }),
+    createdAt: t.field({ type: 'DateTime', resolve: (o) => o.createdAt }),
+    description: t.string({ nullable: true, resolve: (o) => o.description }),
+  }),
+});
+
+type Success = Extract<PurchaseOutcome, { kind: 'success' }>;
+type Failure = Extract<PurchaseOutcome, { kind: 'failure' }>;
+
+const PurchaseTopupSuccess = builder.objectRef<Success>('PurchaseTopupSuccess').implement({
+  fields: (t) => ({
+    order: t.field({ type: TopupOrderRef, resolve: (s) => s.order }),
+    sim: t.field({
+      type: SimRef,
+      resolve: async (s, _args, ctx): Promise<SimParent> => ({
+        iccid: s.iccid,
+        details: await loadResource(ctx.loaders.simByIccid, s.iccid),
+      }),
+    }),
+    replayed: t.exposeBoolean('replayed', {
+      description: 'True when this result is the replay of an earlier call with the same idempotencyKey.',
+    }),
+  }),
+});
+
+const ErrorInterface = builder.interfaceRef<Failure>('Error').implement({
+  description: 'An expected failure. `code` is stable; `message` is for humans.',
+  fields: (t) => ({
+    code: t.exposeString('code'),
+    message: t.exposeString('message'),
+  }),
+});
+
+const FAILURE_TYPES: Record<PurchaseFailureCode, string> = {
+  INSUFFICIENT_FUNDS: 'InsufficientFundsError',
+  PACKAGE_NOT_AVAILABLE: 'PackageNotAvailableError',
+  SIM_NOT_FOUND: 'SimNotFoundError',
+  SIM_RECYCLED: 'SimRecycledError',
+  TOPUP_DISABLED: 'TopupDisabledError',
+  OPERATOR_MAINTENANCE: 'OperatorMaintenanceError',
+  IDEMPOTENCY_KEY_REUSED: 'IdempotencyKeyReusedError',
+  IDEMPOTENCY_IN_PROGRESS: 'IdempotencyInProgressError',
+  RATE_LIMITED: 'RateLimitedError',
+  UPSTREAM_UNAVAILABLE: 'UpstreamUnavailableError',
+};
+
+const RETRYABLE: ReadonlySet<PurchaseFailureCode> = new Set(['RATE_LIMITED', 'IDEMPOTENCY_IN_PROGRESS', 'UPSTREAM_UNAVAILABLE']);
+
+const failureRefs = (Object.entries(FAILURE_TYPES) as [PurchaseFailureCode, string][]).map(([code, name]) => {
+  const ref = builder.objectRef<Failure>(name).implement({
+    interfaces: [ErrorInterface],
+    isTypeOf: (value) => (value as Failure).kind === 'failure' && (value as Failure).code === code,
+    fields: () => ({}),
+  });
+  if (RETRYABLE.has(code)) {
+    builder.objectField(ref, 'retryAfterSeconds', (t) =>
+      t.int({ nullable: true, description: 'Seconds to wait before retrying.', resolve: (f) => f.retryAfterSeconds ?? null }),
+    );
+  }
+  return ref;
+});
+
+const PurchaseTopupResult = builder.unionType('PurchaseTopupResult', {
+  types: [PurchaseTopupSuccess, ...failureRefs],
+  resolveType: (value) => (value.kind === 'success' ? 'PurchaseTopupSuccess' : FAILURE_TYPES[value.code]),
+});
+
+const PurchaseTopupInput = builder.inputType('PurchaseTopupInput', {
+  fields: (t) => ({
+    iccid: t.id({ required: true }),
+    packageId: t.id({ required: true, description: 'An id from `Sim.topupPackages`.' }),
+    description: t.string({ description: `Free text stored with the order (≤ ${MAX_DESCRIPTION_LENGTH} characters).` }),
+    idempotencyKey: t.string({
+      required: true,
+      description: 'Client-chosen key (e.g. a UUID) identifying this purchase. Retrying with the same key never buys twice.',
+    }),
+  }),
+});
+
+builder.mutationField('purchaseTopup', (t) =>
+  t.field({
+    type: PurchaseTopupResult,
+    description:
+      'Buys a top-up package for a SIM, spending the partner balance. Idempotent by `idempotencyKey` for at least 24 hours; expected failures are union members, never GraphQL errors.',
+    args: { input: t.arg({ type: PurchaseTopupInput, required: true }) },
+    resolve: (_root, { input }, ctx) => {
+      const iccid = parseIccid(input.iccid, 'input.iccid');
+      const packageId = input.packageId.trim();
+      if (!packageId || packageId.length > 128) throw badUserInput('packageId must be 1–128 characters.', 'input.packageId');
+      const description = input.description ?? null;
+      if (description !== null && description.length > MAX_DESCRIPTION_LENGTH) {
+        throw badUserInput(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters.`, 'input.description');
+      }
+      const key = input.idempotencyKey;
+      if (key.length < 1 || key.length > 255) throw badUserInput('idempotencyKey must be 1–255 characters.', 'input.idempotencyKey');
+      return ctx.purchases.purchase(ctx.principal.id, { iccid, packageId, description, idempotencyKey: key });
+    },
+  }),
+);

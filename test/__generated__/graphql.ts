@@ -1,0 +1,403 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type PackageStatus =
+  | 'ACTIVE'
+  | 'EXPIRED'
+  | 'FINISHED'
+  | 'NOT_ACTIVE'
+  | 'UNKNOWN';
+
+export type PackageType =
+  | 'INITIAL'
+  | 'SIM'
+  | 'TOPUP';
+
+export type PurchaseTopupInput = {
+  /** Free text stored with the order (≤ 200 characters). */
+  description?: string | null | undefined;
+  iccid: string;
+  /** Client-chosen key (e.g. a UUID) identifying this purchase. Retrying with the same key never buys twice. */
+  idempotencyKey: string;
+  /** An id from `Sim.topupPackages`. */
+  packageId: string;
+};
+
+/** The SIM's state as the upstream reports it in usage. */
+export type SimStatus =
+  | 'ACTIVE'
+  | 'EXPIRED'
+  | 'FINISHED'
+  | 'NOT_ACTIVE'
+  | 'RECYCLED'
+  | 'UNKNOWN';
+
+export type MyEsimsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyEsimsQuery = { balance: { available: { amount: string, currency: string } }, simList: { totalCount: number, nodes: Array<{ iccid: string, usage: { status: SimStatus, remainingMb: number | null, totalMb: number | null, usedMb: number | null, expiresAt: string | null, fetchedAt: string, stale: boolean } | null, topupPackages: Array<{ id: string, title: string, validityDays: number | null, price: { amount: string, currency: string } }> | null, packageHistory: Array<{ status: PackageStatus, activatedAt: string | null, package: { title: string, type: PackageType } }> | null }> } };
+
+export type PurchaseTopupMutationVariables = Exact<{
+  input: PurchaseTopupInput;
+}>;
+
+
+export type PurchaseTopupMutation = { purchaseTopup:
+    | { __typename: 'IdempotencyInProgressError', code: string, message: string, retryAfterSeconds: number | null }
+    | { __typename: 'IdempotencyKeyReusedError', code: string, message: string }
+    | { __typename: 'InsufficientFundsError', code: string, message: string }
+    | { __typename: 'OperatorMaintenanceError', code: string, message: string }
+    | { __typename: 'PackageNotAvailableError', code: string, message: string }
+    | { __typename: 'PurchaseTopupSuccess', replayed: boolean, order: { id: string, code: string, packageId: string, title: string | null, createdAt: string, description: string | null, price: { amount: string, currency: string } }, sim: { iccid: string } }
+    | { __typename: 'RateLimitedError', code: string, message: string, retryAfterSeconds: number | null }
+    | { __typename: 'SimNotFoundError', code: string, message: string }
+    | { __typename: 'SimRecycledError', code: string, message: string }
+    | { __typename: 'TopupDisabledError', code: string, message: string }
+    | { __typename: 'UpstreamUnavailableError', code: string, message: string, retryAfterSeconds: number | null }
+   };
+
+export type AfterPurchaseQueryVariables = Exact<{
+  iccid: string;
+}>;
+
+
+export type AfterPurchaseQuery = { balance: { available: { amount: string } }, sim: { topupPackages: Array<{ id: string, price: { amount: string } }> | null, packageHistory: Array<{ id: string, package: { id: string, type: PackageType } }> | null } | null };
+
+export type SimScreenQueryVariables = Exact<{
+  iccid: string;
+}>;
+
+
+export type SimScreenQuery = { sim: { iccid: string, createdAt: string | null, lpa: string | null, matchingId: string | null, qrCode: string | null, qrCodeUrl: string | null, appleInstallUrl: string | null, apnType: string | null, apnValue: string | null, isRoaming: boolean | null, recycled: boolean, recycledAt: string | null, voucherCode: string | null, confirmationCode: string | null, detailsFetchedAt: string, usage: { status: SimStatus, remainingMb: number | null, totalMb: number | null, usedMb: number | null, isUnlimited: boolean | null, expiresAt: string | null, remainingVoiceMinutes: number | null, totalVoiceMinutes: number | null, remainingTexts: number | null, totalTexts: number | null, fetchedAt: string, stale: boolean } | null, topupPackages: Array<{ id: string, title: string, amountMb: number | null, validityDays: number | null, isUnlimited: boolean, dataLabel: string | null, voiceMinutes: number | null, texts: number | null, shortInfo: string | null, price: { amount: string, currency: string }, netPrice: { amount: string, currency: string } | null }> | null, packageHistory: Array<{ id: string, status: PackageStatus, remainingMb: number | null, activatedAt: string | null, expiresAt: string | null, finishedAt: string | null, package: { id: string, type: PackageType, title: string, amountMb: number | null, validityDays: number | null, isUnlimited: boolean | null, dataLabel: string | null, price: { amount: string, currency: string } | null, netPrice: { amount: string, currency: string } | null } }> | null } | null };
+
+export type ManySimsQueryVariables = Exact<{
+  iccids: Array<string> | string;
+}>;
+
+
+export type ManySimsQuery = { first: Array<{ iccid: string, usage: { remainingMb: number | null, status: SimStatus } | null, topupPackages: Array<{ id: string }> | null } | null>, second: Array<{ iccid: string, usage: { totalMb: number | null } | null, packageHistory: Array<{ id: string }> | null } | null> };
+
+export type UsageOnlyQueryVariables = Exact<{
+  iccids: Array<string> | string;
+}>;
+
+
+export type UsageOnlyQuery = { sims: Array<{ iccid: string, usage: { status: SimStatus, remainingMb: number | null, fetchedAt: string, stale: boolean } | null } | null> };
+
+export type SimListQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  iccidContains?: string | null | undefined;
+}>;
+
+
+export type SimListQuery = { simList: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { iccid: string, lpa: string | null } }> } };
+
+export type PartnerBalanceQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PartnerBalanceQuery = { balance: { fetchedAt: string, stale: boolean, available: { amount: string, currency: string } } };
+
+export type SimResourcesQueryVariables = Exact<{
+  iccid: string;
+}>;
+
+
+export type SimResourcesQuery = { sim: { iccid: string, usage: { status: SimStatus, remainingMb: number | null, stale: boolean, fetchedAt: string } | null, topupPackages: Array<{ id: string }> | null, packageHistoryInfo: { stale: boolean, fetchedAt: string, entries: Array<{ id: string }> } | null } | null };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+
+export const MyEsimsDocument = new TypedDocumentString(`
+    query MyEsims {
+  balance {
+    available {
+      amount
+      currency
+    }
+  }
+  simList(first: 5) {
+    totalCount
+    nodes {
+      iccid
+      usage {
+        status
+        remainingMb
+        totalMb
+        usedMb
+        expiresAt
+        fetchedAt
+        stale
+      }
+      topupPackages {
+        id
+        title
+        validityDays
+        price {
+          amount
+          currency
+        }
+      }
+      packageHistory {
+        status
+        activatedAt
+        package {
+          title
+          type
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MyEsimsQuery, MyEsimsQueryVariables>;
+export const PurchaseTopupDocument = new TypedDocumentString(`
+    mutation PurchaseTopup($input: PurchaseTopupInput!) {
+  purchaseTopup(input: $input) {
+    __typename
+    ... on PurchaseTopupSuccess {
+      replayed
+      order {
+        id
+        code
+        packageId
+        title
+        price {
+          amount
+          currency
+        }
+        createdAt
+        description
+      }
+      sim {
+        iccid
+      }
+    }
+    ... on Error {
+      code
+      message
+    }
+    ... on RateLimitedError {
+      retryAfterSeconds
+    }
+    ... on UpstreamUnavailableError {
+      retryAfterSeconds
+    }
+    ... on IdempotencyInProgressError {
+      retryAfterSeconds
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PurchaseTopupMutation, PurchaseTopupMutationVariables>;
+export const AfterPurchaseDocument = new TypedDocumentString(`
+    query AfterPurchase($iccid: ID!) {
+  balance {
+    available {
+      amount
+    }
+  }
+  sim(iccid: $iccid) {
+    topupPackages {
+      id
+      price {
+        amount
+      }
+    }
+    packageHistory {
+      id
+      package {
+        id
+        type
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AfterPurchaseQuery, AfterPurchaseQueryVariables>;
+export const SimScreenDocument = new TypedDocumentString(`
+    query SimScreen($iccid: ID!) {
+  sim(iccid: $iccid) {
+    iccid
+    createdAt
+    lpa
+    matchingId
+    qrCode
+    qrCodeUrl
+    appleInstallUrl
+    apnType
+    apnValue
+    isRoaming
+    recycled
+    recycledAt
+    voucherCode
+    confirmationCode
+    detailsFetchedAt
+    usage {
+      status
+      remainingMb
+      totalMb
+      usedMb
+      isUnlimited
+      expiresAt
+      remainingVoiceMinutes
+      totalVoiceMinutes
+      remainingTexts
+      totalTexts
+      fetchedAt
+      stale
+    }
+    topupPackages {
+      id
+      title
+      price {
+        amount
+        currency
+      }
+      netPrice {
+        amount
+        currency
+      }
+      amountMb
+      validityDays
+      isUnlimited
+      dataLabel
+      voiceMinutes
+      texts
+      shortInfo
+    }
+    packageHistory {
+      id
+      status
+      remainingMb
+      activatedAt
+      expiresAt
+      finishedAt
+      package {
+        id
+        type
+        title
+        price {
+          amount
+          currency
+        }
+        netPrice {
+          amount
+          currency
+        }
+        amountMb
+        validityDays
+        isUnlimited
+        dataLabel
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SimScreenQuery, SimScreenQueryVariables>;
+export const ManySimsDocument = new TypedDocumentString(`
+    query ManySims($iccids: [ID!]!) {
+  first: sims(iccids: $iccids) {
+    iccid
+    usage {
+      remainingMb
+      status
+    }
+    topupPackages {
+      id
+    }
+  }
+  second: sims(iccids: $iccids) {
+    iccid
+    usage {
+      totalMb
+    }
+    packageHistory {
+      id
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ManySimsQuery, ManySimsQueryVariables>;
+export const UsageOnlyDocument = new TypedDocumentString(`
+    query UsageOnly($iccids: [ID!]!) {
+  sims(iccids: $iccids) {
+    iccid
+    usage {
+      status
+      remainingMb
+      fetchedAt
+      stale
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<UsageOnlyQuery, UsageOnlyQueryVariables>;
+export const SimListDocument = new TypedDocumentString(`
+    query SimList($first: Int, $after: String, $iccidContains: String) {
+  simList(first: $first, after: $after, iccidContains: $iccidContains) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      hasPreviousPage
+      startCursor
+      endCursor
+    }
+    edges {
+      cursor
+      node {
+        iccid
+        lpa
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SimListQuery, SimListQueryVariables>;
+export const PartnerBalanceDocument = new TypedDocumentString(`
+    query PartnerBalance {
+  balance {
+    available {
+      amount
+      currency
+    }
+    fetchedAt
+    stale
+  }
+}
+    `) as unknown as TypedDocumentString<PartnerBalanceQuery, PartnerBalanceQueryVariables>;
+export const SimResourcesDocument = new TypedDocumentString(`
+    query SimResources($iccid: ID!) {
+  sim(iccid: $iccid) {
+    iccid
+    usage {
+      status
+      remainingMb
+      stale
+      fetchedAt
+    }
+    topupPackages {
+      id
+    }
+    packageHistoryInfo {
+      stale
+      fetchedAt
+      entries {
+        id
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SimResourcesQuery, SimResourcesQueryVariables>;

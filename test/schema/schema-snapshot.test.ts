@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { printSchema } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { schema } from '../../src/schema/index.ts';
+
+describe('committed schema', () => {
+  it('schema/schema.graphql matches the printed, sorted schema (run `npm run schema:print` to update)', () => {
+    const committed = readFileSync(new URL('../../schema/schema.graphql', import.meta.url), 'utf8');
+    expect(committed).toBe(`${printSchema(schema)}\n`);
+  });
+
+  it('keeps the binding public contract', () => {
+    const sdl = printSchema(schema);
+    for (const line of [
+      'sim(iccid: ID!): Sim',
+      'sims(iccids: [ID!]!): [Sim]!',
+      'balance: Balance!',
+      'purchaseTopup(input: PurchaseTopupInput!): PurchaseTopupResult!',
+      'usage: Usage',
+      'topupPackages: [TopupPackage!]',
+      'packageHistory: [PackageHistory!]',
+    ]) {
+      expect(sdl).toContain(line);
+    }
+    expect(sdl).toMatch(/simList\(\s*after: String\s+first: Int = 20\s+("{3}.*"{3}\s+)?iccidContains: String\s*\): SimConnection!/s);
+    expect(sdl).toMatch(/union PurchaseTopupResult = .*PurchaseTopupSuccess/);
+    expect(sdl).toMatch(/enum SimStatus \{\s+ACTIVE\s+EXPIRED\s+FINISHED\s+NOT_ACTIVE\s+RECYCLED\s+UNKNOWN\s+\}/);
+  });
+});
