@@ -19,7 +19,7 @@ import {
   UpstreamRateLimitedError,
   UpstreamUnavailableError,
 } from '../upstream/index.ts';
-import type { CallBudget } from './call-budget.ts';
+import { CallBudget } from './call-budget.ts';
 
 export interface CacheRead<V> {
   value: V;
@@ -76,17 +76,22 @@ export class ResourceCache<V> {
   private readonly entries: LRUCache<string, Entry<V>>;
   private readonly refusals: LRUCache<string, Error> | undefined;
   private readonly inflight = new Map<string, Inflight<V>>();
+  private readonly budget: CallBudget;
   readonly stats: CacheStats = { hits: 0, misses: 0, staleServes: 0, upstreamCalls: 0 };
 
   constructor(private readonly options: ResourceCacheOptions<V>) {
+    // Without a configured limit the budget still honours 429 Retry-After blocks.
+    this.budget = options.budget ?? new CallBudget({ limit: Number.POSITIVE_INFINITY, windowMs: 1, clock: options.clock, maxKeys: options.max });
+    // ttlResolution 0: lru-cache would otherwise memoise `now` on a real timer, which an injected clock defeats.
     const perf = { now: () => options.clock.now() };
     this.entries = new LRUCache<string, Entry<V>>({
       max: options.max,
       ttl: Math.max(1, options.ttlMs + options.maxStaleMs),
+      ttlResolution: 0,
       perf,
     });
     this.refusals = options.negativeTtlMs
-      ? new LRUCache<string, Error>({ max: options.max, ttl: options.negativeTtlMs, perf })
+      ? new LRUCache<string, Error>({ max: options.max, ttl: options.negativeTtlMs, ttlResolution: 0, perf })
       : undefined;
   }
 
@@ -107,7 +112,7 @@ export class ResourceCache<V> {
 
     const joinable = this.inflight.get(key);
     if (!joinable) {
-      const waitMs = this.options.budget?.waitMs(key) ?? 0;
+      const waitMs = this.budget.waitMs(key);
       if (waitMs > 0) return this.serveStale(entry, new BudgetExhaustedError(this.options.name, Math.ceil(waitMs / 1000)));
     }
     try {
@@ -115,7 +120,7 @@ export class ResourceCache<V> {
       return { ...fresh, stale: false };
     } catch (error) {
       if (error instanceof UpstreamRateLimitedError) {
-        this.options.budget?.blockUntil(key, this.options.clock.now() + error.retryAfterSeconds * 1000);
+        this.budget.blockUntil(key, this.options.clock.now() + error.retryAfterSeconds * 1000);
         return this.serveStale(entry, error);
       }
       if (error instanceof UpstreamUnavailableError) return this.serveStale(entry, error);
@@ -203,7 +208,7 @@ export class ResourceCache<V> {
 
   private start(key: string): Inflight<V> {
     const controller = new AbortController();
-    this.options.budget?.consume(key);
+    this.budget.consume(key);
     this.stats.upstreamCalls++;
     const promise = this.options.load(key, controller.signal).then(
       (value) => {

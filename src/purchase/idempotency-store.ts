@@ -24,7 +24,7 @@ export class IdempotencyStore {
   private readonly records: LRUCache<string, IdempotencyRecord>;
 
   constructor(options: IdempotencyStoreOptions) {
-    this.records = new LRUCache({ max: options.maxKeys, ttl: options.ttlMs, perf: { now: () => options.clock.now() } });
+    this.records = new LRUCache({ max: options.maxKeys, ttl: options.ttlMs, ttlResolution: 0, perf: { now: () => options.clock.now() } });
   }
 
   get(principalId: string, key: string): IdempotencyRecord | undefined {

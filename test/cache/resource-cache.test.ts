@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { BudgetExhaustedError, CallBudget, ResourceCache } from '../../src/cache/index.ts';
+import { createManualClock } from '../../src/clock.ts';
+import {
+  UpstreamBusinessError,
+  UpstreamNotFoundError,
+  UpstreamRateLimitedError,
+  UpstreamUnavailableError,
+} from '../../src/upstream/index.ts';
+
+function setup(options: { ttlMs?: number; maxStaleMs?: number; budget?: { limit: number; windowMs: number }; negativeTtlMs?: number } = {}) {
+  const clock = createManualClock();
+  const calls: string[] = [];
+  let next: (key: string, signal: AbortSignal) => Promise<number> = async () => calls.length;
+  const cache = new ResourceCache<number>({
+    name: 'test',
+    max: 100,
+    ttlMs: options.ttlMs ?? 1_000,
+    maxStaleMs: options.maxStaleMs ?? 10_000,
+    clock,
+    ...(options.negativeTtlMs ? { negativeTtlMs: options.negativeTtlMs } : {}),
+    ...(options.budget ? { budget: new CallBudget({ ...options.budget, clock, maxKeys: 100 }) } : {}),
+    load: (key, signal) => {
+      calls.push(key);
+      return next(key, signal);
+    },
+  });
+  return { clock, calls, cache, setLoad: (fn: typeof next) => (next = fn) };
+}
+
+describe('ResourceCache', () => {
+  it('serves a fresh entry without calling, and calls again after the TTL', async () => {
+    const { clock, calls, cache } = setup();
+    expect((await cache.get('a')).value).toBe(1);
+    clock.advance(999);
+    expect(await cache.get('a')).toMatchObject({ value: 1, stale: false });
+    clock.advance(1);
+    expect((await cache.get('a')).value).toBe(2);
+    expect(calls).toEqual(['a', 'a']);
+  });
+
+  it('coalesces concurrent misses for a key into one call', async () => {
+    const { calls, cache, setLoad } = setup();
+    let release!: (v: number) => void;
+    setLoad(() => new Promise((r) => (release = r)));
+    const reads = Array.from({ length: 1000 }, () => cache.get('a'));
+    release(7);
+    const results = await Promise.all(reads);
+    expect(results.every((r) => r.value === 7)).toBe(true);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('serves the old value marked stale when the budget denies a refresh, and errors when there is none', async () => {
+    const { clock, calls, cache } = setup({ budget: { limit: 1, windowMs: 60_000 } });
+    await cache.get('a');
+    clock.advance(5_000);
+    expect(await cache.get('a')).toMatchObject({ value: 1, stale: true });
+    expect(calls).toHaveLength(1);
+    const denied = setup({ budget: { limit: 1, windowMs: 60_000 } });
+    await denied.cache.get('b');
+    denied.cache.invalidate('b');
+    await expect(denied.cache.get('b')).rejects.toBeInstanceOf(BudgetExhaustedError);
+  });
+
+  it('honours a 429 for its whole Retry-After, serving stale meanwhile', async () => {
+    const { clock, calls, cache, setLoad } = setup({ maxStaleMs: 3_600_000 });
+    await cache.get('a');
+    clock.advance(2_000);
+    setLoad(async () => {
+      throw new UpstreamRateLimitedError('usage', 429, 600);
+    });
+    expect(await cache.get('a')).toMatchObject({ value: 1, stale: true });
+    for (let i = 0; i < 5; i++) {
+      clock.advance(100_000);
+      await cache.get('a');
+    }
+    expect(calls).toHaveLength(2);
+    clock.advance(100_000);
+    setLoad(async () => 42);
+    expect(await cache.get('a')).toMatchObject({ value: 42, stale: false });
+  });
+
+  it('serves stale on 5xx within maxStaleMs, then gives up', async () => {
+    const { clock, cache, setLoad } = setup({ ttlMs: 1_000, maxStaleMs: 5_000 });
+    await cache.get('a');
+    setLoad(async () => {
+      throw new UpstreamUnavailableError('usage', 503, false, 'status 503');
+    });
+    clock.advance(3_000);
+    expect(await cache.get('a')).toMatchObject({ stale: true });
+    clock.advance(3_000);
+    await expect(cache.get('a')).rejects.toBeInstanceOf(UpstreamUnavailableError);
+  });
+
+  it('remembers definitive refusals for the negative TTL', async () => {
+    const { clock, calls, cache, setLoad } = setup({ negativeTtlMs: 60_000 });
+    setLoad(async (key) => {
+      throw key === 'gone' ? new UpstreamNotFoundError('sim', 404) : new UpstreamBusinessError('topups', 422, 73, 'recycled');
+    });
+    await expect(cache.get('gone')).rejects.toBeInstanceOf(UpstreamNotFoundError);
+    await expect(cache.get('gone')).rejects.toBeInstanceOf(UpstreamNotFoundError);
+    await expect(cache.get('recycled')).rejects.toBeInstanceOf(UpstreamBusinessError);
+    await expect(cache.get('recycled')).rejects.toBeInstanceOf(UpstreamBusinessError);
+    expect(calls).toEqual(['gone', 'recycled']);
+    clock.advance(60_001);
+    await expect(cache.get('gone')).rejects.toBeInstanceOf(UpstreamNotFoundError);
+    expect(calls).toHaveLength(3);
+  });
+
+  it('aborts the upstream call only when every waiting caller has gone', async () => {
+    const { cache, setLoad } = setup();
+    let upstreamSignal!: AbortSignal;
+    setLoad((_key, signal) => {
+      upstreamSignal = signal;
+      return new Promise(() => {});
+    });
+    const a = new AbortController();
+    const b = new AbortController();
+    const first = cache.get('a', a.signal);
+    const second = cache.get('a', b.signal);
+    a.abort(new Error('client a left'));
+    await expect(first).rejects.toThrow('client a left');
+    expect(upstreamSignal.aborted).toBe(false);
+    b.abort(new Error('client b left'));
+    await expect(second).rejects.toThrow('client b left');
+    expect(upstreamSignal.aborted).toBe(true);
+  });
+
+  it('patches a cached value in place without refreshing its age', async () => {
+    const { clock, cache } = setup();
+    await cache.get('a');
+    clock.advance(500);
+    expect(cache.update('a', (v) => v + 100)).toBe(true);
+    expect(cache.peek('a')).toMatchObject({ value: 101, fetchedAt: clock.now() - 500 });
+    expect(cache.update('missing', (v) => v)).toBe(false);
+  });
+});

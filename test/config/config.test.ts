@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, pathOverrideVariable } from '../../src/config.ts';
+
+describe('loadConfig', () => {
+  it('defaults to the built-in sandbox on port 4000 with the documented cache settings', () => {
+    const config = loadConfig({});
+    expect(config.upstream).toBeUndefined();
+    expect(config.port).toBe(4000);
+    expect(config.cache).toMatchObject({ usageTtlSeconds: 300, historyTtlSeconds: 900, topupsTtlSeconds: 60 });
+    expect(config.limits).toEqual({ usagePerMinute: 100, historyIntervalSeconds: 900 });
+  });
+
+  it('reports every problem at once', () => {
+    try {
+      loadConfig({ PORT: 'eighty', UPSTREAM_URL: 'ftp://x', UPSTREAM_FLAVOR: 'other', CACHE_USAGE_TTL_SECONDS: '-1' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.join('\n');
+      for (const name of ['PORT', 'UPSTREAM_URL', 'UPSTREAM_FLAVOR', 'CACHE_USAGE_TTL_SECONDS']) expect(problems).toContain(name);
+    }
+  });
+
+  it('requires credentials with an upstream URL and never prints the secret', () => {
+    expect(() => loadConfig({ UPSTREAM_URL: 'https://partners.example/v2' })).toThrow(/UPSTREAM_CLIENT_ID.*\n.*UPSTREAM_CLIENT_SECRET/);
+    const config = loadConfig({
+      UPSTREAM_URL: 'https://partners.example/v2',
+      UPSTREAM_FLAVOR: 'airalo',
+      UPSTREAM_CLIENT_ID: 'id',
+      UPSTREAM_CLIENT_SECRET: 's3cret',
+    });
+    expect(config.upstream).toEqual({ url: 'https://partners.example/v2', flavour: 'airalo', clientId: 'id', clientSecret: 's3cret' });
+  });
+
+  it('takes per-endpoint path overrides, e.g. the documented /cusomter/ typo', () => {
+    expect(pathOverrideVariable('submitTopup')).toBe('UPSTREAM_PATH_SUBMIT_TOPUP');
+    const config = loadConfig({ UPSTREAM_PATH_USAGE: '/sims/{iccid}/usage', UPSTREAM_PATH_SUBMIT_TOPUP: '/orders/topups' });
+    expect(config.upstreamPaths).toEqual({ usage: '/sims/{iccid}/usage', submitTopup: '/orders/topups' });
+    expect(() => loadConfig({ UPSTREAM_PATH_USAGE: 'no-slash' })).toThrow(ConfigError);
+  });
+});
