@@ -1,0 +1,296 @@
+/**
+ * The one dispatcher every upstream call goes through: an undici Pool (its `connections` is the concurrency cap, its
+ * timeouts are the connect/headers/body timeouts) decorated by interceptors for cross-cutting policy:
+ *
+ *   errorConversion  (outermost)  non-2xx answers and transport failures → UpstreamError subclasses
+ *   getRetry                      GET only: 5xx / network errors → jittered exponential backoff, ≤ 1 + getRetries attempts
+ *                                 (429 and every other 4xx are final; POST is never retried)
+ *   Pool             (innermost)
+ *
+ * `compose([...])` makes the last interceptor the outermost, so the array below is innermost-first. The order matters:
+ * the retry interceptor must see raw 5xx statuses, before they become errors. A test pins it.
+ */
+import { Pool, type Dispatcher } from 'undici';
+import type { Clock } from '../clock.ts';
+import { UpstreamUnavailableError, errorFromResponse } from './errors.ts';
+import type { UpstreamEndpoint } from './flavours.ts';
+
+/** Dispatch options as sent by the client: undici's, plus the endpoint name used to label errors. */
+export type UpstreamDispatchOptions = Dispatcher.DispatchOptions & { upstreamEndpoint?: UpstreamEndpoint };
+
+export interface UpstreamDispatcherOptions {
+  origin: string;
+  connections: number;
+  timeouts: { connectMs: number; headersMs: number; bodyMs: number };
+  getRetries: number;
+  /** Base of the exponential backoff between GET attempts. */
+  retryBaseDelayMs: number;
+  clock: Clock;
+  /** Test-only: replaces the Pool (e.g. a MockAgent). It is decorated with the same interceptors and not closed by us. */
+  dispatcher?: Dispatcher;
+}
+
+export interface UpstreamDispatcher {
+  readonly dispatcher: Dispatcher;
+  close(): Promise<void>;
+}
+
+/** Names of the interceptors in the order handed to `compose()` (innermost first). */
+export const interceptorOrder = ['getRetry', 'errorConversion'] as const;
+
+const RETRYABLE_STATUS: ReadonlySet<number> = new Set([500, 502, 503, 504]);
+
+/**
+ * Transport failures worth another GET attempt. Headers/body timeouts are deliberately absent: a slow upstream would
+ * otherwise cost (1 + getRetries) × the timeout before the caller hears anything.
+ */
+const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETDOWN',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Failures that happen before a single byte of the request can have reached the upstream. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETDOWN',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Retries one GET on 5xx answers and transport errors, after a jittered exponential backoff, until it has made
+ * 1 + maxRetries attempts. A retried attempt's 5xx body is discarded; the final answer (2xx–5xx) or error goes
+ * downstream unchanged. Once an answer has been handed downstream nothing is retried (no partial-body resume).
+ *
+ * Written here rather than using undici's RetryHandler: that one keeps forwarding body chunks while its retry
+ * decision is pending (it relies on pause(), which MockAgent ignores) and handles ranges we do not need.
+ */
+class GetRetryHandler implements Dispatcher.DispatchHandler {
+  readonly #opts: Dispatcher.DispatchOptions;
+  readonly #handler: Dispatcher.DispatchHandler;
+  readonly #dispatch: Dispatcher.Dispatch;
+  readonly #maxRetries: number;
+  readonly #baseDelayMs: number;
+  #attempt = 1;
+  #current: Dispatcher.DispatchController | null = null;
+  #started = false;
+  #responded = false;
+  #discarding = false;
+  #abortReason: Error | null = null;
+  #timer: NodeJS.Timeout | null = null;
+
+  /** The controller the downstream handler keeps across attempts; it always acts on the current attempt. */
+  readonly #controller: Dispatcher.DispatchController;
+
+  constructor(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, dispatch: Dispatcher.Dispatch, maxRetries: number, baseDelayMs: number) {
+    this.#opts = opts;
+    this.#handler = handler;
+    this.#dispatch = dispatch;
+    this.#maxRetries = maxRetries;
+    this.#baseDelayMs = baseDelayMs;
+    const self = this;
+    this.#controller = {
+      get aborted() {
+        return self.#abortReason !== null || (self.#current?.aborted ?? false);
+      },
+      get paused() {
+        return self.#current?.paused ?? false;
+      },
+      get reason() {
+        return self.#abortReason ?? self.#current?.reason ?? null;
+      },
+      abort(reason: Error) {
+        if (self.#abortReason) return;
+        self.#abortReason = reason;
+        if (self.#timer) {
+          // Waiting between attempts: nothing is in flight, so the downstream hears about the abort from us.
+          clearTimeout(self.#timer);
+          self.#timer = null;
+          self.#handler.onResponseError?.(self.#controller, reason);
+        } else {
+          self.#current?.abort(reason);
+        }
+      },
+      pause() {
+        self.#current?.pause();
+      },
+      resume() {
+        self.#current?.resume();
+      },
+    };
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
+    this.#current = controller;
+    if (this.#abortReason) {
+      controller.abort(this.#abortReason);
+      return;
+    }
+    if (this.#started) return;
+    this.#started = true;
+    this.#handler.onRequestStart?.(this.#controller, context);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (RETRYABLE_STATUS.has(statusCode) && this.#attempt <= this.#maxRetries) {
+      this.#discarding = true;
+      return;
+    }
+    this.#responded = true;
+    this.#handler.onResponseStart?.(this.#controller, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#discarding) this.#handler.onResponseData?.(this.#controller, chunk);
+  }
+
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+    if (this.#discarding) this.#scheduleRetry();
+    else this.#handler.onResponseEnd?.(this.#controller, trailers);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    const retryable =
+      !this.#responded && this.#abortReason === null && this.#attempt <= this.#maxRetries && RETRYABLE_CODES.has(errorCode(error) ?? '');
+    if (retryable) this.#scheduleRetry();
+    else this.#handler.onResponseError?.(this.#controller, error);
+  }
+
+  #scheduleRetry(): void {
+    // Equal jitter: half the exponential step fixed, half random, so callers that failed together spread out.
+    const step = this.#baseDelayMs * 2 ** (this.#attempt - 1);
+    this.#attempt += 1;
+    this.#discarding = false;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      try {
+        this.#dispatch(this.#opts, this);
+      } catch (error) {
+        this.#handler.onResponseError?.(this.#controller, error as Error);
+      }
+    }, step / 2 + Math.random() * (step / 2));
+  }
+}
+
+/** GET-only retry on 5xx and network errors. POST (and every other method) bypasses it entirely. */
+export function getRetryInterceptor(maxRetries: number, baseDelayMs: number): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (opts, handler) =>
+    String(opts.method).toUpperCase() === 'GET' && maxRetries > 0
+      ? dispatch(opts, new GetRetryHandler(opts, handler, dispatch, maxRetries, baseDelayMs))
+      : dispatch(opts, handler);
+}
+
+/** Upstream error bodies are small; anything bigger is truncated before parsing (and then fails to parse). */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+class ErrorConversionHandler implements Dispatcher.DispatchHandler {
+  readonly #handler: Dispatcher.DispatchHandler;
+  readonly #endpoint: UpstreamEndpoint;
+  readonly #method: string;
+  readonly #clock: Clock;
+  #status = 0;
+  #headers: Record<string, string | string[] | undefined> = {};
+  #chunks: Buffer[] = [];
+  #size = 0;
+
+  constructor(opts: UpstreamDispatchOptions, handler: Dispatcher.DispatchHandler, clock: Clock) {
+    this.#handler = handler;
+    this.#endpoint = opts.upstreamEndpoint ?? 'balance';
+    this.#method = String(opts.method).toUpperCase();
+    this.#clock = clock;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
+    this.#status = 0;
+    this.#chunks = [];
+    this.#size = 0;
+    this.#handler.onRequestStart?.(controller, context);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    this.#status = statusCode;
+    if (statusCode < 400) {
+      this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
+      return;
+    }
+    this.#headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#status < 400) {
+      this.#handler.onResponseData?.(controller, chunk);
+      return;
+    }
+    if (this.#size < MAX_ERROR_BODY_BYTES) {
+      this.#chunks.push(chunk);
+      this.#size += chunk.length;
+    }
+  }
+
+  onResponseEnd(controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+    if (this.#status < 400) {
+      this.#handler.onResponseEnd?.(controller, trailers);
+      return;
+    }
+    const body = Buffer.concat(this.#chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8');
+    this.#handler.onResponseError?.(controller, errorFromResponse(this.#endpoint, this.#method, this.#status, this.#headers, body, this.#clock));
+  }
+
+  onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
+    const code = errorCode(error);
+    // A POST that failed after it may have left the machine is ambiguous: it might have been processed.
+    const ambiguous = this.#method !== 'GET' && !(code && NOT_SENT_CODES.has(code));
+    this.#handler.onResponseError?.(
+      controller,
+      new UpstreamUnavailableError(this.#endpoint, this.#status >= 400 ? this.#status : null, ambiguous, code ?? error.name, { cause: error }),
+    );
+  }
+}
+
+/** Converts every non-2xx answer and every transport failure into an UpstreamError; the client never sees a status. */
+export function errorConversionInterceptor(clock: Clock): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (opts, handler) => dispatch(opts, new ErrorConversionHandler(opts as UpstreamDispatchOptions, handler, clock));
+}
+
+export function createUpstreamDispatcher(options: UpstreamDispatcherOptions): UpstreamDispatcher {
+  const owned = options.dispatcher
+    ? null
+    : new Pool(options.origin, {
+        connections: options.connections,
+        connect: { timeout: options.timeouts.connectMs },
+        headersTimeout: options.timeouts.headersMs,
+        bodyTimeout: options.timeouts.bodyMs,
+      });
+  const base: Dispatcher = options.dispatcher ?? (owned as Pool);
+  const byName = {
+    getRetry: getRetryInterceptor(options.getRetries, options.retryBaseDelayMs),
+    errorConversion: errorConversionInterceptor(options.clock),
+  };
+  const dispatcher = base.compose(interceptorOrder.map((name) => byName[name]));
+  return {
+    dispatcher,
+    close: async () => {
+      if (owned && !owned.closed) await owned.close();
+    },
+  };
+}
