@@ -1,0 +1,137 @@
+/**
+ * Fault injection: rules scoped by endpoint and ICCID, applied in the order they were added.
+ * Latency adds up over all matching rules; the first matching rule with a terminal effect
+ * (hang, reset, 5xx, 429, malformed JSON) decides what happens to the response.
+ */
+import type { Clock } from '../clock.ts';
+import { TOO_MANY_ATTEMPTS } from './limits.ts';
+import { createRandom, type Random } from './prng.ts';
+import type { FaultRule, SandboxEndpoint, SandboxResponse } from './types.ts';
+
+export type FaultAction =
+  | { kind: 'hang' }
+  | { kind: 'reset'; when: 'after-headers' | 'mid-body' }
+  | { kind: 'respond'; response: SandboxResponse }
+  | { kind: 'malformed' };
+
+export interface FaultPlan {
+  delayMs: number;
+  action: FaultAction | null;
+}
+
+const NO_FAULT: FaultPlan = { delayMs: 0, action: null };
+
+interface ActiveRule {
+  id: string;
+  rule: FaultRule;
+  remaining: number | undefined;
+}
+
+export function validateFaultRule(rule: unknown): FaultRule {
+  if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) throw new TypeError('a fault rule is an object');
+  const r = rule as FaultRule;
+  const statuses = [500, 502, 503, 504];
+  if (r.errorStatus !== undefined && !statuses.includes(r.errorStatus)) throw new TypeError('errorStatus must be 500, 502, 503 or 504');
+  if (r.errorRate !== undefined && !(r.errorRate >= 0 && r.errorRate <= 1)) throw new TypeError('errorRate must be within 0..1');
+  if (r.reset !== undefined && r.reset !== 'after-headers' && r.reset !== 'mid-body') throw new TypeError('reset must be after-headers or mid-body');
+  if (r.rateLimit !== undefined && !(typeof r.rateLimit.retryAfterSeconds === 'number' && r.rateLimit.retryAfterSeconds >= 0)) {
+    throw new TypeError('rateLimit.retryAfterSeconds must be a number ≥ 0');
+  }
+  if (r.times !== undefined && !(Number.isInteger(r.times) && r.times > 0)) throw new TypeError('times must be a positive integer');
+  return { ...r };
+}
+
+export function serverErrorResponse(status: 500 | 502 | 503 | 504): SandboxResponse {
+  if (status === 502 || status === 504) {
+    const title = status === 502 ? '502 Bad Gateway' : '504 Gateway Time-out';
+    return {
+      status,
+      headers: { 'Content-Type': 'text/html' },
+      body: `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`,
+    };
+  }
+  const message = status === 500 ? 'Server Error' : 'Service Unavailable';
+  return { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message }) };
+}
+
+export class FaultRegistry {
+  private rules: ActiveRule[] = [];
+  private nextId = 1;
+  private random: Random;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly seed: number,
+  ) {
+    this.random = createRandom(seed ^ 0x5eed);
+  }
+
+  add(rule: FaultRule): string {
+    const valid = validateFaultRule(rule);
+    const id = `fault-${this.nextId++}`;
+    this.rules.push({ id, rule: valid, remaining: valid.times });
+    return id;
+  }
+
+  remove(id: string): void {
+    this.rules = this.rules.filter((r) => r.id !== id);
+  }
+
+  clear(): void {
+    this.rules = [];
+    this.random = createRandom(this.seed ^ 0x5eed);
+  }
+
+  list(): Array<{ id: string; rule: FaultRule; remaining: number | undefined }> {
+    return this.rules.map((r) => ({ ...r, rule: { ...r.rule } }));
+  }
+
+  plan(endpoint: SandboxEndpoint, iccid: string | null): FaultPlan {
+    if (this.rules.length === 0) return NO_FAULT;
+    let delayMs = 0;
+    let action: FaultAction | null = null;
+    let spent = false;
+    for (const active of this.rules) {
+      const { rule } = active;
+      if (rule.endpoint !== undefined && rule.endpoint !== endpoint) continue;
+      if (rule.iccid !== undefined && rule.iccid !== iccid) continue;
+      if (active.remaining !== undefined) {
+        active.remaining--;
+        if (active.remaining <= 0) spent = true;
+      }
+      delayMs += (rule.latencyMs ?? 0) + (rule.jitterMs ? Math.floor(this.random() * rule.jitterMs) : 0);
+      if (action === null) action = this.actionOf(rule);
+    }
+    if (spent) this.rules = this.rules.filter((r) => r.remaining === undefined || r.remaining > 0);
+    return { delayMs, action };
+  }
+
+  private actionOf(rule: FaultRule): FaultAction | null {
+    if (rule.hang) return { kind: 'hang' };
+    if (rule.reset) return { kind: 'reset', when: rule.reset };
+    if (rule.errorStatus !== undefined) {
+      const rate = rule.errorRate ?? 1;
+      if (rate >= 1 || this.random() < rate) return { kind: 'respond', response: serverErrorResponse(rule.errorStatus) };
+    }
+    if (rule.rateLimit) {
+      const seconds = rule.rateLimit.retryAfterSeconds;
+      const now = this.clock.now();
+      return {
+        kind: 'respond',
+        response: {
+          status: 429,
+          headers: {
+            'Content-Type': 'application/json',
+            'Retry-After': rule.rateLimit.asHttpDate ? new Date(now + seconds * 1000).toUTCString() : seconds,
+            'X-RateLimit-Limit': 60,
+            'X-RateLimit-Remaining': 0,
+            'X-RateLimit-Reset': Math.ceil((now + seconds * 1000) / 1000),
+          },
+          body: TOO_MANY_ATTEMPTS,
+        },
+      };
+    }
+    if (rule.malformedJson) return { kind: 'malformed' };
+    return null;
+  }
+}

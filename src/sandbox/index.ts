@@ -1,0 +1,16 @@
+export { createSandbox } from './server.ts';
+export { DEFAULT_CREDENTIALS } from './state.ts';
+export { OPERATORS, TRIGGER_CODES } from './catalog.ts';
+export type {
+  CallFilter,
+  CallRecord,
+  FaultRule,
+  IccidFilter,
+  Sandbox,
+  SandboxControl,
+  SandboxEndpoint,
+  SandboxFlavour,
+  SandboxOptions,
+  SandboxOrder,
+  SimStatus,
+} from './types.ts';

@@ -1,0 +1,38 @@
+/** Standalone sandbox: `npm run sandbox`. Reads SANDBOX_PORT (4010), SANDBOX_HOST, SANDBOX_SEED, SANDBOX_SIM_COUNT. */
+import { createSandbox } from './server.ts';
+import { DEFAULT_CREDENTIALS } from './state.ts';
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    console.error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+    process.exit(1);
+  }
+  return value;
+}
+
+const sandbox = await createSandbox({
+  host: process.env.SANDBOX_HOST || '127.0.0.1',
+  port: intFromEnv('SANDBOX_PORT', 4010),
+  seed: intFromEnv('SANDBOX_SEED', 42),
+  simCount: intFromEnv('SANDBOX_SIM_COUNT', 50),
+  logRequests: process.env.SANDBOX_LOG === '1',
+});
+
+console.log(`eSIM upstream sandbox listening on ${sandbox.url}
+  PressOne base URL: ${sandbox.url}/customer/v2
+  Airalo base URL:   ${sandbox.url}/v2
+  client_id:         ${DEFAULT_CREDENTIALS.clientId}
+  client_secret:     ${DEFAULT_CREDENTIALS.clientSecret}
+  control API:       ${sandbox.url}/__sandbox/info`);
+
+const shutdown = (): void => {
+  sandbox.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);

@@ -1,0 +1,194 @@
+/** The HTTP server: routing, auth, fault injection, call recording. Plain node:http. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { createControl, handleControlRequest } from './control.ts';
+import type { Handler, RequestContext } from './handlers/context.ts';
+import { balance } from './handlers/account.ts';
+import { requireBearer, token } from './handlers/auth.ts';
+import { getOrder, listOrders, submitTopup } from './handlers/orders.ts';
+import { getSim, history, listSims, topups, usage } from './handlers/sims.ts';
+import { json, notFound, parseFields, readRawBody } from './http-io.ts';
+import { serverErrorResponse, type FaultPlan } from './faults.ts';
+import { matchRoute, type RouteMatch } from './routes.ts';
+import { resolveOptions, SandboxState } from './state.ts';
+import type { Sandbox, SandboxEndpoint, SandboxOptions, SandboxResponse } from './types.ts';
+
+const HANDLERS: Record<SandboxEndpoint, Handler> = {
+  token,
+  balance,
+  sims: listSims,
+  sim: getSim,
+  usage,
+  topups,
+  packages: history,
+  submitTopup,
+  orders: listOrders,
+  order: getOrder,
+};
+
+function send(res: ServerResponse, response: SandboxResponse): void {
+  const body = Buffer.from(response.body);
+  res.writeHead(response.status, { ...response.headers, 'Content-Length': body.length });
+  res.end(body);
+}
+
+function dispatch(ctx: RequestContext): SandboxResponse {
+  try {
+    if (ctx.endpoint !== 'token') {
+      const refused = requireBearer(ctx);
+      if (refused !== null) return refused;
+    }
+    return HANDLERS[ctx.endpoint](ctx);
+  } catch {
+    return serverErrorResponse(500);
+  }
+}
+
+export function createSandboxServer(state: SandboxState): { server: Server; setOrigin(origin: string): void; shutdown(): void } {
+  let origin = '';
+  let closing = false;
+  const timers = new Set<NodeJS.Timeout>();
+  const log = state.options.logRequests ? pino({ name: 'sandbox', redact: ['authorization'] }) : null;
+
+  const delay = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+
+  async function handleUpstream(req: IncomingMessage, res: ServerResponse, route: RouteMatch, search: string, path: string): Promise<void> {
+    const started = performance.now();
+    const method = req.method ?? 'GET';
+    const query = new URLSearchParams(search);
+    let body: Record<string, string> = {};
+    if (method === 'POST') {
+      try {
+        body = await parseFields(await readRawBody(req), req.headers['content-type']);
+      } catch {
+        body = {}; // unreadable bodies fail validation like empty ones
+      }
+    }
+    const iccid =
+      route.iccid ??
+      (route.endpoint === 'submitTopup' ? (body.iccid ?? null) : route.endpoint === 'orders' ? query.get('filter[iccid]') : null);
+    const record = (status: number): void => {
+      state.record({ endpoint: route.endpoint, flavour: route.flavour, method, iccid, status, at: state.clock.now() });
+      log?.info({ method, path, endpoint: route.endpoint, iccid, status, ms: Math.round(performance.now() - started) }, 'request');
+    };
+    const plan: FaultPlan = state.faults.plan(route.endpoint, iccid);
+    if (plan.delayMs > 0) {
+      await delay(plan.delayMs);
+      if (closing) return;
+    }
+    const action = plan.action;
+    if (action?.kind === 'hang') {
+      record(0); // the socket stays open until the client gives up or the sandbox closes
+      return;
+    }
+    if (action?.kind === 'respond') {
+      send(res, action.response);
+      record(action.response.status);
+      return;
+    }
+    const ctx: RequestContext = {
+      state,
+      endpoint: route.endpoint,
+      flavour: route.flavour,
+      iccid,
+      orderId: route.orderId,
+      query,
+      headers: req.headers,
+      body,
+      origin,
+      basePath: route.basePath,
+      path,
+    };
+    const response = dispatch(ctx);
+    if (action?.kind === 'reset') {
+      const bytes = Buffer.from(response.body);
+      res.writeHead(response.status, { ...response.headers, 'Content-Length': bytes.length });
+      const socket = res.socket;
+      if (action.when === 'after-headers') {
+        res.flushHeaders();
+        setImmediate(() => socket?.destroy());
+      } else {
+        res.write(bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2))), () => socket?.destroy());
+      }
+      record(0);
+      return;
+    }
+    if (action?.kind === 'malformed') {
+      response.body = response.body.slice(0, Math.max(1, Math.floor(response.body.length / 2)));
+    }
+    send(res, response);
+    record(response.status);
+  }
+
+  const server = createServer((req, res) => {
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    const search = q === -1 ? '' : rawUrl.slice(q + 1);
+    if (path.startsWith('/__sandbox/')) {
+      handleControlRequest(req, res, path.slice('/__sandbox/'.length), search, state, origin).catch(() => {
+        if (!res.headersSent) send(res, serverErrorResponse(500));
+      });
+      return;
+    }
+    const route = matchRoute(req.method ?? 'GET', path);
+    if ('error' in route) {
+      send(res, route.error === 405 ? json(405, { message: `The ${req.method} method is not supported for this route.` }) : notFound());
+      return;
+    }
+    handleUpstream(req, res, route, search, path).catch(() => {
+      if (!res.headersSent) send(res, serverErrorResponse(500));
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    server,
+    setOrigin(value) {
+      origin = value;
+    },
+    shutdown() {
+      closing = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+    },
+  };
+}
+
+export async function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const resolved = resolveOptions(options);
+  const state = new SandboxState(resolved);
+  const { server, setOrigin, shutdown } = createSandboxServer(state);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(resolved.port, resolved.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  setOrigin(url);
+  let closed: Promise<void> | null = null;
+  return {
+    url,
+    control: createControl(state),
+    close() {
+      closed ??= new Promise<void>((resolve, reject) => {
+        shutdown();
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}

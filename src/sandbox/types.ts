@@ -1,0 +1,133 @@
+import type { Clock } from '../clock.ts';
+
+export type SandboxEndpoint =
+  | 'token'
+  | 'balance'
+  | 'sims'
+  | 'sim'
+  | 'usage'
+  | 'topups'
+  | 'packages'
+  | 'submitTopup'
+  | 'orders'
+  | 'order';
+
+export type SandboxFlavour = 'pressone' | 'airalo';
+
+export type SimStatus = 'NOT_ACTIVE' | 'ACTIVE' | 'FINISHED' | 'EXPIRED' | 'RECYCLED' | 'UNKNOWN';
+
+export interface CallRecord {
+  endpoint: SandboxEndpoint;
+  flavour: SandboxFlavour;
+  method: string;
+  iccid: string | null;
+  /** What was sent; 0 when the request hung or the connection was reset. */
+  status: number;
+  at: number;
+}
+
+export type CallFilter = Partial<Pick<CallRecord, 'endpoint' | 'iccid' | 'status' | 'flavour' | 'method'>>;
+
+export interface FaultRule {
+  /** undefined = every endpoint */
+  endpoint?: SandboxEndpoint;
+  /** undefined = every ICCID */
+  iccid?: string;
+  latencyMs?: number;
+  jitterMs?: number;
+  errorStatus?: 500 | 502 | 503 | 504;
+  /** 0..1, default 1 when errorStatus is given; drawn from a seeded PRNG. */
+  errorRate?: number;
+  /** Never answer (until the sandbox closes). */
+  hang?: boolean;
+  reset?: 'after-headers' | 'mid-body';
+  malformedJson?: boolean;
+  rateLimit?: { retryAfterSeconds: number; asHttpDate?: boolean };
+  /** Apply to the next N matching requests only; undefined = until cleared. */
+  times?: number;
+}
+
+export interface SandboxOrder {
+  id: number;
+  code: string;
+  iccid: string;
+  packageId: string;
+  description: string | null;
+  /** USD */
+  price: number;
+  /** epoch ms on the sandbox clock */
+  createdAt: number;
+  flavour: SandboxFlavour;
+}
+
+export interface IccidFilter {
+  status?: SimStatus;
+  hasTopups?: boolean;
+  unlimited?: boolean;
+}
+
+export interface SandboxControl {
+  calls(filter?: CallFilter): CallRecord[];
+  countCalls(filter?: CallFilter): number;
+  resetCalls(): void;
+  orders(): SandboxOrder[];
+  addFault(rule: FaultRule): string;
+  removeFault(id: string): void;
+  clearFaults(): void;
+  reset(): void;
+  iccids(filter?: IccidFilter): string[];
+  topupPackageIds(iccid: string): string[];
+  balance(): number;
+  setBalance(usd: number): void;
+}
+
+export interface SandboxOptions {
+  host?: string;
+  port?: number;
+  seed?: number;
+  simCount?: number;
+  clock?: Clock;
+  credentials?: { clientId: string; clientSecret: string };
+  tokenLifetimeSeconds?: number;
+  tokenLimitPerMinute?: number;
+  usageCacheSeconds?: number;
+  usageLimitPerMinute?: number;
+  historyIntervalSeconds?: number;
+  notFoundStatus?: 200 | 404;
+  initialBalance?: number;
+  faults?: FaultRule[];
+  logRequests?: boolean;
+}
+
+export interface Sandbox {
+  /** Origin only, e.g. 'http://127.0.0.1:43123'. */
+  url: string;
+  close(): Promise<void>;
+  control: SandboxControl;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedSandboxOptions {
+  host: string;
+  port: number;
+  seed: number;
+  simCount: number;
+  clock: Clock;
+  credentials: { clientId: string; clientSecret: string };
+  tokenLifetimeSeconds: number;
+  tokenLimitPerMinute: number;
+  usageCacheSeconds: number;
+  usageLimitPerMinute: number;
+  historyIntervalSeconds: number;
+  notFoundStatus: 200 | 404;
+  initialBalance: number;
+  faults: FaultRule[];
+  logRequests: boolean;
+}
+
+/** What a handler produces; the server writes it (or mangles it, when a fault says so). */
+export interface SandboxResponse {
+  status: number;
+  headers: Record<string, string | number>;
+  body: string;
+}

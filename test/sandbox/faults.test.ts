@@ -1,0 +1,148 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { startHarness, type Harness } from './helpers.ts';
+
+let h: Harness;
+afterEach(() => h.sandbox.close());
+
+describe('fault injection', () => {
+  it('adds fixed and jittered latency', async () => {
+    h = await startHarness({ faults: [{ endpoint: 'balance', latencyMs: 80 }] });
+    let started = performance.now();
+    expect((await h.get('/v2/balance')).status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(75);
+    h.sandbox.control.clearFaults();
+    h.sandbox.control.addFault({ endpoint: 'balance', latencyMs: 10, jitterMs: 40 });
+    started = performance.now();
+    await h.get('/v2/balance');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(9);
+    started = performance.now();
+    await h.get('/v2/sims?limit=1'); // other endpoints are not slowed
+    expect(performance.now() - started).toBeLessThan(60);
+  });
+
+  it.each([500, 502, 503, 504] as const)('answers %i, and counts it', async (status) => {
+    h = await startHarness();
+    h.sandbox.control.addFault({ endpoint: 'usage', errorStatus: status });
+    const iccid = h.sandbox.control.iccids()[0]!;
+    const res = await h.get(`/v2/sims/${iccid}/usage`);
+    expect(res.status).toBe(status);
+    expect(h.sandbox.control.countCalls({ endpoint: 'usage', iccid, status })).toBe(1);
+    expect((await h.get('/v2/balance')).status).toBe(200);
+  });
+
+  it('applies an error rate deterministically from the seed', async () => {
+    const run = async () => {
+      h = await startHarness({ faults: [{ endpoint: 'balance', errorStatus: 503, errorRate: 0.5 }] });
+      const statuses: number[] = [];
+      for (let i = 0; i < 40; i++) statuses.push((await h.get('/v2/balance')).status);
+      await h.sandbox.close();
+      return statuses;
+    };
+    const first = await run();
+    const second = await run();
+    expect(first).toEqual(second);
+    const errors = first.filter((s) => s === 503).length;
+    expect(errors).toBeGreaterThan(8);
+    expect(errors).toBeLessThan(32);
+    h = await startHarness();
+  });
+
+  it('hangs without answering, recorded as status 0', async () => {
+    h = await startHarness();
+    const iccid = h.sandbox.control.iccids()[0]!;
+    h.sandbox.control.addFault({ endpoint: 'usage', iccid, hang: true });
+    await expect(
+      fetch(`${h.sandbox.url}/v2/sims/${iccid}/usage`, { headers: { authorization: `Bearer ${h.token}` }, signal: AbortSignal.timeout(150) }),
+    ).rejects.toThrow();
+    expect(h.sandbox.control.countCalls({ endpoint: 'usage', iccid, status: 0 })).toBe(1);
+    const other = h.sandbox.control.iccids()[1]!;
+    expect((await h.get(`/v2/sims/${other}/usage`)).status).toBe(200); // scoped to one ICCID
+  });
+
+  it('resets the connection after the headers or in the middle of the body', async () => {
+    h = await startHarness();
+    h.sandbox.control.addFault({ endpoint: 'sims', reset: 'after-headers', times: 1 });
+    const headersOnly = await request(`${h.sandbox.url}/v2/sims`, { headers: { authorization: `Bearer ${h.token}` } });
+    expect(headersOnly.statusCode).toBe(200);
+    await expect(headersOnly.body.text()).rejects.toThrow();
+
+    h.sandbox.control.addFault({ endpoint: 'sims', reset: 'mid-body', times: 1 });
+    const half = await request(`${h.sandbox.url}/v2/sims`, { headers: { authorization: `Bearer ${h.token}` } });
+    await expect(half.body.text()).rejects.toThrow();
+    expect(h.sandbox.control.countCalls({ endpoint: 'sims', status: 0 })).toBe(2);
+    expect((await h.get('/v2/sims')).status).toBe(200); // `times` used up
+  });
+
+  it('sends malformed JSON with the real status', async () => {
+    h = await startHarness({ faults: [{ endpoint: 'balance', malformedJson: true, times: 2 }] });
+    const res = await h.get('/customer/v2/balance');
+    expect(res.status).toBe(200);
+    expect(() => JSON.parse(res.text)).toThrow();
+    expect((await h.get('/v2/balance')).json).toBeUndefined();
+    expect((await h.get('/v2/balance')).json.data.balances.name).toBe('balance');
+  });
+
+  it('forces a 429 with Retry-After in seconds or as an HTTP-date', async () => {
+    h = await startHarness();
+    const seconds = h.sandbox.control.addFault({ endpoint: 'topups', rateLimit: { retryAfterSeconds: 30 } });
+    const iccid = h.sandbox.control.iccids()[0]!;
+    let res = await h.get(`/v2/sims/${iccid}/topups`);
+    expect(res.status).toBe(429);
+    expect(res.json).toEqual({ message: 'Too Many Attempts.' });
+    expect(res.headers.get('retry-after')).toBe('30');
+    h.sandbox.control.removeFault(seconds);
+    h.sandbox.control.addFault({ endpoint: 'topups', rateLimit: { retryAfterSeconds: 90, asHttpDate: true } });
+    res = await h.get(`/v2/sims/${iccid}/topups`);
+    expect(res.headers.get('retry-after')).toBe(new Date(h.clock.now() + 90_000).toUTCString());
+  });
+});
+
+describe('control API over HTTP', () => {
+  it('reports calls and orders, manages faults, advances the clock and resets state', async () => {
+    h = await startHarness();
+    const url = h.sandbox.url;
+    const iccid = h.sandbox.control.iccids({ status: 'ACTIVE', unlimited: false })[0]!;
+    await h.get(`/v2/sims/${iccid}/usage`);
+    await h.get(`/customer/v2/sims/${iccid}/usage`);
+    const calls = (await (await fetch(`${url}/__sandbox/calls?endpoint=usage&iccid=${iccid}`)).json()) as any;
+    expect(calls.count).toBe(2);
+    expect(calls.calls[0]).toEqual({ endpoint: 'usage', flavour: 'airalo', method: 'GET', iccid, status: 200, at: h.clock.now() });
+
+    const add = await fetch(`${url}/__sandbox/faults`, { method: 'POST', body: JSON.stringify({ endpoint: 'balance', errorStatus: 502 }) });
+    const { id } = (await add.json()) as any;
+    expect(id).toBeTypeOf('string');
+    expect((await h.get('/v2/balance')).status).toBe(502);
+    expect((await fetch(`${url}/__sandbox/faults`, { method: 'POST', body: '{"errorStatus": 418}' })).status).toBe(400);
+    await fetch(`${url}/__sandbox/faults`, { method: 'DELETE' });
+    expect((await h.get('/v2/balance')).status).toBe(200);
+
+    const packageId = ((await (await fetch(`${url}/__sandbox/topup-package-ids/${iccid}`)).json()) as any).packageIds[0];
+    expect((await h.post('/v2/orders/topups', { iccid, package_id: packageId, description: 'via http' })).status).toBe(200);
+    const orders = (await (await fetch(`${url}/__sandbox/orders`)).json()) as any;
+    expect(orders.orders).toEqual([expect.objectContaining({ iccid, packageId, description: 'via http' })]);
+
+    const before = h.clock.now();
+    const advanced = await fetch(`${url}/__sandbox/clock/advance`, { method: 'POST', body: JSON.stringify({ ms: 60_000 }) });
+    expect(((await advanced.json()) as any).now).toBe(before + 60_000);
+    expect(h.clock.now()).toBe(before + 60_000);
+
+    await fetch(`${url}/__sandbox/balance`, { method: 'PUT', body: JSON.stringify({ usd: 12.5 }) });
+    expect(h.sandbox.control.balance()).toBe(12.5);
+    expect((await fetch(`${url}/__sandbox/reset`, { method: 'POST' })).status).toBe(200);
+    expect(h.sandbox.control.balance()).toBe(5000);
+    expect(h.sandbox.control.orders()).toEqual([]);
+    expect(h.sandbox.control.countCalls()).toBe(0);
+    expect((await h.get('/v2/orders?filter[description]=via%20http')).json.data).toEqual([]);
+    expect((await h.get('/v2/balance')).status).toBe(200); // tokens survive a reset
+  });
+
+  it('refuses to advance a real clock', async () => {
+    const { createSandbox } = await import('../../src/sandbox/index.ts');
+    const real = await createSandbox();
+    const res = await fetch(`${real.url}/__sandbox/clock/advance`, { method: 'POST', body: '{"ms":1}' });
+    expect(res.status).toBe(409);
+    await real.close();
+    h = await startHarness();
+  });
+});
