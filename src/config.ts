@@ -22,7 +22,37 @@ const envSchema = z
     PORT: int(0, 65535).default(4000),
     HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    GRAPHIQL: bool.default(true),
+    GRAPHIQL: bool.optional(),
+    INTROSPECTION: bool.optional(),
+    METRICS: bool.default(true),
+    MAX_REQUEST_BYTES: int(1_024, 10_000_000).default(102_400),
+    MAX_QUERY_DEPTH: int(2, 100).default(10),
+    MAX_QUERY_ALIASES: int(0, 1_000).default(30),
+    MAX_QUERY_TOKENS: int(100, 100_000).default(3_000),
+    MAX_QUERY_DIRECTIVES: int(0, 1_000).default(20),
+    MAX_QUERY_COST: int(100, 1_000_000).default(20_000),
+    MAX_BATCH_OPERATIONS: int(1, 100).default(5),
+
+    AUTH_API_KEYS: z
+      .string()
+      .transform((v, ctx) => {
+        const keys = v.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
+          const at = pair.indexOf(':');
+          return { name: pair.slice(0, at), key: pair.slice(at + 1) };
+        });
+        for (const { name, key } of keys) {
+          if (!/^[\w.-]+$/.test(name) || key.length < 24) {
+            ctx.addIssue({ code: 'custom', message: 'must be a comma list of name:key pairs, each key at least 24 characters' });
+          }
+        }
+        return keys;
+      })
+      .optional(),
+    AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256)').optional(),
+    AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+    AUTH_JWT_ISSUER: z.string().min(1).optional(),
+    AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+    AUTH_ICCIDS_CLAIM: z.string().min(1).default('iccids'),
 
     UPSTREAM_URL: z.url({ protocol: /^https?$/ }).optional(),
     UPSTREAM_FLAVOR: z.enum(['pressone', 'airalo']).default('pressone'),
@@ -58,6 +88,16 @@ const envSchema = z
       for (const key of ['UPSTREAM_CLIENT_ID', 'UPSTREAM_CLIENT_SECRET'] as const) {
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when UPSTREAM_URL is set' });
       }
+      if (!env.AUTH_API_KEYS?.length && !env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['AUTH_API_KEYS'],
+          message: 'a real upstream needs authentication: set AUTH_API_KEYS and/or AUTH_JWT_SECRET / AUTH_JWKS_URL (no-auth is for the sandbox only)',
+        });
+      }
+    }
+    if (env.AUTH_JWT_SECRET && env.AUTH_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'set either AUTH_JWT_SECRET or AUTH_JWKS_URL, not both' });
     }
   });
 
@@ -66,6 +106,22 @@ export interface GatewayConfig {
   host: string;
   logLevel: string;
   graphiql: boolean;
+  introspection: boolean;
+  metrics: boolean;
+  auth: {
+    apiKeys: { name: string; key: string }[];
+    jwt: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string; iccidsClaim: string } | undefined;
+  };
+  limits: { usagePerMinute: number; historyIntervalSeconds: number };
+  queryLimits: {
+    maxRequestBytes: number;
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxDirectives: number;
+    maxCost: number;
+    maxBatchOperations: number;
+  };
   /** `undefined` → run the built-in sandbox in-process. */
   upstream:
     | {
@@ -78,7 +134,6 @@ export interface GatewayConfig {
   upstreamPaths: Partial<Record<ConfiguredEndpoint, string>>;
   upstreamConnections: number;
   timeouts: { connectMs: number; headersMs: number; bodyMs: number };
-  limits: { usagePerMinute: number; historyIntervalSeconds: number };
   cache: {
     maxSims: number;
     detailsTtlSeconds: number;
@@ -119,7 +174,32 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
-    graphiql: e.GRAPHIQL,
+    // Developer conveniences default on with the sandbox and off in front of a real upstream.
+    graphiql: e.GRAPHIQL ?? !e.UPSTREAM_URL,
+    introspection: e.INTROSPECTION ?? !e.UPSTREAM_URL,
+    metrics: e.METRICS,
+    auth: {
+      apiKeys: e.AUTH_API_KEYS ?? [],
+      jwt:
+        e.AUTH_JWT_SECRET || e.AUTH_JWKS_URL
+          ? {
+              ...(e.AUTH_JWT_SECRET ? { secret: e.AUTH_JWT_SECRET } : {}),
+              ...(e.AUTH_JWKS_URL ? { jwksUrl: e.AUTH_JWKS_URL } : {}),
+              ...(e.AUTH_JWT_ISSUER ? { issuer: e.AUTH_JWT_ISSUER } : {}),
+              ...(e.AUTH_JWT_AUDIENCE ? { audience: e.AUTH_JWT_AUDIENCE } : {}),
+              iccidsClaim: e.AUTH_ICCIDS_CLAIM,
+            }
+          : undefined,
+    },
+    queryLimits: {
+      maxRequestBytes: e.MAX_REQUEST_BYTES,
+      maxDepth: e.MAX_QUERY_DEPTH,
+      maxAliases: e.MAX_QUERY_ALIASES,
+      maxTokens: e.MAX_QUERY_TOKENS,
+      maxDirectives: e.MAX_QUERY_DIRECTIVES,
+      maxCost: e.MAX_QUERY_COST,
+      maxBatchOperations: e.MAX_BATCH_OPERATIONS,
+    },
     upstream: e.UPSTREAM_URL
       ? { url: e.UPSTREAM_URL, flavour: e.UPSTREAM_FLAVOR, clientId: e.UPSTREAM_CLIENT_ID!, clientSecret: e.UPSTREAM_CLIENT_SECRET! }
       : undefined,

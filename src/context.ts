@@ -3,17 +3,13 @@
  * abort signal. Loaders live for one request only; everything cross-request lives in the caches.
  */
 import DataLoader from 'dataloader';
+import { createGraphQLError } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import type { Authenticator, Principal } from './auth.ts';
 import type { CacheRead, GatewayCaches, ResourceCache } from './cache/index.ts';
 import type { GatewayConfig } from './config.ts';
 import type { PurchaseService } from './purchase/index.ts';
 import type { HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from './upstream/index.ts';
-
-/** Who is asking. Idempotency keys and (later) ICCID ownership are scoped by `id`. */
-export interface Principal {
-  id: string;
-  kind: 'partner';
-}
 
 export interface Loaders {
   simByIccid: DataLoader<string, CacheRead<SimDetails>>;
@@ -28,6 +24,7 @@ export interface GatewayServices {
   caches: GatewayCaches;
   client: UpstreamClient;
   purchases: PurchaseService;
+  authenticator: Authenticator;
   logger: Logger;
 }
 
@@ -62,12 +59,14 @@ export function createLoaders(caches: GatewayCaches, signal: AbortSignal | undef
   };
 }
 
-export function createContext(services: GatewayServices, request: Request | undefined): GatewayContext {
-  const signal = request?.signal;
-  return {
-    ...services,
-    principal: { id: 'partner', kind: 'partner' },
-    loaders: createLoaders(services.caches, signal),
-    signal,
-  };
+/** Authenticates the request (401 UNAUTHENTICATED when it cannot) and builds its context. */
+export async function createContext(services: GatewayServices, request: Request): Promise<GatewayContext> {
+  const principal = await services.authenticator.authenticate(request.headers);
+  if ('failure' in principal) {
+    throw createGraphQLError(`Unauthenticated: ${principal.failure}.`, {
+      extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } },
+    });
+  }
+  const signal = request.signal;
+  return { ...services, principal, loaders: createLoaders(services.caches, signal), signal };
 }

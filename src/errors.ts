@@ -19,6 +19,7 @@ import {
 
 export type ErrorCode =
   | 'BAD_USER_INPUT'
+  | 'FORBIDDEN'
   | 'SIM_NOT_FOUND'
   | 'SIM_RECYCLED'
   | 'RATE_LIMITED'

@@ -3,15 +3,18 @@
  * Never listens (tests call `yoga.fetch`); `index.ts` owns the process and the socket.
  */
 import { readFileSync } from 'node:fs';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { createCaches } from './cache/index.ts';
+import { createAuthenticator } from './auth.ts';
+import { BALANCE_KEY, createCaches } from './cache/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { GatewayConfig } from './config.ts';
 import { createContext, type GatewayContext, type GatewayServices } from './context.ts';
 import { createLogger } from './logger.ts';
+import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { PurchaseService } from './purchase/index.ts';
 import { schema } from './schema/index.ts';
+import { securityPlugins } from './security.ts';
 import { createUpstreamClient, type UpstreamClient } from './upstream/index.ts';
 
 export interface GatewayDeps {
@@ -25,6 +28,8 @@ export interface GatewayDeps {
 export interface Gateway {
   yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
   services: GatewayServices;
+  metrics: GatewayMetrics;
+  /** Waits for in-flight purchases, then releases upstream connections. */
   close(): Promise<void>;
 }
 
@@ -38,6 +43,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const upstream = deps.upstream ?? config.upstream;
   if (!upstream) throw new Error('createGateway needs an upstream (config.upstream or deps.upstream)');
 
+  let metrics: GatewayMetrics | undefined;
   const client: UpstreamClient = createUpstreamClient({
     baseUrl: upstream.url,
     flavour: upstream.flavour,
@@ -47,8 +53,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     connections: config.upstreamConnections,
     timeouts: config.timeouts,
     clock,
+    onCall: (event) => metrics?.recordUpstreamCall(event),
   });
   const caches = createCaches(config, client, clock);
+  metrics = createMetrics(caches, () => (client as { breakerState?: () => 'closed' | 'open' | 'half-open' }).breakerState?.());
   const purchases = new PurchaseService({
     client,
     caches,
@@ -58,21 +66,55 @@ export function createGateway(deps: GatewayDeps): Gateway {
     maxKeys: config.idempotency.maxKeys,
     reconcileGraceMs: config.idempotency.reconcileGraceSeconds * 1000,
   });
-  const services: GatewayServices = { config, caches, client, purchases, logger };
+  const authenticator = createAuthenticator(config.auth);
+  const services: GatewayServices = { config, caches, client, purchases, authenticator, logger };
 
   const yoga = createYoga<Record<string, never>, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
     context: ({ request }) => createContext(services, request),
-    graphiql: config.graphiql ? { title: 'eSIM GraphQL gateway', defaultQuery: EXAMPLE_QUERY } : false,
+    graphiql: config.graphiql ? { title: 'eSIM GraphQL gateway', defaultQuery: EXAMPLE_QUERY, headers: '{"x-graphql-csrf": "1"}' } : false,
+    landingPage: false,
     maskedErrors: true,
+    batching: { limit: config.queryLimits.maxBatchOperations },
+    healthCheckEndpoint: '/health',
+    plugins: [
+      ...(config.metrics ? [metrics.plugin] : []),
+      useReadiness(services),
+      ...securityPlugins(config),
+    ],
     logging: {
       debug: (...args) => logger.debug({ args }, 'yoga'),
       info: (...args) => logger.info({ args }, 'yoga'),
       warn: (...args) => logger.warn({ args }, 'yoga'),
-      error: (...args) => logger.error({ args: args.map((a) => (a instanceof Error ? { name: a.name, message: a.message, stack: a.stack } : a)) }, 'yoga'),
+      error: (...args) =>
+        logger.error({ args: args.map((a) => (a instanceof Error ? { name: a.name, message: a.message, stack: a.stack } : a)) }, 'yoga'),
     },
   });
 
-  return { yoga, services, close: () => client.close() };
+  return {
+    yoga,
+    services,
+    metrics,
+    async close() {
+      await purchases.drain();
+      await client.close();
+    },
+  };
+}
+
+/** `/ready`: 200 once an upstream token can be obtained and used (balance read, cached), else 503. */
+function useReadiness(services: GatewayServices): Plugin {
+  return {
+    async onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname !== '/ready') return;
+      try {
+        await services.caches.balance.get(BALANCE_KEY);
+        endResponse(fetchAPI.Response.json({ status: 'ready' }));
+      } catch (error) {
+        services.logger.warn({ err: { name: (error as Error).name, message: (error as Error).message } }, 'readiness check failed');
+        endResponse(fetchAPI.Response.json({ status: 'not ready' }, { status: 503 }));
+      }
+    },
+  };
 }

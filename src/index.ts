@@ -32,6 +32,9 @@ async function main(): Promise<void> {
   }
 
   const gateway = createGateway({ config, upstream, logger });
+  if (gateway.services.authenticator.open) {
+    logger.warn('NO AUTHENTICATION: every caller has full partner access. Allowed only with the built-in sandbox; set AUTH_API_KEYS / AUTH_JWT_SECRET / AUTH_JWKS_URL.');
+  }
   const server = createServer(gateway.yoga);
   server.listen(config.port, config.host, () => {
     const address = server.address();
@@ -45,6 +48,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     const force = setTimeout(() => process.exit(1), 15_000).unref();
+    // Stop accepting, let in-flight requests (and purchases) finish, then release the upstream.
     server.close(async () => {
       await gateway.close();
       await closeSandbox?.();

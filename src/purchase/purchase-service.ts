@@ -56,12 +56,15 @@ const failure = (code: PurchaseFailureCode, message: string, retryAfterSeconds?:
   ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
 });
 
+export const SIM_NOT_FOUND: PurchaseOutcome = failure('SIM_NOT_FOUND', 'No eSIM with this ICCID.');
+
 const UNAVAILABLE = 'The upstream is unavailable; nothing was bought. Retry with the same idempotencyKey.';
 const UNKNOWN =
   'The upstream did not confirm the order in time. Retry with the same idempotencyKey: the gateway will find the order if it was placed and never places it twice.';
 
 export class PurchaseService {
   readonly store: IdempotencyStore;
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: PurchaseServiceOptions) {
     this.store = new IdempotencyStore({ ttlMs: options.ttlMs, maxKeys: options.maxKeys, clock: options.clock });
@@ -80,6 +83,8 @@ export class PurchaseService {
     const reference = existing?.reference ?? orderReference(principalId, input.idempotencyKey);
     const running = this.run(input, reference, existing?.state === 'unknown' ? existing.since : undefined);
     const promise = running.then((r) => r.outcome);
+    this.inFlight.add(running);
+    void running.finally(() => this.inFlight.delete(running));
     this.store.set(principalId, input.idempotencyKey, { state: 'pending', fingerprint, reference, promise });
     const { outcome, unknownSince } = await running;
     if (unknownSince !== undefined) {
@@ -90,6 +95,11 @@ export class PurchaseService {
       this.store.delete(principalId, input.idempotencyKey);
     }
     return outcome;
+  }
+
+  /** Resolves when every purchase under way has settled (graceful shutdown lets them finish). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
   }
 
   private async run(input: PurchaseInput, reference: string, unknownSince: number | undefined): Promise<RunResult> {
@@ -148,10 +158,10 @@ export class PurchaseService {
       return failure('UPSTREAM_UNAVAILABLE', 'The upstream could not complete the order; nothing was bought.');
     }
     if (error instanceof UpstreamValidationError) {
-      if ('iccid' in error.fields) return failure('SIM_NOT_FOUND', 'No eSIM with this ICCID.');
+      if ('iccid' in error.fields) return SIM_NOT_FOUND;
       return failure('PACKAGE_NOT_AVAILABLE', 'This package cannot be bought for this eSIM; read its topupPackages.');
     }
-    if (error instanceof UpstreamNotFoundError) return failure('SIM_NOT_FOUND', 'No eSIM with this ICCID.');
+    if (error instanceof UpstreamNotFoundError) return SIM_NOT_FOUND;
     const retryAfter = retryAfterOf(error);
     if (retryAfter !== undefined) return failure('RATE_LIMITED', 'The upstream is rate-limiting orders; nothing was bought.', retryAfter);
     this.options.logger.error({ err: describe(error) }, 'purchase: upstream failure');

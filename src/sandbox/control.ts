@@ -41,6 +41,9 @@ export function createControl(state: SandboxState): SandboxControl {
     },
     topupPackageIds: (iccid) => state.data.simByIccid(iccid)?.operator.topups.map((p) => p.id) ?? [],
     balance: () => state.balanceCents / 100,
+    issuedTokens() {
+      return [...state.tokens.keys()];
+    },
     setBalance(amount) {
       state.balanceCents = Math.round(amount * 100);
     },

@@ -79,6 +79,8 @@ export interface SandboxControl {
   topupPackageIds(iccid: string): string[];
   balance(): number;
   setBalance(usd: number): void;
+  /** Every access token issued so far (for tests that prove tokens never leak into logs). */
+  issuedTokens(): string[];
 }
 
 export interface SandboxOptions {

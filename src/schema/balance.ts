@@ -1,6 +1,6 @@
 /** `Balance`: the partner account's available balance, and `Query.balance`. */
 import { BALANCE_KEY, type CacheRead } from '../cache/index.ts';
-import { toGraphQLError } from '../errors.ts';
+import { GatewayError, toGraphQLError } from '../errors.ts';
 import type { Balance } from '../upstream/index.ts';
 import { builder } from './builder.ts';
 import { MoneyRef } from './money.ts';
@@ -18,6 +18,7 @@ builder.queryField('balance', (t) =>
     type: BalanceRef,
     description: "The partner account's balance; refreshed after every purchase made through this gateway.",
     resolve: async (_root, _args, ctx) => {
+      if (ctx.principal.kind !== 'partner') throw new GatewayError('FORBIDDEN', "End users cannot read the partner's balance.");
       try {
         return await ctx.caches.balance.get(BALANCE_KEY, ctx.signal);
       } catch (error) {

@@ -7,7 +7,8 @@
 import type DataLoader from 'dataloader';
 import type { CacheRead } from '../cache/index.ts';
 import type { GatewayContext } from '../context.ts';
-import { badUserInput, toGraphQLError } from '../errors.ts';
+import { canAccess } from '../auth.ts';
+import { badUserInput, simNotFound, toGraphQLError } from '../errors.ts';
 import type { SimDetails } from '../upstream/index.ts';
 import { builder } from './builder.ts';
 
@@ -28,6 +29,8 @@ export function parseIccid(raw: string, field = 'iccid'): string {
 /** Loads a SIM's details (cached); unknown ICCID → SIM_NOT_FOUND. */
 export async function loadSim(ctx: GatewayContext, rawIccid: string): Promise<SimParent> {
   const iccid = parseIccid(rawIccid);
+  // Someone else's SIM is indistinguishable from a SIM that does not exist.
+  if (!canAccess(ctx.principal, iccid)) throw simNotFound(iccid);
   return { iccid, details: await loadResource(ctx.loaders.simByIccid, iccid) };
 }
 
@@ -151,10 +154,23 @@ builder.queryField('simList', (t) =>
         throw badUserInput('iccidContains must be 1–22 digits.', 'iccidContains');
       }
       const offset = args.after ? decodeCursor(args.after) : 0;
+      if (ctx.principal.kind === 'user') return readOwnedSims(ctx, ctx.principal.iccids, offset, first, args.iccidContains ?? undefined);
       return readSimListWindow(ctx, offset, first, args.iccidContains ?? undefined);
     },
   }),
 );
+
+/**
+ * An end user's list is the SIMs their token names (the upstream's list is the partner's), in ICCID order;
+ * ICCIDs the upstream does not know are left out.
+ */
+async function readOwnedSims(ctx: GatewayContext, owned: ReadonlySet<string>, offset: number, first: number, iccidContains?: string): Promise<SimListPage> {
+  const iccids = [...owned].filter((i) => ICCID.test(i) && (!iccidContains || i.includes(iccidContains))).sort();
+  const window = iccids.slice(offset, offset + first);
+  const loaded = await Promise.allSettled(window.map((iccid) => loadSim(ctx, iccid)));
+  const sims = loaded.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  return { sims, offset, total: iccids.length };
+}
 
 /** Reads [offset, offset+first) from the page-based upstream list: one upstream page, two when unaligned. */
 async function readSimListWindow(ctx: GatewayContext, offset: number, first: number, iccidContains?: string): Promise<SimListPage> {

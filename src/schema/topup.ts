@@ -2,8 +2,9 @@
  * Top-ups: `TopupPackage` and `Sim.topupPackages` (what can be bought), and the `purchaseTopup`
  * mutation with its result union (one member per expected failure, each implementing `Error`).
  */
+import { canAccess } from '../auth.ts';
 import { badUserInput } from '../errors.ts';
-import { MAX_DESCRIPTION_LENGTH, type PurchaseFailureCode, type PurchaseOutcome } from '../purchase/index.ts';
+import { MAX_DESCRIPTION_LENGTH, SIM_NOT_FOUND, type PurchaseFailureCode, type PurchaseOutcome } from '../purchase/index.ts';
 import type { TopupOrder, TopupPackage } from '../upstream/index.ts';
 import { builder } from './builder.ts';
 import { MoneyRef, money } from './money.ts';
@@ -135,6 +136,8 @@ builder.mutationField('purchaseTopup', (t) =>
       }
       const key = input.idempotencyKey;
       if (key.length < 1 || key.length > 255) throw badUserInput('idempotencyKey must be 1–255 characters.', 'input.idempotencyKey');
+      // Someone else's SIM is answered exactly like an unknown one, without an upstream call.
+      if (!canAccess(ctx.principal, iccid)) return SIM_NOT_FOUND;
       return ctx.purchases.purchase(ctx.principal.id, { iccid, packageId, description, idempotencyKey: key });
     },
   }),

@@ -16,6 +16,11 @@ import * as types from './graphql.ts';
  */
 type Documents = {
     "query MyEsims {\n  balance {\n    available {\n      amount\n      currency\n    }\n  }\n  simList(first: 5) {\n    totalCount\n    nodes {\n      iccid\n      usage {\n        status\n        remainingMb\n        totalMb\n        usedMb\n        expiresAt\n        fetchedAt\n        stale\n      }\n      topupPackages {\n        id\n        title\n        validityDays\n        price {\n          amount\n          currency\n        }\n      }\n      packageHistory {\n        status\n        activatedAt\n        package {\n          title\n          type\n        }\n      }\n    }\n  }\n}": typeof types.MyEsimsDocument,
+    "\n  query OneSim($iccid: ID!) {\n    sim(iccid: $iccid) { iccid usage { status } }\n  }\n": typeof types.OneSimDocument,
+    "\n  query AliasedSims($mine: ID!, $theirs: ID!, $both: [ID!]!) {\n    mine: sim(iccid: $mine) { iccid }\n    theirs: sim(iccid: $theirs) { iccid }\n    list: sims(iccids: $both) { iccid }\n  }\n": typeof types.AliasedSimsDocument,
+    "\n  query MySimList {\n    simList(first: 10) { totalCount nodes { iccid } }\n  }\n": typeof types.MySimListDocument,
+    "\n  query PartnerBalanceAsUser {\n    balance { available { amount } }\n  }\n": typeof types.PartnerBalanceAsUserDocument,
+    "\n  mutation BuyAs($input: PurchaseTopupInput!) {\n    purchaseTopup(input: $input) {\n      __typename\n      ... on Error { code message }\n      ... on PurchaseTopupSuccess { order { id } }\n    }\n  }\n": typeof types.BuyAsDocument,
     "\n  mutation PurchaseTopup($input: PurchaseTopupInput!) {\n    purchaseTopup(input: $input) {\n      __typename\n      ... on PurchaseTopupSuccess {\n        replayed\n        order { id code packageId title price { amount currency } createdAt description }\n        sim { iccid }\n      }\n      ... on Error { code message }\n      ... on RateLimitedError { retryAfterSeconds }\n      ... on UpstreamUnavailableError { retryAfterSeconds }\n      ... on IdempotencyInProgressError { retryAfterSeconds }\n    }\n  }\n": typeof types.PurchaseTopupDocument,
     "\n  query AfterPurchase($iccid: ID!) {\n    balance { available { amount } }\n    sim(iccid: $iccid) {\n      topupPackages { id price { amount } }\n      packageHistory { id package { id type } }\n    }\n  }\n": typeof types.AfterPurchaseDocument,
     "\n  query SimScreen($iccid: ID!) {\n    sim(iccid: $iccid) {\n      iccid\n      createdAt\n      lpa\n      matchingId\n      qrCode\n      qrCodeUrl\n      appleInstallUrl\n      apnType\n      apnValue\n      isRoaming\n      recycled\n      recycledAt\n      voucherCode\n      confirmationCode\n      detailsFetchedAt\n      usage {\n        status\n        remainingMb\n        totalMb\n        usedMb\n        isUnlimited\n        expiresAt\n        remainingVoiceMinutes\n        totalVoiceMinutes\n        remainingTexts\n        totalTexts\n        fetchedAt\n        stale\n      }\n      topupPackages {\n        id\n        title\n        price { amount currency }\n        netPrice { amount currency }\n        amountMb\n        validityDays\n        isUnlimited\n        dataLabel\n        voiceMinutes\n        texts\n        shortInfo\n      }\n      packageHistory {\n        id\n        status\n        remainingMb\n        activatedAt\n        expiresAt\n        finishedAt\n        package {\n          id\n          type\n          title\n          price { amount currency }\n          netPrice { amount currency }\n          amountMb\n          validityDays\n          isUnlimited\n          dataLabel\n        }\n      }\n    }\n  }\n": typeof types.SimScreenDocument,
@@ -27,6 +32,11 @@ type Documents = {
 };
 const documents: Documents = {
     "query MyEsims {\n  balance {\n    available {\n      amount\n      currency\n    }\n  }\n  simList(first: 5) {\n    totalCount\n    nodes {\n      iccid\n      usage {\n        status\n        remainingMb\n        totalMb\n        usedMb\n        expiresAt\n        fetchedAt\n        stale\n      }\n      topupPackages {\n        id\n        title\n        validityDays\n        price {\n          amount\n          currency\n        }\n      }\n      packageHistory {\n        status\n        activatedAt\n        package {\n          title\n          type\n        }\n      }\n    }\n  }\n}": types.MyEsimsDocument,
+    "\n  query OneSim($iccid: ID!) {\n    sim(iccid: $iccid) { iccid usage { status } }\n  }\n": types.OneSimDocument,
+    "\n  query AliasedSims($mine: ID!, $theirs: ID!, $both: [ID!]!) {\n    mine: sim(iccid: $mine) { iccid }\n    theirs: sim(iccid: $theirs) { iccid }\n    list: sims(iccids: $both) { iccid }\n  }\n": types.AliasedSimsDocument,
+    "\n  query MySimList {\n    simList(first: 10) { totalCount nodes { iccid } }\n  }\n": types.MySimListDocument,
+    "\n  query PartnerBalanceAsUser {\n    balance { available { amount } }\n  }\n": types.PartnerBalanceAsUserDocument,
+    "\n  mutation BuyAs($input: PurchaseTopupInput!) {\n    purchaseTopup(input: $input) {\n      __typename\n      ... on Error { code message }\n      ... on PurchaseTopupSuccess { order { id } }\n    }\n  }\n": types.BuyAsDocument,
     "\n  mutation PurchaseTopup($input: PurchaseTopupInput!) {\n    purchaseTopup(input: $input) {\n      __typename\n      ... on PurchaseTopupSuccess {\n        replayed\n        order { id code packageId title price { amount currency } createdAt description }\n        sim { iccid }\n      }\n      ... on Error { code message }\n      ... on RateLimitedError { retryAfterSeconds }\n      ... on UpstreamUnavailableError { retryAfterSeconds }\n      ... on IdempotencyInProgressError { retryAfterSeconds }\n    }\n  }\n": types.PurchaseTopupDocument,
     "\n  query AfterPurchase($iccid: ID!) {\n    balance { available { amount } }\n    sim(iccid: $iccid) {\n      topupPackages { id price { amount } }\n      packageHistory { id package { id type } }\n    }\n  }\n": types.AfterPurchaseDocument,
     "\n  query SimScreen($iccid: ID!) {\n    sim(iccid: $iccid) {\n      iccid\n      createdAt\n      lpa\n      matchingId\n      qrCode\n      qrCodeUrl\n      appleInstallUrl\n      apnType\n      apnValue\n      isRoaming\n      recycled\n      recycledAt\n      voucherCode\n      confirmationCode\n      detailsFetchedAt\n      usage {\n        status\n        remainingMb\n        totalMb\n        usedMb\n        isUnlimited\n        expiresAt\n        remainingVoiceMinutes\n        totalVoiceMinutes\n        remainingTexts\n        totalTexts\n        fetchedAt\n        stale\n      }\n      topupPackages {\n        id\n        title\n        price { amount currency }\n        netPrice { amount currency }\n        amountMb\n        validityDays\n        isUnlimited\n        dataLabel\n        voiceMinutes\n        texts\n        shortInfo\n      }\n      packageHistory {\n        id\n        status\n        remainingMb\n        activatedAt\n        expiresAt\n        finishedAt\n        package {\n          id\n          type\n          title\n          price { amount currency }\n          netPrice { amount currency }\n          amountMb\n          validityDays\n          isUnlimited\n          dataLabel\n        }\n      }\n    }\n  }\n": types.SimScreenDocument,
@@ -41,6 +51,26 @@ const documents: Documents = {
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "query MyEsims {\n  balance {\n    available {\n      amount\n      currency\n    }\n  }\n  simList(first: 5) {\n    totalCount\n    nodes {\n      iccid\n      usage {\n        status\n        remainingMb\n        totalMb\n        usedMb\n        expiresAt\n        fetchedAt\n        stale\n      }\n      topupPackages {\n        id\n        title\n        validityDays\n        price {\n          amount\n          currency\n        }\n      }\n      packageHistory {\n        status\n        activatedAt\n        package {\n          title\n          type\n        }\n      }\n    }\n  }\n}"): typeof import('./graphql.ts').MyEsimsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OneSim($iccid: ID!) {\n    sim(iccid: $iccid) { iccid usage { status } }\n  }\n"): typeof import('./graphql.ts').OneSimDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AliasedSims($mine: ID!, $theirs: ID!, $both: [ID!]!) {\n    mine: sim(iccid: $mine) { iccid }\n    theirs: sim(iccid: $theirs) { iccid }\n    list: sims(iccids: $both) { iccid }\n  }\n"): typeof import('./graphql.ts').AliasedSimsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MySimList {\n    simList(first: 10) { totalCount nodes { iccid } }\n  }\n"): typeof import('./graphql.ts').MySimListDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PartnerBalanceAsUser {\n    balance { available { amount } }\n  }\n"): typeof import('./graphql.ts').PartnerBalanceAsUserDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BuyAs($input: PurchaseTopupInput!) {\n    purchaseTopup(input: $input) {\n      __typename\n      ... on Error { code message }\n      ... on PurchaseTopupSuccess { order { id } }\n    }\n  }\n"): typeof import('./graphql.ts').BuyAsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -40,6 +40,51 @@ export type MyEsimsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type MyEsimsQuery = { balance: { available: { amount: string, currency: string } }, simList: { totalCount: number, nodes: Array<{ iccid: string, usage: { status: SimStatus, remainingMb: number | null, totalMb: number | null, usedMb: number | null, expiresAt: string | null, fetchedAt: string, stale: boolean } | null, topupPackages: Array<{ id: string, title: string, validityDays: number | null, price: { amount: string, currency: string } }> | null, packageHistory: Array<{ status: PackageStatus, activatedAt: string | null, package: { title: string, type: PackageType } }> | null }> } };
 
+export type OneSimQueryVariables = Exact<{
+  iccid: string;
+}>;
+
+
+export type OneSimQuery = { sim: { iccid: string, usage: { status: SimStatus } | null } | null };
+
+export type AliasedSimsQueryVariables = Exact<{
+  mine: string;
+  theirs: string;
+  both: Array<string> | string;
+}>;
+
+
+export type AliasedSimsQuery = { mine: { iccid: string } | null, theirs: { iccid: string } | null, list: Array<{ iccid: string } | null> };
+
+export type MySimListQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MySimListQuery = { simList: { totalCount: number, nodes: Array<{ iccid: string }> } };
+
+export type PartnerBalanceAsUserQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PartnerBalanceAsUserQuery = { balance: { available: { amount: string } } };
+
+export type BuyAsMutationVariables = Exact<{
+  input: PurchaseTopupInput;
+}>;
+
+
+export type BuyAsMutation = { purchaseTopup:
+    | { __typename: 'IdempotencyInProgressError', code: string, message: string }
+    | { __typename: 'IdempotencyKeyReusedError', code: string, message: string }
+    | { __typename: 'InsufficientFundsError', code: string, message: string }
+    | { __typename: 'OperatorMaintenanceError', code: string, message: string }
+    | { __typename: 'PackageNotAvailableError', code: string, message: string }
+    | { __typename: 'PurchaseTopupSuccess', order: { id: string } }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'SimNotFoundError', code: string, message: string }
+    | { __typename: 'SimRecycledError', code: string, message: string }
+    | { __typename: 'TopupDisabledError', code: string, message: string }
+    | { __typename: 'UpstreamUnavailableError', code: string, message: string }
+   };
+
 export type PurchaseTopupMutationVariables = Exact<{
   input: PurchaseTopupInput;
 }>;
@@ -169,6 +214,64 @@ export const MyEsimsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<MyEsimsQuery, MyEsimsQueryVariables>;
+export const OneSimDocument = new TypedDocumentString(`
+    query OneSim($iccid: ID!) {
+  sim(iccid: $iccid) {
+    iccid
+    usage {
+      status
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<OneSimQuery, OneSimQueryVariables>;
+export const AliasedSimsDocument = new TypedDocumentString(`
+    query AliasedSims($mine: ID!, $theirs: ID!, $both: [ID!]!) {
+  mine: sim(iccid: $mine) {
+    iccid
+  }
+  theirs: sim(iccid: $theirs) {
+    iccid
+  }
+  list: sims(iccids: $both) {
+    iccid
+  }
+}
+    `) as unknown as TypedDocumentString<AliasedSimsQuery, AliasedSimsQueryVariables>;
+export const MySimListDocument = new TypedDocumentString(`
+    query MySimList {
+  simList(first: 10) {
+    totalCount
+    nodes {
+      iccid
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MySimListQuery, MySimListQueryVariables>;
+export const PartnerBalanceAsUserDocument = new TypedDocumentString(`
+    query PartnerBalanceAsUser {
+  balance {
+    available {
+      amount
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PartnerBalanceAsUserQuery, PartnerBalanceAsUserQueryVariables>;
+export const BuyAsDocument = new TypedDocumentString(`
+    mutation BuyAs($input: PurchaseTopupInput!) {
+  purchaseTopup(input: $input) {
+    __typename
+    ... on Error {
+      code
+      message
+    }
+    ... on PurchaseTopupSuccess {
+      order {
+        id
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<BuyAsMutation, BuyAsMutationVariables>;
 export const PurchaseTopupDocument = new TypedDocumentString(`
     mutation PurchaseTopup($input: PurchaseTopupInput!) {
   purchaseTopup(input: $input) {

@@ -3,6 +3,7 @@
  * manual clock, and a `gql` helper that goes through `yoga.fetch` (the whole Yoga pipeline, no socket).
  */
 import type { TypedDocumentString } from '../__generated__/graphql.ts';
+import type { Logger } from 'pino';
 import { createManualClock, type ManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
@@ -18,8 +19,14 @@ export interface Harness {
   sandbox: Sandbox;
   gateway: Gateway;
   /** Typed by the generated document (test/__generated__), or untyped for a plain string. */
-  gql<TResult, TVariables>(document: TypedDocumentString<TResult, TVariables>, variables?: TVariables): Promise<GqlResult<TResult>>;
-  gql(document: string, variables?: Record<string, unknown>): Promise<GqlResult<any>>;
+  gql<TResult, TVariables>(
+    document: TypedDocumentString<TResult, TVariables>,
+    variables?: TVariables,
+    headers?: Record<string, string>,
+  ): Promise<GqlResult<TResult>>;
+  gql(document: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResult<any>>;
+  /** A raw request to the gateway app (path relative to its origin). */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -30,7 +37,7 @@ export interface GqlResult<T> {
 }
 
 export async function startHarness(
-  options: { flavour?: Flavour; env?: Record<string, string>; sandbox?: SandboxOptions } = {},
+  options: { flavour?: Flavour; env?: Record<string, string>; sandbox?: SandboxOptions; logger?: Logger } = {},
 ): Promise<Harness> {
   const flavour = options.flavour ?? 'pressone';
   const clock = createManualClock();
@@ -39,21 +46,23 @@ export async function startHarness(
   const gateway = createGateway({
     config,
     clock,
-    logger: createLogger('silent'),
+    logger: options.logger ?? createLogger('silent'),
     upstream: { url: `${sandbox.url}${BASE_PATHS[flavour]}`, flavour, ...SANDBOX_CREDENTIALS },
   });
   return {
     clock,
     sandbox,
     gateway,
-    async gql(query: string | TypedDocumentString<unknown, unknown>, variables?: unknown) {
+    async gql(query: string | TypedDocumentString<unknown, unknown>, variables?: unknown, headers: Record<string, string> = {}) {
+      const body = JSON.stringify({ query: query.toString(), variables });
       const response = await gateway.yoga.fetch('http://gateway.test/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ query: query.toString(), variables }),
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
+        body,
       });
       return { status: response.status, ...((await response.json()) as object) };
     },
+    fetch: async (path, init) => gateway.yoga.fetch(new Request(`http://gateway.test${path}`, init)),
     async close() {
       await gateway.close();
       await sandbox.close();

@@ -1,0 +1,96 @@
+/**
+ * Prometheus metrics on a per-gateway registry (never the global one, so tests and several gateways in one
+ * process do not collide): request durations, upstream calls by endpoint and status, 429s, cache
+ * hits/misses/stale serves per resource, and the upstream circuit breaker's state.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Plugin } from 'graphql-yoga';
+import type { GatewayCaches } from './cache/index.ts';
+
+export interface GatewayMetrics {
+  registry: Registry;
+  /** Feed for the upstream client's `onCall` hook. */
+  recordUpstreamCall(e: { endpoint: string; status: number; durationMs: number }): void;
+  /** Serves `/metrics`; times every other request. */
+  plugin: Plugin;
+}
+
+const BREAKER_STATES = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+export function createMetrics(caches: GatewayCaches, breakerState: () => keyof typeof BREAKER_STATES | undefined): GatewayMetrics {
+  const registry = new Registry();
+  const requestDuration = new Histogram({
+    name: 'gateway_http_request_duration_seconds',
+    help: 'Duration of HTTP requests to the gateway',
+    labelNames: ['method', 'status'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const upstreamCalls = new Counter({
+    name: 'gateway_upstream_calls_total',
+    help: 'Upstream HTTP exchanges by endpoint and status (0 = no answer)',
+    labelNames: ['endpoint', 'status'],
+    registers: [registry],
+  });
+  const upstreamDuration = new Histogram({
+    name: 'gateway_upstream_call_duration_seconds',
+    help: 'Duration of upstream HTTP exchanges',
+    labelNames: ['endpoint'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'gateway_upstream_rate_limited_total',
+    help: 'Upstream 429 answers by endpoint',
+    labelNames: ['endpoint'],
+    registers: [registry],
+  });
+  const cacheEvents = new Gauge({
+    name: 'gateway_cache_events',
+    help: 'Cumulative cache events per resource (hit, miss, stale serve, upstream call)',
+    labelNames: ['resource', 'event'],
+    registers: [registry],
+    collect() {
+      for (const cache of Object.values(caches)) {
+        const { hits, misses, staleServes, upstreamCalls: calls } = cache.stats;
+        this.set({ resource: cache.name, event: 'hit' }, hits);
+        this.set({ resource: cache.name, event: 'miss' }, misses);
+        this.set({ resource: cache.name, event: 'stale' }, staleServes);
+        this.set({ resource: cache.name, event: 'upstream_call' }, calls);
+      }
+    },
+  });
+  void cacheEvents;
+  new Gauge({
+    name: 'gateway_upstream_breaker_state',
+    help: 'Upstream circuit breaker: 0 closed, 1 half-open, 2 open',
+    registers: [registry],
+    collect() {
+      const state = breakerState();
+      if (state) this.set(BREAKER_STATES[state]);
+    },
+  });
+
+  const started = new WeakMap<Request, number>();
+  return {
+    registry,
+    recordUpstreamCall({ endpoint, status, durationMs }) {
+      upstreamCalls.inc({ endpoint, status: String(status) });
+      upstreamDuration.observe({ endpoint }, durationMs / 1000);
+      if (status === 429) rateLimited.inc({ endpoint });
+    },
+    plugin: {
+      async onRequest({ request, url, endResponse, fetchAPI }) {
+        if (url.pathname === '/metrics') {
+          endResponse(new fetchAPI.Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } }));
+          return;
+        }
+        started.set(request, performance.now());
+      },
+      onResponse({ request, response }) {
+        const t0 = started.get(request);
+        if (t0 !== undefined) requestDuration.observe({ method: request.method, status: String(response.status) }, (performance.now() - t0) / 1000);
+      },
+    },
+  };
+}

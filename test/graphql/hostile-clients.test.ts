@@ -1,0 +1,123 @@
+/** Hostile or careless clients: each class of abuse is refused with a typed error, before any upstream call. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../support/harness.ts';
+
+let h: Harness;
+let iccid: string;
+beforeAll(async () => {
+  h = await startHarness({ env: { MAX_QUERY_DEPTH: '6', MAX_QUERY_ALIASES: '10', MAX_QUERY_TOKENS: '500', MAX_QUERY_COST: '2000', MAX_REQUEST_BYTES: '4096' } });
+  iccid = h.sandbox.control.iccids({ status: 'ACTIVE' })[0]!;
+});
+afterAll(async () => h?.close());
+
+const firstCode = (r: { errors?: { extensions?: Record<string, unknown> }[] }) => r.errors?.[0]?.extensions?.code;
+
+describe('hostile clients', () => {
+  it('rejects queries that are too deep', async () => {
+    const atLimit = `{ simList { edges { node { packageHistory { package { title } } } } } }`;
+    expect((await h.gql(atLimit)).errors).toBeUndefined();
+    const tooDeep = `{ simList { edges { node { packageHistory { package { price { amount } } } } } } }`;
+    expect(firstCode(await h.gql(tooDeep))).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('rejects too many aliases', async () => {
+    const aliases = Array.from({ length: 11 }, (_, i) => `a${i}: sim(iccid: "${iccid}") { iccid }`).join(' ');
+    expect(firstCode(await h.gql(`{ ${aliases} }`))).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('rejects too many tokens and too many directives', async () => {
+    const fields = Array.from({ length: 600 }, () => 'iccid').join(' ');
+    expect(firstCode(await h.gql(`{ sim(iccid: "${iccid}") { ${fields} } }`))).toBe('QUERY_TOO_COMPLEX');
+    const directives = Array.from({ length: 25 }, () => '@include(if: true)').join(' ');
+    expect(firstCode(await h.gql(`{ sim(iccid: "${iccid}") { iccid ${directives} } }`))).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('rejects an over-expensive query', async () => {
+    const fat = (alias: string) =>
+      `${alias}: simList(first: 100) { edges { node { usage { status remainingMb totalMb usedMb } topupPackages { id title price { amount currency } } packageHistory { id package { id title price { amount } } } } } }`;
+    expect(firstCode(await h.gql(`{ ${['a', 'b', 'c', 'd', 'e', 'f'].map(fat).join(' ')} }`))).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('masks field suggestions', async () => {
+    const result = await h.gql(`{ sim(iccid: "${iccid}") { iccd } }`);
+    expect(result.errors![0]!.message).not.toMatch(/Did you mean/);
+  });
+
+  it('refuses a body over the size limit (413) and a body of unknown length (411)', async () => {
+    const big = JSON.stringify({ query: `{ __typename }`, padding: 'x'.repeat(5000) });
+    const tooBig = await h.fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(big.length) },
+      body: big,
+    });
+    expect(tooBig.status).toBe(413);
+    expect(((await tooBig.json()) as any).errors[0].extensions.code).toBe('REQUEST_TOO_LARGE');
+    const unknownLength = await h.fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    expect(unknownLength.status).toBe(411);
+  });
+
+  it('refuses a mutation over GET', async () => {
+    const query = encodeURIComponent('mutation { purchaseTopup(input: {iccid: "1", packageId: "p", idempotencyKey: "k"}) { __typename } }');
+    const response = await h.fetch(`/graphql?query=${query}`, { headers: { 'x-graphql-csrf': '1', accept: 'application/json' } });
+    expect(response.status).toBe(405);
+    expect(h.sandbox.control.orders()).toHaveLength(0);
+  });
+
+  it('refuses simple (non-preflighted) requests without the CSRF header', async () => {
+    const response = await h.fetch(`/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json' } });
+    expect(response.status).toBe(403);
+    const withHeader = await h.fetch(`/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json', 'x-graphql-csrf': '1' } });
+    expect(withHeader.status).toBe(200);
+  });
+
+  it('allows at most one purchaseTopup per document, fragments and aliases included', async () => {
+    const document = `
+      mutation Twice { a: purchaseTopup(input: {iccid: "${iccid}", packageId: "p", idempotencyKey: "k1"}) { ...R } ...More }
+      fragment More on Mutation { b: purchaseTopup(input: {iccid: "${iccid}", packageId: "p", idempotencyKey: "k2"}) { ...R } }
+      fragment R on PurchaseTopupResult { __typename }`;
+    const result = await h.gql(document);
+    expect(firstCode(result)).toBe('BAD_USER_INPUT');
+    expect(result.errors![0]!.message).toMatch(/one purchaseTopup/);
+    expect(h.sandbox.control.countCalls({ endpoint: 'submitTopup' })).toBe(0);
+  });
+
+  it('limits batched operations', async () => {
+    const batch = JSON.stringify(Array.from({ length: 6 }, () => ({ query: '{ __typename }' })));
+    const response = await h.fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(batch.length) },
+      body: batch,
+    });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('masks unexpected errors: no stack, no internal message', async () => {
+    const broken = await startHarness();
+    try {
+      // Sabotage the upstream client so a resolver throws a plain Error.
+      (broken.gateway.services.caches.usage as any).options.load = async () => {
+        throw new Error('internal detail: db password=hunter2');
+      };
+      const id = broken.sandbox.control.iccids({ status: 'ACTIVE' })[0]!;
+      const result = await broken.gql(`{ sim(iccid: "${id}") { usage { status } } }`);
+      expect(result.errors![0]!.message).toBe('Unexpected error.');
+      expect(JSON.stringify(result)).not.toMatch(/hunter2|internal detail|stack/);
+    } finally {
+      await broken.close();
+    }
+  });
+});
+
+describe('production switches', () => {
+  it('turns introspection and GraphiQL off', async () => {
+    const prod = await startHarness({ env: { INTROSPECTION: 'false', GRAPHIQL: 'false' } });
+    try {
+      const result = await prod.gql('{ __schema { types { name } } }');
+      expect(result.errors?.length).toBeGreaterThan(0);
+      const page = await prod.fetch('/graphql', { headers: { accept: 'text/html' } });
+      expect(await page.text()).not.toMatch(/graphiql/i);
+    } finally {
+      await prod.close();
+    }
+  });
+});
