@@ -72,6 +72,8 @@ const envSchema = z
     CACHE_HISTORY_TTL_SECONDS: int(0, 86_400).default(900),
     CACHE_BALANCE_TTL_SECONDS: int(0, 86_400).default(30),
     CACHE_NEGATIVE_TTL_SECONDS: int(0, 86_400).default(60),
+    CACHE_STALE_WHILE_REVALIDATE_SECONDS: int(0, 86_400).default(60),
+    CACHE_MAX_STALE_SECONDS: int(0, 7 * 86_400).default(86_400),
 
     MAX_SIMS_PER_QUERY: int(1, 1_000).default(100),
     MAX_SIM_LIST_PAGE: int(1, 1_000).default(100),
@@ -142,6 +144,8 @@ export interface GatewayConfig {
     historyTtlSeconds: number;
     balanceTtlSeconds: number;
     negativeTtlSeconds: number;
+    staleWhileRevalidateSeconds: number;
+    maxStaleSeconds: number;
   };
   maxSimsPerQuery: number;
   maxSimListPage: number;
@@ -215,6 +219,8 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       historyTtlSeconds: e.CACHE_HISTORY_TTL_SECONDS,
       balanceTtlSeconds: e.CACHE_BALANCE_TTL_SECONDS,
       negativeTtlSeconds: e.CACHE_NEGATIVE_TTL_SECONDS,
+      staleWhileRevalidateSeconds: e.CACHE_STALE_WHILE_REVALIDATE_SECONDS,
+      maxStaleSeconds: e.CACHE_MAX_STALE_SECONDS,
     },
     maxSimsPerQuery: e.MAX_SIMS_PER_QUERY,
     maxSimListPage: e.MAX_SIM_LIST_PAGE,

@@ -23,9 +23,6 @@ export interface GatewayCaches {
 
 export const BALANCE_KEY = 'partner';
 
-/** Served stale for at most this long when the upstream is limited or failing. */
-const MAX_STALE_MS = 24 * 60 * 60 * 1000;
-
 export function createCaches(
   config: Pick<GatewayConfig, 'cache' | 'limits'>,
   client: UpstreamClient,
@@ -34,6 +31,9 @@ export function createCaches(
   const { cache, limits } = config;
   const max = cache.maxSims;
   const s = (seconds: number) => seconds * 1000;
+  /** Stale-if-error bound, and the stale-while-revalidate window for resources that need not be fresh to act on. */
+  const MAX_STALE_MS = s(cache.maxStaleSeconds);
+  const swr = { staleWhileRevalidateMs: s(cache.staleWhileRevalidateSeconds) };
   const usageBudget = new CallBudget({ limit: limits.usagePerMinute, windowMs: 60_000, clock, maxKeys: max });
   const historyBudget = new CallBudget({
     limit: 1,
@@ -44,6 +44,7 @@ export function createCaches(
   return {
     details: new ResourceCache({
       name: 'details',
+      ...swr,
       max,
       ttlMs: s(cache.detailsTtlSeconds),
       maxStaleMs: MAX_STALE_MS,
@@ -53,6 +54,7 @@ export function createCaches(
     }),
     usage: new ResourceCache({
       name: 'usage',
+      ...swr,
       max,
       ttlMs: s(cache.usageTtlSeconds),
       maxStaleMs: MAX_STALE_MS,
@@ -72,6 +74,7 @@ export function createCaches(
     }),
     history: new ResourceCache({
       name: 'history',
+      ...swr,
       max,
       // Never fresher than the upstream lets us re-read it.
       ttlMs: Math.max(s(cache.historyTtlSeconds), s(limits.historyIntervalSeconds)),

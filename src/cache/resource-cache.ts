@@ -3,6 +3,7 @@
  *
  * Contract of `get(key)`:
  * - fresh entry (younger than `ttlMs`)                → served, no upstream call;
+ * - expired less than `staleWhileRevalidateMs` ago   → served marked `stale`, refreshed in the background;
  * - missing or expired, budget allows                → one upstream call, shared by every concurrent caller
  *                                                       for that key (coalesced), result stored;
  * - budget denies (per-ICCID limit or a 429 block)   → the cached value marked `stale`, else BudgetExhaustedError;
@@ -47,6 +48,8 @@ export interface ResourceCacheOptions<V> {
   ttlMs: number;
   /** How long past freshness a value may still be served when the upstream is limited or failing. */
   maxStaleMs: number;
+  /** How long past freshness a value is served at once while it is refreshed in the background (0 = never). */
+  staleWhileRevalidateMs?: number;
   clock: Clock;
   load: (key: string, signal: AbortSignal) => Promise<V>;
   budget?: CallBudget;
@@ -102,9 +105,17 @@ export class ResourceCache<V> {
   async get(key: string, signal?: AbortSignal): Promise<CacheRead<V>> {
     const now = this.options.clock.now();
     const entry = this.entries.get(key);
-    if (entry && now - entry.fetchedAt < this.options.ttlMs) {
-      this.stats.hits++;
-      return { ...entry, stale: false };
+    if (entry) {
+      const age = now - entry.fetchedAt;
+      if (age < this.options.ttlMs) {
+        this.stats.hits++;
+        return { ...entry, stale: false };
+      }
+      if (age < this.options.ttlMs + (this.options.staleWhileRevalidateMs ?? 0)) {
+        this.revalidate(key);
+        this.stats.staleServes++;
+        return { ...entry, stale: true };
+      }
     }
     const refused = this.refusals?.get(key);
     if (refused) throw refused;
@@ -119,17 +130,17 @@ export class ResourceCache<V> {
       const fresh = await this.join(key, joinable, signal);
       return { ...fresh, stale: false };
     } catch (error) {
-      if (error instanceof UpstreamRateLimitedError) {
-        this.budget.blockUntil(key, this.options.clock.now() + error.retryAfterSeconds * 1000);
-        return this.serveStale(entry, error);
-      }
-      if (error instanceof UpstreamUnavailableError) return this.serveStale(entry, error);
-      if (error instanceof UpstreamNotFoundError || error instanceof UpstreamBusinessError) {
-        this.entries.delete(key);
-        this.refusals?.set(key, error);
-      }
+      if (error instanceof UpstreamRateLimitedError || error instanceof UpstreamUnavailableError) return this.serveStale(entry, error);
       throw error;
     }
+  }
+
+  /** Background refresh for stale-while-revalidate: only when none is under way and the budget allows. */
+  private revalidate(key: string): void {
+    if (this.inflight.has(key) || this.budget.waitMs(key) > 0) return;
+    const flight = this.start(key);
+    flight.waiters++; // nobody will abort it
+    flight.promise.catch(() => {}); // outcome already recorded by start(); the stale value was served
   }
 
   /** Current entry without any upstream call (undefined when absent). */
@@ -218,6 +229,16 @@ export class ResourceCache<V> {
           this.refusals?.delete(key);
         }
         return entry;
+      },
+      (error: unknown) => {
+        if (error instanceof UpstreamRateLimitedError) {
+          // Honour Retry-After for its full length, for every caller of this key.
+          this.budget.blockUntil(key, this.options.clock.now() + error.retryAfterSeconds * 1000);
+        } else if (error instanceof UpstreamNotFoundError || error instanceof UpstreamBusinessError) {
+          this.entries.delete(key);
+          this.refusals?.set(key, error);
+        }
+        throw error;
       },
     );
     const flight: Inflight<V> = { promise, controller, waiters: 0 };

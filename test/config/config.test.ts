@@ -23,13 +23,19 @@ describe('loadConfig', () => {
 
   it('requires credentials with an upstream URL and never prints the secret', () => {
     expect(() => loadConfig({ UPSTREAM_URL: 'https://partners.example/v2' })).toThrow(/UPSTREAM_CLIENT_ID.*\n.*UPSTREAM_CLIENT_SECRET/);
-    const config = loadConfig({
-      UPSTREAM_URL: 'https://partners.example/v2',
-      UPSTREAM_FLAVOR: 'airalo',
-      UPSTREAM_CLIENT_ID: 'id',
-      UPSTREAM_CLIENT_SECRET: 's3cret',
-    });
+    const real = { UPSTREAM_URL: 'https://partners.example/v2', UPSTREAM_FLAVOR: 'airalo', UPSTREAM_CLIENT_ID: 'id', UPSTREAM_CLIENT_SECRET: 's3cret' };
+    expect(() => loadConfig(real)).toThrow(/AUTH_API_KEYS: a real upstream needs authentication/);
+    try {
+      loadConfig({ ...real, PORT: 'x' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('s3cret');
+    }
+    const config = loadConfig({ ...real, AUTH_API_KEYS: 'backend:0123456789abcdef0123456789' });
     expect(config.upstream).toEqual({ url: 'https://partners.example/v2', flavour: 'airalo', clientId: 'id', clientSecret: 's3cret' });
+    expect(config.auth.apiKeys).toEqual([{ name: 'backend', key: '0123456789abcdef0123456789' }]);
+    expect(config.graphiql).toBe(false);
+    expect(config.introspection).toBe(false);
+    expect(() => loadConfig({ AUTH_API_KEYS: 'backend:short' })).toThrow(/AUTH_API_KEYS/);
   });
 
   it('takes per-endpoint path overrides, e.g. the documented /cusomter/ typo', () => {

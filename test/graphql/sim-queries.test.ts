@@ -200,7 +200,7 @@ describe('what a query costs upstream', () => {
   });
 
   it('refreshes usage after its TTL but not the long-cached details (injected clock)', async () => {
-    const h = await harness('pressone', { CACHE_USAGE_TTL_SECONDS: '300' });
+    const h = await harness('pressone', { CACHE_USAGE_TTL_SECONDS: '300', CACHE_STALE_WHILE_REVALIDATE_SECONDS: '0' });
     const iccids = h.sandbox.control.iccids({ status: 'ACTIVE' }).slice(0, 3);
     const first = await h.gql(UsageOnly, { iccids });
     h.clock.advance(299_000);
@@ -211,6 +211,20 @@ describe('what a query costs upstream', () => {
     expect(h.sandbox.control.countCalls({ endpoint: 'usage' })).toBe(6);
     expect(h.sandbox.control.countCalls({ endpoint: 'sim' })).toBe(3);
     expect(Date.parse(later.data!.sims[0]!.usage!.fetchedAt)).toBe(Date.parse(first.data!.sims[0]!.usage!.fetchedAt) + 301_000);
+  });
+
+  it('serves usage just past its TTL at once, marked stale, and refreshes it in the background', async () => {
+    const h = await harness('pressone', { CACHE_USAGE_TTL_SECONDS: '300', CACHE_STALE_WHILE_REVALIDATE_SECONDS: '60' });
+    const iccids = h.sandbox.control.iccids({ status: 'ACTIVE' }).slice(0, 1);
+    const first = await h.gql(UsageOnly, { iccids });
+    h.clock.advance(330_000);
+    const stale = await h.gql(UsageOnly, { iccids });
+    expect(stale.data!.sims[0]!.usage).toMatchObject({ stale: true, fetchedAt: first.data!.sims[0]!.usage!.fetchedAt });
+    await expect.poll(() => h.sandbox.control.countCalls({ endpoint: 'usage', status: 200 })).toBe(2);
+    await expect
+      .poll(async () => (await h.gql(UsageOnly, { iccids })).data!.sims[0]!.usage!.stale)
+      .toBe(false);
+    expect(h.sandbox.control.countCalls({ endpoint: 'usage' })).toBe(2);
   });
 
   it('coalesces concurrent requests for the same SIM into one upstream call per resource', async () => {
