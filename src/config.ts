@@ -25,6 +25,7 @@ const envSchema = z
     GRAPHIQL: bool.optional(),
     INTROSPECTION: bool.optional(),
     METRICS: bool.default(true),
+    GRAPHQL_JIT: bool.default(true),
     MAX_REQUEST_BYTES: int(1_024, 10_000_000).default(102_400),
     MAX_QUERY_DEPTH: int(2, 100).default(10),
     MAX_QUERY_ALIASES: int(0, 1_000).default(30),
@@ -110,6 +111,7 @@ export interface GatewayConfig {
   graphiql: boolean;
   introspection: boolean;
   metrics: boolean;
+  graphqlJit: boolean;
   auth: {
     apiKeys: { name: string; key: string }[];
     jwt: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string; iccidsClaim: string } | undefined;
@@ -182,6 +184,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     graphiql: e.GRAPHIQL ?? !e.UPSTREAM_URL,
     introspection: e.INTROSPECTION ?? !e.UPSTREAM_URL,
     metrics: e.METRICS,
+    graphqlJit: e.GRAPHQL_JIT,
     auth: {
       apiKeys: e.AUTH_API_KEYS ?? [],
       jwt:

@@ -92,7 +92,10 @@ builder.queryField('sims', (t) =>
       if (iccids.length > ctx.config.maxSimsPerQuery) {
         throw badUserInput(`At most ${ctx.config.maxSimsPerQuery} ICCIDs per query (got ${iccids.length}).`, 'iccids');
       }
-      return iccids.map((iccid) => loadSim(ctx, iccid));
+      // Each slot settles on its own; an Error in a slot nulls just that slot (also under graphql-jit, which
+      // mishandles a rejected promise in the last slot of a list).
+      // (An Error value in a list slot is GraphQL's convention for a per-item error; Pothos' types don't model it.)
+      return Promise.all(iccids.map((iccid) => loadSim(ctx, iccid).catch((error: unknown) => error))) as Promise<SimParent[]>;
     },
   }),
 );
