@@ -26,6 +26,9 @@ const envSchema = z
     INTROSPECTION: bool.optional(),
     METRICS: bool.default(true),
     GRAPHQL_JIT: bool.default(true),
+    RESPONSE_CACHE: bool.default(true),
+    RESPONSE_CACHE_MAX_BYTES: int(0, 10_000_000_000).default(64 * 1024 * 1024),
+    RESPONSE_CACHE_MAX_TTL_SECONDS: int(1, 86_400).default(60),
     MAX_REQUEST_BYTES: int(1_024, 10_000_000).default(102_400),
     MAX_QUERY_DEPTH: int(2, 100).default(10),
     MAX_QUERY_ALIASES: int(0, 1_000).default(30),
@@ -112,6 +115,7 @@ export interface GatewayConfig {
   introspection: boolean;
   metrics: boolean;
   graphqlJit: boolean;
+  responseCache: { enabled: boolean; maxBytes: number; maxTtlSeconds: number };
   auth: {
     apiKeys: { name: string; key: string }[];
     jwt: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string; iccidsClaim: string } | undefined;
@@ -185,6 +189,11 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     introspection: e.INTROSPECTION ?? !e.UPSTREAM_URL,
     metrics: e.METRICS,
     graphqlJit: e.GRAPHQL_JIT,
+    responseCache: {
+      enabled: e.RESPONSE_CACHE && e.RESPONSE_CACHE_MAX_BYTES > 0,
+      maxBytes: e.RESPONSE_CACHE_MAX_BYTES,
+      maxTtlSeconds: e.RESPONSE_CACHE_MAX_TTL_SECONDS,
+    },
     auth: {
       apiKeys: e.AUTH_API_KEYS ?? [],
       jwt:

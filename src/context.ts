@@ -9,6 +9,7 @@ import type { Authenticator, Principal } from './auth.ts';
 import type { CacheRead, GatewayCaches, ResourceCache } from './cache/index.ts';
 import type { GatewayConfig } from './config.ts';
 import type { PurchaseService } from './purchase/index.ts';
+import { ResponseDependencies } from './response-cache.ts';
 import type { HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from './upstream/index.ts';
 
 export interface Loaders {
@@ -32,35 +33,55 @@ export interface GatewayContext extends GatewayServices {
   principal: Principal;
   loaders: Loaders;
   signal: AbortSignal | undefined;
+  /** What this request read, for the response cache (a throwaway tracker when the request is not cacheable). */
+  dependencies: ResponseDependencies;
+}
+
+/** Extra context the HTTP layer passes to `yoga.fetch` for requests it may cache. */
+export interface GatewayServerContext {
+  dependencies?: ResponseDependencies;
 }
 
 /** No batch endpoint exists upstream, so a batch is one cache read per distinct key, concurrently. */
 const MAX_BATCH = 100;
 
-function loaderFor<V>(cache: ResourceCache<V>, signal: AbortSignal | undefined): DataLoader<string, CacheRead<V>> {
+function loaderFor<V>(
+  cache: ResourceCache<V>,
+  signal: AbortSignal | undefined,
+  dependencies: ResponseDependencies,
+): DataLoader<string, CacheRead<V>> {
   return new DataLoader<string, CacheRead<V>>(
     async (iccids) => {
       // Contract: one result per key, in key order; a failure is an Error in its slot, never a hole.
       const settled = await Promise.allSettled(iccids.map((iccid) => cache.get(iccid, signal)));
-      return settled.map((r) =>
-        r.status === 'fulfilled' ? r.value : r.reason instanceof Error ? r.reason : new Error(String(r.reason)),
-      );
+      return settled.map((r, i) => {
+        if (r.status === 'fulfilled') {
+          dependencies.note(cache.name, iccids[i]!, cache.freshUntil(r.value), r.value.stale);
+          return r.value;
+        }
+        dependencies.refuse();
+        return r.reason instanceof Error ? r.reason : new Error(String(r.reason));
+      });
     },
     { name: `${cache.name}ByIccid`, maxBatchSize: MAX_BATCH },
   );
 }
 
-export function createLoaders(caches: GatewayCaches, signal: AbortSignal | undefined): Loaders {
+export function createLoaders(caches: GatewayCaches, signal: AbortSignal | undefined, dependencies: ResponseDependencies): Loaders {
   return {
-    simByIccid: loaderFor(caches.details, signal),
-    usageByIccid: loaderFor(caches.usage, signal),
-    topupsByIccid: loaderFor(caches.topups, signal),
-    historyByIccid: loaderFor(caches.history, signal),
+    simByIccid: loaderFor(caches.details, signal, dependencies),
+    usageByIccid: loaderFor(caches.usage, signal, dependencies),
+    topupsByIccid: loaderFor(caches.topups, signal, dependencies),
+    historyByIccid: loaderFor(caches.history, signal, dependencies),
   };
 }
 
 /** Authenticates the request (401 UNAUTHENTICATED when it cannot) and builds its context. */
-export async function createContext(services: GatewayServices, request: Request): Promise<GatewayContext> {
+export async function createContext(
+  services: GatewayServices,
+  request: Request,
+  server: GatewayServerContext = {},
+): Promise<GatewayContext> {
   const principal = await services.authenticator.authenticate(request.headers);
   if ('failure' in principal) {
     throw createGraphQLError(`Unauthenticated: ${principal.failure}.`, {
@@ -68,5 +89,6 @@ export async function createContext(services: GatewayServices, request: Request)
     });
   }
   const signal = request.signal;
-  return { ...services, principal, loaders: createLoaders(services.caches, signal), signal };
+  const dependencies = server.dependencies ?? new ResponseDependencies();
+  return { ...services, principal, loaders: createLoaders(services.caches, signal, dependencies), signal, dependencies };
 }

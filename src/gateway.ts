@@ -5,16 +5,18 @@
 import { readFileSync } from 'node:fs';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { LRUCache } from 'lru-cache';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { getOperationAST } from 'graphql';
+import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createAuthenticator } from './auth.ts';
 import { BALANCE_KEY, createCaches } from './cache/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { GatewayConfig } from './config.ts';
-import { createContext, type GatewayContext, type GatewayServices } from './context.ts';
+import { createContext, type GatewayContext, type GatewayServerContext, type GatewayServices } from './context.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { PurchaseService } from './purchase/index.ts';
+import { ResponseCache } from './response-cache.ts';
 import { schema } from './schema/index.ts';
 import { securityPlugins } from './security.ts';
 import { createUpstreamClient, type UpstreamClient } from './upstream/index.ts';
@@ -28,9 +30,11 @@ export interface GatewayDeps {
 }
 
 export interface Gateway {
-  yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
+  yoga: YogaServerInstance<GatewayServerContext, GatewayContext>;
   services: GatewayServices;
   metrics: GatewayMetrics;
+  /** Whole-response cache used by the HTTP fast path (http-handler.ts); undefined when switched off. */
+  responseCache: ResponseCache | undefined;
   /** Waits for in-flight purchases, then releases upstream connections. */
   close(): Promise<void>;
 }
@@ -69,12 +73,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
     reconcileGraceMs: config.idempotency.reconcileGraceSeconds * 1000,
   });
   const authenticator = createAuthenticator(config.auth);
+  const responseCache = config.responseCache.enabled
+    ? new ResponseCache({ clock, maxBytes: config.responseCache.maxBytes, maxTtlMs: config.responseCache.maxTtlSeconds * 1000 })
+    : undefined;
+  if (responseCache) {
+    // Any change to a cached resource drops the responses built from it (purchases, invalidations, refreshes).
+    for (const cache of Object.values(caches)) cache.onChange((key: string) => responseCache.invalidate(cache.name, key));
+  }
   const services: GatewayServices = { config, caches, client, purchases, authenticator, logger };
 
-  const yoga = createYoga<Record<string, never>, GatewayContext>({
+  const yoga = createYoga<GatewayServerContext, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    context: ({ request }) => createContext(services, request),
+    context: ({ request, dependencies }) => createContext(services, request, dependencies ? { dependencies } : {}),
     graphiql: config.graphiql ? { title: 'eSIM GraphQL gateway', defaultQuery: EXAMPLE_QUERY, headers: '{"x-graphql-csrf": "1"}' } : false,
     landingPage: false,
     maskedErrors: true,
@@ -85,6 +96,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       // Execution cost is per resolved field; compiled queries resolve nested lists several times faster.
       ...(config.graphqlJit ? [useGraphQlJit({}, { cache: new LRUCache({ max: 1_000 }) })] : []),
       useReadiness(services),
+      useResponseCacheGuard(),
       ...securityPlugins(config),
     ],
     logging: {
@@ -100,9 +112,25 @@ export function createGateway(deps: GatewayDeps): Gateway {
     yoga,
     services,
     metrics,
+    responseCache,
     async close() {
       await purchases.drain();
       await client.close();
+    },
+  };
+}
+
+/** Only error-free results of queries may be response-cached. */
+function useResponseCacheGuard(): Plugin<GatewayContext> {
+  return {
+    onExecute({ args }) {
+      const dependencies = args.contextValue.dependencies;
+      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') dependencies.refuse();
+      return {
+        onExecuteDone({ result }) {
+          if (isAsyncIterable(result) || result.errors?.length) dependencies.refuse();
+        },
+      };
     },
   };
 }

@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { ConfigError, loadConfig } from './config.ts';
 import { createGateway } from './gateway.ts';
+import { createHttpHandler } from './http-handler.ts';
 import { createLogger } from './logger.ts';
 import { createSandbox } from './sandbox/index.ts';
 
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   if (gateway.services.authenticator.open) {
     logger.warn('NO AUTHENTICATION: every caller has full partner access. Allowed only with the built-in sandbox; set AUTH_API_KEYS / AUTH_JWT_SECRET / AUTH_JWKS_URL.');
   }
-  const server = createServer(gateway.yoga);
+  const server = createServer(createHttpHandler(gateway));
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

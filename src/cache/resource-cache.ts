@@ -80,6 +80,7 @@ export class ResourceCache<V> {
   private readonly refusals: LRUCache<string, Error> | undefined;
   private readonly inflight = new Map<string, Inflight<V>>();
   private readonly budget: CallBudget;
+  private readonly changeListeners: ((key: string) => void)[] = [];
   readonly stats: CacheStats = { hits: 0, misses: 0, staleServes: 0, upstreamCalls: 0 };
 
   constructor(private readonly options: ResourceCacheOptions<V>) {
@@ -143,6 +144,20 @@ export class ResourceCache<V> {
     flight.promise.catch(() => {}); // outcome already recorded by start(); the stale value was served
   }
 
+  /** When `read` stops being fresh (a new upstream read may then replace it). */
+  freshUntil(read: CacheRead<V>): number {
+    return read.fetchedAt + this.options.ttlMs;
+  }
+
+  /** `listener(key)` runs whenever the value stored for `key` is replaced, patched or dropped. */
+  onChange(listener: (key: string) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private changed(key: string): void {
+    for (const listener of this.changeListeners) listener(key);
+  }
+
   /** Current entry without any upstream call (undefined when absent). */
   peek(key: string): CacheRead<V> | undefined {
     const entry = this.entries.get(key);
@@ -154,6 +169,7 @@ export class ResourceCache<V> {
   prime(key: string, value: V): void {
     this.entries.set(key, { value, fetchedAt: this.options.clock.now() });
     this.refusals?.delete(key);
+    this.changed(key);
   }
 
   /** Patch a cached value in place, keeping its fetch time (e.g. append a purchased package to history). */
@@ -161,6 +177,7 @@ export class ResourceCache<V> {
     const entry = this.entries.get(key);
     if (!entry) return false;
     this.entries.set(key, { value: patch(entry.value), fetchedAt: entry.fetchedAt }, { noUpdateTTL: true });
+    this.changed(key);
     return true;
   }
 
@@ -168,6 +185,7 @@ export class ResourceCache<V> {
   invalidate(key: string): void {
     this.entries.delete(key);
     this.refusals?.delete(key);
+    this.changed(key);
   }
 
   get size(): number {
@@ -227,6 +245,7 @@ export class ResourceCache<V> {
         if (!controller.signal.aborted) {
           this.entries.set(key, entry);
           this.refusals?.delete(key);
+          this.changed(key);
         }
         return entry;
       },

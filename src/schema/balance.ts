@@ -20,8 +20,11 @@ builder.queryField('balance', (t) =>
     resolve: async (_root, _args, ctx) => {
       if (ctx.principal.kind !== 'partner') throw new GatewayError('FORBIDDEN', "End users cannot read the partner's balance.");
       try {
-        return await ctx.caches.balance.get(BALANCE_KEY, ctx.signal);
+        const read = await ctx.caches.balance.get(BALANCE_KEY, ctx.signal);
+        ctx.dependencies.note(ctx.caches.balance.name, BALANCE_KEY, ctx.caches.balance.freshUntil(read), read.stale);
+        return read;
       } catch (error) {
+        ctx.dependencies.refuse();
         throw toGraphQLError(error);
       }
     },

@@ -156,6 +156,8 @@ builder.queryField('simList', (t) =>
       if (args.iccidContains != null && !/^\d{1,22}$/.test(args.iccidContains)) {
         throw badUserInput('iccidContains must be 1–22 digits.', 'iccidContains');
       }
+      // No per-ICCID cache backs a list page, so a response containing one is never response-cached.
+      ctx.dependencies.refuse();
       const offset = args.after ? decodeCursor(args.after) : 0;
       if (ctx.principal.kind === 'user') return readOwnedSims(ctx, ctx.principal.iccids, offset, first, args.iccidContains ?? undefined);
       return readSimListWindow(ctx, offset, first, args.iccidContains ?? undefined);
