@@ -2,6 +2,7 @@
  * Per-request context: a fresh set of DataLoaders over the shared caches, the caller and the request's
  * abort signal. Loaders live for one request only; everything cross-request lives in the caches.
  */
+import { setMaxListeners } from 'node:events';
 import DataLoader from 'dataloader';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Logger } from 'pino';
@@ -89,6 +90,8 @@ export async function createContext(
     });
   }
   const signal = request.signal;
+  // Every cache read this request waits on listens to its signal (and stops listening when settled).
+  if (signal) setMaxListeners(0, signal);
   const dependencies = server.dependencies ?? new ResponseDependencies();
   return { ...services, principal, loaders: createLoaders(services.caches, signal, dependencies), signal, dependencies };
 }
