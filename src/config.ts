@@ -66,6 +66,14 @@ const envSchema = z
     UPSTREAM_CONNECT_TIMEOUT_MS: int(1, 600_000).default(5_000),
     UPSTREAM_HEADERS_TIMEOUT_MS: int(1, 600_000).default(10_000),
     UPSTREAM_BODY_TIMEOUT_MS: int(1, 600_000).default(10_000),
+    UPSTREAM_GET_RETRIES: int(0, 2).default(2),
+    UPSTREAM_RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.2),
+    UPSTREAM_TOKEN_REFRESH_SECONDS: int(60, 86_400).default(86_400),
+    UPSTREAM_BREAKER_CONSECUTIVE_FAILURES: int(1, 1_000).default(5),
+    UPSTREAM_BREAKER_FAILURE_RATE: z.coerce.number().gt(0).max(1).default(0.5),
+    UPSTREAM_BREAKER_MIN_CALLS: int(1, 100_000).default(10),
+    UPSTREAM_BREAKER_WINDOW_SECONDS: int(1, 3_600).default(60),
+    UPSTREAM_BREAKER_COOL_DOWN_SECONDS: int(1, 3_600).default(30),
     UPSTREAM_USAGE_LIMIT_PER_MINUTE: int(1, 100_000).default(100),
     UPSTREAM_HISTORY_INTERVAL_SECONDS: int(0, 86_400).default(900),
 
@@ -142,6 +150,10 @@ export interface GatewayConfig {
   upstreamPaths: Partial<Record<ConfiguredEndpoint, string>>;
   upstreamConnections: number;
   timeouts: { connectMs: number; headersMs: number; bodyMs: number };
+  /** Extra GET attempts (≤ 2, so ≤ 3 attempts) and the share of first attempts the retry budget allows on top. */
+  retries: { getRetries: number; budgetRatio: number };
+  tokenRefreshSeconds: number;
+  breaker: { consecutiveFailures: number; failureRateThreshold: number; minimumCalls: number; windowMs: number; coolDownMs: number };
   cache: {
     maxSims: number;
     detailsTtlSeconds: number;
@@ -222,6 +234,15 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     upstreamPaths,
     upstreamConnections: e.UPSTREAM_CONNECTIONS,
     timeouts: { connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS },
+    retries: { getRetries: e.UPSTREAM_GET_RETRIES, budgetRatio: e.UPSTREAM_RETRY_BUDGET_RATIO },
+    tokenRefreshSeconds: e.UPSTREAM_TOKEN_REFRESH_SECONDS,
+    breaker: {
+      consecutiveFailures: e.UPSTREAM_BREAKER_CONSECUTIVE_FAILURES,
+      failureRateThreshold: e.UPSTREAM_BREAKER_FAILURE_RATE,
+      minimumCalls: e.UPSTREAM_BREAKER_MIN_CALLS,
+      windowMs: e.UPSTREAM_BREAKER_WINDOW_SECONDS * 1000,
+      coolDownMs: e.UPSTREAM_BREAKER_COOL_DOWN_SECONDS * 1000,
+    },
     limits: { usagePerMinute: e.UPSTREAM_USAGE_LIMIT_PER_MINUTE, historyIntervalSeconds: e.UPSTREAM_HISTORY_INTERVAL_SECONDS },
     cache: {
       maxSims: e.CACHE_MAX_SIMS,

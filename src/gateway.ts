@@ -58,11 +58,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
     paths: config.upstreamPaths,
     connections: config.upstreamConnections,
     timeouts: config.timeouts,
+    getRetries: config.retries.getRetries,
+    retryBudget: { ratio: config.retries.budgetRatio },
+    tokenRefreshSeconds: config.tokenRefreshSeconds,
+    circuitBreaker: config.breaker,
+    onBreakerStateChange: (state) =>
+      (state === 'closed' ? logger.info.bind(logger) : logger.warn.bind(logger))({ breaker: state }, `upstream circuit breaker ${state}`),
+    logger,
     clock,
     onCall: (event) => metrics?.recordUpstreamCall(event),
   });
   const caches = createCaches(config, client, clock);
-  metrics = createMetrics(caches, () => (client as { breakerState?: () => 'closed' | 'open' | 'half-open' }).breakerState?.());
+  metrics = createMetrics(caches, () => client.breakerState());
   const purchases = new PurchaseService({
     client,
     caches,

@@ -1,14 +1,26 @@
 /**
- * Typed methods per upstream endpoint. Each call: token (shared, lazy) → one request through the dispatcher
- * (interceptors handle timeouts, GET retries and error conversion) → JSON parsed by body → zod schema → normalised
- * model. A 401 invalidates the token and retries the request once with a fresh one (also a POST: a 401 means the
- * upstream did not process it). Nothing here retries a POST for any other reason.
+ * Typed methods per upstream endpoint. Each call: token (shared, lazy) → circuit breaker admission → one request
+ * through the dispatcher (interceptors handle timeouts, budgeted GET retries and error conversion) → JSON parsed by
+ * body → zod schema → normalised model → one log line. A 401 invalidates the token and retries the request once with
+ * a fresh one (also a POST: a 401 means the upstream did not process it). Nothing here retries a POST for any other
+ * reason. While the breaker is open every call (the token request included) fails fast with a non-ambiguous
+ * UpstreamUnavailableError whose `detail` is 'circuit open'.
  */
+import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { systemClock, type Clock } from '../clock.ts';
-import { createUpstreamDispatcher, type UpstreamDispatchOptions } from './dispatcher.ts';
-import { UpstreamAuthError, UpstreamBadResponseError, UpstreamError, UpstreamNotFoundError, UpstreamUnavailableError } from './errors.ts';
+import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker.ts';
+import { createUpstreamDispatcher, type UpstreamDispatchOptions, type UpstreamTrace } from './dispatcher.ts';
+import {
+  CIRCUIT_OPEN_DETAIL,
+  UpstreamAuthError,
+  UpstreamBadResponseError,
+  UpstreamBusinessError,
+  UpstreamError,
+  UpstreamNotFoundError,
+  UpstreamUnavailableError,
+} from './errors.ts';
 import { createEndpointResolver, type Flavour, type UpstreamEndpoint } from './flavours.ts';
 import {
   balanceResponseSchema,
@@ -30,6 +42,7 @@ import {
   type TopupPackage,
   type Usage,
 } from './models.ts';
+import { RetryBudget, type RetryBudgetOptions } from './retry-budget.ts';
 import { createTokenManager } from './token.ts';
 
 export interface UpstreamCallEvent {
@@ -54,6 +67,24 @@ export interface UpstreamClientOptions {
   timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
   /** Extra attempts for GETs on 5xx/network errors, default 2; jittered exponential backoff (base 100 ms). Never for POST or 4xx. */
   getRetries?: number;
+  /**
+   * Client-wide budget every GET retry draws from: each first attempt deposits `ratio` tokens (default 0.2) up to
+   * `max` (default 10, the initial content); a retry costs 1. Retries thus add at most ~20 % load.
+   */
+  retryBudget?: RetryBudgetOptions;
+  /**
+   * Circuit breaker thresholds. Defaults: opens after 5 consecutive failures, or ≥ 50 % failures among ≥ 10 calls in a
+   * 60 s window; stays open 30 s (on `clock`), then lets one probe through. Only 5xx, timeouts and network errors
+   * count as failures.
+   */
+  circuitBreaker?: CircuitBreakerOptions;
+  /** Called on every breaker transition. */
+  onBreakerStateChange?: (state: BreakerState) => void;
+  /**
+   * One line per upstream call: debug when it succeeded (or got a 404 / 422 business answer), warn when it failed.
+   * Fields: endpoint, method, status, durationMs, attempt, iccid — never the token, a header, the secret or a body.
+   */
+  logger?: Logger;
   /** Refresh the token after min(expires_in − 60 s, this); default 86400. */
   tokenRefreshSeconds?: number;
   clock?: Clock;
@@ -75,8 +106,12 @@ export interface UpstreamClient {
   submitTopup(input: { iccid: string; packageId: string; description?: string }, signal?: AbortSignal): Promise<TopupOrder>;
   listOrders(q: { iccid?: string; description?: string; limit: number; page: number }, signal?: AbortSignal): Promise<{ items: TopupOrder[]; page: Page }>;
   getOrder(id: string, signal?: AbortSignal): Promise<TopupOrder>;
+  /** The circuit breaker's state; 'open' means every call fails fast with UpstreamUnavailableError. */
+  breakerState(): BreakerState;
   close(): Promise<void>;
 }
+
+export type { BreakerState };
 
 interface CallSpec {
   endpoint: UpstreamEndpoint;
@@ -116,6 +151,7 @@ function describeTransportError(error: unknown): string {
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const clock = options.clock ?? systemClock;
   const resolver = createEndpointResolver(options.baseUrl, options.flavour, options.paths);
+  const logger = options.logger?.child({ component: 'upstream' });
   const upstream = createUpstreamDispatcher({
     origin: resolver.origin,
     connections: options.connections ?? 16,
@@ -126,10 +162,16 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     },
     getRetries: Math.max(0, Math.floor(options.getRetries ?? 2)),
     retryBaseDelayMs: 100,
+    retryBudget: new RetryBudget(options.retryBudget),
     clock,
     ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
   });
   const dispatcher = upstream.dispatcher;
+  const breaker = new CircuitBreaker(clock, options.circuitBreaker, (state) => {
+    if (state === 'open') logger?.warn({ breaker: state }, 'upstream circuit breaker opened: calls fail fast');
+    else logger?.info({ breaker: state }, `upstream circuit breaker ${state}`);
+    options.onBreakerStateChange?.(state);
+  });
 
   function report(event: UpstreamCallEvent): void {
     if (!options.onCall) return;
@@ -140,60 +182,32 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     }
   }
 
-  /** One HTTP exchange. Returns the parsed JSON of a 2xx answer; everything else arrives here as an UpstreamError. */
-  async function exchange(spec: CallSpec, token: string | null, signal: AbortSignal | undefined): Promise<{ status: number; json: unknown }> {
-    const { endpoint, method } = spec;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (token !== null) headers.authorization = `Bearer ${token}`;
-    if (spec.body) headers['content-type'] = spec.body.contentType;
-    const requestOptions: UpstreamDispatchOptions & Dispatcher.RequestOptions = {
-      origin: resolver.origin,
-      path: resolver.path(endpoint, spec.params, spec.query),
-      method,
-      headers,
-      body: spec.body?.text ?? null,
-      signal: signal ?? null,
-      upstreamEndpoint: endpoint,
+  /**
+   * The log line of one exchange. Only fields composed here: no header, no body, and error messages that by the
+   * contract of errors.ts carry neither token nor secret nor upstream text.
+   */
+  function logCall(spec: CallSpec, status: number, durationMs: number, attempt: number, outcome: 'ok' | 'aborted' | UpstreamError): void {
+    if (!logger) return;
+    const fields = {
+      endpoint: spec.endpoint,
+      method: spec.method,
+      status,
+      durationMs: Math.round(durationMs),
+      attempt,
+      ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }),
     };
-    const started = performance.now();
-    let status = 0;
-    try {
-      const response = await dispatcher.request(requestOptions);
-      status = response.statusCode;
-      const text = await response.body.text();
-      if (status < 200 || status >= 300) throw new UpstreamBadResponseError(endpoint, status, `unexpected HTTP ${status}`);
-      try {
-        return { status, json: JSON.parse(text) as unknown };
-      } catch {
-        throw new UpstreamBadResponseError(endpoint, status, 'body is not JSON');
-      }
-    } catch (error) {
-      if (error instanceof UpstreamError && error.status !== null) status = error.status;
-      if (signal?.aborted) throw signal.reason;
-      if (error instanceof UpstreamError) throw error;
-      throw new UpstreamUnavailableError(endpoint, null, method !== 'GET', describeTransportError(error), { cause: error });
-    } finally {
-      report({ endpoint, status, durationMs: performance.now() - started, ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }) });
-    }
+    if (outcome === 'ok') logger.debug(fields, 'upstream call');
+    else if (outcome === 'aborted') logger.debug({ ...fields, aborted: true }, 'upstream call abandoned by its callers');
+    else if (outcome instanceof UpstreamNotFoundError || outcome instanceof UpstreamBusinessError) {
+      // Answers about one SIM or order from a healthy upstream, not failures.
+      logger.debug({ ...fields, error: outcome.name, reason: outcome.message }, 'upstream call refused');
+    } else logger.warn({ ...fields, error: outcome.name, reason: outcome.message }, 'upstream call failed');
   }
 
-  const tokens = createTokenManager({
-    clock,
-    refreshSeconds: options.tokenRefreshSeconds ?? 86_400,
-    async fetchToken() {
-      const form = new URLSearchParams({
-        client_id: options.clientId,
-        client_secret: options.clientSecret,
-        grant_type: 'client_credentials',
-      });
-      const { status, json } = await exchange(
-        { endpoint: 'token', method: 'POST', body: { contentType: 'application/x-www-form-urlencoded', text: form.toString() } },
-        null,
-        undefined,
-      );
-      return parse('token', status, json, tokenResponseSchema);
-    },
-  });
+  function circuitOpen(spec: CallSpec): UpstreamUnavailableError {
+    logger?.debug({ endpoint: spec.endpoint, method: spec.method, ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }) }, 'upstream call refused: circuit open');
+    return new UpstreamUnavailableError(spec.endpoint, null, false, CIRCUIT_OPEN_DETAIL);
+  }
 
   function parse<S extends z.ZodType>(endpoint: UpstreamEndpoint, status: number, json: unknown, schema: S): z.output<S> {
     if (isNotFoundBody(json)) throw new UpstreamNotFoundError(endpoint, status);
@@ -202,20 +216,94 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     return result.data;
   }
 
+  /**
+   * One HTTP exchange, admitted by the circuit breaker and reported to it, to `onCall` and to the log. Returns the
+   * parsed model of a 2xx answer; everything else arrives here, and leaves, as an UpstreamError.
+   */
+  async function exchange<S extends z.ZodType>(spec: CallSpec, token: string | null, signal: AbortSignal | undefined, schema: S): Promise<z.output<S>> {
+    const { endpoint, method } = spec;
+    const permit = breaker.tryAcquire();
+    if (!permit) throw circuitOpen(spec);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    if (spec.body) headers['content-type'] = spec.body.contentType;
+    const trace: UpstreamTrace = { attempts: 1 };
+    const requestOptions: UpstreamDispatchOptions & Dispatcher.RequestOptions = {
+      origin: resolver.origin,
+      path: resolver.path(endpoint, spec.params, spec.query),
+      method,
+      headers,
+      body: spec.body?.text ?? null,
+      signal: signal ?? null,
+      upstreamEndpoint: endpoint,
+      upstreamTrace: trace,
+    };
+    const started = performance.now();
+    let status = 0;
+    let outcome: 'ok' | 'aborted' | UpstreamError = 'ok';
+    try {
+      const response = await dispatcher.request(requestOptions);
+      status = response.statusCode;
+      const text = await response.body.text();
+      if (status < 200 || status >= 300) throw new UpstreamBadResponseError(endpoint, status, `unexpected HTTP ${status}`);
+      let json: unknown;
+      try {
+        json = JSON.parse(text) as unknown;
+      } catch {
+        throw new UpstreamBadResponseError(endpoint, status, 'body is not JSON');
+      }
+      return parse(endpoint, status, json, schema);
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status !== null) status = error.status;
+      if (signal?.aborted) {
+        outcome = 'aborted';
+        throw signal.reason;
+      }
+      outcome = error instanceof UpstreamError ? error : new UpstreamUnavailableError(endpoint, null, method !== 'GET', describeTransportError(error), { cause: error });
+      throw outcome;
+    } finally {
+      // Only a sick upstream trips the breaker; 4xx answers and unparsable 2xx bodies come from one that is up.
+      if (outcome === 'aborted') permit.release();
+      else if (outcome instanceof UpstreamUnavailableError) permit.failure();
+      else permit.success();
+      const durationMs = performance.now() - started;
+      report({ endpoint, status, durationMs, ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }) });
+      logCall(spec, status, durationMs, trace.attempts, outcome);
+    }
+  }
+
+  const tokens = createTokenManager({
+    clock,
+    refreshSeconds: options.tokenRefreshSeconds ?? 86_400,
+    fetchToken() {
+      const form = new URLSearchParams({
+        client_id: options.clientId,
+        client_secret: options.clientSecret,
+        grant_type: 'client_credentials',
+      });
+      return exchange(
+        { endpoint: 'token', method: 'POST', body: { contentType: 'application/x-www-form-urlencoded', text: form.toString() } },
+        null,
+        undefined,
+        tokenResponseSchema,
+      );
+    },
+  });
+
   /** An authorised call: on a 401, one token refresh and one retry of the same request; a second 401 is final. */
   async function call<S extends z.ZodType>(spec: CallSpec, schema: S, signal: AbortSignal | undefined): Promise<z.output<S>> {
     signal?.throwIfAborted();
+    // Fail fast before the token dance; a half-open breaker lets the first exchange (token or call) probe.
+    if (breaker.state() === 'open') throw circuitOpen(spec);
     let token = await abortable(tokens.get(), signal);
-    let answer: { status: number; json: unknown };
     try {
-      answer = await exchange(spec, token, signal);
+      return await exchange(spec, token, signal, schema);
     } catch (error) {
       if (!(error instanceof UpstreamAuthError) || error.status !== 401) throw error;
       tokens.invalidate(token);
       token = await abortable(tokens.get(), signal);
-      answer = await exchange(spec, token, signal);
+      return exchange(spec, token, signal, schema);
     }
-    return parse(spec.endpoint, answer.status, answer.json, schema);
   }
 
   return {
@@ -283,6 +371,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
     getOrder(id, signal) {
       return call({ endpoint: 'order', method: 'GET', params: { id }, query: { include: 'sims' } }, orderResponseSchema, signal);
+    },
+
+    breakerState() {
+      return breaker.state();
     },
 
     close() {

@@ -3,8 +3,9 @@
  * timeouts are the connect/headers/body timeouts) decorated by interceptors for cross-cutting policy:
  *
  *   errorConversion  (outermost)  non-2xx answers and transport failures → UpstreamError subclasses
- *   getRetry                      GET only: 5xx / network errors → jittered exponential backoff, ≤ 1 + getRetries attempts
- *                                 (429 and every other 4xx are final; POST is never retried)
+ *   getRetry                      GET only: 5xx / network errors → jittered exponential backoff, ≤ 1 + getRetries attempts,
+ *                                 each retry paid from the client-wide RetryBudget (429 and every other 4xx are final;
+ *                                 POST is never retried)
  *   Pool             (innermost)
  *
  * `compose([...])` makes the last interceptor the outermost, so the array below is innermost-first. The order matters:
@@ -14,9 +15,19 @@ import { Pool, type Dispatcher } from 'undici';
 import type { Clock } from '../clock.ts';
 import { UpstreamUnavailableError, errorFromResponse } from './errors.ts';
 import type { UpstreamEndpoint } from './flavours.ts';
+import { RetryBudget } from './retry-budget.ts';
 
-/** Dispatch options as sent by the client: undici's, plus the endpoint name used to label errors. */
-export type UpstreamDispatchOptions = Dispatcher.DispatchOptions & { upstreamEndpoint?: UpstreamEndpoint };
+/** What the interceptors report back about one request, for the client's log line. */
+export interface UpstreamTrace {
+  /** Number of the attempt in flight or last made (1 = the first). */
+  attempts: number;
+}
+
+/**
+ * Dispatch options as sent by the client: undici's, plus the endpoint name used to label errors and a trace the
+ * interceptors fill in (undici hands the same options object to every interceptor and to every retry).
+ */
+export type UpstreamDispatchOptions = Dispatcher.DispatchOptions & { upstreamEndpoint?: UpstreamEndpoint; upstreamTrace?: UpstreamTrace };
 
 export interface UpstreamDispatcherOptions {
   origin: string;
@@ -25,6 +36,8 @@ export interface UpstreamDispatcherOptions {
   getRetries: number;
   /** Base of the exponential backoff between GET attempts. */
   retryBaseDelayMs: number;
+  /** Every GET retry draws one token from it; default: a fresh RetryBudget with its defaults. */
+  retryBudget?: RetryBudget;
   clock: Clock;
   /** Test-only: replaces the Pool (e.g. a MockAgent). It is decorated with the same interceptors and not closed by us. */
   dispatcher?: Dispatcher;
@@ -91,6 +104,7 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
   readonly #dispatch: Dispatcher.Dispatch;
   readonly #maxRetries: number;
   readonly #baseDelayMs: number;
+  readonly #budget: RetryBudget;
   #attempt = 1;
   #current: Dispatcher.DispatchController | null = null;
   #started = false;
@@ -102,12 +116,21 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
   /** The controller the downstream handler keeps across attempts; it always acts on the current attempt. */
   readonly #controller: Dispatcher.DispatchController;
 
-  constructor(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, dispatch: Dispatcher.Dispatch, maxRetries: number, baseDelayMs: number) {
+  constructor(
+    opts: Dispatcher.DispatchOptions,
+    handler: Dispatcher.DispatchHandler,
+    dispatch: Dispatcher.Dispatch,
+    maxRetries: number,
+    baseDelayMs: number,
+    budget: RetryBudget,
+  ) {
     this.#opts = opts;
     this.#handler = handler;
     this.#dispatch = dispatch;
     this.#maxRetries = maxRetries;
     this.#baseDelayMs = baseDelayMs;
+    this.#budget = budget;
+    budget.deposit();
     const self = this;
     this.#controller = {
       get aborted() {
@@ -152,7 +175,8 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
-    if (RETRYABLE_STATUS.has(statusCode) && this.#attempt <= this.#maxRetries) {
+    // The budget is asked last: a token is spent only on a retry that will happen.
+    if (RETRYABLE_STATUS.has(statusCode) && this.#attempt <= this.#maxRetries && this.#budget.tryWithdraw()) {
       this.#discarding = true;
       return;
     }
@@ -171,7 +195,11 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     const retryable =
-      !this.#responded && this.#abortReason === null && this.#attempt <= this.#maxRetries && RETRYABLE_CODES.has(errorCode(error) ?? '');
+      !this.#responded &&
+      this.#abortReason === null &&
+      this.#attempt <= this.#maxRetries &&
+      RETRYABLE_CODES.has(errorCode(error) ?? '') &&
+      this.#budget.tryWithdraw();
     if (retryable) this.#scheduleRetry();
     else this.#handler.onResponseError?.(this.#controller, error);
   }
@@ -183,6 +211,8 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     this.#discarding = false;
     this.#timer = setTimeout(() => {
       this.#timer = null;
+      const trace = (this.#opts as UpstreamDispatchOptions).upstreamTrace;
+      if (trace) trace.attempts = this.#attempt;
       try {
         this.#dispatch(this.#opts, this);
       } catch (error) {
@@ -192,11 +222,14 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/** GET-only retry on 5xx and network errors. POST (and every other method) bypasses it entirely. */
-export function getRetryInterceptor(maxRetries: number, baseDelayMs: number): Dispatcher.DispatcherComposeInterceptor {
+/**
+ * GET-only retry on 5xx and network errors, each retry paid from `budget` (shared by every request of the client).
+ * POST (and every other method) bypasses it entirely.
+ */
+export function getRetryInterceptor(maxRetries: number, baseDelayMs: number, budget: RetryBudget = new RetryBudget()): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) =>
     String(opts.method).toUpperCase() === 'GET' && maxRetries > 0
-      ? dispatch(opts, new GetRetryHandler(opts, handler, dispatch, maxRetries, baseDelayMs))
+      ? dispatch(opts, new GetRetryHandler(opts, handler, dispatch, maxRetries, baseDelayMs, budget))
       : dispatch(opts, handler);
 }
 
@@ -283,7 +316,7 @@ export function createUpstreamDispatcher(options: UpstreamDispatcherOptions): Up
       });
   const base: Dispatcher = options.dispatcher ?? (owned as Pool);
   const byName = {
-    getRetry: getRetryInterceptor(options.getRetries, options.retryBaseDelayMs),
+    getRetry: getRetryInterceptor(options.getRetries, options.retryBaseDelayMs, options.retryBudget ?? new RetryBudget()),
     errorConversion: errorConversionInterceptor(options.clock),
   };
   const dispatcher = base.compose(interceptorOrder.map((name) => byName[name]));

@@ -75,12 +75,23 @@ export class UpstreamAuthError extends UpstreamError {
  */
 export class UpstreamUnavailableError extends UpstreamError {
   readonly ambiguous: boolean;
+  /** What failed, composed here: 'HTTP 503', an undici/errno code ('UND_ERR_HEADERS_TIMEOUT'), `CIRCUIT_OPEN_DETAIL` … */
+  readonly detail: string;
 
   constructor(endpoint: UpstreamEndpoint, status: number | null, ambiguous: boolean, detail: string, options?: { cause?: unknown }) {
     super(endpoint, status, `upstream ${endpoint}: unavailable (${detail})${ambiguous ? '; the request may have been processed' : ''}`, options);
     this.ambiguous = ambiguous;
+    this.detail = detail;
+  }
+
+  /** True when the circuit breaker refused the call: nothing was sent. */
+  get circuitOpen(): boolean {
+    return this.detail === CIRCUIT_OPEN_DETAIL;
   }
 }
+
+/** `detail` of the UpstreamUnavailableError thrown without a network call while the circuit breaker is open. */
+export const CIRCUIT_OPEN_DETAIL = 'circuit open';
 
 /** The body was not JSON or not the expected shape. The message summarises the problem without echoing the body. */
 export class UpstreamBadResponseError extends UpstreamError {

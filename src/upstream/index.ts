@@ -1,6 +1,9 @@
 /** Public API of the upstream module (everything HTTP; imports nothing from graphql or pothos). */
 export { createUpstreamClient } from './client.ts';
 export type { UpstreamClient, UpstreamClientOptions, UpstreamCallEvent } from './client.ts';
+export type { BreakerState, CircuitBreakerOptions } from './circuit-breaker.ts';
+export { breakerDefaults } from './circuit-breaker.ts';
+export type { RetryBudgetOptions } from './retry-budget.ts';
 export type { Flavour, UpstreamEndpoint } from './flavours.ts';
 export { defaultEndpointPaths, flavourBasePaths } from './flavours.ts';
 export {
@@ -12,6 +15,7 @@ export {
   UpstreamAuthError,
   UpstreamUnavailableError,
   UpstreamBadResponseError,
+  CIRCUIT_OPEN_DETAIL,
 } from './errors.ts';
 export { toDecimalString, toIsoUtc } from './models.ts';
 export type {

@@ -1,7 +1,8 @@
 /**
  * The access token: fetched lazily, shared by all calls (single-flight), refreshed after
  * min(expires_in − 60 s, tokenRefreshSeconds) on the injected clock, invalidated on a 401. A failing token endpoint is
- * remembered for a short backoff so a burst of calls cannot hammer it (it allows 3–5 requests a minute).
+ * remembered for a short backoff so a burst of calls cannot hammer it (it allows 3–5 requests a minute) — except a refusal
+ * by the circuit breaker, which sent nothing and has a cool-down of its own.
  * The token never leaves this module except as the Authorization header the client builds from it.
  */
 import type { Clock } from '../clock.ts';
@@ -44,6 +45,7 @@ export function tokenLifetimeSeconds(expiresInSeconds: number | null, refreshSec
  */
 function toTokenFailure(error: unknown): UpstreamError {
   if (error instanceof UpstreamRateLimitedError || error instanceof UpstreamBadResponseError || error instanceof UpstreamAuthError) return error;
+  if (error instanceof UpstreamUnavailableError && error.circuitOpen) return error;
   if (error instanceof UpstreamUnavailableError) {
     return new UpstreamUnavailableError('token', error.status, false, error.status === null ? 'token request failed' : `HTTP ${error.status}`, { cause: error.cause });
   }
@@ -67,6 +69,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       return fetched.accessToken;
     } catch (error) {
       const converted = toTokenFailure(error);
+      // Nothing was sent: the breaker has its own cool-down, and its probe must not be held back by ours.
+      if (converted instanceof UpstreamUnavailableError && converted.circuitOpen) throw converted;
       const backoffMs = converted instanceof UpstreamRateLimitedError ? converted.retryAfterSeconds * 1000 : failureBackoffMs;
       failure = { error: converted, until: clock.now() + backoffMs };
       throw converted;

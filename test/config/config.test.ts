@@ -44,4 +44,15 @@ describe('loadConfig', () => {
     expect(config.upstreamPaths).toEqual({ usage: '/sims/{iccid}/usage', submitTopup: '/orders/topups' });
     expect(() => loadConfig({ UPSTREAM_PATH_USAGE: 'no-slash' })).toThrow(ConfigError);
   });
+
+  it('takes the retry and circuit-breaker knobs, bounded to at most 3 GET attempts', () => {
+    expect(loadConfig({}).breaker).toEqual({ consecutiveFailures: 5, failureRateThreshold: 0.5, minimumCalls: 10, windowMs: 60_000, coolDownMs: 30_000 });
+    expect(loadConfig({}).retries).toEqual({ getRetries: 2, budgetRatio: 0.2 });
+    const config = loadConfig({ UPSTREAM_BREAKER_COOL_DOWN_SECONDS: '5', UPSTREAM_BREAKER_FAILURE_RATE: '0.25', UPSTREAM_GET_RETRIES: '0' });
+    expect(config.breaker).toMatchObject({ coolDownMs: 5_000, failureRateThreshold: 0.25 });
+    expect(config.retries.getRetries).toBe(0);
+    expect(() => loadConfig({ UPSTREAM_GET_RETRIES: '3', UPSTREAM_BREAKER_FAILURE_RATE: '0' })).toThrow(
+      /UPSTREAM_GET_RETRIES[\s\S]*UPSTREAM_BREAKER_FAILURE_RATE/,
+    );
+  });
 });
