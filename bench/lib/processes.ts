@@ -1,0 +1,168 @@
+/**
+ * Child processes: each benchmark server in its own Node process (so RSS and CPU are per server), and the load
+ * generator in another. Servers announce readiness on stdout; the runner reads RSS/CPU from /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { API_KEY } from './queries.ts';
+
+export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface RunningServer {
+  name: string;
+  url: string;
+  pid: number;
+  /** resident set size now, bytes */
+  rss(): number;
+  /** peak resident set size, bytes */
+  peakRss(): number;
+  /** user + system CPU time so far, ms */
+  cpuMs(): number;
+  /** full GC in the server (SIGUSR2 → gc-hook.mjs), then settle */
+  gc(): Promise<void>;
+  stop(): Promise<void>;
+  stderrTail(): string;
+}
+
+export interface ServerLaunch {
+  name: string;
+  /** script + args after `node --expose-gc --import ./servers/gc-hook.mjs` */
+  args: string[];
+  env: Record<string, string>;
+  /** for servers that cannot listen on port 0 (Hive Gateway): pass the port in args/env yourself */
+  readyPattern?: RegExp;
+  extraNodeFlags?: string[];
+}
+
+const READY = /BENCH_LISTENING (\d+)|Listening on http:\/\/[\d.]+:(\d+)/;
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function procCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[11] = utime, fields[12] = stime (clock ticks; 100 Hz on Linux)
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+export function baseEnv(): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production' };
+}
+
+export async function startServer(launch: ServerLaunch, timeoutMs = 90_000): Promise<RunningServer> {
+  const args = ['--expose-gc', '--import', './servers/gc-hook.mjs', ...(launch.extraNodeFlags ?? []), ...launch.args];
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: BENCH_DIR, env: launch.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${launch.name}: not listening after ${timeoutMs} ms\n${stderr}`)), timeoutMs);
+    const onData = (c: Buffer) => {
+      stdout = (stdout + c.toString().replace(ANSI, '')).slice(-4000);
+      const m = (launch.readyPattern ?? READY).exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve(Number(m[1] ?? m[2]));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (c: Buffer) => onData(c)); // some servers log their address on stderr
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${launch.name}: exited with ${code} before listening\n${stderr.slice(-2000)}\n${stdout.slice(-1000)}`));
+    });
+  });
+  const pid = child.pid!;
+  return {
+    name: launch.name,
+    url: `http://127.0.0.1:${port}`,
+    pid,
+    rss: () => procStatus(pid, 'VmRSS'),
+    peakRss: () => procStatus(pid, 'VmHWM'),
+    cpuMs: () => procCpuMs(pid),
+    async gc() {
+      child.kill('SIGUSR2');
+      await new Promise((r) => setTimeout(r, 700));
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+    stderrTail: () => stderr.slice(-2000),
+  };
+}
+
+export interface LoadJob {
+  mode: 'autocannon' | 'sequential';
+  url: string;
+  connections?: number;
+  duration?: number;
+  amount?: number;
+  groups: Array<{ weight: number; bodies: string[] }>;
+  countErrors?: boolean;
+  errorMarkers?: string[];
+  headers?: Record<string, string>;
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  latencyP50: number;
+  latencyP99: number;
+  latencyAvg: number;
+  total: number;
+  durationSeconds: number;
+  non2xx: number;
+  socketErrors: number;
+  timeouts: number;
+  gqlErrors: number | null;
+  checkedResponses: number | null;
+}
+
+/** Runs lib/load.mjs in its own process. */
+export async function runLoad(job: LoadJob): Promise<LoadResult> {
+  const file = path.join(tmpdir(), `bench-load-${process.pid}-${Date.now()}.json`);
+  writeFileSync(file, JSON.stringify({ headers: { 'x-api-key': API_KEY }, ...job }));
+  const child = spawn(process.execPath, [path.join(BENCH_DIR, 'lib', 'load.mjs'), file], { cwd: BENCH_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`load generator failed (${code}): ${err.slice(-2000)}`);
+  return JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
+}

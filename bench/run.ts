@@ -1,0 +1,641 @@
+/**
+ * The benchmark: our gateway against its peers on one machine, in one run.
+ *
+ *   npm run all     (full: 10 s per load scenario, scenario 4 60 s, scenario 5 100k SIMs) → results/<date>.md + README
+ *   npm run smoke   (seconds per scenario, for CI: exits non-zero when a server fails or answers wrong, never on a miss)
+ *   npm run profile (scenario 1 for our gateway under node --cpu-prof; prints the top self-time functions)
+ *   flags: --only=ours,apollo  --scenarios=1,3  --smoke  --profile
+ *
+ * The sandbox (the simulated upstream) runs in this process; every server runs in its own child process, one at a
+ * time; autocannon runs in another. Upstream calls are counted at the sandbox. See README.md for what each peer is.
+ */
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config.ts';
+import { createSandbox } from '../src/sandbox/index.ts';
+import { summariseProfile } from './lib/profile.ts';
+import { BENCH_DIR, baseEnv, freePort, runLoad, startServer, type LoadResult, type RunningServer, type ServerLaunch } from './lib/processes.ts';
+import { API_KEY, body, canonical, check, ERROR_MARKERS, type Dialect, type Operation } from './lib/queries.ts';
+import { spawnSync } from 'node:child_process';
+
+// ---- options ------------------------------------------------------------------------------------------------------
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const SMOKE = flag('smoke');
+const PROFILE = flag('profile');
+const ONLY = option('only')?.split(',');
+const SCENARIOS = new Set((option('scenarios') ?? (PROFILE ? '1' : '1,2,3,4,5')).split(',').map(Number));
+
+const P = SMOKE
+  ? { s1Connections: 10, s1Duration: 2, s3Duration: 2, s4Connections: 10, s4Duration: 3, s5Sims: 2_000, s5Connections: 4 }
+  : { s1Connections: 20, s1Duration: 10, s3Duration: 10, s4Connections: 20, s4Duration: 60, s5Sims: 100_000, s5Connections: 8 };
+const S2_LATENCY_MS = 50;
+const S4_LATENCY_MS = 20;
+const CREDENTIALS = { clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret' };
+
+/**
+ * Our gateway's variants: name → extra env. Override with BENCH_OURS_VARIANTS='{"ours":{},"ours+x":{"X":"1"}}'.
+ * A variant whose env `loadConfig` does not (yet) recognise runs as plain `ours` and is labelled so.
+ */
+const DEFAULT_VARIANTS: Record<string, Record<string, string>> = {
+  ours: {}, // the shipped defaults
+  'ours, no response cache': { RESPONSE_CACHE: 'false' },
+  'ours, no JIT, no response cache': { GRAPHQL_JIT: 'false', RESPONSE_CACHE: 'false' },
+};
+const VARIANTS: Record<string, Record<string, string>> = process.env.BENCH_OURS_VARIANTS ? JSON.parse(process.env.BENCH_OURS_VARIANTS) : DEFAULT_VARIANTS;
+
+// ---- sandbox --------------------------------------------------------------------------------------------------------
+
+const runStarted = Date.now();
+const sandbox = await createSandbox({
+  host: '127.0.0.1',
+  simCount: 100_000,
+  credentials: CREDENTIALS,
+  // every server fetches a token at start and we start ~30 of them: the token limit is not what we measure
+  tokenLimitPerMinute: 100_000,
+});
+const control = sandbox.control;
+const upstreamUrl = `${sandbox.url}/customer/v2`;
+const active = control.iccids({ status: 'ACTIVE' });
+const s1Iccids = active.slice(0, 25);
+const s2Iccids = active.slice(25, 75);
+const warmIccid = active[99]!;
+const s3Iccid = active[0]!;
+const s4Iccids = active.slice(100, 300);
+const s5Iccids = control.iccids().slice(0, P.s5Sims);
+
+// ---- servers ----------------------------------------------------------------------------------------------------------
+
+interface ServerDef {
+  name: string;
+  label: string;
+  kind: 'ours' | 'apollo' | 'mercurius' | 'rest-bff' | 'mesh' | 'ceiling';
+  dialect: Dialect | 'ceiling';
+  env?: Record<string, string>;
+  /** caches across requests (scenario 5 is only meaningful for these) */
+  caches: boolean;
+  /** a missing/failed run of this server is a note, not a failure (the generated gateway is best effort) */
+  optional?: boolean;
+  upstreamConcurrency: string;
+}
+
+const oursBaseEnv = {
+  UPSTREAM_URL: upstreamUrl,
+  UPSTREAM_CLIENT_ID: CREDENTIALS.clientId,
+  UPSTREAM_CLIENT_SECRET: CREDENTIALS.clientSecret,
+  PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'error',
+  GRAPHIQL: 'false',
+  // a real upstream URL requires caller authentication; every client in the bench sends this key
+  AUTH_API_KEYS: `bench:${API_KEY}`,
+};
+const notes: string[] = [];
+const failures: string[] = [];
+
+function variantRecognised(env: Record<string, string>): boolean {
+  if (Object.keys(env).length === 0) return true;
+  try {
+    return JSON.stringify(loadConfig({ ...oursBaseEnv, ...env })) !== JSON.stringify(loadConfig(oursBaseEnv));
+  } catch {
+    return true; // the gateway rejects it: let the server start fail visibly
+  }
+}
+
+const servers: ServerDef[] = [
+  ...Object.entries(VARIANTS).map(([name, env]): ServerDef => {
+    const recognised = variantRecognised(env);
+    if (!recognised) notes.push(`\`${name}\` sets ${Object.keys(env).map((k) => `\`${k}\``).join(', ')}, which \`loadConfig\` does not recognise yet: it ran as plain \`ours\`.`);
+    return {
+      name,
+      label: recognised ? name : `${name} (= ours: env not recognised yet)`,
+      kind: 'ours',
+      dialect: 'graphql',
+      env,
+      caches: true,
+      upstreamConcurrency: `undici Pool, ${env.UPSTREAM_CONNECTIONS ?? 16} connections`,
+    };
+  }),
+  { name: 'apollo', label: 'Apollo Server 5 + RESTDataSource', kind: 'apollo', dialect: 'graphql', caches: true, upstreamConcurrency: 'fetch, unbounded' },
+  { name: 'mercurius', label: 'Mercurius + loaders + mercurius-cache', kind: 'mercurius', dialect: 'graphql', caches: true, upstreamConcurrency: 'undici Pool, 16 connections' },
+  { name: 'rest-bff', label: 'direct REST fan-out (BFF, no cache)', kind: 'rest-bff', dialect: 'graphql', caches: false, upstreamConcurrency: 'fetch, unbounded' },
+  { name: 'mesh', label: 'GraphQL Mesh → Hive Gateway (generated)', kind: 'mesh', dialect: 'mesh', caches: false, optional: true, upstreamConcurrency: 'fetch, unbounded' },
+  { name: 'ceiling', label: 'raw ceiling: node:http, pre-serialised bytes', kind: 'ceiling', dialect: 'ceiling', caches: false, upstreamConcurrency: '—' },
+].filter((s) => !ONLY || ONLY.includes(s.name) || (s.kind === 'ceiling' && ONLY.includes('ceiling')));
+
+const OURS = servers.find((s) => s.kind === 'ours');
+const ceilingBodies: Partial<Record<'s1' | 's3', string>> = {};
+let reference: Partial<Record<'s1' | 's3', string>> = {};
+
+// Mesh: compose the supergraph from the OpenAPI export once per run.
+let meshReady = false;
+if (servers.some((s) => s.kind === 'mesh')) {
+  const compose = spawnSync(process.execPath, [path.join(BENCH_DIR, 'node_modules/@graphql-mesh/compose-cli/esm/bin.js'), '-o', 'supergraph.graphql'], {
+    cwd: path.join(BENCH_DIR, 'mesh'),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  meshReady = compose.status === 0;
+  if (!meshReady) notes.push(`GraphQL Mesh: \`mesh-compose\` failed (exit ${compose.status}): ${(compose.stderr || compose.stdout || String(compose.error)).slice(-600).replace(/\n/g, ' ')}`);
+}
+
+async function token(): Promise<string> {
+  const res = await fetch(`${upstreamUrl}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_id: CREDENTIALS.clientId, client_secret: CREDENTIALS.clientSecret, grant_type: 'client_credentials' }),
+  });
+  return ((await res.json()) as { data: { access_token: string } }).data.access_token;
+}
+
+async function launchFor(def: ServerDef, extraFlags: string[] = []): Promise<ServerLaunch> {
+  const peerEnv = { ...baseEnv(), UPSTREAM_URL: upstreamUrl, UPSTREAM_CLIENT_ID: CREDENTIALS.clientId, UPSTREAM_CLIENT_SECRET: CREDENTIALS.clientSecret, PORT: '0' };
+  switch (def.kind) {
+    case 'ours':
+      return { name: def.name, args: ['--import', 'tsx', 'servers/ours.ts'], env: { ...baseEnv(), ...oursBaseEnv, ...def.env }, extraNodeFlags: extraFlags };
+    case 'mesh': {
+      if (!meshReady) throw new Error('the Mesh supergraph was not composed (see notes)');
+      const port = await freePort();
+      return {
+        name: def.name,
+        args: [path.join(BENCH_DIR, 'node_modules/@graphql-hive/gateway/dist/bin.js'), 'supergraph', 'mesh/supergraph.graphql', '-p', String(port), '-h', '127.0.0.1'],
+        env: { ...baseEnv(), UPSTREAM_ORIGIN: sandbox.url, UPSTREAM_TOKEN: await token() },
+      };
+    }
+    case 'ceiling':
+      throw new Error('ceiling is launched with its body');
+    default:
+      return { name: def.name, args: ['--import', 'tsx', `servers/${def.kind}.ts`], env: peerEnv };
+  }
+}
+
+function ceilingLaunch(bytes: string): ServerLaunch {
+  const file = path.join(os.tmpdir(), `bench-ceiling-${process.pid}-${Date.now()}.json`);
+  writeFileSync(file, bytes);
+  return { name: 'ceiling', args: ['--import', 'tsx', 'servers/ceiling.ts'], env: { ...baseEnv(), PORT: '0', CEILING_BODY_FILE: file } };
+}
+
+async function withServer<T>(launch: ServerLaunch, fn: (server: RunningServer) => Promise<T>): Promise<T> {
+  const server = await startServer(launch);
+  try {
+    return await fn(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function post(server: RunningServer, text: string): Promise<{ status: number; text: string; ms: number }> {
+  const t0 = performance.now();
+  const res = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', 'x-api-key': API_KEY },
+    body: text,
+  });
+  const out = await res.text();
+  return { status: res.status, text: out, ms: performance.now() - t0 };
+}
+
+/** Sends one operation and checks the answer; returns the problem, or null. */
+async function verify(server: RunningServer, def: ServerDef, op: Operation, ref?: string): Promise<{ problem: string | null; text: string; ms: number }> {
+  const dialect = def.dialect === 'mesh' ? 'mesh' : 'graphql';
+  const r = await post(server, body(op, dialect));
+  const problem = r.status !== 200 ? `HTTP ${r.status}: ${r.text.slice(0, 200)}` : check(op, dialect, r.text, ref);
+  return { problem, text: r.text, ms: r.ms };
+}
+
+function fail(def: ServerDef, scenario: string, message: string): void {
+  const line = `${def.name} / ${scenario}: ${message}`;
+  if (def.optional) notes.push(`${def.label} — ${scenario}: ${message.replace(/\n/g, ' ').slice(0, 400)}`);
+  else failures.push(line);
+  console.error(`  ✗ ${line}`);
+}
+
+function resetSandbox(): void {
+  control.reset();
+}
+
+const upstream = () => ({ calls: control.countCalls(), rateLimited: control.countCalls({ status: 429 }) });
+const mb = (bytes: number) => bytes / 1024 / 1024;
+
+// ---- scenarios --------------------------------------------------------------------------------------------------------
+
+interface Row {
+  server: ServerDef;
+  failed?: string;
+  [k: string]: unknown;
+}
+const results: Record<number, Row[]> = { 1: [], 2: [], 3: [], 4: [], 5: [] };
+
+/** Scenarios 1 and 3 share one server start: warm once, then measure. */
+async function warmScenarios(def: ServerDef): Promise<void> {
+  const screen: Operation = { name: 'Screen', iccids: s1Iccids };
+  const hot: Operation = { name: 'SimUsage', iccid: s3Iccid };
+  const dialect = def.dialect === 'mesh' ? 'mesh' : 'graphql';
+  resetSandbox();
+  let launch: ServerLaunch;
+  if (def.kind === 'ceiling') {
+    if (!ceilingBodies.s1 || !ceilingBodies.s3) return void notes.push('raw ceiling skipped: no response bytes from our gateway to serve.');
+    launch = ceilingLaunch(ceilingBodies.s1);
+  } else launch = await launchFor(def, PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(BENCH_DIR, 'results', 'profiles')] : []);
+
+  const measureS1 = async (server: RunningServer, bodyText: string) => {
+    control.resetCalls();
+    const cpu0 = server.cpuMs();
+    const load = await runLoad({ mode: 'autocannon', url: server.url, connections: P.s1Connections, duration: P.s1Duration, groups: [{ weight: 1, bodies: [bodyText] }] });
+    const cpu = server.cpuMs() - cpu0;
+    return { load, cpuPerRequest: cpu / Math.max(1, load.total), ...upstream(), rss: server.rss() };
+  };
+
+  if (SCENARIOS.has(1) || SCENARIOS.has(3)) console.log(`• ${def.label}: scenarios 1/3`);
+  try {
+    await withServer(launch, async (server) => {
+      if (def.kind !== 'ceiling') {
+        // warm: the first answer fills the caches and must be complete and equal to ours
+        const w = await verify(server, def, screen, dialect === 'graphql' ? reference.s1 : undefined);
+        if (w.problem) return fail(def, 'scenario 1 warm-up', w.problem);
+        const h = await verify(server, def, hot, dialect === 'graphql' ? reference.s3 : undefined);
+        if (h.problem) return fail(def, 'scenario 3 warm-up', h.problem);
+        if (def.kind === 'ours' && def === OURS) {
+          reference = { s1: canonical(JSON.parse(w.text).data), s3: canonical(JSON.parse(h.text).data) };
+          ceilingBodies.s1 = w.text;
+          ceilingBodies.s3 = h.text;
+        }
+      }
+      if (SCENARIOS.has(1)) {
+        const m = await measureS1(server, body(screen, dialect));
+        const after = def.kind === 'ceiling' ? { problem: null } : await verify(server, def, screen, dialect === 'graphql' ? reference.s1 : undefined);
+        results[1]!.push({ server: def, ...m, afterProblem: after.problem });
+        if (after.problem && def.caches) fail(def, 'scenario 1 after load', after.problem);
+        const bad = m.load.non2xx + m.load.socketErrors + m.load.timeouts;
+        if (bad && def.caches) fail(def, 'scenario 1', `${bad} non-2xx/socket errors/timeouts under load`);
+        console.log(`  s1 ${Math.round(m.load.requestsPerSecond)} req/s, p99 ${m.load.latencyP99} ms, ${m.calls} upstream calls`);
+      }
+      if (SCENARIOS.has(3) && !PROFILE) {
+        if (def.kind === 'ceiling') {
+          // the ceiling process serves one body; restart it with the hot query's bytes below
+          return;
+        }
+        await measureS3(server, def, body(hot, dialect));
+      }
+    });
+    if (def.kind === 'ceiling' && SCENARIOS.has(3) && !PROFILE) await withServer(ceilingLaunch(ceilingBodies.s3!), (server) => measureS3(server, def, '{}'));
+  } catch (error) {
+    fail(def, 'scenarios 1/3', (error as Error).message);
+    results[1]!.push({ server: def, failed: (error as Error).message.split('\n')[0] });
+  }
+}
+
+async function measureS3(server: RunningServer, def: ServerDef, bodyText: string): Promise<void> {
+  control.resetCalls();
+  const load = await runLoad({ mode: 'sequential', url: server.url, duration: P.s3Duration, groups: [{ weight: 1, bodies: [bodyText] }] });
+  results[3]!.push({ server: def, load, ...upstream() });
+  if ((load.gqlErrors ?? 0) + load.non2xx > 0 && def.caches) fail(def, 'scenario 3', `${load.gqlErrors} error responses, ${load.non2xx} non-2xx`);
+  console.log(`  s3 p50 ${load.latencyP50.toFixed(3)} ms, p99 ${load.latencyP99.toFixed(3)} ms`);
+}
+
+/** Scenario 2: a fresh server, 50 ms upstream latency, one cold 50-SIM screen. */
+async function coldScenario(def: ServerDef): Promise<void> {
+  if (def.kind === 'ceiling') return;
+  console.log(`• ${def.label}: scenario 2`);
+  resetSandbox();
+  try {
+    await withServer(await launchFor(def), async (server) => {
+      const w = await verify(server, def, { name: 'SimUsage', iccid: warmIccid }); // token + first connection, outside the measurement
+      if (w.problem) return fail(def, 'scenario 2 warm-up', w.problem);
+      control.resetCalls();
+      control.addFault({ latencyMs: S2_LATENCY_MS });
+      const op: Operation = { name: 'Screen', iccids: s2Iccids };
+      const r = await verify(server, def, op);
+      control.clearFaults();
+      const calls = control.calls();
+      const pairs = new Set(calls.map((c) => `${c.endpoint}:${c.iccid}`)).size;
+      results[2]!.push({ server: def, wallMs: r.ms, calls: calls.length, pairs, rateLimited: calls.filter((c) => c.status === 429).length, problem: r.problem });
+      if (r.problem && def.dialect === 'graphql' && def.caches) fail(def, 'scenario 2', r.problem);
+      console.log(`  s2 wall ${Math.round(r.ms)} ms, ${calls.length} upstream calls (${pairs} distinct)`);
+    });
+  } catch (error) {
+    fail(def, 'scenario 2', (error as Error).message);
+    results[2]!.push({ server: def, failed: (error as Error).message.split('\n')[0] });
+  }
+}
+
+/** Scenario 4: 200 ICCIDs, mixed reads, default upstream limits, 20 ms upstream latency, from a cold start. */
+async function mixedScenario(def: ServerDef): Promise<void> {
+  if (def.kind === 'ceiling') return;
+  console.log(`• ${def.label}: scenario 4`);
+  resetSandbox();
+  const dialect = def.dialect === 'mesh' ? 'mesh' : 'graphql';
+  const screens = Array.from({ length: 8 }, (_, k) => body({ name: 'Screen', iccids: s4Iccids.slice(k * 25, k * 25 + 25) }, dialect));
+  const usage = s4Iccids.map((iccid) => body({ name: 'SimUsage', iccid }, dialect));
+  const topups = s4Iccids.map((iccid) => body({ name: 'SimTopups', iccid }, dialect));
+  try {
+    await withServer(await launchFor(def), async (server) => {
+      control.resetCalls();
+      control.addFault({ latencyMs: S4_LATENCY_MS });
+      const load = await runLoad({
+        mode: 'autocannon',
+        url: server.url,
+        connections: P.s4Connections,
+        duration: P.s4Duration,
+        countErrors: true,
+        errorMarkers: dialect === 'mesh' ? ERROR_MARKERS : ['"errors"'],
+        groups: [
+          { weight: 20, bodies: screens },
+          { weight: 50, bodies: usage },
+          { weight: 30, bodies: topups },
+        ],
+      });
+      control.clearFaults();
+      const clientErrors = (load.gqlErrors ?? 0) + load.non2xx + load.socketErrors + load.timeouts;
+      results[4]!.push({ server: def, load, clientErrors, ...upstream(), rss: server.rss() });
+      console.log(`  s4 ${Math.round(load.requestsPerSecond)} req/s, ${control.countCalls()} upstream calls, ${control.countCalls({ status: 429 })} 429s, ${clientErrors} client errors`);
+    });
+  } catch (error) {
+    fail(def, 'scenario 4', (error as Error).message);
+    results[4]!.push({ server: def, failed: (error as Error).message.split('\n')[0] });
+  }
+}
+
+/** Scenario 5: RSS of a fresh server after caching N SIMs (details + usage each). */
+async function memoryScenario(def: ServerDef): Promise<void> {
+  if (!def.caches) return;
+  console.log(`• ${def.label}: scenario 5`);
+  resetSandbox();
+  const bodies: string[] = [];
+  for (let i = 0; i < s5Iccids.length; i += 100) bodies.push(body({ name: 'SimsUsage', iccids: s5Iccids.slice(i, i + 100) }, 'graphql'));
+  try {
+    await withServer(await launchFor(def), async (server) => {
+      await server.gc();
+      const baseline = server.rss();
+      control.resetCalls();
+      const t0 = performance.now();
+      const load = await runLoad({ mode: 'autocannon', url: server.url, connections: P.s5Connections, amount: bodies.length, countErrors: true, groups: [{ weight: 1, bodies }] });
+      const seconds = (performance.now() - t0) / 1000;
+      await server.gc();
+      const rss = server.rss();
+      results[5]!.push({ server: def, baseline, rss, peak: server.peakRss(), seconds, load, ...upstream() });
+      const bad = (load.gqlErrors ?? 0) + load.non2xx + load.socketErrors + load.timeouts;
+      if (bad && def.kind === 'ours') fail(def, 'scenario 5', `${bad} error responses while caching ${s5Iccids.length} SIMs`);
+      console.log(`  s5 RSS ${mb(rss).toFixed(0)} MB after caching ${s5Iccids.length} SIMs (${seconds.toFixed(1)} s, ${control.countCalls()} upstream calls)`);
+    });
+  } catch (error) {
+    fail(def, 'scenario 5', (error as Error).message);
+    results[5]!.push({ server: def, failed: (error as Error).message.split('\n')[0] });
+  }
+}
+
+// ---- run ----------------------------------------------------------------------------------------------------------------
+
+console.log(`benchmark (${SMOKE ? 'smoke' : PROFILE ? 'profile' : 'full'}): sandbox ${sandbox.url}, servers: ${servers.map((s) => s.name).join(', ')}`);
+if (SCENARIOS.has(1) || SCENARIOS.has(3)) for (const def of servers) await warmScenarios(def);
+if (!PROFILE) {
+  if (SCENARIOS.has(2)) for (const def of servers) await coldScenario(def);
+  if (SCENARIOS.has(4)) for (const def of servers) await mixedScenario(def);
+  if (SCENARIOS.has(5)) for (const def of servers) await memoryScenario(def);
+}
+await sandbox.close();
+
+// ---- report -------------------------------------------------------------------------------------------------------------
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
+const ratio = (x: number, base: number | undefined) => (base && Number.isFinite(x) ? `${(x / base).toFixed(2)}×` : '—');
+const failedCell = (row: Row, columns: number) => `| ${row.server.label} | failed: ${String(row.failed).slice(0, 120).replace(/\|/g, '/')} ${'| '.repeat(columns - 1)}|`;
+const oursRow = (scenario: number) => results[scenario]!.find((r) => r.server === OURS && !r.failed);
+
+const sections: string[] = [];
+const cpus = os.cpus();
+const machine = `Node ${process.version} · ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'} · ${fmt(os.totalmem() / 1024 ** 3, 1)} GB RAM · ${os.type()} ${os.release()} (${os.arch()})`;
+
+if (results[1]!.length) {
+  const base = oursRow(1)?.load as LoadResult | undefined;
+  const lines = [
+    `### 1. Warm nested query — 25 SIMs × usage + top-ups + history`,
+    ``,
+    `One \`Screen\` query (${fmt(Buffer.byteLength(ceilingBodies.s1 ?? ''))} bytes of JSON from ours), answered once to warm the caches, then autocannon ${P.s1Connections} connections for ${P.s1Duration} s. Upstream calls and 429s are those made during the measurement.`,
+    ``,
+    `| server | req/s | p50 ms | p99 ms | upstream calls | upstream 429s | RSS MB | server CPU ms/req | req/s vs ours |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|`,
+  ];
+  for (const row of results[1]!) {
+    if (row.failed) {
+      lines.push(failedCell(row, 8));
+      continue;
+    }
+    const l = row.load as LoadResult;
+    const note = row.afterProblem ? ' ⚠︎' : '';
+    lines.push(`| ${row.server.label}${note} | ${fmt(l.requestsPerSecond)} | ${fmt(l.latencyP50)} | ${fmt(l.latencyP99)} | ${fmt(row.calls as number)} | ${fmt(row.rateLimited as number)} | ${fmt(mb(row.rss as number))} | ${fmt(row.cpuPerRequest as number, 2)} | ${ratio(l.requestsPerSecond, base?.requestsPerSecond)} |`);
+  }
+  const warned = results[1]!.filter((r) => r.afterProblem);
+  if (warned.length) lines.push('', ...warned.map((r) => `⚠︎ ${r.server.label}: after warm-up its answers are incomplete — ${String(r.afterProblem).slice(0, 200)}`));
+  sections.push(lines.join('\n'));
+}
+
+if (results[2]!.length) {
+  const lines = [
+    `### 2. Cold 50-SIM nested query, ${S2_LATENCY_MS} ms upstream latency`,
+    ``,
+    `A fresh server (token fetched beforehand), one \`Screen\` query for 50 SIMs; every upstream call takes ${S2_LATENCY_MS} ms. Bound = ⌈upstream calls / upstream concurrency⌉ × ${S2_LATENCY_MS} ms + 20 ms.`,
+    ``,
+    `| server | wall ms | upstream calls | distinct (ICCID, resource) | upstream 429s | upstream concurrency | answer |`,
+    `|---|---:|---:|---:|---:|---|---|`,
+  ];
+  for (const row of results[2]!) {
+    if (row.failed) {
+      lines.push(failedCell(row, 6));
+      continue;
+    }
+    lines.push(`| ${row.server.label} | ${fmt(row.wallMs as number)} | ${row.calls} | ${row.pairs} | ${row.rateLimited} | ${row.server.upstreamConcurrency} | ${row.problem ? `✗ ${String(row.problem).slice(0, 80).replace(/\|/g, '/')}` : 'complete'} |`);
+  }
+  sections.push(lines.join('\n'));
+}
+
+if (results[3]!.length) {
+  const base = oursRow(3)?.load as LoadResult | undefined;
+  const lines = [
+    `### 3. Hot single-SIM usage query, 1 connection`,
+    ``,
+    `\`sim(iccid) { iccid usage { status remainingMb totalMb } }\`, warm; one keep-alive connection, one request at a time for ${P.s3Duration} s, latency measured with hrtime in the load process (includes the client's own overhead).`,
+    ``,
+    `| server | req/s | p50 ms | p99 ms | upstream calls | p50 vs ours |`,
+    `|---|---:|---:|---:|---:|---:|`,
+  ];
+  for (const row of results[3]!) {
+    const l = row.load as LoadResult;
+    lines.push(`| ${row.server.label} | ${fmt(l.requestsPerSecond)} | ${fmt(l.latencyP50, 3)} | ${fmt(l.latencyP99, 3)} | ${row.calls} | ${ratio(l.latencyP50, base?.latencyP50)} |`);
+  }
+  sections.push(lines.join('\n'));
+}
+
+if (results[4]!.length) {
+  const lines = [
+    `### 4. Mixed workload — 200 ICCIDs, ${P.s4Duration} s, default upstream limits`,
+    ``,
+    `From a cold start: 20 % \`Screen\` (25 SIMs, 8 windows over the 200), 50 % single-SIM usage, 30 % single-SIM top-up list; autocannon ${P.s4Connections} connections; sandbox limits as documented (usage 100/min per ICCID, history 1 per 15 min per ICCID) plus ${S4_LATENCY_MS} ms latency per upstream call. Client-visible errors = responses with GraphQL errors (Mesh: a typed 4xx member) + non-2xx + socket errors.`,
+    ``,
+    `| server | req/s | p50 ms | p99 ms | requests | upstream calls | upstream 429s | client-visible errors | RSS MB |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|`,
+  ];
+  for (const row of results[4]!) {
+    if (row.failed) {
+      lines.push(failedCell(row, 8));
+      continue;
+    }
+    const l = row.load as LoadResult;
+    lines.push(`| ${row.server.label} | ${fmt(l.requestsPerSecond)} | ${fmt(l.latencyP50)} | ${fmt(l.latencyP99)} | ${fmt(l.total)} | ${fmt(row.calls as number)} | ${fmt(row.rateLimited as number)} | ${fmt(row.clientErrors as number)} | ${fmt(mb(row.rss as number))} |`);
+  }
+  sections.push(lines.join('\n'));
+}
+
+if (results[5]!.length) {
+  const lines = [
+    `### 5. Memory with ${fmt(s5Iccids.length)} SIMs cached`,
+    ``,
+    `A fresh server reads \`sims(iccids: 100 at a time) { iccid usage {…} }\` once for each of ${fmt(s5Iccids.length)} SIMs (details + usage cached per SIM), ${P.s5Connections} connections; RSS read from /proc after a full GC.`,
+    ``,
+    `| server | RSS before MB | RSS after GC MB | peak RSS MB | upstream calls | time s | error responses | RSS vs ours |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|`,
+  ];
+  const base = oursRow(5)?.rss as number | undefined;
+  for (const row of results[5]!) {
+    if (row.failed) {
+      lines.push(failedCell(row, 7));
+      continue;
+    }
+    const l = row.load as LoadResult;
+    lines.push(`| ${row.server.label} | ${fmt(mb(row.baseline as number))} | ${fmt(mb(row.rss as number))} | ${fmt(mb(row.peak as number))} | ${fmt(row.calls as number)} | ${fmt(row.seconds as number, 1)} | ${fmt((l.gqlErrors ?? 0) + l.non2xx)} | ${ratio(row.rss as number, base)} |`);
+  }
+  sections.push(lines.join('\n'));
+}
+
+// ---- targets -------------------------------------------------------------------------------------------------------------
+
+const targets: string[] = [];
+const verdict = (ok: boolean) => (ok ? '**met**' : '**missed**');
+const rowOf = (scenario: number, pred: (d: ServerDef) => boolean) => results[scenario]!.find((r) => pred(r.server) && !r.failed);
+{
+  const apollo = rowOf(1, (d) => d.kind === 'apollo')?.load as LoadResult | undefined;
+  const merc = rowOf(1, (d) => d.kind === 'mercurius')?.load as LoadResult | undefined;
+  const ceil = rowOf(1, (d) => d.kind === 'ceiling')?.load as LoadResult | undefined;
+  for (const row of results[1]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
+    const rps = (row.load as LoadResult).requestsPerSecond;
+    const parts: string[] = [];
+    if (apollo) parts.push(`${(rps / apollo.requestsPerSecond).toFixed(2)}× Apollo (≥ 3: ${verdict(rps >= 3 * apollo.requestsPerSecond)})`);
+    if (merc) parts.push(`${(rps / merc.requestsPerSecond).toFixed(2)}× Mercurius (≥ 1.3: ${verdict(rps >= 1.3 * merc.requestsPerSecond)})`);
+    if (ceil) parts.push(`${((100 * rps) / ceil.requestsPerSecond).toFixed(1)} % of the raw ceiling (≥ 50 % with response-cache hits: ${verdict(rps >= 0.5 * ceil.requestsPerSecond)})`);
+    if (parts.length) targets.push(`- Scenario 1, ${row.server.label}: ${parts.join('; ')}.`);
+  }
+  for (const row of results[2]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
+    const concurrency = Number(row.server.env?.UPSTREAM_CONNECTIONS ?? 16);
+    const bound = Math.ceil((row.pairs as number) / concurrency) * S2_LATENCY_MS + 20;
+    const wall = row.wallMs as number;
+    targets.push(
+      `- Scenario 2, ${row.server.label}: wall ${fmt(wall)} ms vs bound ⌈${row.pairs} / ${concurrency}⌉ × ${S2_LATENCY_MS} + 20 = ${bound} ms: ${verdict(wall <= bound)}${wall > bound ? ` (over by ${fmt(wall - bound)} ms)` : ''}; upstream calls ${row.calls} = distinct pairs ${row.pairs}: ${verdict(row.calls === row.pairs)}.`,
+    );
+  }
+  for (const row of results[3]!.filter((r) => r.server.kind === 'ours')) {
+    const p50 = (row.load as LoadResult).latencyP50;
+    targets.push(`- Scenario 3, ${row.server.label}: p50 ${fmt(p50, 3)} ms (≤ 1 ms: ${verdict(p50 <= 1)}${p50 > 1 ? `, over by ${fmt(p50 - 1, 3)} ms` : ''}), p99 ${fmt((row.load as LoadResult).latencyP99, 3)} ms.`);
+  }
+  for (const row of results[4]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
+    targets.push(`- Scenario 4, ${row.server.label}: ${row.rateLimited} upstream 429s and ${row.clientErrors} client-visible errors (zero and zero: ${verdict(row.rateLimited === 0 && row.clientErrors === 0)}).`);
+  }
+  for (const row of results[5]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
+    const rss = mb(row.rss as number);
+    const scaled = s5Iccids.length === 100_000 ? '' : ` (smoke: ${fmt(s5Iccids.length)} SIMs only)`;
+    targets.push(`- Scenario 5, ${row.server.label}: ${fmt(rss)} MB after GC, peak ${fmt(mb(row.peak as number))} MB${scaled} (≤ 300 MB: ${verdict(rss <= 300)}).`);
+  }
+}
+
+const peers = [
+  `- **ours**: \`servers/ours.ts\` — \`createGateway(loadConfig(process.env))\` on node:http; variants differ only by env (${Object.entries(VARIANTS)
+    .map(([n, e]) => `\`${n}\`${Object.keys(e).length ? ` = ${Object.entries(e).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`)
+    .join(', ')}).`,
+  `- **Apollo**: \`servers/apollo.ts\` — Apollo Server 5 standalone, a \`RESTDataSource\` per request over the server's shared bounded in-memory cache, \`cacheOptions.ttl\` = our TTLs, built-in per-request GET dedupe.`,
+  `- **Mercurius**: \`servers/mercurius.ts\` — Fastify 5 + Mercurius \`loaders\` (per-request batching), \`mercurius-cache\` per (field, ICCID) with our TTLs; details via async-cache-dedupe; undici Pool of 16.`,
+  `- **REST BFF**: \`servers/rest-bff.ts\` — one \`fetch\` per (SIM, resource) per screen, no cache, no details call (3 calls per SIM).`,
+  `- **Mesh**: \`mesh/mesh.config.ts\` — \`mesh-compose\` from \`shared/reference/airalo-partner-api.openapi.json\`, served by \`hive-gateway supergraph\`; no hand-written code, no cache (the generated schema has one root field per endpoint, so a screen is one aliased field per (SIM, resource), on the \`/v2\` flavour).`,
+  `- **raw ceiling**: \`servers/ceiling.ts\` — node:http writing the bytes our gateway answered to the same query.`,
+];
+
+const report = [
+  `# Gateway benchmark — ${new Date(runStarted).toISOString().slice(0, 10)}${SMOKE ? ' (smoke)' : PROFILE ? ' (profile)' : ''}`,
+  ``,
+  `Machine: ${machine}. Run: \`${SMOKE ? 'npm run smoke' : 'npm run bench'}\` (${fmt((Date.now() - runStarted) / 1000)} s), started ${new Date(runStarted).toISOString()}.`,
+  `Sandbox: ${fmt(100_000)} SIMs, seed 42, in the runner process; each server in its own Node process (\`NODE_ENV=production\`), one at a time; autocannon in a third process.`,
+  ``,
+  ...sections.flatMap((s) => [s, '']),
+  `### Targets`,
+  ``,
+  ...(targets.length ? targets : ['- (no scenario with our gateway ran)']),
+  ``,
+  `### Peers`,
+  ``,
+  ...peers,
+  ``,
+  `### Notes`,
+  ``,
+  `- The sandbox's token limit is raised (every server fetches a token at start); all other limits are the documented defaults.`,
+  `- Scenario 4 adds ${S4_LATENCY_MS} ms of upstream latency so that concurrent cold misses overlap as they do against a real upstream.`,
+  `- Apollo's default cache is bounded (~30 MB of serialised responses), so in scenario 5 it evicts instead of holding every SIM.`,
+  ...notes.map((n) => `- ${n}`),
+  ...(failures.length ? ['', '### Failures', '', ...failures.map((f) => `- ${f.replace(/\n/g, ' ').slice(0, 500)}`)] : []),
+  ``,
+].join('\n');
+
+console.log(`\n${report}`);
+
+let profileSummary = '';
+if (PROFILE) {
+  const dir = path.join(BENCH_DIR, 'results', 'profiles');
+  const newest = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => ({ f, t: statSync(path.join(dir, f)).mtimeMs }))
+    .sort((a, b) => b.t - a.t)[0];
+  if (newest) {
+    const s = summariseProfile(path.join(dir, newest.f));
+    profileSummary = [
+      `## CPU profile of ${OURS?.label ?? 'ours'} under scenario 1 (\`results/profiles/${newest.f}\`)`,
+      ``,
+      `Busy ${fmt(s.totalMs)} ms, idle ${fmt(s.idleMs)} ms.`,
+      ``,
+      `| self % | self ms | function | where |`,
+      `|---:|---:|---|---|`,
+      ...s.rows.map((r) => `| ${r.selfPct.toFixed(1)} | ${fmt(r.selfMs)} | \`${r.fn}\` | ${r.where} |`),
+      ``,
+      `By package:`,
+      ``,
+      `| self % | package |`,
+      `|---:|---|`,
+      ...s.byPackage.map((p) => `| ${p.selfPct.toFixed(1)} | ${p.pkg} |`),
+      ``,
+    ].join('\n');
+    console.log(profileSummary);
+  }
+}
+
+mkdirSync(path.join(BENCH_DIR, 'results'), { recursive: true });
+const date = new Date(runStarted).toISOString().slice(0, 10);
+const file = path.join(BENCH_DIR, 'results', SMOKE ? `${date}.smoke.md` : PROFILE ? `profile-${date}.md` : `${date}.md`);
+writeFileSync(file, PROFILE ? `${report}\n${profileSummary}` : report);
+console.log(`written: ${path.relative(process.cwd(), file)}`);
+
+// The README shows the latest full run (between the markers).
+if (!SMOKE && !PROFILE && !ONLY && SCENARIOS.size === 5) {
+  const readme = path.join(BENCH_DIR, '..', 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const start = '<!-- bench:latest:start -->';
+  const end = '<!-- bench:latest:end -->';
+  if (text.includes(start) && text.includes(end)) {
+    const latest = report.replace(/^# .*\n/, '').replace(/^### /gm, '#### ');
+    writeFileSync(readme, `${text.slice(0, text.indexOf(start) + start.length)}\n\nLatest full run: [results/${date}.md](results/${date}.md).\n${latest}\n${text.slice(text.indexOf(end))}`);
+  }
+}
+
+if (failures.length) {
+  console.error(`\n${failures.length} failure(s):\n${failures.map((f) => `  - ${f.split('\n')[0]}`).join('\n')}`);
+  process.exit(1);
+}
+process.exit(0);
