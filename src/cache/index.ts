@@ -7,6 +7,7 @@ import type { Clock } from '../clock.ts';
 import type { GatewayConfig } from '../config.ts';
 import type { Balance, HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from '../upstream/index.ts';
 import { CallBudget } from './call-budget.ts';
+import { compactSimDetails } from './compact.ts';
 import { ResourceCache } from './resource-cache.ts';
 
 export { BudgetExhaustedError, ResourceCache, type CacheRead, type CacheStats } from './resource-cache.ts';
@@ -51,6 +52,7 @@ export function createCaches(
       negativeTtlMs: s(cache.negativeTtlSeconds),
       clock,
       load: (iccid, signal) => client.getSim(iccid, signal),
+      compact: compactSimDetails,
     }),
     usage: new ResourceCache({
       name: 'usage',

@@ -55,6 +55,8 @@ export interface ResourceCacheOptions<V> {
   budget?: CallBudget;
   /** How long a definitive refusal (404, 422 business error) is remembered; 0/undefined = not at all. */
   negativeTtlMs?: number;
+  /** Applied to every value before it is stored (a lossless, smaller representation; see compact.ts). */
+  compact?: (value: V) => V;
 }
 
 interface Entry<V> {
@@ -95,7 +97,8 @@ export class ResourceCache<V> {
       perf,
     });
     this.refusals = options.negativeTtlMs
-      ? new LRUCache<string, Error>({ max: options.max, ttl: options.negativeTtlMs, ttlResolution: 0, perf })
+      ? // Remembered refusals only save repeated 404/422 calls: a smaller bound than the values' costs nothing in safety.
+        new LRUCache<string, Error>({ max: Math.min(options.max, 10_000), ttl: options.negativeTtlMs, ttlResolution: 0, perf })
       : undefined;
   }
 
@@ -167,7 +170,7 @@ export class ResourceCache<V> {
 
   /** Store a value obtained elsewhere (e.g. a list page priming per-ICCID details). */
   prime(key: string, value: V): void {
-    this.entries.set(key, { value, fetchedAt: this.options.clock.now() });
+    this.entries.set(key, { value: this.compact(value), fetchedAt: this.options.clock.now() });
     this.refusals?.delete(key);
     this.changed(key);
   }
@@ -176,7 +179,7 @@ export class ResourceCache<V> {
   update(key: string, patch: (value: V) => V): boolean {
     const entry = this.entries.get(key);
     if (!entry) return false;
-    this.entries.set(key, { value: patch(entry.value), fetchedAt: entry.fetchedAt }, { noUpdateTTL: true });
+    this.entries.set(key, { value: this.compact(patch(entry.value)), fetchedAt: entry.fetchedAt }, { noUpdateTTL: true });
     this.changed(key);
     return true;
   }
@@ -186,6 +189,10 @@ export class ResourceCache<V> {
     this.entries.delete(key);
     this.refusals?.delete(key);
     this.changed(key);
+  }
+
+  private compact(value: V): V {
+    return this.options.compact ? this.options.compact(value) : value;
   }
 
   get size(): number {
@@ -241,7 +248,7 @@ export class ResourceCache<V> {
     this.stats.upstreamCalls++;
     const promise = this.options.load(key, controller.signal).then(
       (value) => {
-        const entry = { value, fetchedAt: this.options.clock.now() };
+        const entry = { value: this.compact(value), fetchedAt: this.options.clock.now() };
         if (!controller.signal.aborted) {
           this.entries.set(key, entry);
           this.refusals?.delete(key);
