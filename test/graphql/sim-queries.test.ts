@@ -199,6 +199,31 @@ describe('what a query costs upstream', () => {
     expect(h.sandbox.control.countCalls({ endpoint: 'packages' })).toBe(0);
   });
 
+  it('asks for the selected resources alongside the existence check, not one round trip after it', async () => {
+    const h = await harness();
+    const iccid = h.sandbox.control.iccids({ status: 'ACTIVE' })[0]!;
+    h.sandbox.control.addFault({ endpoint: 'sim', iccid, latencyMs: 1_000 });
+    const pending = h.gql('query Q($iccid: ID!) { sim(iccid: $iccid) { iccid usage { status } topupPackages { id } } }', { iccid });
+    // usage and top-ups are answered while the details call is still under way
+    await expect.poll(() => h.sandbox.control.countCalls({ endpoint: 'usage', iccid }) + h.sandbox.control.countCalls({ endpoint: 'topups', iccid }), { timeout: 800 }).toBe(2);
+    expect(h.sandbox.control.countCalls({ endpoint: 'sim', iccid })).toBe(0);
+    const result = await pending;
+    expect(result.errors).toBeUndefined();
+    expect(result.data.sim.usage.status).toBe('ACTIVE');
+    expect(h.sandbox.control.countCalls({ iccid })).toBe(3);
+  });
+
+  it('never prefetches a field under @skip/@include, and an unknown ICCID still answers SIM_NOT_FOUND', async () => {
+    const h = await harness();
+    const iccid = h.sandbox.control.iccids({ status: 'ACTIVE' })[0]!;
+    const skipped = await h.gql('query Q($iccid: ID!, $no: Boolean!) { sim(iccid: $iccid) { iccid usage @include(if: $no) { status } } }', { iccid, no: false });
+    expect(skipped.errors).toBeUndefined();
+    expect(h.sandbox.control.countCalls({ endpoint: 'usage' })).toBe(0);
+    const unknown = await h.gql('query Q($iccid: ID!) { sim(iccid: $iccid) { iccid usage { status } } }', { iccid: '8999000000000000001' });
+    expect(unknown.data.sim).toBeNull();
+    expect(unknown.errors!.map((e) => e.extensions?.code)).toEqual(['SIM_NOT_FOUND']);
+  });
+
   it('refreshes usage after its TTL but not the long-cached details (injected clock)', async () => {
     const h = await harness('pressone', { CACHE_USAGE_TTL_SECONDS: '300', CACHE_STALE_WHILE_REVALIDATE_SECONDS: '0' });
     const iccids = h.sandbox.control.iccids({ status: 'ACTIVE' }).slice(0, 3);
