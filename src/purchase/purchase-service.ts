@@ -1,16 +1,36 @@
 /**
  * The money path: submit a top-up order at most once per (principal, idempotency key).
  *
+ * The upstream accepts no idempotency key. The gateway writes a reference derived from principal + key
+ * (`orderReference`, `gw-<sha>`) into the order's description and can search the order list for it (filtered by
+ * description and ICCID), which is the only way to learn whether an earlier submit went through. Because the reference
+ * includes the principal, two principals using the same key never find (or replay) each other's orders.
+ *
  * Contract:
- * - same key + same input → the first outcome, replayed without an upstream call (while it runs, callers
- *   share it: N concurrent calls → one upstream order);
- * - same key + other input → IDEMPOTENCY_KEY_REUSED, no upstream call;
- * - the POST is never retried automatically. When its outcome is unknown (timeout, reset, 5xx after sending)
- *   the key is marked outcome-unknown and every later call with it first searches the upstream order list
- *   for the reference written into the order's description; found → that order; not found within
- *   `reconcileGraceMs` → IDEMPOTENCY_IN_PROGRESS; not found after it → the order never landed, submit again.
- * - after a success the SIM's usage, top-up list and the balance are invalidated and the new package is
- *   appended to the cached history (which may not be re-read from the upstream for 15 minutes).
+ * - same key + same input → the first outcome, replayed without an upstream call while the key's record is kept (while
+ *   it runs, callers share it: N concurrent calls → one search, one submit, one upstream order);
+ * - same key + other input → IDEMPOTENCY_KEY_REUSED, no upstream call (while the record is kept; after it is gone, a
+ *   found order for another package is refused the same way, after the search);
+ * - a key the store has no record of (first use, or forgotten: restart/deploy, LRU eviction beyond
+ *   IDEMPOTENCY_MAX_KEYS, past IDEMPOTENCY_TTL_HOURS) is searched for before anything is submitted:
+ *     found → that order (`replayed: true`: an earlier call placed it), no submit;
+ *     not found → one submit;
+ *     the order list cannot be read → RATE_LIMITED (a 429 with Retry-After) or UPSTREAM_UNAVAILABLE, nothing submitted
+ *     (never a blind submit: the order may exist). The key stays unknown to the store, so the retry searches again.
+ *   A normal first purchase thus costs two upstream calls: GET orders (search) + POST orders/topups (plus the token,
+ *   once per token lifetime);
+ * - the POST is never retried automatically. When its outcome is unknown (timeout, reset, 5xx after sending) the same
+ *   call searches once more (found → that order, `replayed: false`); otherwise the key is marked outcome-unknown and
+ *   every later call with it first searches again: found → that order (`replayed: true`); not found within
+ *   `reconcileGraceMs` of the ambiguous submit → IDEMPOTENCY_IN_PROGRESS (it may still land); not found after it → the
+ *   order never landed, submit again;
+ * - after a success the SIM's usage, top-up list and the balance are invalidated and the new package is appended to the
+ *   cached history (which may not be re-read from the upstream for 15 minutes).
+ *
+ * What remains open: the store is in memory. A restart within the grace period of an ambiguous submit forgets that the
+ * order may still be landing; a retry then searches, and if the late order is not listed yet, submits a second one.
+ * The window is the time the upstream takes to process a request the gateway gave up on (normally within the upstream
+ * timeouts). Eviction does not open it: outcome-unknown records are pinned for the grace period (idempotency-store.ts).
  */
 import type { Logger } from 'pino';
 import type { GatewayCaches } from '../cache/index.ts';
@@ -59,6 +79,10 @@ const failure = (code: PurchaseFailureCode, message: string, retryAfterSeconds?:
 export const SIM_NOT_FOUND: PurchaseOutcome = failure('SIM_NOT_FOUND', 'No eSIM with this ICCID.');
 
 const UNAVAILABLE = 'The upstream is unavailable; nothing was bought. Retry with the same idempotencyKey.';
+const SEARCH_UNAVAILABLE =
+  'The upstream order list could not be read, so the gateway could not check for an earlier order with this idempotencyKey; nothing was submitted. Retry with the same idempotencyKey.';
+const SEARCH_RATE_LIMITED =
+  'The upstream is rate-limiting the order list, so the gateway could not check for an earlier order with this idempotencyKey; nothing was submitted. Retry with the same idempotencyKey after retryAfterSeconds.';
 const UNKNOWN =
   'The upstream did not confirm the order in time. Retry with the same idempotencyKey: the gateway will find the order if it was placed and never places it twice.';
 
@@ -67,7 +91,12 @@ export class PurchaseService {
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: PurchaseServiceOptions) {
-    this.store = new IdempotencyStore({ ttlMs: options.ttlMs, maxKeys: options.maxKeys, clock: options.clock });
+    this.store = new IdempotencyStore({
+      ttlMs: options.ttlMs,
+      maxKeys: options.maxKeys,
+      pinUnknownMs: options.reconcileGraceMs,
+      clock: options.clock,
+    });
   }
 
   async purchase(principalId: string, input: PurchaseInput): Promise<PurchaseOutcome> {
@@ -81,6 +110,8 @@ export class PurchaseService {
       return existing.outcome.kind === 'success' ? { ...existing.outcome, replayed: true } : existing.outcome;
     }
     const reference = existing?.reference ?? orderReference(principalId, input.idempotencyKey);
+    // No await between starting the run and recording it as pending: every concurrent call with this key from here on
+    // shares this run (one search, at most one submit). The store pins pending records against LRU eviction.
     const running = this.run(input, reference, existing?.state === 'unknown' ? existing.since : undefined);
     const promise = running.then((r) => r.outcome);
     this.inFlight.add(running);
@@ -102,27 +133,40 @@ export class PurchaseService {
     await Promise.allSettled([...this.inFlight]);
   }
 
+  /**
+   * One purchase attempt for a key: `unknownSince` set = an earlier submit's outcome is unknown; undefined = the store
+   * has no record of the key (which does not mean no earlier attempt placed an order).
+   */
   private async run(input: PurchaseInput, reference: string, unknownSince: number | undefined): Promise<RunResult> {
+    const search = await this.search(input.iccid, reference);
     if (unknownSince !== undefined) {
-      const found = await this.reconcile(input.iccid, reference);
-      if (found === 'error') return this.unknownOutcome(unknownSince, 'IDEMPOTENCY_IN_PROGRESS');
-      if (found) return { outcome: this.succeeded(input, found) };
+      if ('error' in search) return this.unknownOutcome(unknownSince, 'IDEMPOTENCY_IN_PROGRESS');
+      if (search.order) return { outcome: this.succeeded(input, search.order, reference, true) };
       if (this.options.clock.now() - unknownSince < this.options.reconcileGraceMs) {
         return this.unknownOutcome(unknownSince, 'IDEMPOTENCY_IN_PROGRESS');
       }
       this.options.logger.warn({ iccid: input.iccid, reference }, 'purchase: ambiguous submit not found after grace period; submitting again');
+    } else {
+      if ('error' in search) return { outcome: this.searchFailed(search.error) };
+      if (search.order) {
+        if (search.order.packageId !== input.packageId) {
+          return { outcome: failure('IDEMPOTENCY_KEY_REUSED', 'This idempotencyKey was already used for a different purchase.') };
+        }
+        this.options.logger.info({ iccid: input.iccid, reference, orderId: search.order.id }, 'purchase: earlier order found for a forgotten key; not submitting');
+        return { outcome: this.succeeded(input, search.order, reference, true) };
+      }
     }
     const description = input.description ? `${input.description} [${reference}]` : `[${reference}]`;
     const started = this.options.clock.now();
     try {
       const order = await this.options.client.submitTopup({ iccid: input.iccid, packageId: input.packageId, description });
       this.options.logger.info({ iccid: input.iccid, packageId: input.packageId, orderId: order.id }, 'purchase: top-up ordered');
-      return { outcome: this.succeeded(input, order) };
+      return { outcome: this.succeeded(input, order, reference, false) };
     } catch (error) {
       if (error instanceof UpstreamUnavailableError && error.ambiguous) {
         this.options.logger.warn({ iccid: input.iccid, reference }, 'purchase: submit outcome unknown; reconciling');
-        const found = await this.reconcile(input.iccid, reference);
-        if (found && found !== 'error') return { outcome: this.succeeded(input, found) };
+        const found = await this.search(input.iccid, reference);
+        if ('order' in found && found.order) return { outcome: this.succeeded(input, found.order, reference, false) };
         return this.unknownOutcome(unknownSince ?? started, 'UPSTREAM_UNAVAILABLE');
       }
       return { outcome: this.failed(error) };
@@ -135,20 +179,29 @@ export class PurchaseService {
     return { outcome: failure(code, message, 5), unknownSince: since };
   }
 
-  /** Looks for the order carrying `reference`; `'error'` when the order list cannot be read. */
-  private async reconcile(iccid: string, reference: string): Promise<TopupOrder | null | 'error'> {
+  /** Looks for the order carrying `reference` (newest first; the reference is unique to principal + key). */
+  private async search(iccid: string, reference: string): Promise<{ order: TopupOrder | null } | { error: unknown }> {
     try {
       const { items } = await this.options.client.listOrders({ iccid, description: reference, limit: 25, page: 1 });
-      return items.find((o) => o.description?.includes(reference)) ?? null;
+      const order = items.find((o) => o.description?.includes(reference) && (o.iccid === null || o.iccid === iccid));
+      return { order: order ?? null };
     } catch (error) {
-      this.options.logger.warn({ iccid, err: describe(error) }, 'purchase: order list unavailable while reconciling');
-      return 'error';
+      this.options.logger.warn({ iccid, reference, err: describe(error) }, 'purchase: order list unavailable; cannot search for the reference');
+      return { error };
     }
   }
 
-  private succeeded(input: PurchaseInput, order: TopupOrder): PurchaseOutcome {
+  /** The pre-submit search failed: nothing was submitted, and nothing may be until the order list can be read. */
+  private searchFailed(error: unknown): PurchaseOutcome {
+    const retryAfter = retryAfterOf(error);
+    if (retryAfter !== undefined) return failure('RATE_LIMITED', SEARCH_RATE_LIMITED, retryAfter);
+    return failure('UPSTREAM_UNAVAILABLE', SEARCH_UNAVAILABLE);
+  }
+
+  /** `replayed`: the order was placed by an earlier call with this key (found by a search), not by this one. */
+  private succeeded(input: PurchaseInput, order: TopupOrder, reference: string, replayed: boolean): PurchaseOutcome {
     this.applyToCaches(input.iccid, order);
-    return { kind: 'success', iccid: input.iccid, order: { ...order, description: input.description }, replayed: false };
+    return { kind: 'success', iccid: input.iccid, order: { ...order, description: clientDescription(order, reference, input) }, replayed };
   }
 
   private failed(error: unknown): PurchaseOutcome {
@@ -202,6 +255,18 @@ export class PurchaseService {
 interface RunResult {
   outcome: PurchaseOutcome;
   unknownSince?: number;
+}
+
+/**
+ * The description the client gave, as the upstream stored it (what precedes ` [reference]`); for an order found by a
+ * search after the key was forgotten that may differ from this call's input, which is not part of what is bought.
+ */
+function clientDescription(order: TopupOrder, reference: string, input: PurchaseInput): string | null {
+  const marker = `[${reference}]`;
+  const stored = order.description;
+  if (stored === null || !stored.endsWith(marker)) return input.description;
+  const own = stored.slice(0, -marker.length).trimEnd();
+  return own === '' ? null : own;
 }
 
 const describe = (error: unknown) => (error instanceof Error ? { name: error.name, message: error.message } : { value: String(error) });

@@ -1,7 +1,8 @@
 /**
  * Fault injection: rules scoped by endpoint and ICCID, applied in the order they were added.
- * Latency adds up over all matching rules; the first matching rule with a terminal effect
- * (hang, reset, 5xx, 429, malformed JSON) decides what happens to the response.
+ * Latency adds up over all matching rules (before processing, or after it for `afterProcessing` rules); the first
+ * matching rule with a terminal effect (hang, reset, 5xx, 429, malformed JSON) decides what happens to the response,
+ * and whether that happens instead of processing the request or after it (its `afterProcessing`).
  */
 import type { Clock } from '../clock.ts';
 import { TOO_MANY_ATTEMPTS } from './limits.ts';
@@ -15,11 +16,19 @@ export type FaultAction =
   | { kind: 'malformed' };
 
 export interface FaultPlan {
+  /** Real time to wait before the request is processed. */
   delayMs: number;
+  /** Real time to wait after the request was processed, before answering (from `afterProcessing` rules). */
+  delayAfterMs: number;
   action: FaultAction | null;
+  /**
+   * The action replaces the processed answer: the handler runs first (an order is placed) and its answer is dropped
+   * (hang, respond) or mangled (reset, malformed). Always true for reset and malformed, which need that answer.
+   */
+  actionAfterProcessing: boolean;
 }
 
-const NO_FAULT: FaultPlan = { delayMs: 0, action: null };
+const NO_FAULT: FaultPlan = { delayMs: 0, delayAfterMs: 0, action: null, actionAfterProcessing: false };
 
 interface ActiveRule {
   id: string;
@@ -38,6 +47,7 @@ export function validateFaultRule(rule: unknown): FaultRule {
     throw new TypeError('rateLimit.retryAfterSeconds must be a number ≥ 0');
   }
   if (r.times !== undefined && !(Number.isInteger(r.times) && r.times > 0)) throw new TypeError('times must be a positive integer');
+  if (r.afterProcessing !== undefined && typeof r.afterProcessing !== 'boolean') throw new TypeError('afterProcessing must be a boolean');
   return { ...r };
 }
 
@@ -89,7 +99,9 @@ export class FaultRegistry {
   plan(endpoint: SandboxEndpoint, iccid: string | null): FaultPlan {
     if (this.rules.length === 0) return NO_FAULT;
     let delayMs = 0;
+    let delayAfterMs = 0;
     let action: FaultAction | null = null;
+    let actionAfterProcessing = false;
     let spent = false;
     for (const active of this.rules) {
       const { rule } = active;
@@ -99,11 +111,16 @@ export class FaultRegistry {
         active.remaining--;
         if (active.remaining <= 0) spent = true;
       }
-      delayMs += (rule.latencyMs ?? 0) + (rule.jitterMs ? Math.floor(this.random() * rule.jitterMs) : 0);
-      if (action === null) action = this.actionOf(rule);
+      const latency = (rule.latencyMs ?? 0) + (rule.jitterMs ? Math.floor(this.random() * rule.jitterMs) : 0);
+      if (rule.afterProcessing) delayAfterMs += latency;
+      else delayMs += latency;
+      if (action === null) {
+        action = this.actionOf(rule);
+        actionAfterProcessing = action !== null && (rule.afterProcessing === true || action.kind === 'reset' || action.kind === 'malformed');
+      }
     }
     if (spent) this.rules = this.rules.filter((r) => r.remaining === undefined || r.remaining > 0);
-    return { delayMs, action };
+    return { delayMs, delayAfterMs, action, actionAfterProcessing };
   }
 
   private actionOf(rule: FaultRule): FaultAction | null {

@@ -9,7 +9,7 @@ import { requireBearer, token } from './handlers/auth.ts';
 import { getOrder, listOrders, submitTopup } from './handlers/orders.ts';
 import { getSim, history, listSims, topups, usage } from './handlers/sims.ts';
 import { json, notFound, parseFields, readRawBody } from './http-io.ts';
-import { serverErrorResponse, type FaultPlan } from './faults.ts';
+import { serverErrorResponse, type FaultAction, type FaultPlan } from './faults.ts';
 import { matchRoute, type RouteMatch } from './routes.ts';
 import { resolveOptions, SandboxState } from './state.ts';
 import type { Sandbox, SandboxEndpoint, SandboxOptions, SandboxResponse } from './types.ts';
@@ -79,19 +79,23 @@ export function createSandboxServer(state: SandboxState): { server: Server; setO
       state.record({ endpoint: route.endpoint, flavour: route.flavour, method, iccid, status, at: state.clock.now() });
       log?.info({ method, path, endpoint: route.endpoint, iccid, status, ms: Math.round(performance.now() - started) }, 'request');
     };
+    const replace = (action: Extract<FaultAction, { kind: 'hang' | 'respond' }>): void => {
+      if (action.kind === 'hang') {
+        record(0); // the socket stays open until the client gives up or the sandbox closes
+        return;
+      }
+      send(res, action.response);
+      record(action.response.status);
+    };
     const plan: FaultPlan = state.faults.plan(route.endpoint, iccid);
     if (plan.delayMs > 0) {
       await delay(plan.delayMs);
       if (closing) return;
     }
     const action = plan.action;
-    if (action?.kind === 'hang') {
-      record(0); // the socket stays open until the client gives up or the sandbox closes
-      return;
-    }
-    if (action?.kind === 'respond') {
-      send(res, action.response);
-      record(action.response.status);
+    // An action that replaces the answer acts here, instead of processing, unless its rule says `afterProcessing`.
+    if (!plan.actionAfterProcessing && (action?.kind === 'hang' || action?.kind === 'respond')) {
+      replace(action);
       return;
     }
     const ctx: RequestContext = {
@@ -108,6 +112,14 @@ export function createSandboxServer(state: SandboxState): { server: Server; setO
       path,
     };
     const response = dispatch(ctx);
+    if (plan.delayAfterMs > 0) {
+      await delay(plan.delayAfterMs);
+      if (closing) return;
+    }
+    if (action?.kind === 'hang' || action?.kind === 'respond') {
+      replace(action); // processed (an order placed, the balance charged), then the answer is lost or replaced
+      return;
+    }
     if (action?.kind === 'reset') {
       const bytes = Buffer.from(response.body);
       res.writeHead(response.status, { ...response.headers, 'Content-Length': bytes.length });

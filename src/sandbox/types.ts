@@ -43,6 +43,13 @@ export interface FaultRule {
   reset?: 'after-headers' | 'mid-body';
   malformedJson?: boolean;
   rateLimit?: { retryAfterSeconds: number; asHttpDate?: boolean };
+  /**
+   * Apply this rule after the request was processed: its effect is real (a submitted top-up is ordered and paid for),
+   * then `latencyMs`/`jitterMs` delay the answer and `hang` / `errorStatus` / `rateLimit` replace it ("processed, then
+   * the proxy answered 502 / the connection hung"). Default false: latency delays the processing and those effects
+   * answer instead of processing, so nothing happens. `reset` and `malformedJson` always act on the processed answer.
+   */
+  afterProcessing?: boolean;
   /** Apply to the next N matching requests only; undefined = until cleared. */
   times?: number;
 }

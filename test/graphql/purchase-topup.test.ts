@@ -1,7 +1,11 @@
 /** The money path through the whole stack, with orders counted at the sandbox. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { createGateway } from '../../src/gateway.ts';
+import { createLogger } from '../../src/logger.ts';
+import { orderReference } from '../../src/purchase/index.ts';
 import { graphql } from '../__generated__/gql.ts';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { BASE_PATHS, SANDBOX_CREDENTIALS, startHarness, type Harness } from '../support/harness.ts';
 
 const PurchaseTopup = graphql(`
   mutation PurchaseTopup($input: PurchaseTopupInput!) {
@@ -188,5 +192,209 @@ describe('purchaseTopup', () => {
     const replay = await buy(h, { iccid, packageId, idempotencyKey: 'reset' });
     expect(replay.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true });
     expect(h.sandbox.control.countCalls({ endpoint: 'submitTopup' })).toBe(1);
+  });
+});
+
+/** Short upstream timeouts, so a hung submit is given up on within about a second. */
+const SHORT_TIMEOUTS = { UPSTREAM_HEADERS_TIMEOUT_MS: '300', UPSTREAM_BODY_TIMEOUT_MS: '300', UPSTREAM_CONNECT_TIMEOUT_MS: '300' };
+const ALPHA_KEY = 'alpha-api-key-0123456789abcdef';
+const BETA_KEY = 'beta-api-key-0123456789abcdef0';
+const TWO_PARTNERS = { AUTH_API_KEYS: `alpha:${ALPHA_KEY},beta:${BETA_KEY}` };
+
+/**
+ * Another gateway process against the harness's sandbox and clock, with empty memory: what a restart or a deploy (or a
+ * second replica) looks like. Closed by the caller.
+ */
+function startGateway(harness: Harness, env: Record<string, string> = {}) {
+  const gateway = createGateway({
+    config: loadConfig({ LOG_LEVEL: 'silent', ...env }),
+    clock: harness.clock,
+    logger: createLogger('silent'),
+    upstream: { url: `${harness.sandbox.url}${BASE_PATHS.pressone}`, flavour: 'pressone', ...SANDBOX_CREDENTIALS },
+  });
+  return {
+    close: () => gateway.close(),
+    async buy(input: { iccid: string; packageId: string; idempotencyKey: string; description?: string }, headers: Record<string, string> = {}): Promise<any> {
+      const body = JSON.stringify({ query: PurchaseTopup.toString(), variables: { input } });
+      const response = await gateway.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+        body,
+      });
+      const result = (await response.json()) as { data?: { purchaseTopup: unknown }; errors?: unknown };
+      if (result.errors) throw new Error(`purchaseTopup answered GraphQL errors: ${JSON.stringify(result.errors)}`);
+      return result.data!.purchaseTopup;
+    },
+  };
+}
+
+const submits = (harness: Harness) => harness.sandbox.control.countCalls({ endpoint: 'submitTopup' });
+const searches = (harness: Harness) => harness.sandbox.control.countCalls({ endpoint: 'orders' });
+
+describe('purchaseTopup: a key the gateway does not remember is searched for upstream before anything is submitted', () => {
+  it('a first purchase costs exactly 1 order-list search (for that ICCID) and then exactly 1 submit', async () => {
+    h = await startHarness();
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    const result = await buy(h, { iccid, packageId, idempotencyKey: 'first', description: 'customer 7' });
+    expect(result.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false, order: { description: 'customer 7' } });
+    // (The `sim { iccid }` selection of the answer is a read of its own, not part of the purchase.)
+    const calls = h.sandbox.control.calls().filter((c) => c.endpoint === 'orders' || c.endpoint === 'submitTopup');
+    expect(calls.map(({ endpoint, method, iccid: callIccid, status }) => ({ endpoint, method, iccid: callIccid, status }))).toEqual([
+      { endpoint: 'orders', method: 'GET', iccid, status: 200 },
+      { endpoint: 'submitTopup', method: 'POST', iccid, status: 200 },
+    ]);
+    expect(h.sandbox.control.orders()).toHaveLength(1);
+    expect(h.sandbox.control.orders()[0]!.description).toBe(`customer 7 [${orderReference('partner:sandbox', 'first')}]`);
+  });
+
+  it('restart: gateway A lost the answer to a submit whose order landed (UPSTREAM_UNAVAILABLE); a fresh gateway B retried with the same key returns that order — 1 submit, 1 order in total', async () => {
+    h = await startHarness({ env: SHORT_TIMEOUTS });
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    const input = { iccid, packageId, idempotencyKey: 'restart-me' };
+    // The upstream places the order, then the connection hangs; while A waits for the answer its order list becomes
+    // unreadable too, so A gives up without having found the order: outcome unknown.
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', iccid, hang: true, afterProcessing: true, times: 1 });
+    const first = buy(h, input);
+    await expect.poll(() => h.sandbox.control.orders().length, { timeout: 5_000, interval: 5 }).toBe(1);
+    const listDown = h.sandbox.control.addFault({ endpoint: 'orders', errorStatus: 503 });
+    expect((await first).data!.purchaseTopup).toMatchObject({ __typename: 'UpstreamUnavailableError', code: 'UPSTREAM_UNAVAILABLE', retryAfterSeconds: 5 });
+    h.sandbox.control.removeFault(listDown);
+    const [order] = h.sandbox.control.orders();
+    expect(submits(h)).toBe(1);
+
+    await h.gateway.close(); // the process goes away, and its idempotency records with it
+    const b = startGateway(h, SHORT_TIMEOUTS);
+    try {
+      h.sandbox.control.resetCalls();
+      const retry = await b.buy(input);
+      expect(retry).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true, order: { id: String(order!.id), packageId } });
+      expect(searches(h)).toBe(1);
+      expect(submits(h)).toBe(0);
+      const again = await b.buy(input);
+      expect(again).toEqual(retry); // remembered by B now: no upstream call at all
+      expect(h.sandbox.control.countCalls({ endpoint: 'orders' }) + submits(h)).toBe(1);
+      expect(h.sandbox.control.orders()).toHaveLength(1);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('restart: the same key for another package after the order was placed → IDEMPOTENCY_KEY_REUSED and 0 submits', async () => {
+    h = await startHarness();
+    const sim = h.sandbox.control
+      .iccids({ status: 'ACTIVE', hasTopups: true })
+      .map((iccid) => ({ iccid, ids: h.sandbox.control.topupPackageIds(iccid).filter((id) => !/insufficient|maintenance|disabled|out-of-stock/.test(id)) }))
+      .find((s) => s.ids.length >= 2)!;
+    const [first, other] = sim.ids as [string, string];
+    expect((await buy(h, { iccid: sim.iccid, packageId: first, idempotencyKey: 'k' })).data!.purchaseTopup.__typename).toBe('PurchaseTopupSuccess');
+    await h.gateway.close();
+    const b = startGateway(h);
+    try {
+      h.sandbox.control.resetCalls();
+      expect(await b.buy({ iccid: sim.iccid, packageId: other, idempotencyKey: 'k' })).toMatchObject({
+        __typename: 'IdempotencyKeyReusedError',
+        code: 'IDEMPOTENCY_KEY_REUSED',
+      });
+      expect(submits(h)).toBe(0);
+      expect(await b.buy({ iccid: sim.iccid, packageId: first, idempotencyKey: 'k' })).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true });
+      expect(submits(h)).toBe(0);
+      expect(h.sandbox.control.orders()).toHaveLength(1);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('restart: the reference is per principal — the same key from another principal is a new purchase, its own from the first one a replay', async () => {
+    h = await startHarness({ env: TWO_PARTNERS });
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    const input = { input: { iccid, packageId, idempotencyKey: 'shared-key' } };
+    const alpha = await h.gql(PurchaseTopup, input, { 'x-api-key': ALPHA_KEY });
+    expect(alpha.data!.purchaseTopup.__typename).toBe('PurchaseTopupSuccess');
+    await h.gateway.close();
+    const b = startGateway(h, TWO_PARTNERS);
+    try {
+      const beta = await b.buy(input.input, { 'x-api-key': BETA_KEY });
+      expect(beta).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+      const alphaAgain = await b.buy(input.input, { 'x-api-key': ALPHA_KEY });
+      expect(alphaAgain).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true, order: { id: (alpha.data!.purchaseTopup as any).order.id } });
+      expect(beta.order.id).not.toBe(alphaAgain.order.id);
+      expect(submits(h)).toBe(2);
+      expect(h.sandbox.control.orders().map((o) => o.description)).toEqual([
+        `[${orderReference('partner:alpha', 'shared-key')}]`,
+        `[${orderReference('partner:beta', 'shared-key')}]`,
+      ]);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('eviction (IDEMPOTENCY_MAX_KEYS=1): keys A, B, A → 2 orders; the second A replays A’s order with 0 submit calls', async () => {
+    h = await startHarness({ env: { IDEMPOTENCY_MAX_KEYS: '1' } });
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    const a = await buy(h, { iccid, packageId, idempotencyKey: 'A' });
+    const b = await buy(h, { iccid, packageId, idempotencyKey: 'B' });
+    expect(a.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+    expect(b.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+    h.sandbox.control.resetCalls();
+    const againA = await buy(h, { iccid, packageId, idempotencyKey: 'A' });
+    expect(againA.data!.purchaseTopup).toEqual({ ...a.data!.purchaseTopup, replayed: true });
+    expect(submits(h)).toBe(0);
+    expect(searches(h)).toBe(1);
+    expect(h.sandbox.control.orders()).toHaveLength(2);
+  });
+
+  it('eviction under concurrency (IDEMPOTENCY_MAX_KEYS=1): 10 interleaved concurrent calls each for keys A and B → 1 search and 1 submit per key, 2 orders', async () => {
+    h = await startHarness({ env: { IDEMPOTENCY_MAX_KEYS: '1' }, sandbox: { faults: [{ endpoint: 'submitTopup', latencyMs: 50 }] } });
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    const keys = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 'A' : 'B'));
+    const results = await Promise.all(keys.map((idempotencyKey) => buy(h, { iccid, packageId, idempotencyKey })));
+    const orderIds = (key: string) => new Set(results.filter((_, i) => keys[i] === key).map((r) => (r.data!.purchaseTopup as any).order?.id));
+    expect(orderIds('A').size).toBe(1);
+    expect(orderIds('B').size).toBe(1);
+    expect(searches(h)).toBe(2);
+    expect(submits(h)).toBe(2);
+    expect(h.sandbox.control.orders()).toHaveLength(2);
+  });
+
+  it('eviction (IDEMPOTENCY_MAX_KEYS=1) does not drop an outcome-unknown key within the grace period: A (502), B, A → IDEMPOTENCY_IN_PROGRESS, no second submit for A until the grace period is over', async () => {
+    h = await startHarness({ env: { IDEMPOTENCY_MAX_KEYS: '1', PURCHASE_RECONCILE_GRACE_SECONDS: '60' } });
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', errorStatus: 502, times: 1 });
+    const a = await buy(h, { iccid, packageId, idempotencyKey: 'A' });
+    expect(a.data!.purchaseTopup).toMatchObject({ __typename: 'UpstreamUnavailableError', code: 'UPSTREAM_UNAVAILABLE' });
+    expect((await buy(h, { iccid, packageId, idempotencyKey: 'B' })).data!.purchaseTopup.__typename).toBe('PurchaseTopupSuccess');
+    expect(submits(h)).toBe(2);
+
+    h.clock.advance(59_000);
+    const soon = await buy(h, { iccid, packageId, idempotencyKey: 'A' });
+    expect(soon.data!.purchaseTopup).toMatchObject({ __typename: 'IdempotencyInProgressError', code: 'IDEMPOTENCY_IN_PROGRESS' });
+    expect(submits(h)).toBe(2);
+
+    h.clock.advance(1_000);
+    const later = await buy(h, { iccid, packageId, idempotencyKey: 'A' });
+    expect(later.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+    expect(submits(h)).toBe(3);
+    expect(h.sandbox.control.orders()).toHaveLength(2);
+  });
+
+  it.each([
+    ['503', { errorStatus: 503 as const }, { __typename: 'UpstreamUnavailableError', code: 'UPSTREAM_UNAVAILABLE' }],
+    ['429', { rateLimit: { retryAfterSeconds: 30 } }, { __typename: 'RateLimitedError', code: 'RATE_LIMITED', retryAfterSeconds: 30 }],
+  ])('the order list answers %s → a typed retryable error and 0 submits (never a blind submit); the same key succeeds once it is readable', async (_name, fault, expected) => {
+    h = await startHarness();
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    const listDown = h.sandbox.control.addFault({ endpoint: 'orders', ...fault });
+    const refused = await buy(h, { iccid, packageId, idempotencyKey: 'list-down' });
+    expect(refused.data!.purchaseTopup).toMatchObject(expected);
+    expect((refused.data!.purchaseTopup as any).message).toMatch(/nothing was submitted/);
+    expect(searches(h)).toBeGreaterThanOrEqual(1);
+    expect(submits(h)).toBe(0);
+    expect(h.sandbox.control.orders()).toHaveLength(0);
+
+    h.sandbox.control.removeFault(listDown);
+    const ok = await buy(h, { iccid, packageId, idempotencyKey: 'list-down' });
+    expect(ok.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+    expect(submits(h)).toBe(1);
+    expect(h.sandbox.control.orders()).toHaveLength(1);
   });
 });

@@ -96,6 +96,109 @@ describe('fault injection', () => {
     res = await h.get(`/v2/sims/${iccid}/topups`);
     expect(res.headers.get('retry-after')).toBe(new Date(h.clock.now() + 90_000).toUTCString());
   });
+
+  describe('afterProcessing: the effect happens, then the fault', () => {
+    /** An ordinary top-up for an ACTIVE SIM (not a trigger package). */
+    const topup = (harness: Harness) => {
+      for (const iccid of harness.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })) {
+        const packageId = harness.sandbox.control.topupPackageIds(iccid).find((id) => !/insufficient|maintenance|disabled|out-of-stock/.test(id));
+        if (packageId) return { iccid, package_id: packageId, description: 'fault test' };
+      }
+      throw new Error('no ACTIVE SIM with an ordinary top-up package');
+    };
+
+    it.each([502, 503] as const)('answers %i to a submitTopup whose order was placed and charged; without the flag nothing is ordered', async (status) => {
+      h = await startHarness();
+      const order = topup(h);
+      const balance = h.sandbox.control.balance();
+      h.sandbox.control.addFault({ endpoint: 'submitTopup', errorStatus: status, times: 1 });
+      expect((await h.post('/customer/v2/orders/topups', order)).status).toBe(status);
+      expect(h.sandbox.control.orders()).toHaveLength(0);
+      expect(h.sandbox.control.balance()).toBe(balance);
+
+      h.sandbox.control.addFault({ endpoint: 'submitTopup', errorStatus: status, afterProcessing: true, times: 1 });
+      const res = await h.post('/customer/v2/orders/topups', order);
+      expect(res.status).toBe(status);
+      expect(res.json?.data).toBeUndefined(); // the order's answer is gone
+      const orders = h.sandbox.control.orders();
+      expect(orders).toEqual([expect.objectContaining({ iccid: order.iccid, packageId: order.package_id, description: 'fault test' })]);
+      expect(h.sandbox.control.balance()).toBeCloseTo(balance - orders[0]!.price, 2);
+      expect(h.sandbox.control.countCalls({ endpoint: 'submitTopup', status })).toBe(2);
+      const listed = await h.get(`/v2/orders?filter[iccid]=${order.iccid}&filter[description]=fault%20test`);
+      expect(listed.json.data.map((o: { id: number }) => o.id)).toEqual([orders[0]!.id]); // the upstream's order list shows it
+      expect((await h.post('/customer/v2/orders/topups', order)).status).toBe(200); // `times` used up
+    });
+
+    it('hangs after the order was placed, recorded as status 0 as soon as it was processed; without the flag nothing is ordered', async () => {
+      h = await startHarness();
+      const order = topup(h);
+      const post = (signal: AbortSignal) =>
+        fetch(`${h.sandbox.url}/v2/orders/topups`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${h.token}` },
+          body: JSON.stringify(order),
+          signal,
+        });
+      h.sandbox.control.addFault({ endpoint: 'submitTopup', hang: true, times: 1 });
+      await expect(post(AbortSignal.timeout(150))).rejects.toThrow();
+      expect(h.sandbox.control.orders()).toHaveLength(0);
+
+      h.sandbox.control.addFault({ endpoint: 'submitTopup', hang: true, afterProcessing: true, times: 1 });
+      const controller = new AbortController();
+      const pending = post(controller.signal);
+      pending.catch(() => undefined);
+      await expect.poll(() => h.sandbox.control.countCalls({ endpoint: 'submitTopup', status: 0 }), { timeout: 2_000, interval: 5 }).toBe(2);
+      expect(h.sandbox.control.orders()).toEqual([expect.objectContaining({ iccid: order.iccid, packageId: order.package_id })]);
+      controller.abort();
+      await expect(pending).rejects.toThrow(); // never answered
+    });
+
+    it('with latency: processes first, then delays the answer; without the flag the delay comes first', async () => {
+      h = await startHarness();
+      const order = topup(h);
+      h.sandbox.control.addFault({ endpoint: 'submitTopup', latencyMs: 300, afterProcessing: true, times: 1 });
+      let answered = false;
+      const slow = h.post('/v2/orders/topups', order).finally(() => (answered = true));
+      await expect.poll(() => h.sandbox.control.orders().length, { timeout: 2_000, interval: 5 }).toBe(1);
+      expect(answered).toBe(false); // placed before the answer
+      expect(h.sandbox.control.countCalls({ endpoint: 'submitTopup' })).toBe(0); // recorded when answered
+      expect((await slow).status).toBe(200);
+      expect(h.sandbox.control.countCalls({ endpoint: 'submitTopup', status: 200 })).toBe(1);
+
+      h.sandbox.control.addFault({ endpoint: 'submitTopup', latencyMs: 150, times: 1 });
+      const delayed = h.post('/v2/orders/topups', order);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(h.sandbox.control.orders()).toHaveLength(1); // not processed yet
+      expect((await delayed).status).toBe(200);
+      expect(h.sandbox.control.orders()).toHaveLength(2);
+    });
+
+    it('works for any endpoint: a token issued, then answered 429', async () => {
+      h = await startHarness();
+      const issued = h.sandbox.control.issuedTokens().length;
+      h.sandbox.control.addFault({ endpoint: 'token', rateLimit: { retryAfterSeconds: 7 }, afterProcessing: true, times: 1 });
+      const res = await h.post('/v2/token', { client_id: 'sandbox-client-id', client_secret: 'sandbox-client-secret', grant_type: 'client_credentials' }, null);
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('7');
+      expect(h.sandbox.control.issuedTokens()).toHaveLength(issued + 1);
+    });
+
+    it('is validated: a boolean, listed with the rule, accepted over HTTP', async () => {
+      h = await startHarness();
+      expect(() => h.sandbox.control.addFault({ endpoint: 'submitTopup', errorStatus: 502, afterProcessing: 'yes' as unknown as boolean })).toThrow(
+        /afterProcessing must be a boolean/,
+      );
+      const bad = await fetch(`${h.sandbox.url}/__sandbox/faults`, { method: 'POST', body: '{"errorStatus": 502, "afterProcessing": 1}' });
+      expect(bad.status).toBe(400);
+      const ok = await fetch(`${h.sandbox.url}/__sandbox/faults`, {
+        method: 'POST',
+        body: JSON.stringify({ endpoint: 'submitTopup', errorStatus: 502, afterProcessing: true }),
+      });
+      expect(ok.status).toBe(200);
+      const { faults } = (await (await fetch(`${h.sandbox.url}/__sandbox/faults`)).json()) as { faults: Array<{ rule: unknown }> };
+      expect(faults.map((f) => f.rule)).toEqual([{ endpoint: 'submitTopup', errorStatus: 502, afterProcessing: true }]);
+    });
+  });
 });
 
 describe('control API over HTTP', () => {
