@@ -1,7 +1,7 @@
 /**
  * Process entry: config → (sandbox when no upstream is configured) → gateway → listen → graceful shutdown.
  */
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { ConfigError, loadConfig } from './config.ts';
 import { createGateway } from './gateway.ts';
 import { createHttpHandler } from './http-handler.ts';
@@ -36,18 +36,33 @@ async function main(): Promise<void> {
   if (gateway.services.authenticator.open) {
     logger.warn('NO AUTHENTICATION: every caller has full partner access. Allowed only with the built-in sandbox; set AUTH_API_KEYS / AUTH_JWT_SECRET / AUTH_JWKS_URL.');
   }
-  const server = createServer(createHttpHandler(gateway));
+  const handler = createHttpHandler(gateway);
+  let stopping = false;
+  /** Responses not yet finished: at shutdown they are told to close their connection (keep-alive must not hold the drain). */
+  const answering = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    if (stopping) res.setHeader('connection', 'close');
+    else {
+      answering.add(res);
+      res.once('close', () => answering.delete(res));
+    }
+    handler(req, res);
+  });
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ url: `http://${config.host}:${port}/graphql`, flavour: upstream.flavour }, 'gateway listening; GraphiQL at /graphql');
   });
 
-  let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: the operator does not want to wait for the drain.
+      logger.warn({ signal }, 'second signal: exiting without waiting for in-flight requests');
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
+    for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');
     const force = setTimeout(() => process.exit(1), 15_000).unref();
     // Stop accepting, let in-flight requests (and purchases) finish, then release the upstream.
     server.close(async () => {
