@@ -3,71 +3,176 @@
  * everything else.
  *
  * Why: a Yoga response-cache hit still pays for Fetch API objects, body parsing, document lookup and
- * serialisation (~7 % of what node:http can serve). Here a hit costs reading the body, authenticating the
- * caller and writing stored bytes. A miss is handed to `yoga.fetch` with a dependency tracker, and its bytes
- * are stored when the response cache's contract allows (see response-cache.ts).
+ * serialisation (~7 % of what node:http can serve). Here a hit costs what any node:http server pays (parse the
+ * request, read the body, write the answer) plus a Map lookup of the API key, a CRC-32 of the body, a Map
+ * lookup of a short key and a memcmp of the body — no Fetch objects, no promises, no header copies; the stored
+ * bytes go out with a head (status, content-type, content-length, …) computed when they were stored. A miss is
+ * handed to `yoga.fetch` with a dependency tracker, and its bytes are stored when the response cache's contract
+ * allows (see response-cache.ts).
+ *
+ * What a request must be to take the fast path (anything else goes to Yoga untouched, which applies every
+ * rule itself):
+ * - `POST /graphql` with a JSON content type (`application/json[; …]`, as Yoga's JSON parser matches it). Such a
+ *   request is CORS-preflighted by browsers, so Yoga's CSRF rule (a header on non-preflighted requests) has
+ *   nothing to demand: a form or text/plain body never reaches the cache, with or without its CSRF header;
+ * - a decimal Content-Length no larger than MAX_REQUEST_BYTES (else Yoga answers 411/413 before reading);
+ * - an authenticated caller: every request, hit or not, is authenticated before the cache is consulted, and
+ *   a caller that fails is answered by Yoga (401). Verified API keys are remembered (presented key →
+ *   principal, at most one entry per configured key), so a hit does not re-hash the key; bearer tokens are
+ *   verified on every request (signature, expiry).
+ *
+ * The cache key is the caller (principal id; for end users also the ICCIDs their token grants, which decide
+ * what they may see), every request header Yoga's answer depends on (content negotiation, body parsing, CORS)
+ * and the body's fingerprint; a hit also requires the stored body to equal this one byte for byte.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { crc32 } from 'node:zlib';
+import { SANDBOX_PRINCIPAL, type Principal } from './auth.ts';
 import type { Gateway } from './gateway.ts';
-import { ResponseDependencies } from './response-cache.ts';
 
-/** Request headers that change the bytes Yoga answers with; part of the cache key. */
-const VARYING_HEADERS = ['accept', 'origin'] as const;
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createHttpHandler(gateway: Gateway): (req: IncomingMessage, res: ServerResponse) => void {
+const SEPARATOR = '\u0000';
+const DECIMAL = /^\d+$/;
+
+/** True for the content types Yoga's JSON request parser accepts (`application/json`, optionally with parameters). */
+const isJson = (contentType: string) =>
+  contentType.startsWith('application/json') && (contentType.length === 16 || contentType.charCodeAt(16) === 59 /* ; */);
+
+/** The part of the cache key that says who is asking: everything about the principal its answers depend on. */
+function principalKey(principal: Principal): string {
+  return JSON.stringify(principal.kind === 'partner' ? [principal.id] : [principal.id, [...principal.iccids].sort()]);
+}
+
+export function createHttpHandler(gateway: Gateway): Listener {
   const { yoga, responseCache } = gateway;
   const { authenticator, config, logger } = gateway.services;
   const maxBytes = config.queryLimits.maxRequestBytes;
+  if (!responseCache) return (req, res) => void yoga(req, res);
 
-  async function fastPath(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req, maxBytes);
-    if (body === undefined) return void (await forward(req, res, undefined)); // too large or unknown: Yoga answers
-    const headers = nodeHeaders(req);
+  /** Presented API key → principal key, filled only by successful verifications (so ≤ one entry per configured key). */
+  const verifiedApiKeys = new Map<string, string>();
+  const openKey = authenticator.open ? principalKey(SANDBOX_PRINCIPAL) : undefined;
+
+  const fail = (res: ServerResponse) => (error: unknown) => {
+    logger.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'http: request failed');
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+  };
+
+  /** The body is in; `who` is the verified caller's key part when already known. */
+  function withBody(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const h = req.headers;
+    const apiKey = h['x-api-key'];
+    const who = openKey ?? (typeof apiKey === 'string' && apiKey !== '' ? verifiedApiKeys.get(apiKey) : undefined);
+    if (who !== undefined) return lookup(req, res, body, who);
+    authenticate(req, res, body, apiKey).catch(fail(res));
+  }
+
+  async function authenticate(req: IncomingMessage, res: ServerResponse, body: Buffer, apiKey: string | string[] | undefined): Promise<void> {
+    const headers = toHeaders(req.headers);
     const principal = await authenticator.authenticate(headers);
-    if ('failure' in principal || !responseCache) return forward(req, res, body);
+    if ('failure' in principal) return forward(req, res, headers, body); // Yoga answers 401
+    const who = principalKey(principal);
+    if (typeof apiKey === 'string' && apiKey !== '' && principal.kind === 'partner') verifiedApiKeys.set(apiKey, who);
+    lookup(req, res, body, who, headers);
+  }
 
-    const key = [principal.id, ...VARYING_HEADERS.map((h) => headers.get(h) ?? ''), body.toString('latin1')].join('\u0000');
-    const hit = responseCache.get(key);
+  function lookup(req: IncomingMessage, res: ServerResponse, body: Buffer, who: string, headers?: Headers): void {
+    const key = cacheKey(who, req.headers, body);
+    const hit = responseCache!.get(key, body);
     if (hit) {
-      res.writeHead(hit.status, [...hit.headers.flat(), 'content-length', String(hit.body.length), 'x-response-cache', 'hit']);
+      res.writeHead(hit.status, hit.head);
       res.end(hit.body);
       return;
     }
-    const dependencies = new ResponseDependencies();
-    const { status, headers: responseHeaders, bytes } = await send(res, await yoga.fetch(toRequest(req, headers, body), { dependencies }));
-    if (status === 200) responseCache.set(key, { status, headers: responseHeaders, body: bytes }, dependencies);
+    miss(req, res, body, key, headers ?? toHeaders(req.headers)).catch(fail(res));
   }
 
-  async function forward(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Promise<void> {
-    if (body === undefined) return void yoga(req, res);
-    await send(res, await yoga.fetch(toRequest(req, nodeHeaders(req), body)));
+  async function miss(req: IncomingMessage, res: ServerResponse, body: Buffer, key: string, headers: Headers): Promise<void> {
+    const dependencies = responseCache!.track();
+    try {
+      const { status, head, bytes } = await send(res, await yoga.fetch(toRequest(req, headers, body), { dependencies }));
+      if (status === 200) responseCache!.set(key, { request: body, status, head: [...head, 'x-response-cache', 'hit'], body: bytes }, dependencies);
+    } finally {
+      responseCache!.untrack(dependencies);
+    }
+  }
+
+  async function forward(req: IncomingMessage, res: ServerResponse, headers: Headers, body: Buffer): Promise<void> {
+    await send(res, await yoga.fetch(toRequest(req, headers, body)));
   }
 
   return (req, res) => {
-    const cacheable = responseCache && req.method === 'POST' && req.url === '/graphql' && !req.headers['content-type']?.startsWith('multipart/');
-    if (!cacheable) return void yoga(req, res);
-    fastPath(req, res).catch((error: unknown) => {
-      logger.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'http: request failed');
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
+    const h = req.headers;
+    const contentType = h['content-type'];
+    const length = h['content-length'];
+    if (
+      req.method !== 'POST' ||
+      req.url !== '/graphql' ||
+      contentType === undefined ||
+      !isJson(contentType) ||
+      length === undefined ||
+      !DECIMAL.test(length) ||
+      Number(length) > maxBytes
+    ) {
+      return void yoga(req, res); // not cacheable, or refused by Yoga's own rules (CSRF, 411/413)
+    }
+    readBody(req, Number(length), (body) => {
+      try {
+        withBody(req, res, body);
+      } catch (error) {
+        fail(res)(error);
+      }
     });
   };
 }
 
-/** Writes a (non-streaming) GraphQL response; returns what was written. */
-async function send(res: ServerResponse, response: Response) {
-  const bytes = Buffer.from(await response.arrayBuffer());
-  const headers = [...response.headers].filter(([name]) => name !== 'content-length' && name !== 'date');
-  res.writeHead(response.status, [...headers.flat(), 'content-length', String(bytes.length)]);
-  res.end(bytes);
-  return { status: response.status, headers, bytes };
+/**
+ * Caller + the request headers that change the bytes or headers Yoga answers with — content negotiation
+ * (accept), body parsing (content-type) and CORS (origin and the two request headers Yoga's CORS echoes back);
+ * none can contain NUL, Node refuses it in headers — + the body's fingerprint (length and CRC-32). Hashing
+ * this short key is several times cheaper than hashing the body as a string; the cache compares the stored
+ * body byte for byte, so a body with the same fingerprint is a miss, never another body's answer.
+ */
+function cacheKey(who: string, h: IncomingHttpHeaders, body: Buffer): string {
+  return (
+    who +
+    SEPARATOR +
+    (h.accept ?? '') +
+    SEPARATOR +
+    (h['content-type'] ?? '') +
+    SEPARATOR +
+    (h.origin ?? '') +
+    SEPARATOR +
+    (h['access-control-request-method'] ?? '') +
+    SEPARATOR +
+    (h['access-control-request-headers'] ?? '') +
+    SEPARATOR +
+    body.length +
+    ':' +
+    crc32(body)
+  );
 }
 
-function nodeHeaders(req: IncomingMessage): Headers {
+/** Writes a (non-streaming) Yoga response; returns what was written, the head as a flat list for `writeHead`. */
+async function send(res: ServerResponse, response: Response) {
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const head: string[] = [];
+  for (const [name, value] of response.headers) if (name !== 'content-length' && name !== 'date') head.push(name, value);
+  head.push('content-length', String(bytes.length));
+  res.writeHead(response.status, head);
+  res.end(bytes);
+  return { status: response.status, head, bytes };
+}
+
+function toHeaders(h: IncomingHttpHeaders): Headers {
   const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
+  for (const name in h) {
+    const value = h[name];
     if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+    if (typeof value === 'string') headers.append(name, value);
+    else for (const v of value) headers.append(name, v);
   }
   return headers;
 }
@@ -76,23 +181,20 @@ function toRequest(req: IncomingMessage, headers: Headers, body: Buffer): Reques
   return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers, body: body as Uint8Array<ArrayBuffer> });
 }
 
-/** The whole body, or undefined when it is over `maxBytes` or of unknown length (Yoga then refuses it). */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length']);
-  if (!Number.isInteger(declared) || declared > maxBytes) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.destroy();
-        reject(new Error('request body exceeded its declared length'));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+/**
+ * Reads a body whose Content-Length was checked against the limit (Node's parser delivers exactly what it
+ * declares; the size guard is belt and braces). A single chunk is used as is. A client that goes away
+ * mid-body gets no answer and logs nothing (IncomingMessage emits 'error' only to listeners).
+ */
+function readBody(req: IncomingMessage, length: number, done: (body: Buffer) => void): void {
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > length) return void req.destroy();
+    if (first === undefined) first = chunk;
+    else (chunks ??= [first]).push(chunk);
   });
+  req.on('end', () => done(chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0))));
 }

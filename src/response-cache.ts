@@ -2,13 +2,18 @@
  * Whole-response cache for repeated identical queries, served in front of Yoga's pipeline.
  *
  * Contract:
- * - key = caller (principal id) + the request headers that shape the answer + the exact body: a response is
- *   never shared between callers;
+ * - key = caller (principal id; for end users also the ICCIDs their token grants) + the request headers that
+ *   shape the answer + the body, held as a fingerprint (CRC-32 and length) in the key and compared byte for byte
+ *   on every hit: a response is never shared between callers, nor served to a different body;
  * - only error-free query results built from fresh cache reads are stored (no mutations, no stale values,
  *   no `simList` pages, which no per-ICCID cache backs);
  * - an entry lives until the earliest moment any resource it was built from would be re-read (its freshness
  *   end), capped by `maxTtlMs`, and is dropped as soon as one of those resources changes (purchase,
- *   invalidation, refresh) — so a hit is always byte-identical to what Yoga would answer now.
+ *   invalidation, refresh) — so a hit is always byte-identical to what Yoga would answer now;
+ * - a response is not stored when one of its resources changed while it was being built (`track` … `set`):
+ *   it may hold the value from before the change, and no entry existed yet for the change to drop. This is
+ *   conservative — the upstream read that filled a resource for this very request counts as a change too, so a
+ *   response built from fresh upstream reads is stored by the next identical request, not the first.
  */
 import { LRUCache } from 'lru-cache';
 import type { Clock } from './clock.ts';
@@ -19,6 +24,9 @@ export class ResponseDependencies {
   readonly keys = new Set<string>();
   expiresAt = Number.POSITIVE_INFINITY;
   cacheable = true;
+
+  /** @param since the cache's change count when the request began (`ResponseCache.track`); undefined = untracked, never stored. */
+  constructor(readonly since?: number) {}
 
   note(resource: string, key: string, freshUntil: number, stale: boolean): void {
     this.keys.add(dependencyKey(resource, key));
@@ -34,8 +42,11 @@ export class ResponseDependencies {
 export const dependencyKey = (resource: string, key: string) => `${resource}:${key}`;
 
 export interface CachedResponse {
+  /** The exact request body the response answers: a hit requires byte equality (the key holds only its fingerprint). */
+  request: Buffer;
   status: number;
-  headers: [string, string][];
+  /** The response head as `res.writeHead` takes it: a flat [name, value, …] list, content-length included. */
+  head: string[];
   body: Buffer;
   expiresAt: number;
   dependencies: string[];
@@ -52,31 +63,48 @@ export class ResponseCache {
   /** dependency key → response keys built from it. */
   private readonly dependents = new Map<string, Set<string>>();
   readonly stats = { hits: 0, misses: 0, stores: 0, invalidations: 0 };
+  /** Changes seen so far (`invalidate` calls while a request is being built). */
+  private changes = 0;
+  /**
+   * dependency key → the change count of its latest change, kept only while a request that began before that
+   * change is still open; ordered by that count (re-inserted on every change), so it is pruned from the front.
+   */
+  private readonly changedAt = new Map<string, number>();
+  /** `since` of the requests being built → how many; insertion order is ascending. */
+  private readonly open = new Map<number, number>();
 
   constructor(private readonly options: ResponseCacheOptions) {
     this.entries = new LRUCache<string, CachedResponse>({
       maxSize: options.maxBytes,
-      sizeCalculation: (entry, key) => entry.body.length + key.length + 256,
+      sizeCalculation: (entry, key) => entry.body.length + entry.request.length + key.length + 256 + entry.head.reduce((n, s) => n + s.length, 0),
       dispose: (entry, key) => this.unindex(key, entry),
     });
   }
 
-  get(key: string): CachedResponse | undefined {
+  /** The live response stored under `key` for exactly this request body, if any. */
+  get(key: string, request: Buffer): CachedResponse | undefined {
     const entry = this.entries.get(key);
-    if (entry && entry.expiresAt > this.options.clock.now()) {
-      this.stats.hits++;
-      return entry;
+    if (entry && entry.request.equals(request)) {
+      if (entry.expiresAt > this.options.clock.now()) {
+        this.stats.hits++;
+        return entry;
+      }
+      this.entries.delete(key);
     }
-    if (entry) this.entries.delete(key);
     this.stats.misses++;
     return undefined;
   }
 
+  /**
+   * Stores `response` to `request` under `key` when `deps` allow it (replacing whatever the key held: two bodies
+   * with the same fingerprint take turns, they are never confused). The request bytes are copied.
+   */
   set(key: string, response: Omit<CachedResponse, 'expiresAt' | 'dependencies'>, deps: ResponseDependencies): void {
-    if (!deps.cacheable || deps.keys.size === 0) return;
+    if (!deps.cacheable || deps.keys.size === 0 || deps.since === undefined) return;
+    for (const dep of deps.keys) if ((this.changedAt.get(dep) ?? -1) > deps.since) return; // changed while built
     const expiresAt = Math.min(deps.expiresAt, this.options.clock.now() + this.options.maxTtlMs);
     if (expiresAt <= this.options.clock.now()) return;
-    const entry: CachedResponse = { ...response, expiresAt, dependencies: [...deps.keys] };
+    const entry: CachedResponse = { ...response, request: Buffer.from(response.request), expiresAt, dependencies: [...deps.keys] };
     this.entries.set(key, entry);
     if (!this.entries.has(key)) return; // larger than the whole cache
     for (const dep of entry.dependencies) {
@@ -87,9 +115,37 @@ export class ResponseCache {
     this.stats.stores++;
   }
 
-  /** Drops every response built from `resource:key`. */
+  /** A tracker for one request whose response may be stored; pass it to `set`, then always to `untrack`. */
+  track(): ResponseDependencies {
+    const since = this.changes;
+    this.open.set(since, (this.open.get(since) ?? 0) + 1);
+    return new ResponseDependencies(since);
+  }
+
+  untrack(deps: ResponseDependencies): void {
+    const since = deps.since;
+    if (since === undefined) return;
+    const count = this.open.get(since);
+    if (count === undefined) return;
+    if (count > 1) return void this.open.set(since, count - 1);
+    this.open.delete(since);
+    // Forget the changes no open request began before.
+    const oldest = this.open.keys().next();
+    if (oldest.done) return this.changedAt.clear();
+    for (const [dep, at] of this.changedAt) {
+      if (at > oldest.value) break;
+      this.changedAt.delete(dep);
+    }
+  }
+
+  /** Drops every response built from `resource:key` (and keeps requests being built from storing theirs). */
   invalidate(resource: string, key: string): void {
-    const keys = this.dependents.get(dependencyKey(resource, key));
+    const dep = dependencyKey(resource, key);
+    if (this.open.size > 0) {
+      this.changedAt.delete(dep);
+      this.changedAt.set(dep, ++this.changes);
+    }
+    const keys = this.dependents.get(dep);
     if (!keys) return;
     for (const responseKey of [...keys]) {
       this.entries.delete(responseKey);
