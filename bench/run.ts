@@ -47,6 +47,15 @@ const DEFAULT_VARIANTS: Record<string, Record<string, string>> = {
 };
 const VARIANTS: Record<string, Record<string, string>> = process.env.BENCH_OURS_VARIANTS ? JSON.parse(process.env.BENCH_OURS_VARIANTS) : DEFAULT_VARIANTS;
 
+// ---- our gateway: compiled and flagged exactly as `npm start` runs it ----------------------------------------------------
+
+const ROOT = path.join(BENCH_DIR, '..');
+const OURS_NODE_FLAGS: string = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).config?.nodeFlags ?? '';
+{
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
+}
+
 // ---- sandbox --------------------------------------------------------------------------------------------------------
 
 const runStarted = Date.now();
@@ -96,7 +105,8 @@ const oursBaseEnv = {
 const notes: string[] = [];
 const failures: string[] = [];
 
-function variantRecognised(env: Record<string, string>): boolean {
+function variantRecognised(allEnv: Record<string, string>): boolean {
+  const { NODE_FLAGS, ...env } = allEnv;
   if (Object.keys(env).length === 0) return true;
   try {
     return JSON.stringify(loadConfig({ ...oursBaseEnv, ...env })) !== JSON.stringify(loadConfig(oursBaseEnv));
@@ -155,7 +165,12 @@ async function launchFor(def: ServerDef, extraFlags: string[] = []): Promise<Ser
   const peerEnv = { ...baseEnv(), UPSTREAM_URL: upstreamUrl, UPSTREAM_CLIENT_ID: CREDENTIALS.clientId, UPSTREAM_CLIENT_SECRET: CREDENTIALS.clientSecret, PORT: '0' };
   switch (def.kind) {
     case 'ours':
-      return { name: def.name, args: ['--import', 'tsx', 'servers/ours.ts'], env: { ...baseEnv(), ...oursBaseEnv, ...def.env }, extraNodeFlags: extraFlags };
+    {
+      // NODE_FLAGS in a variant's env replaces the production node flags (e.g. '' for V8's defaults).
+      const { NODE_FLAGS, ...env } = def.env ?? {};
+      const nodeFlags = (NODE_FLAGS ?? OURS_NODE_FLAGS).split(' ').filter(Boolean);
+      return { name: def.name, args: ['servers/ours.mjs'], env: { ...baseEnv(), ...oursBaseEnv, ...env }, extraNodeFlags: [...nodeFlags, ...extraFlags] };
+    }
     case 'mesh': {
       if (!meshReady) throw new Error('the Mesh supergraph was not composed (see notes)');
       const port = await freePort();
@@ -550,7 +565,7 @@ const rowOf = (scenario: number, pred: (d: ServerDef) => boolean) => results[sce
 }
 
 const peers = [
-  `- **ours**: \`servers/ours.ts\` — \`createGateway(loadConfig(process.env))\` on node:http; variants differ only by env (${Object.entries(VARIANTS)
+  `- **ours**: \`servers/ours.mjs\` — the compiled \`dist/\` as \`npm start\` runs it (node flags \`${OURS_NODE_FLAGS || 'none'}\`), \`createGateway(loadConfig(process.env))\` behind the production node:http handler; variants differ only by env (${Object.entries(VARIANTS)
     .map(([n, e]) => `\`${n}\`${Object.keys(e).length ? ` = ${Object.entries(e).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`)
     .join(', ')}).`,
   `- **Apollo**: \`servers/apollo.ts\` — Apollo Server 5 standalone, a \`RESTDataSource\` per request over the server's shared bounded in-memory cache, \`cacheOptions.ttl\` = our TTLs, built-in per-request GET dedupe.`,
