@@ -71,7 +71,7 @@ const upstreamUrl = `${sandbox.url}/customer/v2`;
 const active = control.iccids({ status: 'ACTIVE' });
 const s1Iccids = active.slice(0, 25);
 const s2Iccids = active.slice(25, 75);
-const warmIccid = active[99]!;
+const s2WarmIccids = active.slice(300, 350);
 const s3Iccid = active[0]!;
 const s4Iccids = active.slice(100, 300);
 const s5Iccids = control.iccids().slice(0, P.s5Sims);
@@ -318,7 +318,9 @@ async function coldScenario(def: ServerDef): Promise<void> {
   resetSandbox();
   try {
     await withServer(await launchFor(def), async (server) => {
-      const w = await verify(server, def, { name: 'SimUsage', iccid: warmIccid }); // token + first connection, outside the measurement
+      // Outside the measurement: the token, the connections, and the server's code warmed by the same query over 50
+      // other SIMs ("cold" means cold caches, not a cold JIT).
+      const w = await verify(server, def, { name: 'Screen', iccids: s2WarmIccids });
       if (w.problem) return fail(def, 'scenario 2 warm-up', w.problem);
       control.resetCalls();
       control.addFault({ latencyMs: S2_LATENCY_MS });
