@@ -76,7 +76,8 @@ async function startGateway(): Promise<GatewayProcess> {
 
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })));
+  // 'close', not 'exit': only then has every line the child wrote to stdout been read.
+  const exited = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, at: performance.now() })));
 
   const logs: LogLine[] = [];
   const waiters: { prefix: string; resolve: (line: LogLine) => void }[] = [];
