@@ -454,7 +454,7 @@ if (results[2]!.length) {
   const lines = [
     `### 2. Cold 50-SIM nested query, ${S2_LATENCY_MS} ms upstream latency`,
     ``,
-    `A fresh server (token fetched beforehand), one \`Screen\` query for 50 SIMs; every upstream call takes ${S2_LATENCY_MS} ms. Bound = ⌈upstream calls / upstream concurrency⌉ × ${S2_LATENCY_MS} ms + 20 ms.`,
+    `A fresh server, warmed by the same query over 50 other SIMs (token, connections, JIT), then one \`Screen\` query for 50 cold SIMs; every upstream call takes ${S2_LATENCY_MS} ms. Bound = ⌈upstream calls / upstream concurrency⌉ × ${S2_LATENCY_MS} ms + 20 ms.`,
     ``,
     `| server | wall ms | upstream calls | distinct (ICCID, resource) | upstream 429s | upstream concurrency | answer |`,
     `|---|---:|---:|---:|---:|---|---|`,
@@ -647,7 +647,7 @@ if (!SMOKE && !PROFILE && !ONLY && SCENARIOS.size === 5) {
   const end = '<!-- bench:latest:end -->';
   if (text.includes(start) && text.includes(end)) {
     const latest = report.replace(/^# .*\n/, '').replace(/^### /gm, '#### ');
-    writeFileSync(readme, `${text.slice(0, text.indexOf(start) + start.length)}\n\nLatest full run: [results/${date}.md](results/${date}.md).\n${latest}\n${text.slice(text.indexOf(end))}`);
+    writeFileSync(readme, `${text.slice(0, text.indexOf(start) + start.length)}\n\nLatest full run: [bench/results/${date}.md](bench/results/${date}.md).\n${latest}\n${text.slice(text.indexOf(end))}`);
   }
 }
 
