@@ -55,9 +55,10 @@ function loaderFor<V>(
     async (iccids) => {
       // Contract: one result per key, in key order; a failure is an Error in its slot, never a hole.
       const settled = await Promise.allSettled(iccids.map((iccid) => cache.get(iccid, signal)));
+      const tracked = dependencies.tracked;
       return settled.map((r, i) => {
         if (r.status === 'fulfilled') {
-          dependencies.note(cache.name, iccids[i]!, cache.freshUntil(r.value), r.value.stale);
+          if (tracked) dependencies.note(cache.name, iccids[i]!, cache.freshUntil(r.value), r.value.stale);
           return r.value;
         }
         dependencies.refuse();

@@ -28,7 +28,13 @@ export class ResponseDependencies {
   /** @param since the cache's change count when the request began (`ResponseCache.track`); undefined = untracked, never stored. */
   constructor(readonly since?: number) {}
 
+  /** False for a request whose response can never be stored: noting its reads would be wasted work. */
+  get tracked(): boolean {
+    return this.since !== undefined;
+  }
+
   note(resource: string, key: string, freshUntil: number, stale: boolean): void {
+    if (this.since === undefined) return;
     this.keys.add(dependencyKey(resource, key));
     if (stale) this.cacheable = false;
     this.expiresAt = Math.min(this.expiresAt, freshUntil);

@@ -59,10 +59,10 @@ export interface ResourceCacheOptions<V> {
   compact?: (value: V) => V;
 }
 
-interface Entry<V> {
-  value: V;
-  fetchedAt: number;
-}
+/** What the LRU stores: served as is on a fresh hit (no allocation per read), hence frozen. */
+type Entry<V> = Readonly<CacheRead<V> & { stale: false }>;
+
+const entryOf = <V>(value: V, fetchedAt: number): Entry<V> => Object.freeze({ value, fetchedAt, stale: false as const });
 
 interface Inflight<V> {
   promise: Promise<Entry<V>>;
@@ -113,7 +113,7 @@ export class ResourceCache<V> {
       const age = now - entry.fetchedAt;
       if (age < this.options.ttlMs) {
         this.stats.hits++;
-        return { ...entry, stale: false };
+        return entry;
       }
       if (age < this.options.ttlMs + (this.options.staleWhileRevalidateMs ?? 0)) {
         this.revalidate(key);
@@ -132,7 +132,7 @@ export class ResourceCache<V> {
     }
     try {
       const fresh = await this.join(key, joinable, signal);
-      return { ...fresh, stale: false };
+      return fresh;
     } catch (error) {
       if (error instanceof UpstreamRateLimitedError || error instanceof UpstreamUnavailableError) return this.serveStale(entry, error);
       throw error;
@@ -165,12 +165,12 @@ export class ResourceCache<V> {
   peek(key: string): CacheRead<V> | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    return { ...entry, stale: this.options.clock.now() - entry.fetchedAt >= this.options.ttlMs };
+    return this.options.clock.now() - entry.fetchedAt >= this.options.ttlMs ? { ...entry, stale: true } : entry;
   }
 
   /** Store a value obtained elsewhere (e.g. a list page priming per-ICCID details). */
   prime(key: string, value: V): void {
-    this.entries.set(key, { value: this.compact(value), fetchedAt: this.options.clock.now() });
+    this.entries.set(key, entryOf(this.compact(value), this.options.clock.now()));
     this.refusals?.delete(key);
     this.changed(key);
   }
@@ -179,7 +179,7 @@ export class ResourceCache<V> {
   update(key: string, patch: (value: V) => V): boolean {
     const entry = this.entries.get(key);
     if (!entry) return false;
-    this.entries.set(key, { value: this.compact(patch(entry.value)), fetchedAt: entry.fetchedAt }, { noUpdateTTL: true });
+    this.entries.set(key, entryOf(this.compact(patch(entry.value)), entry.fetchedAt), { noUpdateTTL: true });
     this.changed(key);
     return true;
   }
@@ -248,7 +248,7 @@ export class ResourceCache<V> {
     this.stats.upstreamCalls++;
     const promise = this.options.load(key, controller.signal).then(
       (value) => {
-        const entry = { value: this.compact(value), fetchedAt: this.options.clock.now() };
+        const entry = entryOf(this.compact(value), this.options.clock.now());
         if (!controller.signal.aborted) {
           this.entries.set(key, entry);
           this.refusals?.delete(key);
