@@ -20,6 +20,7 @@ import { SANDBOX_PRINCIPAL } from '../../src/auth.ts';
 import { createManualClock } from '../../src/clock.ts';
 import { orderReference } from '../../src/purchase/index.ts';
 import { startHarness, type GqlResult, type Harness } from '../support/harness.ts';
+import type { FaultRule } from '../../src/sandbox/types.ts';
 
 /** Short upstream timeouts (undici rounds sub-second headers/body timeouts up to its ~1 s timer tick). */
 const SHORT_TIMEOUTS = { UPSTREAM_HEADERS_TIMEOUT_MS: '300', UPSTREAM_BODY_TIMEOUT_MS: '300', UPSTREAM_CONNECT_TIMEOUT_MS: '300' };
@@ -60,6 +61,16 @@ function simWithPackage(h: Harness): { iccid: string; packageId: string } {
     if (packageId) return { iccid, packageId };
   }
   throw new Error('the seeded sandbox has no ACTIVE SIM with an ordinary top-up package');
+}
+
+/** A first purchase on a SIM whose submit meets `fault` once; the gateway gives up within its timeout budget. */
+async function firstPurchaseUnderFault(harness: Harness, fault: Partial<FaultRule>, key: string) {
+  const { iccid, packageId } = simWithPackage(harness);
+  harness.sandbox.control.addFault({ endpoint: 'submitTopup', iccid, ...fault, times: 1 });
+  const started = performance.now();
+  const first = await buy(harness, { iccid, packageId, idempotencyKey: key });
+  expect(performance.now() - started).toBeLessThan(3_000); // a hang is given up on at the headers timeout
+  return { iccid, packageId, first };
 }
 
 const submits = (h: Harness) => h.sandbox.control.countCalls({ endpoint: 'submitTopup', method: 'POST', flavour: 'pressone' });
@@ -112,12 +123,8 @@ describe.concurrent('figure 2: a submit that hangs, resets or answers 502 → 0 
     async ([name, fault, status], { expect }) => {
       const harness = await startHarness({ env });
       try {
-        const { iccid, packageId } = simWithPackage(harness);
         const key = `fig2-processed-${name}`;
-        harness.sandbox.control.addFault({ endpoint: 'submitTopup', iccid, ...fault, times: 1 });
-        const started = performance.now();
-        const first = await buy(harness, { iccid, packageId, idempotencyKey: key });
-        expect(performance.now() - started).toBeLessThan(3_000); // a hang is given up on at the headers timeout
+        const { iccid, packageId, first } = await firstPurchaseUnderFault(harness, fault, key);
         const orders = harness.sandbox.control.orders();
         expect(orders).toHaveLength(1);
         expect(orders[0]!.description).toContain(orderReference(SANDBOX_PRINCIPAL.id, key));
@@ -171,12 +178,8 @@ describe.concurrent('figure 2: a submit that hangs, resets or answers 502 → 0 
     async ([name, fault], { expect }) => {
       const harness = await startHarness({ env });
       try {
-        const { iccid, packageId } = simWithPackage(harness);
         const key = `fig2-lost-${name}`;
-        harness.sandbox.control.addFault({ endpoint: 'submitTopup', iccid, ...fault, times: 1 });
-        const started = performance.now();
-        const first = await buy(harness, { iccid, packageId, idempotencyKey: key });
-        expect(performance.now() - started).toBeLessThan(3_000);
+        const { iccid, packageId, first } = await firstPurchaseUnderFault(harness, fault, key);
         expect(first).toMatchObject({ __typename: 'UpstreamUnavailableError', code: 'UPSTREAM_UNAVAILABLE', retryAfterSeconds: 5 });
         expect(submits(harness)).toBe(1);
 
