@@ -73,6 +73,15 @@ async function firstPurchaseUnderFault(harness: Harness, fault: Partial<FaultRul
   return { iccid, packageId, first };
 }
 
+/** Reads `sim { usage }` for every ICCID at once; each must answer that SIM without an error. */
+async function expectEveryAnswered(harness: Harness, iccids: string[]): Promise<void> {
+  const results = await Promise.all(iccids.map((iccid) => harness.gql(USAGE, { iccid })));
+  results.forEach((r, i) => {
+    expect(r.errors, iccids[i]).toBeUndefined();
+    expect(r.data.sim.iccid).toBe(iccids[i]);
+  });
+}
+
 const submits = (h: Harness) => h.sandbox.control.countCalls({ endpoint: 'submitTopup', method: 'POST', flavour: 'pressone' });
 const errorsAt = (result: GqlResult<any>, path: string) => (result.errors ?? []).filter((e) => e.path?.join('.') === path);
 
@@ -328,11 +337,7 @@ describe('figure 6: 100 concurrent requests for cold ICCIDs after the upstream t
 
     h.clock.advance(3_601_000); // the sandbox's token is now expired (and the gateway knows its lifetime)
     h.sandbox.control.resetCalls();
-    const results = await Promise.all(cold.map((iccid) => h!.gql(USAGE, { iccid })));
-    results.forEach((r, i) => {
-      expect(r.errors, cold[i]).toBeUndefined();
-      expect(r.data.sim.iccid).toBe(cold[i]);
-    });
+    await expectEveryAnswered(h, cold);
     expect(h.sandbox.control.countCalls({ endpoint: 'token' })).toBe(1);
     expect(h.sandbox.control.countCalls({ status: 401 })).toBe(0);
     expect(h.sandbox.control.countCalls({ endpoint: 'sim', status: 200 })).toBe(COLD);
@@ -349,11 +354,7 @@ describe('figure 6: 100 concurrent requests for cold ICCIDs after the upstream t
 
     upstreamClock.advance(367 * 86_400_000);
     h.sandbox.control.resetCalls();
-    const results = await Promise.all(cold.map((iccid) => h!.gql(USAGE, { iccid })));
-    results.forEach((r, i) => {
-      expect(r.errors, cold[i]).toBeUndefined();
-      expect(r.data.sim.iccid).toBe(cold[i]);
-    });
+    await expectEveryAnswered(h, cold);
     expect(h.sandbox.control.countCalls({ endpoint: 'token' })).toBe(1);
     const unauthorized = h.sandbox.control.countCalls({ status: 401 });
     expect(unauthorized).toBeGreaterThanOrEqual(1); // the old token really was refused
