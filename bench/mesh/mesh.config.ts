@@ -11,7 +11,7 @@ export const composeConfig = defineConfig({
   subgraphs: [
     {
       sourceHandler: loadOpenAPISubgraph('Airalo', {
-        source: '../../../shared/reference/airalo-partner-api.openapi.json',
+        source: './airalo-partner-api.openapi.json',
         endpoint: '{env.UPSTREAM_ORIGIN}',
         operationHeaders: { Authorization: 'Bearer {env.UPSTREAM_TOKEN}', Accept: 'application/json' },
       }),
