@@ -587,7 +587,7 @@ const peers = [
   `- **Apollo**: \`servers/apollo.ts\` — Apollo Server 5 standalone, a \`RESTDataSource\` per request over the server's shared bounded in-memory cache, \`cacheOptions.ttl\` = our TTLs, built-in per-request GET dedupe.`,
   `- **Mercurius**: \`servers/mercurius.ts\` — Fastify 5 + Mercurius \`loaders\` (per-request batching), \`mercurius-cache\` per (field, ICCID) with our TTLs; details via async-cache-dedupe; undici Pool of 16.`,
   `- **REST BFF**: \`servers/rest-bff.ts\` — one \`fetch\` per (SIM, resource) per screen, no cache, no details call (3 calls per SIM).`,
-  `- **Mesh**: \`mesh/mesh.config.ts\` — \`mesh-compose\` from \`shared/reference/airalo-partner-api.openapi.json\`, served by \`hive-gateway supergraph\`; no hand-written code, no cache (the generated schema has one root field per endpoint, so a screen is one aliased field per (SIM, resource), on the \`/v2\` flavour).`,
+  `- **Mesh**: \`mesh/mesh.config.ts\` — \`mesh-compose\` from \`mesh/airalo-partner-api.openapi.json\` (the public Airalo OpenAPI export, trimmed to the paths a screen uses), served by \`hive-gateway supergraph\`; no hand-written code, no cache (the generated schema has one root field per endpoint, so a screen is one aliased field per (SIM, resource), on the \`/v2\` flavour).`,
   `- **raw ceiling**: \`servers/ceiling.ts\` — node:http writing the bytes our gateway answered to the same query.`,
 ];
 
