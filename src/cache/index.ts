@@ -35,12 +35,11 @@ export function createCaches(
   /** Stale-if-error bound, and the stale-while-revalidate window for resources that need not be fresh to act on. */
   const MAX_STALE_MS = s(cache.maxStaleSeconds);
   const swr = { staleWhileRevalidateMs: s(cache.staleWhileRevalidateSeconds) };
-  const usageBudget = new CallBudget({ limit: limits.usagePerMinute, windowMs: 60_000, clock, maxKeys: max });
+  const usageBudget = new CallBudget({ limit: limits.usagePerMinute, windowMs: 60_000, clock });
   const historyBudget = new CallBudget({
     limit: 1,
     windowMs: Math.max(1, s(limits.historyIntervalSeconds)),
     clock,
-    maxKeys: max,
   });
   return {
     details: new ResourceCache({

@@ -87,7 +87,7 @@ export class ResourceCache<V> {
 
   constructor(private readonly options: ResourceCacheOptions<V>) {
     // Without a configured limit the budget still honours 429 Retry-After blocks.
-    this.budget = options.budget ?? new CallBudget({ limit: Number.POSITIVE_INFINITY, windowMs: 1, clock: options.clock, maxKeys: options.max });
+    this.budget = options.budget ?? new CallBudget({ limit: Number.POSITIVE_INFINITY, windowMs: 1, clock: options.clock });
     // ttlResolution 0: lru-cache would otherwise memoise `now` on a real timer, which an injected clock defeats.
     const perf = { now: () => options.clock.now() };
     this.entries = new LRUCache<string, Entry<V>>({

@@ -19,7 +19,7 @@ function setup(options: { ttlMs?: number; maxStaleMs?: number; budget?: { limit:
     maxStaleMs: options.maxStaleMs ?? 10_000,
     clock,
     ...(options.negativeTtlMs ? { negativeTtlMs: options.negativeTtlMs } : {}),
-    ...(options.budget ? { budget: new CallBudget({ ...options.budget, clock, maxKeys: 100 }) } : {}),
+    ...(options.budget ? { budget: new CallBudget({ ...options.budget, clock }) } : {}),
     load: (key, signal) => {
       calls.push(key);
       return next(key, signal);

@@ -1,0 +1,34 @@
+/**
+ * Issue 10, items 14–16, through GraphQL against the sandbox: upstream calls are bounded per request, a missing
+ * balance is an upstream error, and call budgets outlive the cache's LRU bound.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../support/harness.ts';
+
+let h: Harness;
+afterEach(async () => h?.close());
+
+describe('call budgets outlive the LRU bound (item 16)', () => {
+  it('CACHE_MAX_SIMS=10, history of 50 distinct SIMs read twice within 15 min → one history call per SIM', async () => {
+    h = await startHarness({ env: { CACHE_MAX_SIMS: '10' } });
+    const iccids = h.sandbox.control.iccids().slice(0, 50);
+    expect(iccids).toHaveLength(50);
+    const query = 'query($iccids: [ID!]!) { sims(iccids: $iccids) { iccid packageHistory { id } } }';
+    const first = await h.gql(query, { iccids });
+    expect(first.errors).toBeUndefined();
+    expect(h.sandbox.control.countCalls({ endpoint: 'packages' })).toBe(50);
+
+    // The history cache holds 10 of the 50: the other 40 are evicted, but their budgets are not.
+    h.clock.advance(5 * 60_000);
+    const second = await h.gql(query, { iccids });
+    for (const iccid of iccids) expect(h.sandbox.control.countCalls({ endpoint: 'packages', iccid })).toBe(1);
+    const limited = second.errors!.filter((e) => e.extensions?.code === 'RATE_LIMITED');
+    expect(limited.length).toBeGreaterThanOrEqual(40);
+    expect(limited.every((e) => e.extensions!.retryAfterSeconds > 0 && e.extensions!.retryAfterSeconds <= 600)).toBe(true);
+
+    // Once the window has passed, each SIM may be read again, once.
+    h.clock.advance(10 * 60_000);
+    await h.gql(query, { iccids });
+    for (const iccid of iccids) expect(h.sandbox.control.countCalls({ endpoint: 'packages', iccid })).toBeLessThanOrEqual(2);
+  });
+});
