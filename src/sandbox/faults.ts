@@ -48,6 +48,7 @@ export function validateFaultRule(rule: unknown): FaultRule {
   }
   if (r.times !== undefined && !(Number.isInteger(r.times) && r.times > 0)) throw new TypeError('times must be a positive integer');
   if (r.afterProcessing !== undefined && typeof r.afterProcessing !== 'boolean') throw new TypeError('afterProcessing must be a boolean');
+  if (r.emptyBalances !== undefined && typeof r.emptyBalances !== 'boolean') throw new TypeError('emptyBalances must be a boolean');
   return { ...r };
 }
 
@@ -147,6 +148,10 @@ export class FaultRegistry {
           body: TOO_MANY_ATTEMPTS,
         },
       };
+    }
+    if (rule.emptyBalances) {
+      const body = JSON.stringify({ data: { balances: [] }, meta: { message: 'success' } });
+      return { kind: 'respond', response: { status: 200, headers: { 'Content-Type': 'application/json' }, body } };
     }
     if (rule.malformedJson) return { kind: 'malformed' };
     return null;

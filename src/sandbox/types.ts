@@ -43,6 +43,8 @@ export interface FaultRule {
   reset?: 'after-headers' | 'mid-body';
   malformedJson?: boolean;
   rateLimit?: { retryAfterSeconds: number; asHttpDate?: boolean };
+  /** Answer 200 with an empty `balances` list (the prose's "no account" case): the entry is missing, not zero. */
+  emptyBalances?: boolean;
   /**
    * Apply this rule after the request was processed: its effect is real (a submitted top-up is ordered and paid for),
    * then `latencyMs`/`jitterMs` delay the answer and `hang` / `errorStatus` / `rateLimit` replace it ("processed, then

@@ -201,6 +201,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     else if (outcome instanceof UpstreamNotFoundError || outcome instanceof UpstreamBusinessError) {
       // Answers about one SIM or order from a healthy upstream, not failures.
       logger.debug({ ...fields, error: outcome.name, reason: outcome.message }, 'upstream call refused');
+    } else if (outcome instanceof UpstreamBadResponseError) {
+      // A 2xx the gateway cannot use (not JSON, wrong shape, a required value missing): the upstream broke its contract.
+      logger.warn({ ...fields, error: outcome.name, reason: outcome.message, contractViolation: true }, 'upstream answer violates its contract');
     } else logger.warn({ ...fields, error: outcome.name, reason: outcome.message }, 'upstream call failed');
   }
 

@@ -32,3 +32,20 @@ describe('call budgets outlive the LRU bound (item 16)', () => {
     for (const iccid of iccids) expect(h.sandbox.control.countCalls({ endpoint: 'packages', iccid })).toBeLessThanOrEqual(2);
   });
 });
+
+describe('a missing balance is an upstream error, not zero (item 15)', () => {
+  it('an empty balances list → UPSTREAM_UNAVAILABLE on balance, never 0.00 USD', async () => {
+    h = await startHarness();
+    h.sandbox.control.addFault({ endpoint: 'balance', emptyBalances: true, times: 1 });
+    const missing = await h.gql('{ balance { available { amount currency } } }');
+    expect(missing.data).toBeNull();
+    expect(missing.errors).toEqual([expect.objectContaining({ path: ['balance'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } })]);
+    expect(JSON.stringify(missing)).not.toContain('0.00');
+
+    // The next answer with an entry is served as usual: nothing bogus was cached.
+    const present = await h.gql('{ balance { available { amount currency } } }');
+    expect(present.errors).toBeUndefined();
+    expect(present.data.balance.available).toEqual({ amount: expect.stringMatching(/^\d+\.\d{2}$/), currency: 'USD' });
+    expect(h.sandbox.control.countCalls({ endpoint: 'balance' })).toBe(2);
+  });
+});
