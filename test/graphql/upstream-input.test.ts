@@ -49,3 +49,41 @@ describe('a missing balance is an upstream error, not zero (item 15)', () => {
     expect(h.sandbox.control.countCalls({ endpoint: 'balance' })).toBe(2);
   });
 });
+
+describe('oversize and trickling upstream answers (item 13)', () => {
+  it('a 150 MB balance answer → UPSTREAM_UNAVAILABLE on balance, refused unread; logged with endpoint and size, no body', async () => {
+    const lines: string[] = [];
+    const { pino } = await import('pino');
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    h = await startHarness({ env: { UPSTREAM_MAX_RESPONSE_BYTES: String(256 * 1024) }, logger });
+    h.sandbox.control.addFault({ endpoint: 'balance', oversizeBody: { bytes: 150 * 1024 * 1024 }, times: 1 });
+    const result = await h.gql('{ balance { available { amount } } }');
+    expect(result.errors).toEqual([expect.objectContaining({ path: ['balance'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } })]);
+    const line = lines.map((l) => JSON.parse(l)).find((l) => l.endpoint === 'balance');
+    expect(line).toMatchObject({ level: 40, endpoint: 'balance', error: 'UpstreamUnavailableError' });
+    expect(line.reason).toContain('UPSTREAM_RESPONSE_TOO_LARGE: HTTP 200 with content-length 157286400 > 262144 bytes');
+    expect(lines.join('')).not.toContain('availableBalance');
+  });
+
+  it('a chunked oversize usage answer → that field UPSTREAM_UNAVAILABLE, the rest of the SIM intact', async () => {
+    h = await startHarness({ env: { UPSTREAM_MAX_RESPONSE_BYTES: String(64 * 1024), UPSTREAM_GET_RETRIES: '0' } });
+    const iccid = h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })[0]!;
+    h.sandbox.control.addFault({ endpoint: 'usage', iccid, oversizeBody: { bytes: 20 * 1024 * 1024, chunked: true } });
+    const result = await h.gql('query($iccid: ID!) { sim(iccid: $iccid) { iccid usage { status } topupPackages { id } } }', { iccid });
+    expect(result.data.sim.iccid).toBe(iccid);
+    expect(result.data.sim.usage).toBeNull();
+    expect(result.data.sim.topupPackages.length).toBeGreaterThan(0);
+    expect(result.errors).toEqual([expect.objectContaining({ path: ['sim', 'usage'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } })]);
+  });
+
+  it('a usage body trickling past UPSTREAM_CALL_DEADLINE_MS → UPSTREAM_UNAVAILABLE at the deadline, not never', async () => {
+    h = await startHarness({ env: { UPSTREAM_CALL_DEADLINE_MS: '500', UPSTREAM_BODY_TIMEOUT_MS: '300' } });
+    const iccid = h.sandbox.control.iccids({ status: 'ACTIVE' })[0]!;
+    // 1 byte every 100 ms: each gap is under the 300 ms idle timeout, the whole body takes tens of seconds.
+    h.sandbox.control.addFault({ endpoint: 'usage', iccid, trickleBody: { intervalMs: 100 } });
+    const started = performance.now();
+    const result = await h.gql('query($iccid: ID!) { sim(iccid: $iccid) { usage { status } } }', { iccid });
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(result.errors).toEqual([expect.objectContaining({ path: ['sim', 'usage'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } })]);
+  });
+});
