@@ -87,3 +87,61 @@ describe('oversize and trickling upstream answers (item 13)', () => {
     expect(result.errors).toEqual([expect.objectContaining({ path: ['sim', 'usage'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } })]);
   });
 });
+
+describe('upstream calls per request are bounded (item 14)', () => {
+  const unknownIccids = (alias: number) => Array.from({ length: 100 }, (_, i) => `8999${String(alias).padStart(3, '0')}${String(i).padStart(12, '0')}`);
+  const aliased = (n: number) =>
+    `query(${Array.from({ length: n }, (_, a) => `$l${a}: [ID!]!`).join(', ')}) {\n` +
+    Array.from({ length: n }, (_, a) => `  a${a}: sims(iccids: $l${a}) { iccid usage { status } }`).join('\n') +
+    '\n}';
+  const upstreamCalls = (h: Harness) => h.sandbox.control.calls().filter((c) => c.endpoint !== 'token').length;
+
+  it('30 aliases × sims(100 unknown ICCIDs) → at most MAX_UPSTREAM_CALLS_PER_REQUEST calls, the rest QUERY_TOO_EXPENSIVE', async () => {
+    h = await startHarness();
+    const variables = Object.fromEntries(Array.from({ length: 30 }, (_, a) => [`l${a}`, unknownIccids(a)]));
+    const result = await h.gql(aliased(30), variables);
+    expect(result.status).toBe(200);
+    const calls = upstreamCalls(h);
+    expect(calls).toBeLessThanOrEqual(500); // was 3,000 detail calls + 3,000 prefetched usage calls
+    const codes = new Map<string, number>();
+    for (const e of result.errors ?? []) codes.set(e.extensions!.code, (codes.get(e.extensions!.code) ?? 0) + 1);
+    expect(codes.get('SIM_NOT_FOUND')! + codes.get('QUERY_TOO_EXPENSIVE')!).toBe(3_000);
+    expect(codes.get('QUERY_TOO_EXPENSIVE')).toBeGreaterThanOrEqual(2_500);
+    const tooExpensive = result.errors!.find((e) => e.extensions!.code === 'QUERY_TOO_EXPENSIVE')!;
+    expect(tooExpensive.extensions).toEqual({ code: 'QUERY_TOO_EXPENSIVE', maxUpstreamCalls: 500 });
+    console.info(`[measure] 30 aliases × sims(100 unknown): ${calls} upstream calls (bound 500)`);
+  });
+
+  it('the same 100 unknown ICCIDs aliased 30 times cost 100 detail calls once, then nothing (negative cache)', async () => {
+    h = await startHarness({ env: { MAX_UPSTREAM_CALLS_PER_REQUEST: '250' } });
+    const variables = Object.fromEntries(Array.from({ length: 30 }, (_, a) => [`l${a}`, unknownIccids(0)]));
+    const query = aliased(30).replaceAll(' usage { status }', '');
+    const first = await h.gql(query, variables);
+    expect(first.errors!.every((e) => e.extensions!.code === 'SIM_NOT_FOUND')).toBe(true);
+    expect(h.sandbox.control.countCalls({ endpoint: 'sim' })).toBe(100);
+    await h.gql(query, variables);
+    expect(h.sandbox.control.countCalls({ endpoint: 'sim' })).toBe(100);
+  });
+
+  it('a legitimate maximal query (100 SIMs × details, usage, top-ups, history = 400 calls) fits the default bound', async () => {
+    h = await startHarness({ sandbox: { simCount: 100 } });
+    const iccids = h.sandbox.control.iccids();
+    expect(iccids).toHaveLength(100);
+    const result = await h.gql('query($iccids: [ID!]!) { sims(iccids: $iccids) { iccid usage { status } topupPackages { id } packageHistory { id } } }', { iccids });
+    expect((result.errors ?? []).filter((e) => e.extensions?.code === 'QUERY_TOO_EXPENSIVE')).toEqual([]);
+    expect(upstreamCalls(h)).toBe(400);
+  });
+
+  it('one ICCID whose details keep being evicted is re-read at most UPSTREAM_DETAILS_LIMIT_PER_MINUTE times a minute', async () => {
+    h = await startHarness({ env: { CACHE_MAX_SIMS: '1', UPSTREAM_DETAILS_LIMIT_PER_MINUTE: '3' } });
+    const [a, b] = h.sandbox.control.iccids();
+    // Alternating two SIMs through a 1-entry details cache evicts each one on every request.
+    for (let i = 0; i < 10; i++) await h.gql('query($i: ID!) { sim(iccid: $i) { iccid } }', { i: i % 2 ? b : a });
+    expect(h.sandbox.control.countCalls({ endpoint: 'sim', iccid: a! })).toBe(3);
+    const limited = await h.gql('query($i: ID!) { sim(iccid: $i) { iccid } }', { i: a });
+    expect(limited.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    h.clock.advance(60_000);
+    await h.gql('query($i: ID!) { sim(iccid: $i) { iccid } }', { i: a });
+    expect(h.sandbox.control.countCalls({ endpoint: 'sim', iccid: a! })).toBe(4);
+  });
+});
