@@ -66,6 +66,10 @@ const envSchema = z
     UPSTREAM_CONNECT_TIMEOUT_MS: int(1, 600_000).default(5_000),
     UPSTREAM_HEADERS_TIMEOUT_MS: int(1, 600_000).default(10_000),
     UPSTREAM_BODY_TIMEOUT_MS: int(1, 600_000).default(10_000),
+    UPSTREAM_MAX_RESPONSE_BYTES: int(1_024, 1_073_741_824).default(4 * 1024 * 1024),
+    /** Unset: connect + headers + body timeouts + 1 s (see defaultCallDeadlineMs). */
+    UPSTREAM_CALL_DEADLINE_MS: int(1, 1_800_000).optional(),
+    MAX_UPSTREAM_CALLS_PER_REQUEST: int(1, 100_000).default(500),
     UPSTREAM_GET_RETRIES: int(0, 2).default(2),
     UPSTREAM_RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.2),
     UPSTREAM_TOKEN_REFRESH_SECONDS: int(60, 86_400).default(86_400),
@@ -76,6 +80,7 @@ const envSchema = z
     UPSTREAM_BREAKER_COOL_DOWN_SECONDS: int(1, 3_600).default(30),
     UPSTREAM_USAGE_LIMIT_PER_MINUTE: int(1, 100_000).default(100),
     UPSTREAM_HISTORY_INTERVAL_SECONDS: int(0, 86_400).default(900),
+    UPSTREAM_DETAILS_LIMIT_PER_MINUTE: int(1, 100_000).default(10),
 
     CACHE_MAX_SIMS: int(1, 10_000_000).default(100_000),
     CACHE_DETAILS_TTL_SECONDS: int(0, 604_800).default(3_600),
@@ -128,7 +133,7 @@ export interface GatewayConfig {
     apiKeys: { name: string; key: string }[];
     jwt: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string; iccidsClaim: string } | undefined;
   };
-  limits: { usagePerMinute: number; historyIntervalSeconds: number };
+  limits: { usagePerMinute: number; historyIntervalSeconds: number; detailsPerMinute: number };
   queryLimits: {
     maxRequestBytes: number;
     maxDepth: number;
@@ -150,6 +155,10 @@ export interface GatewayConfig {
   upstreamPaths: Partial<Record<ConfiguredEndpoint, string>>;
   upstreamConnections: number;
   timeouts: { connectMs: number; headersMs: number; bodyMs: number };
+  /** Response-body cap and overall per-call deadline (undefined → derived from `timeouts` by the client). */
+  upstreamResponse: { maxBytes: number; callDeadlineMs: number | undefined };
+  /** Upstream calls one GraphQL request may cause (cache misses that reach the upstream); more → QUERY_TOO_EXPENSIVE. */
+  maxUpstreamCallsPerRequest: number;
   /** Extra GET attempts (≤ 2, so ≤ 3 attempts) and the share of first attempts the retry budget allows on top. */
   retries: { getRetries: number; budgetRatio: number };
   tokenRefreshSeconds: number;
@@ -234,6 +243,8 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     upstreamPaths,
     upstreamConnections: e.UPSTREAM_CONNECTIONS,
     timeouts: { connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS },
+    upstreamResponse: { maxBytes: e.UPSTREAM_MAX_RESPONSE_BYTES, callDeadlineMs: e.UPSTREAM_CALL_DEADLINE_MS },
+    maxUpstreamCallsPerRequest: e.MAX_UPSTREAM_CALLS_PER_REQUEST,
     retries: { getRetries: e.UPSTREAM_GET_RETRIES, budgetRatio: e.UPSTREAM_RETRY_BUDGET_RATIO },
     tokenRefreshSeconds: e.UPSTREAM_TOKEN_REFRESH_SECONDS,
     breaker: {
@@ -243,7 +254,11 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       windowMs: e.UPSTREAM_BREAKER_WINDOW_SECONDS * 1000,
       coolDownMs: e.UPSTREAM_BREAKER_COOL_DOWN_SECONDS * 1000,
     },
-    limits: { usagePerMinute: e.UPSTREAM_USAGE_LIMIT_PER_MINUTE, historyIntervalSeconds: e.UPSTREAM_HISTORY_INTERVAL_SECONDS },
+    limits: {
+      usagePerMinute: e.UPSTREAM_USAGE_LIMIT_PER_MINUTE,
+      historyIntervalSeconds: e.UPSTREAM_HISTORY_INTERVAL_SECONDS,
+      detailsPerMinute: e.UPSTREAM_DETAILS_LIMIT_PER_MINUTE,
+    },
     cache: {
       maxSims: e.CACHE_MAX_SIMS,
       detailsTtlSeconds: e.CACHE_DETAILS_TTL_SECONDS,

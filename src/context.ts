@@ -7,7 +7,7 @@ import DataLoader from 'dataloader';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Authenticator, Principal } from './auth.ts';
-import type { CacheRead, GatewayCaches, ResourceCache } from './cache/index.ts';
+import { CallAllowance, type CacheRead, type GatewayCaches, type ResourceCache } from './cache/index.ts';
 import type { GatewayConfig } from './config.ts';
 import type { PurchaseService } from './purchase/index.ts';
 import { ResponseDependencies } from './response-cache.ts';
@@ -34,6 +34,8 @@ export interface GatewayContext extends GatewayServices {
   principal: Principal;
   loaders: Loaders;
   signal: AbortSignal | undefined;
+  /** Upstream calls this request may still cause (MAX_UPSTREAM_CALLS_PER_REQUEST); the loaders draw from it. */
+  upstreamCalls: CallAllowance;
   /** What this request read, for the response cache (a throwaway tracker when the request is not cacheable). */
   dependencies: ResponseDependencies;
 }
@@ -50,11 +52,12 @@ function loaderFor<V>(
   cache: ResourceCache<V>,
   signal: AbortSignal | undefined,
   dependencies: ResponseDependencies,
+  allowance: CallAllowance | undefined,
 ): DataLoader<string, CacheRead<V>> {
   return new DataLoader<string, CacheRead<V>>(
     async (iccids) => {
       // Contract: one result per key, in key order; a failure is an Error in its slot, never a hole.
-      const settled = await Promise.allSettled(iccids.map((iccid) => cache.get(iccid, signal)));
+      const settled = await Promise.allSettled(iccids.map((iccid) => cache.get(iccid, signal, allowance)));
       const tracked = dependencies.tracked;
       return settled.map((r, i) => {
         if (r.status === 'fulfilled') {
@@ -69,12 +72,18 @@ function loaderFor<V>(
   );
 }
 
-export function createLoaders(caches: GatewayCaches, signal: AbortSignal | undefined, dependencies: ResponseDependencies): Loaders {
+/** The request's loaders; every upstream call they cause is taken from `allowance` (none given: unbounded). */
+export function createLoaders(
+  caches: GatewayCaches,
+  signal: AbortSignal | undefined,
+  dependencies: ResponseDependencies,
+  allowance?: CallAllowance,
+): Loaders {
   return {
-    simByIccid: loaderFor(caches.details, signal, dependencies),
-    usageByIccid: loaderFor(caches.usage, signal, dependencies),
-    topupsByIccid: loaderFor(caches.topups, signal, dependencies),
-    historyByIccid: loaderFor(caches.history, signal, dependencies),
+    simByIccid: loaderFor(caches.details, signal, dependencies, allowance),
+    usageByIccid: loaderFor(caches.usage, signal, dependencies, allowance),
+    topupsByIccid: loaderFor(caches.topups, signal, dependencies, allowance),
+    historyByIccid: loaderFor(caches.history, signal, dependencies, allowance),
   };
 }
 
@@ -94,5 +103,6 @@ export async function createContext(
   // Every cache read this request waits on listens to its signal (and stops listening when settled).
   if (signal) setMaxListeners(0, signal);
   const dependencies = server.dependencies ?? new ResponseDependencies();
-  return { ...services, principal, loaders: createLoaders(services.caches, signal, dependencies), signal, dependencies };
+  const upstreamCalls = new CallAllowance(services.config.maxUpstreamCallsPerRequest);
+  return { ...services, principal, loaders: createLoaders(services.caches, signal, dependencies, upstreamCalls), signal, upstreamCalls, dependencies };
 }

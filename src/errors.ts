@@ -6,7 +6,7 @@
  * error masking replaces it with "Unexpected error." (masking is never turned off).
  */
 import { GraphQLError } from 'graphql';
-import { BudgetExhaustedError } from './cache/index.ts';
+import { BudgetExhaustedError, CallAllowanceExceededError } from './cache/index.ts';
 import {
   UpstreamAuthError,
   UpstreamBadResponseError,
@@ -30,7 +30,8 @@ export type ErrorCode =
   | 'TOPUP_DISABLED'
   | 'OPERATOR_MAINTENANCE'
   | 'IDEMPOTENCY_KEY_REUSED'
-  | 'IDEMPOTENCY_IN_PROGRESS';
+  | 'IDEMPOTENCY_IN_PROGRESS'
+  | 'QUERY_TOO_EXPENSIVE';
 
 export class GatewayError extends GraphQLError {
   constructor(
@@ -79,6 +80,14 @@ export function toGraphQLError(error: unknown, iccid?: string): unknown {
     return new GatewayError('RATE_LIMITED', `The upstream limits how often this can be read; retry in ${retryAfterSeconds}s.`, {
       retryAfterSeconds,
     });
+  }
+  if (error instanceof CallAllowanceExceededError) {
+    // The request, not the upstream, is the problem: retrying the same request cannot help; a smaller one can.
+    return new GatewayError(
+      'QUERY_TOO_EXPENSIVE',
+      `This request needs more than ${error.limit} upstream calls; ask for fewer SIMs or resources per request.`,
+      { maxUpstreamCalls: error.limit },
+    );
   }
   if (error instanceof UpstreamBusinessError) {
     const known = BUSINESS_CODES[error.code];

@@ -58,6 +58,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     paths: config.upstreamPaths,
     connections: config.upstreamConnections,
     timeouts: config.timeouts,
+    maxResponseBytes: config.upstreamResponse.maxBytes,
+    ...(config.upstreamResponse.callDeadlineMs === undefined ? {} : { callDeadlineMs: config.upstreamResponse.callDeadlineMs }),
     getRetries: config.retries.getRetries,
     retryBudget: { ratio: config.retries.budgetRatio },
     tokenRefreshSeconds: config.tokenRefreshSeconds,

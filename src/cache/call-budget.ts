@@ -5,30 +5,35 @@
  * Contract: `waitMs(key) === 0` means one call may be made now and `consume(key)` must follow
  * immediately; the gateway never sends a call the budget denies, so the upstream's per-ICCID
  * limits cannot be breached by this process whatever the clients do.
+ *
+ * A key's record is kept for as long as its window lasts, however many other keys are called meanwhile (no LRU
+ * bound that could forget a budget still in force). Records whose window has passed are swept as the maps grow, so
+ * memory is bounded by the keys actually called within one window (at most twice that between sweeps).
  */
-import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.ts';
 
 export interface CallBudgetOptions {
   limit: number;
   windowMs: number;
   clock: Clock;
-  /** Bound on tracked keys; a key evicted here was idle, so forgetting it cannot breach the window. */
-  maxKeys: number;
 }
+
+/** Sweeping starts once a map holds this many keys; below it, expired records cost less than a sweep. */
+const MIN_SWEEP_AT = 1_024;
 
 export class CallBudget {
   /**
    * Call times inside the window per key, oldest first; only with a finite limit. An array literal of one timestamp
    * per key (most keys see one call per window): with 100k SIMs cached, that is what memory is made of.
    */
-  private readonly windows: LRUCache<string, number[]> | undefined;
-  /** 429 blocks (key → epoch ms). Never evicted before they expire: expired ones are swept as the map grows. */
+  private readonly windows: Map<string, number[]> | undefined;
+  private windowsSweepAt = MIN_SWEEP_AT;
+  /** 429 blocks (key → epoch ms). Never dropped before they expire: expired ones are swept as the map grows. */
   private readonly blocks = new Map<string, number>();
-  private sweepAt = 1_024;
+  private blocksSweepAt = MIN_SWEEP_AT;
 
   constructor(private readonly options: CallBudgetOptions) {
-    this.windows = Number.isFinite(options.limit) ? new LRUCache<string, number[]>({ max: options.maxKeys }) : undefined;
+    this.windows = Number.isFinite(options.limit) ? new Map<string, number[]>() : undefined;
   }
 
   /** Milliseconds until a call for `key` is allowed; 0 when allowed now. */
@@ -49,25 +54,37 @@ export class CallBudget {
   }
 
   consume(key: string): void {
-    if (!this.windows) return;
+    const windows = this.windows;
+    if (!windows) return;
     const now = this.options.clock.now();
-    const calls = this.windows.get(key);
-    if (!calls) {
-      this.windows.set(key, [now]);
+    const calls = windows.get(key);
+    if (calls) {
+      this.prune(calls, now);
+      calls.push(now);
       return;
     }
-    this.prune(calls, now);
-    calls.push(now);
+    windows.set(key, [now]);
+    if (windows.size >= this.windowsSweepAt) {
+      const cutoff = now - this.options.windowMs;
+      // A record whose newest call left the window constrains nothing any more.
+      for (const [k, times] of windows) if (times.length === 0 || times[times.length - 1]! <= cutoff) windows.delete(k);
+      this.windowsSweepAt = Math.max(MIN_SWEEP_AT, windows.size * 2);
+    }
   }
 
   /** Honour an upstream 429: no call for `key` until `untilEpochMs`, however long that is. */
   blockUntil(key: string, untilEpochMs: number): void {
     this.blocks.set(key, Math.max(this.blocks.get(key) ?? 0, untilEpochMs));
-    if (this.blocks.size >= this.sweepAt) {
+    if (this.blocks.size >= this.blocksSweepAt) {
       const now = this.options.clock.now();
       for (const [k, until] of this.blocks) if (until <= now) this.blocks.delete(k);
-      this.sweepAt = Math.max(1_024, this.blocks.size * 2);
+      this.blocksSweepAt = Math.max(MIN_SWEEP_AT, this.blocks.size * 2);
     }
+  }
+
+  /** Keys with a record (a call within the window or a block); for tests and metrics. */
+  get trackedKeys(): number {
+    return (this.windows?.size ?? 0) + this.blocks.size;
   }
 
   private prune(calls: number[], now: number): void {

@@ -12,6 +12,7 @@ import { ResourceCache } from './resource-cache.ts';
 
 export { BudgetExhaustedError, ResourceCache, type CacheRead, type CacheStats } from './resource-cache.ts';
 export { CallBudget } from './call-budget.ts';
+export { CallAllowance, CallAllowanceExceededError } from './call-allowance.ts';
 
 export interface GatewayCaches {
   details: ResourceCache<SimDetails>;
@@ -35,12 +36,13 @@ export function createCaches(
   /** Stale-if-error bound, and the stale-while-revalidate window for resources that need not be fresh to act on. */
   const MAX_STALE_MS = s(cache.maxStaleSeconds);
   const swr = { staleWhileRevalidateMs: s(cache.staleWhileRevalidateSeconds) };
-  const usageBudget = new CallBudget({ limit: limits.usagePerMinute, windowMs: 60_000, clock, maxKeys: max });
+  const usageBudget = new CallBudget({ limit: limits.usagePerMinute, windowMs: 60_000, clock });
+  // Details are cached for an hour; the budget bounds re-reads of one ICCID however its entry or refusal was evicted.
+  const detailsBudget = new CallBudget({ limit: limits.detailsPerMinute, windowMs: 60_000, clock });
   const historyBudget = new CallBudget({
     limit: 1,
     windowMs: Math.max(1, s(limits.historyIntervalSeconds)),
     clock,
-    maxKeys: max,
   });
   return {
     details: new ResourceCache({
@@ -51,6 +53,7 @@ export function createCaches(
       maxStaleMs: MAX_STALE_MS,
       negativeTtlMs: s(cache.negativeTtlSeconds),
       clock,
+      budget: detailsBudget,
       load: (iccid, signal) => client.getSim(iccid, signal),
       compact: compactSimDetails,
     }),

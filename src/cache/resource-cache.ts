@@ -9,7 +9,8 @@
  * - budget denies (per-ICCID limit or a 429 block)   → the cached value marked `stale`, else BudgetExhaustedError;
  * - upstream answers 429                              → the key is blocked for the full Retry-After, then as above;
  * - upstream unavailable (5xx, timeout)               → stale value if one is within `maxStaleMs`, else the error;
- * - upstream not found or refused (422, e.g. recycled) → remembered for `negativeTtlMs` (no call per retry), rethrown.
+ * - upstream not found or refused (422, e.g. recycled) → remembered for `negativeTtlMs` (no call per retry), rethrown;
+ * - the caller's request has used its CallAllowance → the cached value marked `stale`, else CallAllowanceExceededError.
  * An upstream call is aborted only when every caller waiting for it has gone away.
  */
 import { LRUCache } from 'lru-cache';
@@ -20,6 +21,7 @@ import {
   UpstreamRateLimitedError,
   UpstreamUnavailableError,
 } from '../upstream/index.ts';
+import { CallAllowanceExceededError, type CallAllowance } from './call-allowance.ts';
 import { CallBudget } from './call-budget.ts';
 
 export interface CacheRead<V> {
@@ -87,7 +89,7 @@ export class ResourceCache<V> {
 
   constructor(private readonly options: ResourceCacheOptions<V>) {
     // Without a configured limit the budget still honours 429 Retry-After blocks.
-    this.budget = options.budget ?? new CallBudget({ limit: Number.POSITIVE_INFINITY, windowMs: 1, clock: options.clock, maxKeys: options.max });
+    this.budget = options.budget ?? new CallBudget({ limit: Number.POSITIVE_INFINITY, windowMs: 1, clock: options.clock });
     // ttlResolution 0: lru-cache would otherwise memoise `now` on a real timer, which an injected clock defeats.
     const perf = { now: () => options.clock.now() };
     this.entries = new LRUCache<string, Entry<V>>({
@@ -106,7 +108,8 @@ export class ResourceCache<V> {
     return this.options.name;
   }
 
-  async get(key: string, signal?: AbortSignal): Promise<CacheRead<V>> {
+  /** `allowance`: the calling request's share of upstream calls; a call this read starts is taken from it. */
+  async get(key: string, signal?: AbortSignal, allowance?: CallAllowance): Promise<CacheRead<V>> {
     const now = this.options.clock.now();
     const entry = this.entries.get(key);
     if (entry) {
@@ -116,7 +119,7 @@ export class ResourceCache<V> {
         return entry;
       }
       if (age < this.options.ttlMs + (this.options.staleWhileRevalidateMs ?? 0)) {
-        this.revalidate(key);
+        this.revalidate(key, allowance);
         this.stats.staleServes++;
         return { ...entry, stale: true };
       }
@@ -129,6 +132,7 @@ export class ResourceCache<V> {
     if (!joinable) {
       const waitMs = this.budget.waitMs(key);
       if (waitMs > 0) return this.serveStale(entry, new BudgetExhaustedError(this.options.name, Math.ceil(waitMs / 1000)));
+      if (allowance && !allowance.tryTake()) return this.serveStale(entry, new CallAllowanceExceededError(this.options.name, allowance.limit));
     }
     try {
       const fresh = await this.join(key, joinable, signal);
@@ -140,8 +144,9 @@ export class ResourceCache<V> {
   }
 
   /** Background refresh for stale-while-revalidate: only when none is under way and the budget allows. */
-  private revalidate(key: string): void {
+  private revalidate(key: string, allowance: CallAllowance | undefined): void {
     if (this.inflight.has(key) || this.budget.waitMs(key) > 0) return;
+    if (allowance && !allowance.tryTake()) return;
     const flight = this.start(key);
     flight.waiters++; // nobody will abort it
     flight.promise.catch(() => {}); // outcome already recorded by start(); the stale value was served

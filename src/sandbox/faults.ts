@@ -1,7 +1,8 @@
 /**
  * Fault injection: rules scoped by endpoint and ICCID, applied in the order they were added.
  * Latency adds up over all matching rules (before processing, or after it for `afterProcessing` rules); the first
- * matching rule with a terminal effect (hang, reset, 5xx, 429, malformed JSON) decides what happens to the response,
+ * matching rule with a terminal effect (hang, reset, 5xx, 429, malformed JSON, oversize or trickling body, empty
+ * balances) decides what happens to the response,
  * and whether that happens instead of processing the request or after it (its `afterProcessing`).
  */
 import type { Clock } from '../clock.ts';
@@ -13,7 +14,9 @@ export type FaultAction =
   | { kind: 'hang' }
   | { kind: 'reset'; when: 'after-headers' | 'mid-body' }
   | { kind: 'respond'; response: SandboxResponse }
-  | { kind: 'malformed' };
+  | { kind: 'malformed' }
+  | { kind: 'oversize'; bytes: number; chunked: boolean }
+  | { kind: 'trickle'; intervalMs: number; bytesPerTick: number };
 
 export interface FaultPlan {
   /** Real time to wait before the request is processed. */
@@ -48,6 +51,16 @@ export function validateFaultRule(rule: unknown): FaultRule {
   }
   if (r.times !== undefined && !(Number.isInteger(r.times) && r.times > 0)) throw new TypeError('times must be a positive integer');
   if (r.afterProcessing !== undefined && typeof r.afterProcessing !== 'boolean') throw new TypeError('afterProcessing must be a boolean');
+  if (r.oversizeBody !== undefined && !(Number.isInteger(r.oversizeBody?.bytes) && r.oversizeBody.bytes > 0)) {
+    throw new TypeError('oversizeBody.bytes must be a positive integer');
+  }
+  if (r.trickleBody !== undefined) {
+    const { intervalMs, bytesPerTick = 1 } = r.trickleBody ?? ({} as { intervalMs?: number; bytesPerTick?: number });
+    if (!(typeof intervalMs === 'number' && intervalMs > 0) || !(Number.isInteger(bytesPerTick) && bytesPerTick > 0)) {
+      throw new TypeError('trickleBody needs intervalMs > 0 and an integer bytesPerTick > 0');
+    }
+  }
+  if (r.emptyBalances !== undefined && typeof r.emptyBalances !== 'boolean') throw new TypeError('emptyBalances must be a boolean');
   return { ...r };
 }
 
@@ -116,7 +129,9 @@ export class FaultRegistry {
       else delayMs += latency;
       if (action === null) {
         action = this.actionOf(rule);
-        actionAfterProcessing = action !== null && (rule.afterProcessing === true || action.kind === 'reset' || action.kind === 'malformed');
+        actionAfterProcessing =
+          action !== null &&
+          (rule.afterProcessing === true || action.kind === 'reset' || action.kind === 'malformed' || action.kind === 'oversize' || action.kind === 'trickle');
       }
     }
     if (spent) this.rules = this.rules.filter((r) => r.remaining === undefined || r.remaining > 0);
@@ -148,7 +163,13 @@ export class FaultRegistry {
         },
       };
     }
+    if (rule.emptyBalances) {
+      const body = JSON.stringify({ data: { balances: [] }, meta: { message: 'success' } });
+      return { kind: 'respond', response: { status: 200, headers: { 'Content-Type': 'application/json' }, body } };
+    }
     if (rule.malformedJson) return { kind: 'malformed' };
+    if (rule.oversizeBody) return { kind: 'oversize', bytes: rule.oversizeBody.bytes, chunked: rule.oversizeBody.chunked === true };
+    if (rule.trickleBody) return { kind: 'trickle', intervalMs: rule.trickleBody.intervalMs, bytesPerTick: rule.trickleBody.bytesPerTick ?? 1 };
     return null;
   }
 }

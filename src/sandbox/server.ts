@@ -33,6 +33,41 @@ function send(res: ServerResponse, response: SandboxResponse): void {
   res.end(body);
 }
 
+/** The answer padded with spaces to `total` bytes, written with backpressure until done or the client hangs up. */
+function streamOversize(res: ServerResponse, response: SandboxResponse, total: number, chunked: boolean): void {
+  const head = Buffer.from(response.body);
+  res.writeHead(response.status, { ...response.headers, ...(chunked ? {} : { 'Content-Length': Math.max(total, head.length) }) });
+  const pad = Buffer.alloc(64 * 1024, 0x20);
+  let sent = 0;
+  const pump = (): void => {
+    while (!res.destroyed) {
+      if (sent >= total) return void res.end();
+      const chunk = sent === 0 ? head : pad.subarray(0, Math.min(pad.length, total - sent));
+      sent += chunk.length;
+      if (!res.write(chunk)) return void res.once('drain', pump);
+    }
+  };
+  pump();
+}
+
+/** The answer `bytesPerTick` bytes at a time, one tick every `intervalMs`. */
+function trickle(res: ServerResponse, response: SandboxResponse, intervalMs: number, bytesPerTick: number, timers: Set<NodeJS.Timeout>): void {
+  const bytes = Buffer.from(response.body);
+  res.writeHead(response.status, { ...response.headers, 'Content-Length': bytes.length });
+  let offset = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed || offset >= bytes.length) return;
+    res.write(bytes.subarray(offset, offset + bytesPerTick));
+    offset += bytesPerTick;
+    if (offset >= bytes.length) res.end();
+  }, intervalMs);
+  timers.add(timer);
+  res.once('close', () => {
+    clearInterval(timer);
+    timers.delete(timer);
+  });
+}
+
 function dispatch(ctx: RequestContext): SandboxResponse {
   try {
     if (ctx.endpoint !== 'token') {
@@ -131,6 +166,16 @@ export function createSandboxServer(state: SandboxState): { server: Server; setO
         res.write(bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2))), () => socket?.destroy());
       }
       record(0);
+      return;
+    }
+    if (action?.kind === 'oversize') {
+      record(response.status);
+      streamOversize(res, response, action.bytes, action.chunked);
+      return;
+    }
+    if (action?.kind === 'trickle') {
+      record(response.status);
+      trickle(res, response, action.intervalMs, action.bytesPerTick, timers);
       return;
     }
     if (action?.kind === 'malformed') {

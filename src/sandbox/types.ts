@@ -44,6 +44,15 @@ export interface FaultRule {
   malformedJson?: boolean;
   rateLimit?: { retryAfterSeconds: number; asHttpDate?: boolean };
   /**
+   * Pad the processed answer with trailing whitespace (still valid JSON) to `bytes` in total, streamed with
+   * backpressure until the client hangs up; with Content-Length unless `chunked`. "A 150 MB balance answer".
+   */
+  oversizeBody?: { bytes: number; chunked?: boolean };
+  /** Send the processed answer `bytesPerTick` bytes (default 1) every `intervalMs`: slow, finite, never idle long. */
+  trickleBody?: { intervalMs: number; bytesPerTick?: number };
+  /** Answer 200 with an empty `balances` list (the prose's "no account" case): the entry is missing, not zero. */
+  emptyBalances?: boolean;
+  /**
    * Apply this rule after the request was processed: its effect is real (a submitted top-up is ordered and paid for),
    * then `latencyMs`/`jitterMs` delay the answer and `hang` / `errorStatus` / `rateLimit` replace it ("processed, then
    * the proxy answered 502 / the connection hung"). Default false: latency delays the processing and those effects

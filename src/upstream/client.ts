@@ -65,6 +65,16 @@ export interface UpstreamClientOptions {
   connections?: number;
   /** Defaults 5000 / 10000 / 10000 ms. */
   timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
+  /**
+   * Response-body cap in bytes, default 4 MiB: a larger Content-Length is refused unread, a longer chunked body is
+   * aborted once it crosses the cap. Either way an UpstreamUnavailableError (ambiguous for a POST).
+   */
+  maxResponseBytes?: number;
+  /**
+   * Overall deadline per exchange (dispatch to last body byte, GET retries included), default `defaultCallDeadlineMs`:
+   * the body timeout is an idle timeout, so a body trickling a byte at a time would never end.
+   */
+  callDeadlineMs?: number;
   /** Extra attempts for GETs on 5xx/network errors, default 2; jittered exponential backoff (base 100 ms). Never for POST or 4xx. */
   getRetries?: number;
   /**
@@ -148,18 +158,32 @@ function describeTransportError(error: unknown): string {
   return error instanceof Error ? error.name : 'unknown error';
 }
 
+/** Far above any documented answer (a 100-SIM list page is ~100 KB), far below what would hurt the heap. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Connect + headers + body timeouts + 1 s (26 s with the defaults): a slow but steady call is never cut short before
+ * those finer timeouts (whose undici timers tick every ~0.5 s) have had their say.
+ */
+export function defaultCallDeadlineMs(timeouts: { connectMs: number; headersMs: number; bodyMs: number }): number {
+  return timeouts.connectMs + timeouts.headersMs + timeouts.bodyMs + 1_000;
+}
+
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const clock = options.clock ?? systemClock;
   const resolver = createEndpointResolver(options.baseUrl, options.flavour, options.paths);
   const logger = options.logger?.child({ component: 'upstream' });
+  const timeouts = {
+    connectMs: options.timeouts?.connectMs ?? 5_000,
+    headersMs: options.timeouts?.headersMs ?? 10_000,
+    bodyMs: options.timeouts?.bodyMs ?? 10_000,
+  };
   const upstream = createUpstreamDispatcher({
     origin: resolver.origin,
     connections: options.connections ?? 16,
-    timeouts: {
-      connectMs: options.timeouts?.connectMs ?? 5_000,
-      headersMs: options.timeouts?.headersMs ?? 10_000,
-      bodyMs: options.timeouts?.bodyMs ?? 10_000,
-    },
+    timeouts,
+    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    callDeadlineMs: options.callDeadlineMs ?? defaultCallDeadlineMs(timeouts),
     getRetries: Math.max(0, Math.floor(options.getRetries ?? 2)),
     retryBaseDelayMs: 100,
     retryBudget: new RetryBudget(options.retryBudget),
@@ -201,6 +225,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     else if (outcome instanceof UpstreamNotFoundError || outcome instanceof UpstreamBusinessError) {
       // Answers about one SIM or order from a healthy upstream, not failures.
       logger.debug({ ...fields, error: outcome.name, reason: outcome.message }, 'upstream call refused');
+    } else if (outcome instanceof UpstreamBadResponseError) {
+      // A 2xx the gateway cannot use (not JSON, wrong shape, a required value missing): the upstream broke its contract.
+      logger.warn({ ...fields, error: outcome.name, reason: outcome.message, contractViolation: true }, 'upstream answer violates its contract');
     } else logger.warn({ ...fields, error: outcome.name, reason: outcome.message }, 'upstream call failed');
   }
 

@@ -3,6 +3,9 @@
  * timeouts are the connect/headers/body timeouts) decorated by interceptors for cross-cutting policy:
  *
  *   errorConversion  (outermost)  non-2xx answers and transport failures → UpstreamError subclasses
+ *   responseGuard                 an overall deadline per call (all attempts included) and a response-size cap enforced
+ *                                 while streaming: the Pool's bodyTimeout is an idle timeout a trickling body never
+ *                                 trips, and nothing else bounds what a 2xx body may make us buffer
  *   getRetry                      GET only: 5xx / network errors → jittered exponential backoff, ≤ 1 + getRetries attempts,
  *                                 each retry paid from the client-wide RetryBudget (429 and every other 4xx are final;
  *                                 POST is never retried)
@@ -33,6 +36,10 @@ export interface UpstreamDispatcherOptions {
   origin: string;
   connections: number;
   timeouts: { connectMs: number; headersMs: number; bodyMs: number };
+  /** Bytes a response body may have; a larger one is refused (by Content-Length) or cut off once crossed. */
+  maxResponseBytes: number;
+  /** Wall time one call may take from dispatch to its last body byte, retries and their backoff included. */
+  callDeadlineMs: number;
   getRetries: number;
   /** Base of the exponential backoff between GET attempts. */
   retryBaseDelayMs: number;
@@ -49,7 +56,7 @@ export interface UpstreamDispatcher {
 }
 
 /** Names of the interceptors in the order handed to `compose()` (innermost first). */
-export const interceptorOrder = ['getRetry', 'errorConversion'] as const;
+export const interceptorOrder = ['getRetry', 'responseGuard', 'errorConversion'] as const;
 
 const RETRYABLE_STATUS: ReadonlySet<number> = new Set([500, 502, 503, 504]);
 
@@ -62,8 +69,14 @@ const CONNECT_FAILURE_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETDO
  */
 const RETRYABLE_CODES: ReadonlySet<string> = new Set([...CONNECT_FAILURE_CODES, 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
+/** Codes of the failures the response guard raises (see ResponseGuardError). */
+export const RESPONSE_TOO_LARGE = 'UPSTREAM_RESPONSE_TOO_LARGE';
+export const CALL_DEADLINE = 'UPSTREAM_CALL_DEADLINE';
+/** The deadline passed while the request still waited for a connection: it was never written. */
+export const CALL_DEADLINE_QUEUED = 'UPSTREAM_CALL_DEADLINE_QUEUED';
+
 /** Failures that happen before a single byte of the request can have reached the upstream. */
-const NOT_SENT_CODES: ReadonlySet<string> = new Set([...CONNECT_FAILURE_CODES, 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([...CONNECT_FAILURE_CODES, 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED', CALL_DEADLINE_QUEUED]);
 
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -213,6 +226,125 @@ export function getRetryInterceptor(maxRetries: number, baseDelayMs: number, bud
       : dispatch(opts, handler);
 }
 
+/** Raised by the response guard; `detail` (sizes, limits; never body content) becomes the UpstreamUnavailableError's. */
+export class ResponseGuardError extends Error {
+  constructor(
+    readonly code: string,
+    readonly detail: string,
+  ) {
+    super(detail);
+    this.name = 'ResponseGuardError';
+  }
+}
+
+function contentLength(headers: Record<string, string | string[] | undefined>): number | null {
+  const raw = headers['content-length'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return value !== undefined && /^\d+$/.test(value.trim()) ? Number(value.trim()) : null;
+}
+
+/**
+ * Bounds one call: at most `maxBytes` of response body (a Content-Length over it is refused before a body byte is
+ * read; a chunked body is aborted once it crosses it) and at most `deadlineMs` from dispatch to the end of the body,
+ * whatever the Pool's idle timeouts allow. Either failure aborts the exchange, which errorConversion turns into an
+ * UpstreamUnavailableError — ambiguous for a POST whose request was written (an order cut short after its 2xx was
+ * probably placed), not for one still waiting for a connection.
+ */
+class ResponseGuardHandler implements Dispatcher.DispatchHandler {
+  readonly #handler: Dispatcher.DispatchHandler;
+  readonly #maxBytes: number;
+  #controller: Dispatcher.DispatchController | null = null;
+  #timer: NodeJS.Timeout | null;
+  #received = 0;
+  /** Set once downstream has been told the outcome (end or error): later events are dropped. */
+  #settled = false;
+  /** A failure decided before the request reached a socket: delivered already, applied when it gets there. */
+  #earlyAbort: Error | null = null;
+
+  constructor(handler: Dispatcher.DispatchHandler, maxBytes: number, deadlineMs: number) {
+    this.#handler = handler;
+    this.#maxBytes = maxBytes;
+    this.#timer = setTimeout(() => this.#expire(deadlineMs), deadlineMs);
+    this.#timer.unref?.();
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
+    this.#controller = controller;
+    if (this.#earlyAbort) {
+      controller.abort(this.#earlyAbort);
+      return;
+    }
+    this.#handler.onRequestStart?.(controller, context);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (this.#settled) return;
+    const declared = contentLength(headers);
+    if (declared !== null && declared > this.#maxBytes) {
+      this.#fail(controller, new ResponseGuardError(RESPONSE_TOO_LARGE, `HTTP ${statusCode} with content-length ${declared} > ${this.#maxBytes} bytes, refused unread`));
+      return;
+    }
+    this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#settled) return;
+    this.#received += chunk.length;
+    if (this.#received > this.#maxBytes) {
+      this.#fail(controller, new ResponseGuardError(RESPONSE_TOO_LARGE, `over ${this.#maxBytes} bytes (${this.#received} read), aborted`));
+      return;
+    }
+    this.#handler.onResponseData?.(controller, chunk);
+  }
+
+  onResponseEnd(controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+    if (this.#settle()) this.#handler.onResponseEnd?.(controller, trailers);
+  }
+
+  onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#settle()) this.#handler.onResponseError?.(controller, error);
+  }
+
+  #settle(): boolean {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#settled) return false;
+    this.#settled = true;
+    return true;
+  }
+
+  #fail(controller: Dispatcher.DispatchController, error: ResponseGuardError): void {
+    // undici answers the abort with onResponseError(error), which settles and forwards it.
+    controller.abort(error);
+    if (!this.#settled) this.onResponseError(controller, error);
+  }
+
+  #expire(deadlineMs: number): void {
+    this.#timer = null;
+    if (this.#settled) return;
+    const controller = this.#controller;
+    if (controller) {
+      this.#fail(controller, new ResponseGuardError(CALL_DEADLINE, `no complete answer within the ${deadlineMs} ms call deadline (${this.#received} body bytes read)`));
+      return;
+    }
+    // Still queued for a connection: tell the caller now, and abort the request before it is written.
+    const error = new ResponseGuardError(CALL_DEADLINE_QUEUED, `not sent within the ${deadlineMs} ms call deadline (no free upstream connection)`);
+    this.#earlyAbort = error;
+    this.#settled = true;
+    this.#handler.onResponseError?.(detachedController(error), error);
+  }
+}
+
+/** Stands in for the Pool's controller when a request fails before it got one; there is nothing left to control. */
+function detachedController(reason: Error): Dispatcher.DispatchController {
+  return { aborted: true, paused: false, reason, abort() {}, pause() {}, resume() {} };
+}
+
+/** The call deadline and the response-size cap; see ResponseGuardHandler. */
+export function responseGuardInterceptor(maxBytes: number, deadlineMs: number): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (opts, handler) => dispatch(opts, new ResponseGuardHandler(handler, maxBytes, deadlineMs));
+}
+
 /** Upstream error bodies are small; anything bigger is truncated before parsing (and then fails to parse). */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -275,7 +407,13 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
     const ambiguous = this.#method !== 'GET' && !(code && NOT_SENT_CODES.has(code));
     this.#handler.onResponseError?.(
       controller,
-      new UpstreamUnavailableError(this.#endpoint, this.#status >= 400 ? this.#status : null, ambiguous, code ?? error.name, { cause: error }),
+      new UpstreamUnavailableError(
+        this.#endpoint,
+        this.#status >= 400 ? this.#status : null,
+        ambiguous,
+        error instanceof ResponseGuardError ? `${error.code}: ${error.detail}` : (code ?? error.name),
+        { cause: error },
+      ),
     );
   }
 }
@@ -297,6 +435,7 @@ export function createUpstreamDispatcher(options: UpstreamDispatcherOptions): Up
   const base: Dispatcher = options.dispatcher ?? (owned as Pool);
   const byName = {
     getRetry: getRetryInterceptor(options.getRetries, options.retryBaseDelayMs, options.retryBudget ?? new RetryBudget()),
+    responseGuard: responseGuardInterceptor(options.maxResponseBytes, options.callDeadlineMs),
     errorConversion: errorConversionInterceptor(options.clock),
   };
   const dispatcher = base.compose(interceptorOrder.map((name) => byName[name]));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BudgetExhaustedError, CallBudget, ResourceCache } from '../../src/cache/index.ts';
+import { BudgetExhaustedError, CallAllowance, CallAllowanceExceededError, CallBudget, ResourceCache } from '../../src/cache/index.ts';
 import { createManualClock } from '../../src/clock.ts';
 import {
   UpstreamBusinessError,
@@ -19,7 +19,7 @@ function setup(options: { ttlMs?: number; maxStaleMs?: number; budget?: { limit:
     maxStaleMs: options.maxStaleMs ?? 10_000,
     clock,
     ...(options.negativeTtlMs ? { negativeTtlMs: options.negativeTtlMs } : {}),
-    ...(options.budget ? { budget: new CallBudget({ ...options.budget, clock, maxKeys: 100 }) } : {}),
+    ...(options.budget ? { budget: new CallBudget({ ...options.budget, clock }) } : {}),
     load: (key, signal) => {
       calls.push(key);
       return next(key, signal);
@@ -133,5 +133,25 @@ describe('ResourceCache', () => {
     expect(cache.update('a', (v) => v + 100)).toBe(true);
     expect(cache.peek('a')).toMatchObject({ value: 101, fetchedAt: clock.now() - 500 });
     expect(cache.update('missing', (v) => v)).toBe(false);
+  });
+
+  it("takes a call from the request's allowance only when it starts one; past it, stale or CallAllowanceExceededError", async () => {
+    const { clock, calls, cache, setLoad } = setup();
+    const allowance = new CallAllowance(2);
+    let release!: (v: number) => void;
+    setLoad(() => new Promise((r) => (release = r)));
+    const joined = [cache.get('a', undefined, allowance), cache.get('a', undefined, allowance)]; // one call, joined
+    release(1);
+    await Promise.all(joined);
+    await cache.get('a', undefined, allowance); // fresh hit: free
+    expect(allowance.used).toBe(1);
+    setLoad(async () => calls.length);
+    await cache.get('b', undefined, allowance);
+    expect(allowance.used).toBe(2);
+    await expect(cache.get('c', undefined, allowance)).rejects.toEqual(new CallAllowanceExceededError('test', 2));
+    clock.advance(1_000); // 'a' expired but within its stale bound: served stale rather than refused
+    expect(await cache.get('a', undefined, allowance)).toMatchObject({ value: 1, stale: true });
+    expect(calls).toEqual(['a', 'b']);
+    await expect(cache.get('c')).resolves.toMatchObject({ stale: false }); // another request's reads are not affected
   });
 });

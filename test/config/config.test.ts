@@ -7,7 +7,7 @@ describe('loadConfig', () => {
     expect(config.upstream).toBeUndefined();
     expect(config.port).toBe(4000);
     expect(config.cache).toMatchObject({ usageTtlSeconds: 300, historyTtlSeconds: 900, topupsTtlSeconds: 60 });
-    expect(config.limits).toEqual({ usagePerMinute: 100, historyIntervalSeconds: 900 });
+    expect(config.limits).toEqual({ usagePerMinute: 100, historyIntervalSeconds: 900, detailsPerMinute: 10 });
   });
 
   it('reports every problem at once', () => {
@@ -53,6 +53,18 @@ describe('loadConfig', () => {
     expect(config.retries.getRetries).toBe(0);
     expect(() => loadConfig({ UPSTREAM_GET_RETRIES: '3', UPSTREAM_BREAKER_FAILURE_RATE: '0' })).toThrow(
       /UPSTREAM_GET_RETRIES[\s\S]*UPSTREAM_BREAKER_FAILURE_RATE/,
+    );
+  });
+
+  it('takes the upstream input bounds: response size, call deadline, calls per request', () => {
+    const defaults = loadConfig({});
+    expect(defaults.upstreamResponse).toEqual({ maxBytes: 4 * 1024 * 1024, callDeadlineMs: undefined });
+    expect(defaults.maxUpstreamCallsPerRequest).toBe(500);
+    const config = loadConfig({ UPSTREAM_MAX_RESPONSE_BYTES: '65536', UPSTREAM_CALL_DEADLINE_MS: '2000', MAX_UPSTREAM_CALLS_PER_REQUEST: '50' });
+    expect(config.upstreamResponse).toEqual({ maxBytes: 65_536, callDeadlineMs: 2_000 });
+    expect(config.maxUpstreamCallsPerRequest).toBe(50);
+    expect(() => loadConfig({ UPSTREAM_MAX_RESPONSE_BYTES: '100', UPSTREAM_CALL_DEADLINE_MS: '0', MAX_UPSTREAM_CALLS_PER_REQUEST: '0' })).toThrow(
+      /UPSTREAM_MAX_RESPONSE_BYTES[\s\S]*UPSTREAM_CALL_DEADLINE_MS[\s\S]*MAX_UPSTREAM_CALLS_PER_REQUEST/,
     );
   });
 });

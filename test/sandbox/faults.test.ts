@@ -74,6 +74,32 @@ describe('fault injection', () => {
     expect((await h.get('/v2/sims')).status).toBe(200); // `times` used up
   });
 
+  it('pads an answer to an oversize body (still valid JSON), with Content-Length or chunked', async () => {
+    h = await startHarness();
+    h.sandbox.control.addFault({ endpoint: 'balance', oversizeBody: { bytes: 300_000 }, times: 1 });
+    const sized = await h.get('/v2/balance');
+    expect(sized.headers.get('content-length')).toBe('300000');
+    expect(sized.text).toHaveLength(300_000);
+    expect(JSON.parse(sized.text).data.balances.name).toBe('balance');
+    h.sandbox.control.addFault({ endpoint: 'balance', oversizeBody: { bytes: 200_000, chunked: true }, times: 1 });
+    const chunked = await h.get('/v2/balance');
+    expect(chunked.headers.get('content-length')).toBeNull();
+    expect(chunked.text).toHaveLength(200_000);
+    expect(() => h.sandbox.control.addFault({ oversizeBody: { bytes: 0 } })).toThrow('oversizeBody.bytes');
+  });
+
+  it('trickles an answer a few bytes per tick, and answers an empty balances list', async () => {
+    h = await startHarness();
+    h.sandbox.control.addFault({ endpoint: 'balance', trickleBody: { intervalMs: 5, bytesPerTick: 20 }, times: 1 });
+    const started = performance.now();
+    const slow = await h.get('/v2/balance');
+    expect(JSON.parse(slow.text).data.balances.name).toBe('balance');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(5 * Math.floor(slow.text.length / 20));
+    expect(() => h.sandbox.control.addFault({ trickleBody: { intervalMs: 0 } })).toThrow('trickleBody');
+    h.sandbox.control.addFault({ endpoint: 'balance', emptyBalances: true, times: 1 });
+    expect((await h.get('/v2/balance')).json.data.balances).toEqual([]);
+  });
+
   it('sends malformed JSON with the real status', async () => {
     h = await startHarness({ faults: [{ endpoint: 'balance', malformedJson: true, times: 2 }] });
     const res = await h.get('/customer/v2/balance');

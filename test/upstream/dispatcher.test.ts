@@ -121,8 +121,8 @@ describe('POST is never retried', () => {
 });
 
 describe('interceptor order', () => {
-  it('is pinned: retry innermost (sees raw 5xx), error conversion outermost', () => {
-    expect(interceptorOrder).toEqual(['getRetry', 'errorConversion']);
+  it('is pinned: retry innermost (sees raw 5xx), the guard around all attempts, error conversion outermost', () => {
+    expect(interceptorOrder).toEqual(['getRetry', 'responseGuard', 'errorConversion']);
   });
 
   it('lets the retry see raw statuses: a 503 reaches error conversion only when it is final', async () => {
@@ -135,6 +135,8 @@ describe('interceptor order', () => {
       origin: ORIGIN,
       connections: 1,
       timeouts: { connectMs: 1000, headersMs: 1000, bodyMs: 1000 },
+      maxResponseBytes: 1024,
+      callDeadlineMs: 3000,
       getRetries: 1,
       retryBaseDelayMs: 1,
       clock: createManualClock(),

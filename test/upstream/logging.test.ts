@@ -130,7 +130,15 @@ describe('upstream call log (MockAgent)', () => {
     h.serveTokens(TOKEN_1);
     h.reply('GET', `/sims/${ICCID}/usage`, 200, `{"data":{"remaining":"${BODY_MARKER}`);
     await expect(h.client.getUsage(ICCID)).rejects.toMatchObject({ name: 'UpstreamBadResponseError' });
-    expect(callLines(log.lines).at(-1)).toMatchObject({ level: WARN, endpoint: 'usage', status: 200, iccid: ICCID, error: 'UpstreamBadResponseError' });
+    expect(callLines(log.lines).at(-1)).toMatchObject({
+      level: WARN,
+      endpoint: 'usage',
+      status: 200,
+      iccid: ICCID,
+      error: 'UpstreamBadResponseError',
+      contractViolation: true,
+      msg: 'upstream answer violates its contract',
+    });
     expectNoSecrets(log.raw);
   });
 

@@ -56,6 +56,12 @@ describe('schemas', () => {
     expect(balanceResponseSchema.parse(many)).toEqual({ amount: '1500.50', currency: 'EUR' });
   });
 
+  it('refuses an empty balances list instead of reading it as zero', () => {
+    const result = balanceResponseSchema.safeParse({ data: { balances: [] }, meta: { message: 'success' } });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toBe('no balance entry');
+  });
+
   it('produces the same history from the PressOne and the Airalo envelope', () => {
     const pressoneBody = JSON.parse(fixture(pressone, 'packages.200'));
     const airaloBody = { data: pressoneBody.data.data.map((e: { status: string }) => ({ ...e, status: e.status.toUpperCase() })) };
