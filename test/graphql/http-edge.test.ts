@@ -146,7 +146,7 @@ describe('authentication comes before parsing', () => {
       const harness = await start({ INTROSPECTION: 'false', RESPONSE_CACHE: responseCache });
       const url = await listen(harness);
       for (const body of probes) {
-        for (const headers of [{}, { 'x-api-key': 'wrong-key-wrong-key-wrong-key-0123' }, { authorization: 'Bearer x.y.z' }]) {
+        for (const headers of [{}, { 'x-api-key': 'wrong-key-wrong-key-wrong-key-0123' }, { authorization: 'Bearer x.y.z' }] as Record<string, string>[]) {
           const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
           expect(response.status, `${responseCache} ${body}`).toBe(401);
           expect(await response.text()).toBe(UNAUTHENTICATED_BODY);
