@@ -141,6 +141,18 @@ describe('authentication comes before parsing', () => {
     expect(harness.sandbox.control.countCalls()).toBe(0);
   });
 
+  it('verifies the credential once per HTTP request, batched operations included', async () => {
+    const harness = await start({});
+    const authenticator = harness.gateway.services.authenticator;
+    const authenticate = authenticator.authenticate.bind(authenticator);
+    let calls = 0;
+    (authenticator as { authenticate: typeof authenticate }).authenticate = (headers) => (calls++, authenticate(headers));
+    const batch = JSON.stringify([{ query: '{ __typename }' }, { query: '{ a: __typename }' }, { query: '{ b: __typename }' }]);
+    const response = await post(harness, batch, { authorization: `Bearer ${await jwt()}` });
+    expect(await response.json()).toEqual([{ data: { __typename: 'Query' } }, { data: { a: 'Query' } }, { data: { b: 'Query' } }]);
+    expect(calls).toBe(1);
+  });
+
   it('holds over a real socket, with and without the response cache', async () => {
     for (const responseCache of ['true', 'false']) {
       const harness = await start({ INTROSPECTION: 'false', RESPONSE_CACHE: responseCache });
