@@ -5,12 +5,21 @@
  *   ICCIDs they own: they see and top up only those, and never the partner's balance.
  * With no auth configured (allowed only with the built-in sandbox) every caller is the sandbox partner.
  *
- * Contract: `authenticate` never throws for a missing/invalid credential; it returns an AuthFailure so the
- * caller answers 401 without leaking which part was wrong. Credentials are never logged.
+ * Contract: `authenticate` never throws for a missing/invalid credential; it returns an AuthFailure whose
+ * `failure` says why (for the log, never for the client: every failure gets the same 401, see
+ * UNAUTHENTICATED_MESSAGE) and never contains the credential itself.
+ *
+ * End-user tokens must carry `sub`, `exp` and `iat`, and are refused once `iat` is older than
+ * `AUTH_JWT_MAX_AGE_SECONDS` whatever their `exp` says; `iss`/`aud` are checked whenever configured (and the
+ * configuration requires both with a JWKS URL).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { systemClock, type Clock } from './clock.ts';
 import type { GatewayConfig } from './config.ts';
+
+/** The one message every authentication failure answers with; the reason goes to the log only. */
+export const UNAUTHENTICATED_MESSAGE = 'Unauthenticated: send a valid x-api-key or Authorization: Bearer <jwt>.';
 
 export type Principal =
   | { kind: 'partner'; id: string }
@@ -35,7 +44,7 @@ export function canAccess(principal: Principal, iccid: string): boolean {
   return principal.kind === 'partner' || principal.iccids.has(iccid);
 }
 
-export function createAuthenticator(auth: GatewayConfig['auth']): Authenticator {
+export function createAuthenticator(auth: GatewayConfig['auth'], clock: Clock = systemClock): Authenticator {
   const keys = auth.apiKeys.map(({ name, key }) => ({ name, hash: digest(key) }));
   const jwtKey: Uint8Array | JWTVerifyGetKey | undefined = auth.jwt?.secret
     ? new TextEncoder().encode(auth.jwt.secret)
@@ -52,11 +61,16 @@ export function createAuthenticator(auth: GatewayConfig['auth']): Authenticator 
         algorithms: auth.jwt.secret ? ['HS256'] : ['RS256', 'ES256', 'PS256', 'EdDSA'],
         ...(auth.jwt.issuer ? { issuer: auth.jwt.issuer } : {}),
         ...(auth.jwt.audience ? { audience: auth.jwt.audience } : {}),
+        requiredClaims: ['sub', 'exp', 'iat'],
+        maxTokenAge: auth.jwt.maxAgeSeconds,
+        currentDate: new Date(clock.now()),
       };
       ({ payload } =
         jwtKey instanceof Uint8Array ? await jwtVerify(token, jwtKey, options) : await jwtVerify(token, jwtKey, options));
-    } catch {
-      return { failure: 'invalid or expired token' };
+    } catch (error) {
+      // jose's codes and messages name the failed check (signature, exp, iat, iss, aud…), never the token.
+      const { code, message } = error as { code?: string; message?: string };
+      return { failure: `invalid token: ${code ?? 'ERR_UNKNOWN'} ${message ?? ''}`.trim() };
     }
     if (!payload.sub) return { failure: 'token has no subject' };
     const claim = payload[auth.jwt.iccidsClaim];

@@ -17,6 +17,36 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** True for hosts that never leave the machine: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** An `https://` URL; plain `http://` only to a loopback address (local development, the sandbox). */
+const secureUrl = z.url({ protocol: /^https?$/ }).refine((v) => {
+  const url = new URL(v);
+  return url.protocol === 'https:' || isLoopbackHost(url.hostname);
+}, 'must be an https:// URL (http:// is allowed only for loopback addresses: 127.0.0.0/8, ::1, localhost)');
+
+/** `*` or a comma list of exact origins (`scheme://host[:port]`, no path). */
+const corsOrigins = z.string().transform((v, ctx) => {
+  const list = v.split(',').map((o) => o.trim()).filter(Boolean);
+  if (list.length === 1 && list[0] === '*') return '*' as const;
+  for (const origin of list) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin: use "*" or exact origins like https://app.example.com (no path, no trailing slash)` });
+    }
+  }
+  return list;
+});
+
 const envSchema = z
   .object({
     PORT: int(0, 65535).default(4000),
@@ -25,6 +55,10 @@ const envSchema = z
     GRAPHIQL: bool.optional(),
     INTROSPECTION: bool.optional(),
     METRICS: bool.default(true),
+    METRICS_PORT: int(0, 65535).default(9464),
+    METRICS_HOST: z.string().min(1).optional(),
+    CORS_ORIGINS: corsOrigins.optional(),
+    READY_CHECK_INTERVAL_SECONDS: int(1, 3_600).default(10),
     GRAPHQL_JIT: bool.default(true),
     RESPONSE_CACHE: bool.default(true),
     RESPONSE_CACHE_MAX_BYTES: int(0, 10_000_000_000).default(64 * 1024 * 1024),
@@ -53,12 +87,13 @@ const envSchema = z
       })
       .optional(),
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256)').optional(),
-    AUTH_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+    AUTH_JWKS_URL: secureUrl.optional(),
     AUTH_JWT_ISSUER: z.string().min(1).optional(),
     AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
     AUTH_ICCIDS_CLAIM: z.string().min(1).default('iccids'),
+    AUTH_JWT_MAX_AGE_SECONDS: int(60, 30 * 86_400).default(86_400),
 
-    UPSTREAM_URL: z.url({ protocol: /^https?$/ }).optional(),
+    UPSTREAM_URL: secureUrl.optional(),
     UPSTREAM_FLAVOR: z.enum(['pressone', 'airalo']).default('pressone'),
     UPSTREAM_CLIENT_ID: z.string().min(1).optional(),
     UPSTREAM_CLIENT_SECRET: z.string().min(1).optional(),
@@ -115,6 +150,13 @@ const envSchema = z
         });
       }
     }
+    if (env.AUTH_JWKS_URL) {
+      // Keys from a JWKS are usually shared by many applications of one identity provider: without iss/aud
+      // checks, a token minted for any of them would be accepted here.
+      for (const key of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when AUTH_JWKS_URL is set' });
+      }
+    }
     if (env.AUTH_JWT_SECRET && env.AUTH_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'set either AUTH_JWT_SECRET or AUTH_JWKS_URL, not both' });
     }
@@ -126,12 +168,19 @@ export interface GatewayConfig {
   logLevel: string;
   graphiql: boolean;
   introspection: boolean;
-  metrics: boolean;
+  /** Prometheus metrics, served on their own listener (never on the GraphQL port); `undefined` = off. */
+  metrics: { port: number; host: string } | undefined;
+  /** Origins allowed by CORS: `*` = any origin (never with credentials), `[]` = none (no CORS headers). */
+  corsOrigins: '*' | string[];
+  /** `/ready` re-checks the upstream at most this often; every caller gets the last result in between. */
+  readyCheckIntervalSeconds: number;
   graphqlJit: boolean;
   responseCache: { enabled: boolean; maxBytes: number; maxTtlSeconds: number };
   auth: {
     apiKeys: { name: string; key: string }[];
-    jwt: { secret?: string; jwksUrl?: string; issuer?: string; audience?: string; iccidsClaim: string } | undefined;
+    jwt:
+      | { secret?: string; jwksUrl?: string; issuer?: string; audience?: string; iccidsClaim: string; maxAgeSeconds: number }
+      | undefined;
   };
   limits: { usagePerMinute: number; historyIntervalSeconds: number; detailsPerMinute: number };
   queryLimits: {
@@ -208,7 +257,10 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     // Developer conveniences default on with the sandbox and off in front of a real upstream.
     graphiql: e.GRAPHIQL ?? !e.UPSTREAM_URL,
     introspection: e.INTROSPECTION ?? !e.UPSTREAM_URL,
-    metrics: e.METRICS,
+    metrics: e.METRICS ? { port: e.METRICS_PORT, host: e.METRICS_HOST ?? e.HOST } : undefined,
+    // Browsers on any origin may call the sandbox (local frontends); a real upstream allows only listed origins.
+    corsOrigins: e.CORS_ORIGINS ?? (e.UPSTREAM_URL ? [] : '*'),
+    readyCheckIntervalSeconds: e.READY_CHECK_INTERVAL_SECONDS,
     graphqlJit: e.GRAPHQL_JIT,
     responseCache: {
       enabled: e.RESPONSE_CACHE && e.RESPONSE_CACHE_MAX_BYTES > 0,
@@ -225,6 +277,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
               ...(e.AUTH_JWT_ISSUER ? { issuer: e.AUTH_JWT_ISSUER } : {}),
               ...(e.AUTH_JWT_AUDIENCE ? { audience: e.AUTH_JWT_AUDIENCE } : {}),
               iccidsClaim: e.AUTH_ICCIDS_CLAIM,
+              maxAgeSeconds: e.AUTH_JWT_MAX_AGE_SECONDS,
             }
           : undefined,
     },

@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import DataLoader from 'dataloader';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import type { Authenticator, Principal } from './auth.ts';
+import { UNAUTHENTICATED_MESSAGE, type Authenticator, type Principal } from './auth.ts';
 import { CallAllowance, type CacheRead, type GatewayCaches, type ResourceCache } from './cache/index.ts';
 import type { GatewayConfig } from './config.ts';
 import type { PurchaseService } from './purchase/index.ts';
@@ -87,15 +87,19 @@ export function createLoaders(
   };
 }
 
-/** Authenticates the request (401 UNAUTHENTICATED when it cannot) and builds its context. */
+/**
+ * Builds the request's context for `authenticated`, the caller the gateway's onRequest hook verified; without
+ * it the request is authenticated here (401 UNAUTHENTICATED when it cannot be).
+ */
 export async function createContext(
   services: GatewayServices,
   request: Request,
   server: GatewayServerContext = {},
+  authenticated?: Principal,
 ): Promise<GatewayContext> {
-  const principal = await services.authenticator.authenticate(request.headers);
+  const principal = authenticated ?? (await services.authenticator.authenticate(request.headers));
   if ('failure' in principal) {
-    throw createGraphQLError(`Unauthenticated: ${principal.failure}.`, {
+    throw createGraphQLError(UNAUTHENTICATED_MESSAGE, {
       extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'www-authenticate': 'Bearer' } } },
     });
   }

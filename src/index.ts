@@ -2,10 +2,12 @@
  * Process entry: config → (sandbox when no upstream is configured) → gateway → listen → graceful shutdown.
  */
 import { createServer, type ServerResponse } from 'node:http';
-import { ConfigError, loadConfig } from './config.ts';
-import { createGateway } from './gateway.ts';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, type GatewayConfig } from './config.ts';
+import { createGateway, type Gateway } from './gateway.ts';
 import { createHttpHandler } from './http-handler.ts';
 import { createLogger } from './logger.ts';
+import { createMetricsHandler } from './metrics.ts';
 import { createSandbox } from './sandbox/index.ts';
 
 const SANDBOX_CREDENTIALS = { clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret' };
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   if (gateway.services.authenticator.open) {
     logger.warn('NO AUTHENTICATION: every caller has full partner access. Allowed only with the built-in sandbox; set AUTH_API_KEYS / AUTH_JWT_SECRET / AUTH_JWKS_URL.');
   }
+  startMetricsListener(config, gateway, logger);
   const handler = createHttpHandler(gateway);
   let stopping = false;
   /** Responses not yet finished: at shutdown they are told to close their connection (keep-alive must not hold the drain). */
@@ -76,6 +79,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/**
+ * Prometheus metrics on their own port (METRICS_PORT, METRICS_HOST), so the GraphQL port never serves them.
+ * It never holds the process open, and failing to bind it is logged, not fatal: the gateway serves without it.
+ */
+function startMetricsListener(config: GatewayConfig, gateway: Gateway, logger: Logger): void {
+  if (!config.metrics) return;
+  const { port, host } = config.metrics;
+  const server = createServer(createMetricsHandler(gateway.metrics));
+  server.on('error', (error: NodeJS.ErrnoException) => logger.error({ err: { code: error.code, message: error.message }, host, port }, 'metrics listener failed: serving without /metrics'));
+  server.listen(port, host, () => {
+    const address = server.address();
+    const bound = typeof address === 'object' && address ? address.port : port;
+    logger.info({ metricsUrl: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/metrics` }, 'metrics listening');
+  });
+  server.unref();
 }
 
 void main();

@@ -2,7 +2,11 @@
  * Prometheus metrics on a per-gateway registry (never the global one, so tests and several gateways in one
  * process do not collide): request durations, upstream calls by endpoint and status, 429s, cache
  * hits/misses/stale serves per resource, and the upstream circuit breaker's state.
+ *
+ * They are served by their own listener (`createMetricsHandler`, on METRICS_PORT), never on the GraphQL port:
+ * scrapers hold no partner credentials, and the GraphQL port may face the internet.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayCaches } from './cache/index.ts';
@@ -11,7 +15,7 @@ export interface GatewayMetrics {
   registry: Registry;
   /** Feed for the upstream client's `onCall` hook. */
   recordUpstreamCall(e: { endpoint: string; status: number; durationMs: number }): void;
-  /** Serves `/metrics`; times every other request. */
+  /** Times every request the gateway answers. */
   plugin: Plugin;
 }
 
@@ -80,11 +84,7 @@ export function createMetrics(caches: GatewayCaches, breakerState: () => keyof t
       if (status === 429) rateLimited.inc({ endpoint });
     },
     plugin: {
-      async onRequest({ request, url, endResponse, fetchAPI }) {
-        if (url.pathname === '/metrics') {
-          endResponse(new fetchAPI.Response(await registry.metrics(), { headers: { 'content-type': registry.contentType } }));
-          return;
-        }
+      onRequest({ request }) {
         started.set(request, performance.now());
       },
       onResponse({ request, response }) {
@@ -92,5 +92,30 @@ export function createMetrics(caches: GatewayCaches, breakerState: () => keyof t
         if (t0 !== undefined) requestDuration.observe({ method: request.method, status: String(response.status) }, (performance.now() - t0) / 1000);
       },
     },
+  };
+}
+
+/** The metrics listener's request handler: `GET /metrics` (and HEAD), 404 for any other path, 405 for other methods. */
+export function createMetricsHandler(metrics: GatewayMetrics): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: metrics are served at /metrics\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(req.method === 'HEAD' ? undefined : text);
+      },
+      () => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('metrics collection failed\n');
+      },
+    );
   };
 }

@@ -67,4 +67,42 @@ describe('loadConfig', () => {
       /UPSTREAM_MAX_RESPONSE_BYTES[\s\S]*UPSTREAM_CALL_DEADLINE_MS[\s\S]*MAX_UPSTREAM_CALLS_PER_REQUEST/,
     );
   });
+
+  it('accepts only https:// upstream and JWKS URLs, plain http:// only for loopback addresses', () => {
+    const real = { UPSTREAM_CLIENT_ID: 'id', UPSTREAM_CLIENT_SECRET: 's3cret', AUTH_API_KEYS: 'backend:0123456789abcdef0123456789' };
+    for (const url of ['http://partners.example/v2', 'http://10.0.0.5/v2', 'http://127.example/v2', 'http://[::2]/v2', 'http://localhost.evil.example/v2']) {
+      expect(() => loadConfig({ ...real, UPSTREAM_URL: url }), url).toThrow(/UPSTREAM_URL: must be an https:\/\/ URL/);
+    }
+    for (const url of ['https://partners.example/v2', 'http://127.0.0.1:8080/v2', 'http://127.1.2.3/v2', 'http://[::1]:9000/v2', 'http://localhost:4010/v2']) {
+      expect(loadConfig({ ...real, UPSTREAM_URL: url }).upstream?.url, url).toBe(url);
+    }
+    const jwks = { AUTH_JWT_ISSUER: 'https://id.example', AUTH_JWT_AUDIENCE: 'esim' };
+    expect(() => loadConfig({ ...jwks, AUTH_JWKS_URL: 'http://id.example/.well-known/jwks.json' })).toThrow(/AUTH_JWKS_URL: must be an https/);
+    expect(loadConfig({ ...jwks, AUTH_JWKS_URL: 'http://localhost:8081/jwks' }).auth.jwt?.jwksUrl).toBe('http://localhost:8081/jwks');
+  });
+
+  it('requires issuer and audience with a JWKS URL, and bounds token age (default 24 h)', () => {
+    expect(() => loadConfig({ AUTH_JWKS_URL: 'https://id.example/jwks' })).toThrow(/AUTH_JWT_ISSUER: is required[\s\S]*AUTH_JWT_AUDIENCE: is required/);
+    expect(() => loadConfig({ AUTH_JWKS_URL: 'https://id.example/jwks', AUTH_JWT_ISSUER: 'https://id.example' })).toThrow(/AUTH_JWT_AUDIENCE/);
+    const jwt = loadConfig({ AUTH_JWKS_URL: 'https://id.example/jwks', AUTH_JWT_ISSUER: 'https://id.example', AUTH_JWT_AUDIENCE: 'esim' }).auth.jwt;
+    expect(jwt).toMatchObject({ issuer: 'https://id.example', audience: 'esim', maxAgeSeconds: 86_400 });
+    // A shared secret is this gateway's own: issuer and audience stay optional (checked when set).
+    expect(loadConfig({ AUTH_JWT_SECRET: 'x'.repeat(32), AUTH_JWT_MAX_AGE_SECONDS: '3600' }).auth.jwt).toMatchObject({ maxAgeSeconds: 3600 });
+    expect(() => loadConfig({ AUTH_JWT_SECRET: 'x'.repeat(32), AUTH_JWT_MAX_AGE_SECONDS: '0' })).toThrow(/AUTH_JWT_MAX_AGE_SECONDS/);
+  });
+
+  it('takes CORS origins (default: any on the sandbox, none with a real upstream), the metrics listener and the readiness interval', () => {
+    expect(loadConfig({}).corsOrigins).toBe('*');
+    const real = { UPSTREAM_URL: 'https://partners.example/v2', UPSTREAM_CLIENT_ID: 'id', UPSTREAM_CLIENT_SECRET: 's', AUTH_API_KEYS: 'backend:0123456789abcdef0123456789' };
+    expect(loadConfig(real).corsOrigins).toEqual([]);
+    expect(loadConfig({ ...real, CORS_ORIGINS: 'https://app.example, http://localhost:5173' }).corsOrigins).toEqual(['https://app.example', 'http://localhost:5173']);
+    expect(loadConfig({ ...real, CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+    for (const bad of ['https://app.example/', 'app.example', 'https://app.example/path', 'ftp://app.example']) {
+      expect(() => loadConfig({ CORS_ORIGINS: bad }), bad).toThrow(/CORS_ORIGINS/);
+    }
+    expect(loadConfig({}).metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(loadConfig({ HOST: '0.0.0.0', METRICS_HOST: '10.0.0.2', METRICS_PORT: '9100' }).metrics).toEqual({ port: 9100, host: '10.0.0.2' });
+    expect(loadConfig({ METRICS: 'false' }).metrics).toBeUndefined();
+    expect(loadConfig({}).readyCheckIntervalSeconds).toBe(10);
+  });
 });

@@ -48,12 +48,13 @@ let mine: string;
 let theirs: string;
 let unknown: string;
 
-const token = (sub: string, iccids: string[], secret = JWT_SECRET, expiresIn = '1h') =>
+/** Signed on the gateway's clock: issued now, valid for an hour. */
+const token = (sub: string, iccids: string[], secret = JWT_SECRET) =>
   new SignJWT({ iccids })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(sub)
     .setIssuedAt(Math.floor(h.clock.now() / 1000))
-    .setExpirationTime(expiresIn)
+    .setExpirationTime(Math.floor(h.clock.now() / 1000) + 3600)
     .sign(new TextEncoder().encode(secret));
 
 const asUser = async (iccids: string[], sub = 'user-1') => ({ authorization: `Bearer ${await token(sub, iccids)}` });
@@ -72,7 +73,8 @@ describe('authentication', () => {
     const expired = await new SignJWT({ iccids: [mine] })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject('user-1')
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .setIssuedAt(Math.floor(h.clock.now() / 1000) - 3600)
+      .setExpirationTime(Math.floor(h.clock.now() / 1000) - 60)
       .sign(new TextEncoder().encode(JWT_SECRET));
     const attempts: Record<string, string>[] = [
       {},

@@ -1,7 +1,10 @@
 /** Health, readiness, metrics, and secrets kept out of logs across forced error paths. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.ts';
+import { createMetricsHandler } from '../../src/metrics.ts';
 import { SANDBOX_CREDENTIALS, startHarness, type Harness } from '../support/harness.ts';
 
 let h: Harness | undefined;
@@ -33,7 +36,14 @@ describe('operability', () => {
     h.sandbox.control.addFault({ endpoint: 'packages', iccid, rateLimit: { retryAfterSeconds: 60 }, times: 1 });
     await h.gql(`{ sim(iccid: "${iccid}") { usage { status } packageHistory { id } } }`);
     await h.gql(`{ sim(iccid: "${iccid}") { usage { status } } }`);
-    const response = await h.fetch('/metrics');
+    // Served by the metrics listener only (METRICS_PORT), never by the GraphQL app.
+    expect((await h.fetch('/metrics')).status).toBe(404);
+    const server = createServer(createMetricsHandler(h.gateway.metrics));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const response = await fetch(`${base}/metrics`);
+    expect((await fetch(`${base}/graphql`)).status).toBe(404);
+    await new Promise((resolve) => server.close(resolve));
     expect(response.headers.get('content-type')).toMatch(/text\/plain/);
     const text = await response.text();
     expect(text).toMatch(/gateway_http_request_duration_seconds_count\{method="POST",status="200"\} 2/);

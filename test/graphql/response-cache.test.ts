@@ -65,8 +65,14 @@ async function warm(send: () => Promise<{ cache: string | null | undefined }>): 
   expect((await send()).cache).toBe('hit');
 }
 
-const bearer = (sub: string, iccids: string[], expiresAt = Math.floor(Date.now() / 1000) + 3600) =>
-  new SignJWT({ iccids }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime(expiresAt).sign(new TextEncoder().encode(JWT_SECRET));
+/** A token issued now on the gateway's clock, valid for an hour unless `expiresAt` (epoch seconds) says otherwise. */
+const bearer = (sub: string, iccids: string[], expiresAt = Math.floor(h.clock.now() / 1000) + 3600) =>
+  new SignJWT({ iccids })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt(Math.min(expiresAt - 3600, Math.floor(h.clock.now() / 1000)))
+    .setExpirationTime(expiresAt)
+    .sign(new TextEncoder().encode(JWT_SECRET));
 
 /**
  * `text` with the case of some letters of `name` flipped so that the result has the same length and CRC-32 (the
@@ -239,7 +245,7 @@ describe('response cache fast path', () => {
     expect(narrower.json.data).toEqual({ a: { iccid: mine }, b: null });
     expect(narrower.json.errors[0].extensions.code).toBe('SIM_NOT_FOUND');
 
-    const expired = await asUser(await bearer('user-1', [mine!, theirs!], Math.floor(Date.now() / 1000) - 60));
+    const expired = await asUser(await bearer('user-1', [mine!, theirs!], Math.floor(h.clock.now() / 1000) - 60));
     expect(expired).toMatchObject({ status: 401, cache: null });
     const forged = await asUser(`${both.slice(0, -4)}AAAA`);
     expect(forged).toMatchObject({ status: 401, cache: null });
