@@ -91,6 +91,10 @@ const tagRejection = (_ctx: unknown, error: GraphQLError) => {
   error.message = error.message.replace(/^Syntax Error: /, '');
 };
 
+/** The one message for a `simList(first:)` out of range, from validation (literal) or the resolver (variable). */
+export const simListFirstOutOfRange = (maxPage: number) =>
+  `first must be between 1 and ${maxPage} (MAX_SIM_LIST_PAGE); page with after: endCursor.`;
+
 /** Literal `first` arguments of `simList` outside [1, maxPage] (a variable is checked by the resolver). */
 function outOfRangeFirst(context: ValidationContext, node: FieldNode, maxPage: number): boolean {
   if (node.name.value !== 'simList' || context.getParentType()?.name !== 'Query') return false;
@@ -122,7 +126,7 @@ export function costLimit(maxCost: number, maxSimListPage: number): ValidationRu
           if (cost <= maxCost) return;
           for (const field of badFirst) {
             context.reportError(
-              new GraphQLError(`first must be between 1 and ${maxSimListPage} (MAX_SIM_LIST_PAGE); page with after: endCursor.`, {
+              new GraphQLError(simListFirstOutOfRange(maxSimListPage), {
                 nodes: field,
                 extensions: { code: 'BAD_USER_INPUT', field: 'first' },
               }),

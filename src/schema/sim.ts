@@ -10,6 +10,7 @@ import type { CacheRead } from '../cache/index.ts';
 import type { GatewayContext } from '../context.ts';
 import { canAccess } from '../auth.ts';
 import { badUserInput, simNotFound, toGraphQLError } from '../errors.ts';
+import { simListFirstOutOfRange } from '../security.ts';
 import type { SimDetails } from '../upstream/index.ts';
 import { builder } from './builder.ts';
 
@@ -198,7 +199,7 @@ builder.queryField('simList', (t) =>
     resolve: async (_root, args, ctx) => {
       const first = args.first ?? 20;
       if (first < 1 || first > ctx.config.maxSimListPage) {
-        throw badUserInput(`first must be between 1 and ${ctx.config.maxSimListPage}.`, 'first');
+        throw badUserInput(simListFirstOutOfRange(ctx.config.maxSimListPage), 'first');
       }
       if (args.iccidContains != null && !/^\d{1,22}$/.test(args.iccidContains)) {
         throw badUserInput('iccidContains must be 1–22 digits.', 'iccidContains');

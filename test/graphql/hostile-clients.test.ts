@@ -57,6 +57,10 @@ describe('hostile clients', () => {
     expect(result.errors).toHaveLength(1);
     expect(result.errors![0]!.message).toBe('first must be between 1 and 100 (MAX_SIM_LIST_PAGE); page with after: endCursor.');
     expect(result.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    // Through a variable the cost is not multiplied: the resolver refuses it, with the same message, on that field only.
+    const viaVariable = await h.gql('query ($n: Int) { simList(first: $n) { totalCount } }', { n: 100000 });
+    expect(viaVariable.data).toEqual({ simList: null });
+    expect(viaVariable.errors![0]).toMatchObject({ message: result.errors![0]!.message, path: ['simList'], extensions: { code: 'BAD_USER_INPUT', field: 'first' } });
     // In range but too expensive: the cost error.
     const fat = await h.gql('{ simList(first: 100) { nodes { iccid usage { status remainingMb totalMb usedMb } topupPackages { id title } } } }');
     expect(fat.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
