@@ -52,6 +52,7 @@ const envSchema = z
     PORT: int(0, 65535).default(4000),
     HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
     GRAPHIQL: bool.optional(),
     INTROSPECTION: bool.optional(),
     METRICS: bool.default(true),
@@ -136,36 +137,56 @@ const envSchema = z
     SANDBOX_SEED: int(0, 2 ** 31 - 1).default(42),
     SANDBOX_SIM_COUNT: int(1, 1_000_000).default(50),
     ...Object.fromEntries(ENDPOINTS.map((e) => [pathOverrideVariable(e), z.string().regex(/^\//, 'must start with "/"').optional()])),
-  })
-  .superRefine((env, ctx) => {
-    if (env.UPSTREAM_URL) {
-      for (const key of ['UPSTREAM_CLIENT_ID', 'UPSTREAM_CLIENT_SECRET'] as const) {
-        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when UPSTREAM_URL is set' });
-      }
-      if (!env.AUTH_API_KEYS?.length && !env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['AUTH_API_KEYS'],
-          message: 'a real upstream needs authentication: set AUTH_API_KEYS and/or AUTH_JWT_SECRET / AUTH_JWKS_URL (no-auth is for the sandbox only)',
-        });
-      }
-    }
-    if (env.AUTH_JWKS_URL) {
-      // Keys from a JWKS are usually shared by many applications of one identity provider: without iss/aud
-      // checks, a token minted for any of them would be accepted here.
-      for (const key of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
-        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when AUTH_JWKS_URL is set' });
-      }
-    }
-    if (env.AUTH_JWT_SECRET && env.AUTH_JWKS_URL) {
-      ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'set either AUTH_JWT_SECRET or AUTH_JWKS_URL, not both' });
-    }
   });
+
+/** The environment as read: variable name → non-empty string. */
+type RawEnv = Readonly<Record<string, string>>;
+
+/** One configuration problem: the variable it is about, and what is wrong. */
+interface Problem {
+  variable: string;
+  message: string;
+}
+
+// ───── Cross-field rules ─────────────────────────────────────────────────────────────────────────────────────────────
+/**
+ * Every rule that relates several variables, in one place. They read the raw strings (set or not), so they run even
+ * when some field is invalid: a bad PORT never hides missing credentials. A field's own format is checked by
+ * `envSchema`, not here.
+ */
+function crossFieldProblems(env: RawEnv): Problem[] {
+  const problems: Problem[] = [];
+  if (env.UPSTREAM_URL) {
+    for (const key of ['UPSTREAM_CLIENT_ID', 'UPSTREAM_CLIENT_SECRET'] as const) {
+      if (!env[key]) problems.push({ variable: key, message: 'is required when UPSTREAM_URL is set' });
+    }
+    if (!env.AUTH_API_KEYS?.replace(/[\s,]/g, '') && !env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) {
+      problems.push({
+        variable: 'AUTH_API_KEYS',
+        message: 'a real upstream needs authentication: set AUTH_API_KEYS and/or AUTH_JWT_SECRET / AUTH_JWKS_URL (no-auth is for the sandbox only)',
+      });
+    }
+  }
+  if (env.AUTH_JWKS_URL) {
+    // Keys from a JWKS are usually shared by many applications of one identity provider: without iss/aud
+    // checks, a token minted for any of them would be accepted here.
+    for (const key of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
+      if (!env[key]) problems.push({ variable: key, message: 'is required when AUTH_JWKS_URL is set' });
+    }
+  }
+  if (env.AUTH_JWT_SECRET && env.AUTH_JWKS_URL) {
+    problems.push({ variable: 'AUTH_JWKS_URL', message: 'set either AUTH_JWT_SECRET or AUTH_JWKS_URL, not both' });
+  }
+  return problems;
+}
+// ─────────────────────────────────────────────────────────────────────────────────────────────────────────────────────
 
 export interface GatewayConfig {
   port: number;
   host: string;
   logLevel: string;
+  /** `undefined` → pretty on a terminal, JSON otherwise (decided by the process entry, which knows its stdout). */
+  logFormat: 'pretty' | 'json' | undefined;
   graphiql: boolean;
   introspection: boolean;
   /** Prometheus metrics, served on their own listener (never on the GraphQL port); `undefined` = off. */
@@ -239,11 +260,14 @@ export class ConfigError extends Error {
 /** Parses the whole environment; throws one ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
   // Empty strings mean "unset" (a common docker-compose artefact).
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')) as RawEnv;
+  // Field checks and cross-field rules both run, always: every problem is reported at once.
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
-  }
+  const problems: Problem[] = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ variable: i.path.join('.') || '(env)', message: i.message }))),
+    ...crossFieldProblems(cleaned),
+  ];
+  if (!parsed.success || problems.length) throw new ConfigError(problems.map((p) => `${p.variable}: ${p.message}`));
   const e = parsed.data as z.infer<typeof envSchema> & Record<string, unknown>;
   const upstreamPaths: Partial<Record<ConfiguredEndpoint, string>> = {};
   for (const endpoint of ENDPOINTS) {
@@ -254,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     // Developer conveniences default on with the sandbox and off in front of a real upstream.
     graphiql: e.GRAPHIQL ?? !e.UPSTREAM_URL,
     introspection: e.INTROSPECTION ?? !e.UPSTREAM_URL,

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type GatewayConfig } from './config.ts';
 import { createGateway, type Gateway } from './gateway.ts';
 import { createHttpHandler } from './http-handler.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, resolveLogFormat } from './logger.ts';
 import { createMetricsHandler } from './metrics.ts';
 import { createSandbox } from './sandbox/index.ts';
 
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, resolveLogFormat(config.logFormat, process.stdout.isTTY === true));
 
   let upstream = config.upstream;
   let closeSandbox: (() => Promise<void>) | undefined;
@@ -51,10 +51,25 @@ async function main(): Promise<void> {
     }
     handler(req, res);
   });
+  server.once('error', (error: NodeJS.ErrnoException) => {
+    // The usual first-run failures: one actionable line, no stack trace.
+    if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
+      const why = error.code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges this process does not have';
+      console.error(`Cannot listen on ${config.host}:${config.port}: port ${config.port} ${why}. Stop the other process or set PORT to a free port (e.g. PORT=${config.port === 4000 ? 4001 : 4000} npm start).`);
+      process.exit(1);
+    }
+    throw error;
+  });
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info({ url: `http://${config.host}:${port}/graphql`, flavour: upstream.flavour }, 'gateway listening; GraphiQL at /graphql');
+    const url = `http://${config.host}:${port}/graphql`;
+    const summary = startupSummary(config, upstream, closeSandbox !== undefined);
+    logger.info(
+      { url, ...summary },
+      `gateway listening on ${url} — GraphiQL ${summary.graphiql}; upstream: ${summary.upstream}; auth: ${summary.auth}; ` +
+        `cache: ${summary.cache}; metrics: ${summary.metrics}`,
+    );
   });
 
   const shutdown = (signal: string) => {
@@ -96,6 +111,27 @@ function startMetricsListener(config: GatewayConfig, gateway: Gateway, logger: L
     logger.info({ metricsUrl: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/metrics` }, 'metrics listening');
   });
   server.unref();
+}
+
+/** What this process actually serves, for the start log line: no secret, no credentials in URLs. */
+function startupSummary(config: GatewayConfig, upstream: NonNullable<GatewayConfig['upstream']>, sandbox: boolean) {
+  const url = new URL(upstream.url);
+  url.username = '';
+  url.password = '';
+  url.search = '';
+  const auth = [
+    config.auth.apiKeys.length ? `api keys (${config.auth.apiKeys.length})` : '',
+    config.auth.jwt?.secret ? 'jwt secret' : '',
+    config.auth.jwt?.jwksUrl ? `jwks (${new URL(config.auth.jwt.jwksUrl).host})` : '',
+  ].filter(Boolean);
+  return {
+    graphiql: config.graphiql ? 'on' : 'off',
+    upstream: `${sandbox ? 'built-in sandbox' : 'partner API'} (${upstream.flavour}, ${url.href.replace(/\/$/, '')})`,
+    auth: auth.length ? auth.join(' + ') : 'none',
+    // There is no shared store yet: caches, budgets and idempotency keys live in this process.
+    cache: 'in-memory (one replica only)',
+    metrics: config.metrics ? `on at http://${config.metrics.host}:${config.metrics.port}/metrics` : 'off',
+  };
 }
 
 void main();

@@ -1,5 +1,10 @@
-/** The process logger: one structured line per operation, secrets redacted wherever they appear. */
+/**
+ * The process logger: one structured line per operation, secrets redacted wherever they appear.
+ * Formats: `json` (one object per line, for log collectors) or `pretty` (pino-pretty, for a person at a terminal).
+ * Redaction happens in pino before either format sees the line, so it holds in both.
+ */
 import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export const REDACTED_PATHS = [
   'authorization',
@@ -18,6 +23,24 @@ export const REDACTED_PATHS = [
   'upstream.clientSecret',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'esim-gateway' } }, destination);
+export type LogFormat = 'pretty' | 'json';
+
+/** LOG_FORMAT when set; otherwise pretty when stdout is a terminal, JSON when it is a pipe or a file. */
+export function resolveLogFormat(configured: LogFormat | undefined, stdoutIsTty: boolean): LogFormat {
+  return configured ?? (stdoutIsTty ? 'pretty' : 'json');
+}
+
+export function createLogger(level: string, destination?: pino.DestinationStream, format: LogFormat = 'json'): Logger {
+  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'esim-gateway' } };
+  if (format === 'json') return pino(options, destination);
+  const colorize = destination === undefined && process.stdout.isTTY === true;
+  // In-process and synchronous (no worker thread): lines are written in order and none is lost at exit.
+  const stream = pretty({
+    colorize,
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+    ...(destination ? { destination: destination as NodeJS.WritableStream } : {}),
+  });
+  return pino(options, stream);
 }

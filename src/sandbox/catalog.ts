@@ -1,7 +1,8 @@
 /**
  * The operators and packages of the sandbox. Fixed (not seeded): tests and the README name these ids.
- * Trigger top-ups (Airalo sandbox mode): a package id containing `insufficient-balance` fails with code 11,
- * `maintenance-mode` with 13, `disabled-top-up` with 23, `out-of-stock` with 34. They are in kallur-digital's list.
+ * Trigger top-ups (as in Airalo's sandbox mode, by a marker in the package id): `insufficient-balance` fails with
+ * code 11, `maintenance-mode` with 13, `disabled-top-up` with 23, `out-of-stock` with 34. They are in kallur-digital's
+ * list, named `sandbox-trigger-<marker>` and titled "[sandbox trigger] …" so nobody mistakes them for real packages.
  */
 
 export interface PackageDef {
@@ -35,6 +36,9 @@ export interface OperatorDef {
 
 interface PackageSpec {
   suffix: string;
+  /** Instead of `<operator>-<suffix>[-topup]` and the generated title (trigger packages). */
+  id?: string;
+  title?: string;
   price: number;
   mb: number;
   days: number;
@@ -76,7 +80,7 @@ function defineOperator(
     qrcodeInstallation: `<p><b>eSIM name:</b> ${title}</p><p><b>Coverage:</b> ${country}</p><p><b>To activate the eSIM by scanning the QR code on your eSIM capable device:</b></p><p>1. Settings> Cellular/Mobile> Add Cellular/Mobile Plan.</p><p>2. Scan QR code</p>`,
   } as OperatorDef;
   const make = (spec: PackageSpec, type: 'sim' | 'topup'): PackageDef => ({
-    id: `${slug}-${spec.suffix}${type === 'topup' ? '-topup' : ''}`,
+    id: spec.id ?? `${slug}-${spec.suffix}${type === 'topup' ? '-topup' : ''}`,
     type,
     operator,
     priceCents: Math.round(spec.price * 100),
@@ -84,7 +88,7 @@ function defineOperator(
     amountMb: unlimited ? 0 : spec.mb,
     days: spec.days,
     isUnlimited: unlimited,
-    title: titleOf(spec, unlimited),
+    title: spec.title ?? titleOf(spec, unlimited),
     dataLabel: dataLabel(spec.mb, unlimited),
     shortInfo: type === 'topup' ? NO_NUMBER : null,
     voice: spec.voice ?? null,
@@ -101,6 +105,18 @@ export const TRIGGER_CODES: ReadonlyArray<readonly [marker: string, code: number
   ['disabled-top-up', 23],
   ['out-of-stock', 34],
 ];
+
+/** Every trigger package id starts with this. */
+export const TRIGGER_PREFIX = 'sandbox-trigger-';
+
+const triggerPackage = ([marker, code]: readonly [string, number]): PackageSpec => ({
+  suffix: marker,
+  id: `${TRIGGER_PREFIX}${marker}`,
+  title: `[sandbox trigger] ${marker.replaceAll('-', ' ')}: the order fails with code ${code}`,
+  price: 9.5,
+  mb: 1024,
+  days: 7,
+});
 
 /** Index order matters: the generator gives the first SIMs one operator each. */
 export const OPERATORS: readonly OperatorDef[] = [
@@ -141,7 +157,7 @@ export const OPERATORS: readonly OperatorDef[] = [
     [
       { suffix: '7days-1gb', price: 9.5, mb: 1024, days: 7 },
       { suffix: '30days-3gb', price: 20, mb: 3072, days: 30 },
-      ...TRIGGER_CODES.map(([marker]) => ({ suffix: `7days-1gb-${marker}`, price: 9.5, mb: 1024, days: 7 })),
+      ...TRIGGER_CODES.map(triggerPackage),
     ]),
 ];
 

@@ -1,6 +1,6 @@
 export { createSandbox } from './server.ts';
 export { DEFAULT_CREDENTIALS } from './state.ts';
-export { OPERATORS, TRIGGER_CODES } from './catalog.ts';
+export { OPERATORS, TRIGGER_CODES, TRIGGER_PREFIX } from './catalog.ts';
 export type {
   CallFilter,
   CallRecord,

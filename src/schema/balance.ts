@@ -16,7 +16,10 @@ const BalanceRef = builder.objectRef<CacheRead<Balance>>('Balance').implement({
 builder.queryField('balance', (t) =>
   t.field({
     type: BalanceRef,
-    description: "The partner account's balance; refreshed after every purchase made through this gateway.",
+    // Nullable on purpose: a failing balance read must not blank the SIMs queried alongside it.
+    nullable: true,
+    description:
+      "The partner account's balance; refreshed after every purchase made through this gateway. Null, with an error at this path, when it cannot be read (UPSTREAM_UNAVAILABLE, RATE_LIMITED, FORBIDDEN for end users); the rest of the response is unaffected.",
     resolve: async (_root, _args, ctx) => {
       if (ctx.principal.kind !== 'partner') throw new GatewayError('FORBIDDEN', "End users cannot read the partner's balance.");
       try {

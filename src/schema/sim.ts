@@ -10,6 +10,7 @@ import type { CacheRead } from '../cache/index.ts';
 import type { GatewayContext } from '../context.ts';
 import { canAccess } from '../auth.ts';
 import { badUserInput, simNotFound, toGraphQLError } from '../errors.ts';
+import { simListFirstOutOfRange } from '../security.ts';
 import type { SimDetails } from '../upstream/index.ts';
 import { builder } from './builder.ts';
 
@@ -126,9 +127,10 @@ builder.queryField('sim', (t) =>
 builder.queryField('sims', (t) =>
   t.field({
     type: [SimRef],
-    nullable: { list: false, items: true },
+    // The list is nullable too: refusing the argument must not blank the rest of the response.
+    nullable: { list: true, items: true },
     description:
-      'Several eSIMs, in the order asked (duplicates allowed). An unknown or malformed ICCID nulls only its own slot. Length is bounded by MAX_SIMS_PER_QUERY.',
+      'Several eSIMs, in the order asked (duplicates allowed). An unknown or malformed ICCID nulls only its own slot. Length is bounded by MAX_SIMS_PER_QUERY: more → null with BAD_USER_INPUT, the rest of the response unaffected.',
     args: { iccids: t.arg.idList({ required: true }) },
     resolve: (_root, { iccids }, ctx, info) => {
       if (iccids.length > ctx.config.maxSimsPerQuery) {
@@ -185,7 +187,10 @@ const SimConnection = builder.objectRef<SimListPage>('SimConnection').implement(
 builder.queryField('simList', (t) =>
   t.field({
     type: SimConnection,
-    description: "The upstream's eSIM list, cursor-paginated. Every SIM returned primes the details cache.",
+    // Nullable on purpose: a failing list must not blank the balance or SIMs queried alongside it.
+    nullable: true,
+    description:
+      "The upstream's eSIM list, cursor-paginated. Every SIM returned primes the details cache. Null, with an error at this path, when the list cannot be read (UPSTREAM_UNAVAILABLE, RATE_LIMITED) or an argument is refused (BAD_USER_INPUT); the rest of the response is unaffected.",
     args: {
       first: t.arg.int({ defaultValue: 20 }),
       after: t.arg.string(),
@@ -194,7 +199,7 @@ builder.queryField('simList', (t) =>
     resolve: async (_root, args, ctx) => {
       const first = args.first ?? 20;
       if (first < 1 || first > ctx.config.maxSimListPage) {
-        throw badUserInput(`first must be between 1 and ${ctx.config.maxSimListPage}.`, 'first');
+        throw badUserInput(simListFirstOutOfRange(ctx.config.maxSimListPage), 'first');
       }
       if (args.iccidContains != null && !/^\d{1,22}$/.test(args.iccidContains)) {
         throw badUserInput('iccidContains must be 1–22 digits.', 'iccidContains');

@@ -19,6 +19,7 @@ import {
   UpstreamBusinessError,
   UpstreamError,
   UpstreamNotFoundError,
+  UpstreamValidationError,
   UpstreamUnavailableError,
 } from './errors.ts';
 import { createEndpointResolver, type Flavour, type UpstreamEndpoint } from './flavours.ts';
@@ -222,8 +223,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     };
     if (outcome === 'ok') logger.debug(fields, 'upstream call');
     else if (outcome === 'aborted') logger.debug({ ...fields, aborted: true }, 'upstream call abandoned by its callers');
-    else if (outcome instanceof UpstreamNotFoundError || outcome instanceof UpstreamBusinessError) {
-      // Answers about one SIM or order from a healthy upstream, not failures.
+    else if (
+      spec.endpoint !== 'token' &&
+      (outcome instanceof UpstreamNotFoundError || outcome instanceof UpstreamBusinessError || outcome instanceof UpstreamValidationError)
+    ) {
+      // 404 and 422 (business code or field validation): answers about one SIM, package or order from a healthy
+      // upstream, not failures — debug, never warn. The token endpoint refusing our credentials stays a warning.
       logger.debug({ ...fields, error: outcome.name, reason: outcome.message }, 'upstream call refused');
     } else if (outcome instanceof UpstreamBadResponseError) {
       // A 2xx the gateway cannot use (not JSON, wrong shape, a required value missing): the upstream broke its contract.

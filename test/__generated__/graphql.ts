@@ -38,7 +38,7 @@ export type SimStatus =
 export type MyEsimsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MyEsimsQuery = { balance: { available: { amount: string, currency: string } }, simList: { totalCount: number, nodes: Array<{ iccid: string, usage: { status: SimStatus, remainingMb: number | null, totalMb: number | null, usedMb: number | null, expiresAt: string | null, fetchedAt: string, stale: boolean } | null, topupPackages: Array<{ id: string, title: string, validityDays: number | null, price: { amount: string, currency: string } }> | null, packageHistory: Array<{ status: PackageStatus, activatedAt: string | null, package: { title: string, type: PackageType } }> | null }> } };
+export type MyEsimsQuery = { balance: { available: { amount: string, currency: string } } | null, simList: { totalCount: number, nodes: Array<{ iccid: string, usage: { status: SimStatus, remainingMb: number | null, totalMb: number | null, usedMb: number | null, expiresAt: string | null, fetchedAt: string, stale: boolean } | null, topupPackages: Array<{ id: string, title: string, validityDays: number | null, price: { amount: string, currency: string } }> | null, packageHistory: Array<{ status: PackageStatus, activatedAt: string | null, package: { title: string, type: PackageType } }> | null }> } | null };
 
 export type OneSimQueryVariables = Exact<{
   iccid: string;
@@ -54,17 +54,17 @@ export type AliasedSimsQueryVariables = Exact<{
 }>;
 
 
-export type AliasedSimsQuery = { mine: { iccid: string } | null, theirs: { iccid: string } | null, list: Array<{ iccid: string } | null> };
+export type AliasedSimsQuery = { mine: { iccid: string } | null, theirs: { iccid: string } | null, list: Array<{ iccid: string } | null> | null };
 
 export type MySimListQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MySimListQuery = { simList: { totalCount: number, nodes: Array<{ iccid: string }> } };
+export type MySimListQuery = { simList: { totalCount: number, nodes: Array<{ iccid: string }> } | null };
 
 export type PartnerBalanceAsUserQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PartnerBalanceAsUserQuery = { balance: { available: { amount: string } } };
+export type PartnerBalanceAsUserQuery = { balance: { available: { amount: string } } | null };
 
 export type BuyAsMutationVariables = Exact<{
   input: PurchaseTopupInput;
@@ -109,7 +109,7 @@ export type AfterPurchaseQueryVariables = Exact<{
 }>;
 
 
-export type AfterPurchaseQuery = { balance: { available: { amount: string } }, sim: { topupPackages: Array<{ id: string, price: { amount: string } }> | null, packageHistory: Array<{ id: string, package: { id: string, type: PackageType } }> | null } | null };
+export type AfterPurchaseQuery = { balance: { available: { amount: string } } | null, sim: { topupPackages: Array<{ id: string, price: { amount: string } }> | null, packageHistory: Array<{ id: string, package: { id: string, type: PackageType } }> | null } | null };
 
 export type SimScreenQueryVariables = Exact<{
   iccid: string;
@@ -123,14 +123,14 @@ export type ManySimsQueryVariables = Exact<{
 }>;
 
 
-export type ManySimsQuery = { first: Array<{ iccid: string, usage: { remainingMb: number | null, status: SimStatus } | null, topupPackages: Array<{ id: string }> | null } | null>, second: Array<{ iccid: string, usage: { totalMb: number | null } | null, packageHistory: Array<{ id: string }> | null } | null> };
+export type ManySimsQuery = { first: Array<{ iccid: string, usage: { remainingMb: number | null, status: SimStatus } | null, topupPackages: Array<{ id: string }> | null } | null> | null, second: Array<{ iccid: string, usage: { totalMb: number | null } | null, packageHistory: Array<{ id: string }> | null } | null> | null };
 
 export type UsageOnlyQueryVariables = Exact<{
   iccids: Array<string> | string;
 }>;
 
 
-export type UsageOnlyQuery = { sims: Array<{ iccid: string, usage: { status: SimStatus, remainingMb: number | null, fetchedAt: string, stale: boolean } | null } | null> };
+export type UsageOnlyQuery = { sims: Array<{ iccid: string, usage: { status: SimStatus, remainingMb: number | null, fetchedAt: string, stale: boolean } | null } | null> | null };
 
 export type SimListQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -139,12 +139,12 @@ export type SimListQueryVariables = Exact<{
 }>;
 
 
-export type SimListQuery = { simList: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { iccid: string, lpa: string | null } }> } };
+export type SimListQuery = { simList: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { iccid: string, lpa: string | null } }> } | null };
 
 export type PartnerBalanceQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PartnerBalanceQuery = { balance: { fetchedAt: string, stale: boolean, available: { amount: string, currency: string } } };
+export type PartnerBalanceQuery = { balance: { fetchedAt: string, stale: boolean, available: { amount: string, currency: string } } | null };
 
 export type SimResourcesQueryVariables = Exact<{
   iccid: string;

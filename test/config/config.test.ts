@@ -21,6 +21,27 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reports field errors and cross-field rules together: a bad PORT never hides missing credentials', () => {
+    try {
+      loadConfig({ PORT: 'eighty', UPSTREAM_URL: 'https://partners.example/v2', AUTH_JWT_SECRET: 'short', AUTH_JWKS_URL: 'https://idp.example/jwks' });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const variables = (error as ConfigError).problems.map((p) => p.split(':')[0]);
+      expect(variables).toEqual(['PORT', 'AUTH_JWT_SECRET', 'UPSTREAM_CLIENT_ID', 'UPSTREAM_CLIENT_SECRET', 'AUTH_JWKS_URL']);
+      expect((error as ConfigError).message).toMatch(/UPSTREAM_CLIENT_ID: is required when UPSTREAM_URL is set/);
+    }
+    // An invalid UPSTREAM_URL is still "set": its credentials are still asked for, and so is authentication.
+    expect(() => loadConfig({ UPSTREAM_URL: 'ftp://x' })).toThrow(/UPSTREAM_URL: [^\n]*\n(.*\n)*.*UPSTREAM_CLIENT_ID(.*\n)*.*AUTH_API_KEYS: a real upstream/);
+  });
+
+  it('takes LOG_FORMAT pretty or json, and leaves it to the terminal when unset', () => {
+    expect(loadConfig({}).logFormat).toBeUndefined();
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(() => loadConfig({ LOG_FORMAT: 'yaml' })).toThrow(/LOG_FORMAT/);
+  });
+
   it('requires credentials with an upstream URL and never prints the secret', () => {
     expect(() => loadConfig({ UPSTREAM_URL: 'https://partners.example/v2' })).toThrow(/UPSTREAM_CLIENT_ID.*\n.*UPSTREAM_CLIENT_SECRET/);
     const real = { UPSTREAM_URL: 'https://partners.example/v2', UPSTREAM_FLAVOR: 'airalo', UPSTREAM_CLIENT_ID: 'id', UPSTREAM_CLIENT_SECRET: 's3cret' };

@@ -57,7 +57,7 @@ const buy = async (h: Harness, input: PurchaseArgs): Promise<any> => {
 /** An ACTIVE SIM and one of its ordinary (non-trigger) top-up packages. */
 function simWithPackage(h: Harness): { iccid: string; packageId: string } {
   for (const iccid of h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })) {
-    const packageId = h.sandbox.control.topupPackageIds(iccid).find((id) => !/insufficient|maintenance|disabled|out-of-stock/.test(id));
+    const packageId = h.sandbox.control.topupPackageIds(iccid).find((id) => !id.startsWith('sandbox-trigger-'));
     if (packageId) return { iccid, packageId };
   }
   throw new Error('the seeded sandbox has no ACTIVE SIM with an ordinary top-up package');

@@ -38,6 +38,40 @@ describe('hostile clients', () => {
     expect(firstCode(await h.gql(`{ ${['a', 'b', 'c', 'd', 'e', 'f'].map(fat).join(' ')} }`))).toBe('QUERY_TOO_COMPLEX');
   });
 
+  it('names the cost limit in a plain message, not a "Syntax Error"', async () => {
+    const nodes = 'nodes { iccid usage { status remainingMb } topupPackages { id title } }';
+    const callsBefore = h.sandbox.control.countCalls({});
+    const result = await h.gql(`{ a: simList(first: 100) { ${nodes} } b: simList(first: 100) { ${nodes} } }`);
+    expect(result.data).toBeUndefined();
+    expect(result.errors).toHaveLength(1);
+    const error = result.errors![0]!;
+    expect(error.message).toMatch(/^Query cost \d+ exceeds the limit of 2000 \(MAX_QUERY_COST\)/);
+    expect(error.message).not.toMatch(/Syntax Error/);
+    expect(error.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', maxCost: 2000 });
+    expect(error.extensions!.cost).toBeGreaterThan(2000);
+    expect(h.sandbox.control.countCalls({})).toBe(callsBefore);
+  });
+
+  it('reports an out-of-range simList(first:) rather than the cost it causes', async () => {
+    const result = await h.gql('{ simList(first: 100000) { nodes { iccid usage { status } } } }');
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors![0]!.message).toBe('first must be between 1 and 100 (MAX_SIM_LIST_PAGE); page with after: endCursor.');
+    expect(result.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    // Through a variable the cost is not multiplied: the resolver refuses it, with the same message, on that field only.
+    const viaVariable = await h.gql('query ($n: Int) { simList(first: $n) { totalCount } }', { n: 100000 });
+    expect(viaVariable.data).toEqual({ simList: null });
+    expect(viaVariable.errors![0]).toMatchObject({ message: result.errors![0]!.message, path: ['simList'], extensions: { code: 'BAD_USER_INPUT', field: 'first' } });
+    // In range but too expensive: the cost error.
+    const fat = await h.gql('{ simList(first: 100) { nodes { iccid usage { status remainingMb totalMb usedMb } topupPackages { id title } } } }');
+    expect(fat.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('labels the other armor limits without "Syntax Error"', async () => {
+    const tooDeep = await h.gql(`{ simList { edges { node { packageHistory { package { price { amount } } } } } } }`);
+    expect(tooDeep.errors![0]!.message).not.toMatch(/^Syntax Error/);
+    expect(tooDeep.errors![0]!.message).toMatch(/depth/i);
+  });
+
   it('masks field suggestions', async () => {
     const result = await h.gql(`{ sim(iccid: "${iccid}") { iccd } }`);
     expect(result.errors![0]!.message).not.toMatch(/Did you mean/);
@@ -63,9 +97,20 @@ describe('hostile clients', () => {
     expect(h.sandbox.control.orders()).toHaveLength(0);
   });
 
-  it('refuses simple (non-preflighted) requests without the CSRF header', async () => {
+  it('refuses simple (non-preflighted) requests without the CSRF header, naming the header and when it is needed', async () => {
     const response = await h.fetch(`/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json' } });
     expect(response.status).toBe(403);
+    const error = ((await response.json()) as any).errors[0];
+    expect(error.extensions.code).toBe('CSRF_HEADER_REQUIRED');
+    expect(error.message).toContain('x-graphql-csrf');
+    expect(error.message).toMatch(/GET/);
+    expect(error.message).toMatch(/application\/json/);
+    const textPlain = await h.fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'content-length': '26' },
+      body: '{"query":"{ __typename }"}',
+    });
+    expect(textPlain.status).toBe(403);
     const withHeader = await h.fetch(`/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json', 'x-graphql-csrf': '1' } });
     expect(withHeader.status).toBe(200);
   });

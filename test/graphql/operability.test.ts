@@ -55,8 +55,10 @@ describe('operability', () => {
   });
 });
 
+const upstreamTokensSoFar = (harness: Harness) => harness.sandbox.control.issuedTokens().at(-1);
+
 describe('secrets', () => {
-  it('never writes the client secret, the upstream token, API keys or Authorization headers to the logs', async () => {
+  it.each(['json', 'pretty'] as const)('never writes the client secret, the upstream token, API keys or Authorization headers to the logs (%s)', async (format) => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk, _enc, done) {
@@ -68,7 +70,7 @@ describe('secrets', () => {
     const jwtSecret = 'jwt-hs256-secret-that-must-never-be-logged';
     h = await startHarness({
       env: { AUTH_API_KEYS: `backend:${apiKey}`, AUTH_JWT_SECRET: jwtSecret, LOG_LEVEL: 'trace' },
-      logger: createLogger('trace', sink),
+      logger: createLogger('trace', sink, format),
     });
     const headers = { 'x-api-key': apiKey };
     const iccid = h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })[0]!;
@@ -85,8 +87,20 @@ describe('secrets', () => {
     h.clock.advance(25 * 3_600_000); // past the daily token refresh
     await h.gql('{ balance { available { amount } } }', {}, headers);
 
+    // A careless log call with secret-bearing fields: the redaction paths hold whatever the format.
+    h.gateway.services.logger.warn(
+      { headers: { authorization: `Bearer ${apiKey}` }, upstream: { clientSecret: SANDBOX_CREDENTIALS.clientSecret }, access_token: upstreamTokensSoFar(h) },
+      'careless line',
+    );
     const log = lines.join('');
     expect(log.length).toBeGreaterThan(0);
+    expect(log).toContain('[redacted]');
+    // The format asked for: JSON lines, or pino-pretty's "[time] LEVEL: msg" with fields on indented lines.
+    if (format === 'json') expect(() => lines.map((l) => JSON.parse(l))).not.toThrow();
+    else {
+      expect(log).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] (TRACE|DEBUG|INFO|WARN)/m);
+      expect(log).not.toMatch(/^\{"level"/m);
+    }
     const upstreamTokens = h.sandbox.control.issuedTokens();
     expect(upstreamTokens.length).toBeGreaterThanOrEqual(2);
     for (const secret of [SANDBOX_CREDENTIALS.clientSecret, apiKey, jwtSecret, ...upstreamTokens]) expect(log).not.toContain(secret);

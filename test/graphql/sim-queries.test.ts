@@ -174,8 +174,8 @@ describe.each(['pressone', 'airalo'] as const)('reads on the %s flavour', (flavo
       // only SIMs the upstream refuses (recycled top-up lists) may error, and only on that field
       (result.errors ?? []).filter((e) => e.path?.at(-1) === 'topupPackages' && e.extensions?.code === 'SIM_RECYCLED'),
     );
-    expect(result.data!.first.map((s) => s!.iccid)).toEqual(iccids);
-    expect(result.data!.second.map((s) => s!.iccid)).toEqual(iccids);
+    expect(result.data!.first!.map((s) => s!.iccid)).toEqual(iccids);
+    expect(result.data!.second!.map((s) => s!.iccid)).toEqual(iccids);
     for (const endpoint of ['sim', 'usage', 'topups', 'packages'] as const) {
       for (const iccid of distinct) expect(h.sandbox.control.countCalls({ endpoint, iccid })).toBe(1);
       expect(h.sandbox.control.countCalls({ endpoint })).toBe(25);
@@ -235,7 +235,7 @@ describe('what a query costs upstream', () => {
     const later = await h.gql(UsageOnly, { iccids });
     expect(h.sandbox.control.countCalls({ endpoint: 'usage' })).toBe(6);
     expect(h.sandbox.control.countCalls({ endpoint: 'sim' })).toBe(3);
-    expect(Date.parse(later.data!.sims[0]!.usage!.fetchedAt)).toBe(Date.parse(first.data!.sims[0]!.usage!.fetchedAt) + 301_000);
+    expect(Date.parse(later.data!.sims![0]!.usage!.fetchedAt)).toBe(Date.parse(first.data!.sims![0]!.usage!.fetchedAt) + 301_000);
   });
 
   it('serves usage just past its TTL at once, marked stale, and refreshes it in the background', async () => {
@@ -244,10 +244,10 @@ describe('what a query costs upstream', () => {
     const first = await h.gql(UsageOnly, { iccids });
     h.clock.advance(330_000);
     const stale = await h.gql(UsageOnly, { iccids });
-    expect(stale.data!.sims[0]!.usage).toMatchObject({ stale: true, fetchedAt: first.data!.sims[0]!.usage!.fetchedAt });
+    expect(stale.data!.sims![0]!.usage).toMatchObject({ stale: true, fetchedAt: first.data!.sims![0]!.usage!.fetchedAt });
     await expect.poll(() => h.sandbox.control.countCalls({ endpoint: 'usage', status: 200 })).toBe(2);
     await expect
-      .poll(async () => (await h.gql(UsageOnly, { iccids })).data!.sims[0]!.usage!.stale)
+      .poll(async () => (await h.gql(UsageOnly, { iccids })).data!.sims![0]!.usage!.stale)
       .toBe(false);
     expect(h.sandbox.control.countCalls({ endpoint: 'usage' })).toBe(2);
   });
@@ -256,7 +256,7 @@ describe('what a query costs upstream', () => {
     const h = await harness();
     const iccids = h.sandbox.control.iccids({ status: 'ACTIVE' }).slice(0, 1);
     const results = await Promise.all(Array.from({ length: 30 }, () => h.gql(UsageOnly, { iccids })));
-    expect(results.every((r) => r.data!.sims[0]!.usage!.status === 'ACTIVE')).toBe(true);
+    expect(results.every((r) => r.data!.sims![0]!.usage!.status === 'ACTIVE')).toBe(true);
     expect(h.sandbox.control.countCalls({ endpoint: 'usage' })).toBe(1);
     expect(h.sandbox.control.countCalls({ endpoint: 'sim' })).toBe(1);
   });
@@ -289,12 +289,12 @@ describe('simList', () => {
     const h = await harness();
     const page1 = await h.gql(SimList, { first: 7 });
     expect(page1.errors).toBeUndefined();
-    const list1 = page1.data!.simList;
+    const list1 = page1.data!.simList!;
     expect(list1.totalCount).toBe(50);
     expect(list1.edges).toHaveLength(7);
     expect(list1.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
     const page2 = await h.gql(SimList, { first: 7, after: list1.pageInfo.endCursor });
-    const list2 = page2.data!.simList;
+    const list2 = page2.data!.simList!;
     expect(list2.edges).toHaveLength(7);
     expect(list2.pageInfo.hasPreviousPage).toBe(true);
     const seen = new Set([...list1.edges, ...list2.edges].map((e) => e.node.iccid));
@@ -323,7 +323,7 @@ describe('simList', () => {
     const h = await harness();
     const target = h.sandbox.control.iccids()[4]!;
     const filtered = await h.gql(SimList, { first: 10, iccidContains: target.slice(-8) });
-    expect(filtered.data!.simList.edges.map((e) => e.node.iccid)).toContain(target);
+    expect(filtered.data!.simList!.edges.map((e) => e.node.iccid)).toContain(target);
     const bad = await h.gql(SimList, { first: 0 });
     expect(bad.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     const badCursor = await h.gql(SimList, { first: 5, after: 'nonsense' });
@@ -336,8 +336,8 @@ describe('balance', () => {
     const h = await harness('airalo');
     const result = await h.gql(BalanceQuery);
     expect(result.errors).toBeUndefined();
-    expect(result.data!.balance.available.currency).toBe('USD');
-    expect(result.data!.balance.available.amount).toMatch(DECIMAL);
-    expect(Number(result.data!.balance.available.amount)).toBe(h.sandbox.control.balance());
+    expect(result.data!.balance!.available.currency).toBe('USD');
+    expect(result.data!.balance!.available.amount).toMatch(DECIMAL);
+    expect(Number(result.data!.balance!.available.amount)).toBe(h.sandbox.control.balance());
   });
 });

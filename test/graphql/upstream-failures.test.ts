@@ -1,6 +1,7 @@
 /** How upstream limits and failures surface: one failing leaf, typed codes, stale values, no extra calls. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { graphql } from '../__generated__/gql.ts';
+import { MyEsimsDocument } from '../__generated__/graphql.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 
 const SimResources = graphql(`
@@ -18,6 +19,26 @@ let h: Harness;
 afterEach(async () => h?.close());
 
 describe('upstream limits and failures', () => {
+  it('the README example with the upstream down: data with balance and simList null, and both errors reported', async () => {
+    h = await startHarness();
+    h.sandbox.control.addFault({ errorStatus: 503 }); // every endpoint, the token's included
+    const result = await h.gql(MyEsimsDocument);
+    expect(result.data).toEqual({ balance: null, simList: null });
+    expect(result.errors!.map((e) => [e.path!.join('.'), e.extensions!.code]).sort()).toEqual([
+      ['balance', 'UPSTREAM_UNAVAILABLE'],
+      ['simList', 'UPSTREAM_UNAVAILABLE'],
+    ]);
+  });
+
+  it('one failing top-level field leaves the others intact', async () => {
+    h = await startHarness();
+    h.sandbox.control.addFault({ endpoint: 'balance', errorStatus: 503 });
+    const result = await h.gql(MyEsimsDocument);
+    expect(result.data!.balance).toBeNull();
+    expect(result.data!.simList!.nodes).toHaveLength(5);
+    expect(result.errors!.filter((e) => e.path!.length === 1)).toEqual([expect.objectContaining({ path: ['balance'] })]);
+  });
+
   it('turns a 429 into RATE_LIMITED with retryAfterSeconds on that field only, and makes no call until Retry-After has passed', async () => {
     h = await startHarness();
     const iccid = h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })[0]!;

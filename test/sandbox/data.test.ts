@@ -32,7 +32,7 @@ describe('seeded data set', () => {
     expect(new Set(all.map((i) => i.length))).toEqual(new Set([19, 20]));
     const operators = new Set(all.map((i) => control.topupPackageIds(i)[0]?.split('-').slice(0, 2).join('-') ?? 'none'));
     expect(operators.size).toBeGreaterThanOrEqual(5);
-    expect(all.some((i) => control.topupPackageIds(i).some((p) => p.includes('maintenance-mode')))).toBe(true);
+    expect(all.some((i) => control.topupPackageIds(i).includes('sandbox-trigger-maintenance-mode'))).toBe(true);
     expect(control.balance()).toBe(5000);
     await sandbox.close();
   });

@@ -127,7 +127,7 @@ describe('fault injection', () => {
     /** An ordinary top-up for an ACTIVE SIM (not a trigger package). */
     const topup = (harness: Harness) => {
       for (const iccid of harness.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })) {
-        const packageId = harness.sandbox.control.topupPackageIds(iccid).find((id) => !/insufficient|maintenance|disabled|out-of-stock/.test(id));
+        const packageId = harness.sandbox.control.topupPackageIds(iccid).find((id) => !id.startsWith('sandbox-trigger-'));
         if (packageId) return { iccid, package_id: packageId, description: 'fault test' };
       }
       throw new Error('no ACTIVE SIM with an ordinary top-up package');

@@ -151,6 +151,19 @@ describe('upstream call log (MockAgent)', () => {
     expect(callLines(log.lines).at(-1)).toMatchObject({ level: DEBUG, endpoint: 'topups', status: 404, error: 'UpstreamNotFoundError' });
   });
 
+  it.each([
+    ['a business refusal (recycled SIM)', '{"code":73,"reason":"The eSIM has been recycled."}', 'UpstreamBusinessError'],
+    ['a field validation refusal', '{"data":{"iccid":"The iccid field is required."},"meta":{"message":"the parameter is invalid"}}', 'UpstreamValidationError'],
+  ])('a 422, %s, is an answer, not a failure: debug, never warn', async (_what, body, error) => {
+    const log = memoryLogger();
+    const h = setup(log.logger);
+    h.serveTokens(TOKEN_1);
+    h.reply('GET', `/sims/${ICCID}/topups`, 422, body);
+    await expect(h.client.getTopups(ICCID)).rejects.toMatchObject({ name: error });
+    expect(callLines(log.lines).at(-1)).toMatchObject({ level: DEBUG, endpoint: 'topups', status: 422, error });
+    expect(log.lines.filter((l) => l.level >= WARN)).toEqual([]);
+  });
+
   it('logs breaker transitions, and calls it refuses, without secrets', async () => {
     const log = memoryLogger();
     const h = setup(log.logger, { getRetries: 0 });
