@@ -28,7 +28,7 @@ describe('loadConfig', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       const variables = (error as ConfigError).problems.map((p) => p.split(':')[0]);
-      expect(variables).toEqual(['PORT', 'AUTH_JWT_SECRET', 'UPSTREAM_CLIENT_ID', 'UPSTREAM_CLIENT_SECRET', 'AUTH_JWKS_URL']);
+      expect(variables).toEqual(['PORT', 'AUTH_JWT_SECRET', 'UPSTREAM_CLIENT_ID', 'UPSTREAM_CLIENT_SECRET', 'AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'AUTH_JWKS_URL']);
       expect((error as ConfigError).message).toMatch(/UPSTREAM_CLIENT_ID: is required when UPSTREAM_URL is set/);
     }
     // An invalid UPSTREAM_URL is still "set": its credentials are still asked for, and so is authentication.

@@ -68,9 +68,10 @@ afterEach(() => {
 });
 
 async function startGateway(): Promise<GatewayProcess> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env };
   // The built-in sandbox (and no authentication) only when no upstream is configured; nothing from the caller's env leaks in.
-  for (const name of Object.keys(env)) if (/^(UPSTREAM_|AUTH_|SANDBOX_)/.test(name)) delete env[name];
+  for (const name of Object.keys(env)) if (/^(UPSTREAM_|AUTH_|SANDBOX_|LOG_FORMAT|METRICS)/.test(name)) delete env[name];
+  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', LOG_FORMAT: 'json', METRICS_PORT: '0' });
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
 

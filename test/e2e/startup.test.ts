@@ -38,6 +38,8 @@ interface Run {
 function run(env: Record<string, string>): Run {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env };
   for (const name of Object.keys(childEnv)) if (/^(UPSTREAM_|AUTH_|SANDBOX_|LOG_FORMAT|GRAPHIQL|METRICS)/.test(name) && !(name in env)) delete childEnv[name];
+  // An ephemeral metrics port, so that gateways started side by side never compete for the default one.
+  if (!('METRICS_PORT' in env)) childEnv.METRICS_PORT = '0';
   const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stdout = '';
@@ -92,10 +94,10 @@ describe('startup, at the process level', () => {
       graphiql: 'on',
       auth: 'none',
       cache: 'in-memory (one replica only)',
-      metrics: 'on at /metrics',
+      metrics: expect.stringMatching(/^on at http:\/\/127\.0\.0\.1:\d+\/metrics$/),
     });
     expect(line.upstream).toMatch(/^built-in sandbox \(pressone, http:\/\/127\.0\.0\.1:\d+\/customer\/v2\)$/);
-    expect(line.msg).toMatch(/GraphiQL on; upstream: built-in sandbox .*; auth: none; cache: in-memory \(one replica only\); metrics: on at \/metrics$/);
+    expect(line.msg).toMatch(/GraphiQL on; upstream: built-in sandbox .*; auth: none; cache: in-memory \(one replica only\); metrics: on at http:\/\/127\.0\.0\.1:\d+\/metrics$/);
   });
 
   it('the start log tells the truth: partner API without credentials in the URL, GraphiQL off, API keys, metrics off', { timeout: TEST_TIMEOUT_MS }, async () => {

@@ -38,7 +38,7 @@ describe('a missing balance is an upstream error, not zero (item 15)', () => {
     h = await startHarness();
     h.sandbox.control.addFault({ endpoint: 'balance', emptyBalances: true, times: 1 });
     const missing = await h.gql('{ balance { available { amount currency } } }');
-    expect(missing.data).toBeNull();
+    expect(missing.data).toEqual({ balance: null });
     expect(missing.errors).toEqual([expect.objectContaining({ path: ['balance'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } })]);
     expect(JSON.stringify(missing)).not.toContain('0.00');
 
