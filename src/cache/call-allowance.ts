@@ -9,10 +9,10 @@ export class CallAllowance {
 
   constructor(readonly limit: number) {}
 
-  /** Takes one call; false when the request has used them all. */
-  tryTake(): boolean {
-    if (this.#used >= this.limit) return false;
-    this.#used++;
+  /** Takes `calls` calls at once (all or none); false when fewer are left. */
+  tryTake(calls = 1): boolean {
+    if (this.#used + calls > this.limit) return false;
+    this.#used += calls;
     return true;
   }
 

@@ -23,7 +23,7 @@ builder.queryField('balance', (t) =>
     resolve: async (_root, _args, ctx) => {
       if (ctx.principal.kind !== 'partner') throw new GatewayError('FORBIDDEN', "End users cannot read the partner's balance.");
       try {
-        const read = await ctx.caches.balance.get(BALANCE_KEY, ctx.signal);
+        const read = await ctx.caches.balance.get(BALANCE_KEY, ctx.signal, ctx.upstreamCalls);
         ctx.dependencies.note(ctx.caches.balance.name, BALANCE_KEY, ctx.caches.balance.freshUntil(read), read.stale);
         return read;
       } catch (error) {

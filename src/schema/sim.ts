@@ -6,7 +6,7 @@
  */
 import type DataLoader from 'dataloader';
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import type { CacheRead } from '../cache/index.ts';
+import { CallAllowanceExceededError, type CacheRead } from '../cache/index.ts';
 import type { GatewayContext } from '../context.ts';
 import { canAccess } from '../auth.ts';
 import { badUserInput, simNotFound, toGraphQLError } from '../errors.ts';
@@ -230,6 +230,8 @@ async function readSimListWindow(ctx: GatewayContext, offset: number, first: num
   const firstPage = Math.floor(offset / first) + 1;
   const pages = offset % first === 0 ? [firstPage] : [firstPage, firstPage + 1];
   try {
+    // A list page is an upstream call like any other: it counts against the request's allowance.
+    if (!ctx.upstreamCalls.tryTake(pages.length)) throw new CallAllowanceExceededError('sims', ctx.upstreamCalls.limit);
     const results = await Promise.all(
       pages.map((page) => ctx.client.listSims({ limit: first, page, ...(iccidContains ? { iccidContains } : {}) }, ctx.signal)),
     );

@@ -132,6 +132,19 @@ describe('upstream calls per request are bounded (item 14)', () => {
     expect(upstreamCalls(h)).toBe(400);
   });
 
+  it('list pages and the balance count too: 12 unaligned simList aliases + balance (25 calls) with a bound of 20 → at most 20, the rest QUERY_TOO_EXPENSIVE', async () => {
+    h = await startHarness({ env: { MAX_UPSTREAM_CALLS_PER_REQUEST: '20' } });
+    // An unaligned window (`after` not on a page boundary) reads two upstream pages.
+    const after = Buffer.from('sim:3').toString('base64url');
+    const aliases = Array.from({ length: 12 }, (_, a) => `  l${a}: simList(first: ${a + 5}, after: "${after}") { totalCount }`).join('\n');
+    const result = await h.gql(`{\n  balance { available { amount } }\n${aliases}\n}`);
+    // 1 balance + 2 pages per alias until fewer than 2 calls are left (a window takes its pages all or none).
+    expect(upstreamCalls(h)).toBe(19);
+    const refused = (result.errors ?? []).filter((e) => e.extensions?.code === 'QUERY_TOO_EXPENSIVE');
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    expect(refused.every((e) => String(e.path?.[0]).startsWith('l') || e.path?.[0] === 'balance')).toBe(true);
+  });
+
   it('one ICCID whose details keep being evicted is re-read at most UPSTREAM_DETAILS_LIMIT_PER_MINUTE times a minute', async () => {
     h = await startHarness({ env: { CACHE_MAX_SIMS: '1', UPSTREAM_DETAILS_LIMIT_PER_MINUTE: '3' } });
     const [a, b] = h.sandbox.control.iccids();
