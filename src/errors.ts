@@ -30,7 +30,8 @@ export type ErrorCode =
   | 'TOPUP_DISABLED'
   | 'OPERATOR_MAINTENANCE'
   | 'IDEMPOTENCY_KEY_REUSED'
-  | 'IDEMPOTENCY_IN_PROGRESS';
+  | 'IDEMPOTENCY_IN_PROGRESS'
+  | 'PURCHASE_REFUSED';
 
 export class GatewayError extends GraphQLError {
   constructor(

@@ -38,8 +38,11 @@ import { BALANCE_KEY } from '../cache/index.ts';
 import type { Clock } from '../clock.ts';
 import { BUSINESS_CODES, retryAfterOf } from '../errors.ts';
 import {
+  UpstreamAuthError,
   UpstreamBusinessError,
+  UpstreamError,
   UpstreamNotFoundError,
+  UpstreamRateLimitedError,
   UpstreamUnavailableError,
   UpstreamValidationError,
   type HistoryEntry,
@@ -78,13 +81,13 @@ const failure = (code: PurchaseFailureCode, message: string, retryAfterSeconds?:
 
 export const SIM_NOT_FOUND: PurchaseOutcome = failure('SIM_NOT_FOUND', 'No eSIM with this ICCID.');
 
-const UNAVAILABLE = 'The upstream is unavailable; nothing was bought. Retry with the same idempotencyKey.';
+const UNAVAILABLE = 'The upstream is unavailable; the order was not sent, nothing was bought. Retry with the same idempotencyKey.';
 const SEARCH_UNAVAILABLE =
   'The upstream order list could not be read, so the gateway could not check for an earlier order with this idempotencyKey; nothing was submitted. Retry with the same idempotencyKey.';
 const SEARCH_RATE_LIMITED =
   'The upstream is rate-limiting the order list, so the gateway could not check for an earlier order with this idempotencyKey; nothing was submitted. Retry with the same idempotencyKey after retryAfterSeconds.';
 const UNKNOWN =
-  'The upstream did not confirm the order in time. Retry with the same idempotencyKey: the gateway will find the order if it was placed and never places it twice.';
+  'The order was sent but its outcome is not known yet (no readable answer, and it is not in the order list yet): do not use a new idempotencyKey. Retry with the same one: the gateway finds the order if it was placed and never places it twice.';
 
 export class PurchaseService {
   readonly store: IdempotencyStore;
@@ -163,13 +166,21 @@ export class PurchaseService {
       this.options.logger.info({ iccid: input.iccid, packageId: input.packageId, orderId: order.id }, 'purchase: top-up ordered');
       return { outcome: this.succeeded(input, order, reference, false) };
     } catch (error) {
-      if (error instanceof UpstreamUnavailableError && error.ambiguous) {
-        this.options.logger.warn({ iccid: input.iccid, reference }, 'purchase: submit outcome unknown; reconciling');
+      const failure = classifySubmitFailure(error);
+      if (failure.kind === 'refused') return { outcome: failure.outcome };
+      if (failure.kind === 'not-sent') return { outcome: this.notSent(error) };
+      // The upstream answered, but with nothing the gateway understands: cheap to check that no order exists.
+      if (failure.kind === 'unrecognised-refusal') {
+        this.options.logger.warn({ iccid: input.iccid, reference, err: describe(error) }, 'purchase: submit refused for an unrecognised reason; checking');
         const found = await this.search(input.iccid, reference);
         if ('order' in found && found.order) return { outcome: this.succeeded(input, found.order, reference, false) };
+        if ('order' in found) return { outcome: failure.outcome };
         return this.unknownOutcome(unknownSince ?? started, 'UPSTREAM_UNAVAILABLE');
       }
-      return { outcome: this.failed(error) };
+      this.options.logger.warn({ iccid: input.iccid, reference, err: describe(error) }, 'purchase: submit outcome unknown; reconciling');
+      const found = await this.search(input.iccid, reference);
+      if ('order' in found && found.order) return { outcome: this.succeeded(input, found.order, reference, false) };
+      return this.unknownOutcome(unknownSince ?? started, 'UPSTREAM_UNAVAILABLE');
     }
   }
 
@@ -204,20 +215,11 @@ export class PurchaseService {
     return { kind: 'success', iccid: input.iccid, order: { ...order, description: clientDescription(order, reference, input) }, replayed };
   }
 
-  private failed(error: unknown): PurchaseOutcome {
-    if (error instanceof UpstreamBusinessError) {
-      const known = BUSINESS_CODES[error.code];
-      if (known && known.code !== 'SIM_NOT_FOUND') return failure(known.code as PurchaseFailureCode, known.message);
-      return failure('UPSTREAM_UNAVAILABLE', 'The upstream could not complete the order; nothing was bought.');
-    }
-    if (error instanceof UpstreamValidationError) {
-      if ('iccid' in error.fields) return SIM_NOT_FOUND;
-      return failure('PACKAGE_NOT_AVAILABLE', 'This package cannot be bought for this eSIM; read its topupPackages.');
-    }
-    if (error instanceof UpstreamNotFoundError) return SIM_NOT_FOUND;
+  /** The submit provably never reached the upstream (breaker open, connection refused, token unavailable). */
+  private notSent(error: unknown): PurchaseOutcome {
     const retryAfter = retryAfterOf(error);
-    if (retryAfter !== undefined) return failure('RATE_LIMITED', 'The upstream is rate-limiting orders; nothing was bought.', retryAfter);
-    this.options.logger.error({ err: describe(error) }, 'purchase: upstream failure');
+    if (retryAfter !== undefined) return failure('RATE_LIMITED', 'The upstream is rate-limiting; nothing was submitted.', retryAfter);
+    this.options.logger.error({ err: describe(error) }, 'purchase: upstream failure before the submit was sent');
     return failure('UPSTREAM_UNAVAILABLE', UNAVAILABLE);
   }
 
@@ -270,3 +272,74 @@ function clientDescription(order: TopupOrder, reference: string, input: Purchase
 }
 
 const describe = (error: unknown) => (error instanceof Error ? { name: error.name, message: error.message } : { value: String(error) });
+
+type SubmitFailure =
+  /** A 4xx whose meaning is known: nothing was bought; this is the answer. */
+  | { kind: 'refused'; outcome: PurchaseOutcome }
+  /** A 4xx the gateway does not understand: nothing was bought as far as HTTP goes; confirmed by a search. */
+  | { kind: 'unrecognised-refusal'; outcome: PurchaseOutcome }
+  /** The POST never left this process. */
+  | { kind: 'not-sent' }
+  /** The POST may have reached the upstream and been processed. */
+  | { kind: 'ambiguous' };
+
+/**
+ * What a failed submit means for the money. Once the POST may have reached the upstream every failure is ambiguous —
+ * a 5xx, a timeout, a reset, an abort, a 2xx whose body is not JSON or lacks what the model needs, any error not
+ * recognised here — and only two kinds of failure may say "nothing was bought": a 4xx answer to the submit itself (the
+ * upstream refused it) and an error that provably sent nothing (circuit open, a connection failure before sending, the
+ * token request failing before the POST).
+ */
+export function classifySubmitFailure(error: unknown): SubmitFailure {
+  if (!(error instanceof UpstreamError)) return { kind: 'ambiguous' };
+  // A failure of the token request (also on the 401 → refresh path, where the first POST was refused with a 401).
+  if (error.endpoint !== 'submitTopup') return { kind: 'not-sent' };
+  if (error instanceof UpstreamUnavailableError) return error.ambiguous ? { kind: 'ambiguous' } : { kind: 'not-sent' };
+  const status = error.status;
+  if (status === null || status < 400 || status >= 500) return { kind: 'ambiguous' };
+  if (error instanceof UpstreamRateLimitedError) {
+    return { kind: 'refused', outcome: failure('RATE_LIMITED', 'The upstream is rate-limiting orders; nothing was bought.', error.retryAfterSeconds) };
+  }
+  if (error instanceof UpstreamAuthError) return { kind: 'refused', outcome: failure('UPSTREAM_UNAVAILABLE', 'The upstream refused the gateway\'s credentials; nothing was bought.') };
+  if (error instanceof UpstreamNotFoundError) return { kind: 'refused', outcome: SIM_NOT_FOUND };
+  if (error instanceof UpstreamBusinessError) {
+    const known = BUSINESS_CODES[error.code];
+    if (known && known.code !== 'SIM_NOT_FOUND') return { kind: 'refused', outcome: failure(known.code as PurchaseFailureCode, known.message) };
+    return { kind: 'unrecognised-refusal', outcome: refused(`business rule ${error.code}`) };
+  }
+  if (error instanceof UpstreamValidationError && status === 422) return validationOutcome(error.fields);
+  return { kind: 'unrecognised-refusal', outcome: refused(`HTTP ${status}`) };
+}
+
+const refused = (what: string): PurchaseOutcome =>
+  failure('PURCHASE_REFUSED', `The upstream refused the order (${what}) for a reason the gateway does not recognise; nothing was bought. Check the input, then retry.`);
+
+/**
+ * A 422 `{data: {field: message}}` on the submit, mapped by what the upstream said (the documented messages), field by
+ * field: a field or message not listed here makes the whole answer an unrecognised refusal, never a guessed code.
+ */
+function validationOutcome(fields: Record<string, string>): SubmitFailure {
+  const names = Object.keys(fields);
+  if (names.length === 0) return { kind: 'unrecognised-refusal', outcome: refused('HTTP 422') };
+  const meanings = names.map((name) => VALIDATION_MEANINGS.find((m) => m.field === name && m.message.test(fields[name]!.trim()))?.outcome);
+  if (meanings.some((m) => m === undefined)) {
+    return { kind: 'unrecognised-refusal', outcome: refused(`field${names.length > 1 ? 's' : ''} ${names.map((n) => n.slice(0, 40)).join(', ')}`) };
+  }
+  // The SIM first: a bad ICCID makes every other field moot.
+  const outcomes = meanings as PurchaseOutcome[];
+  return { kind: 'refused', outcome: outcomes.find((o) => o.kind === 'failure' && o.code === 'SIM_NOT_FOUND') ?? outcomes[0]! };
+}
+
+const VALIDATION_MEANINGS: { field: string; message: RegExp; outcome: PurchaseOutcome }[] = [
+  { field: 'iccid', message: /^the selected iccid is invalid\.?$/i, outcome: SIM_NOT_FOUND },
+  {
+    field: 'package_id',
+    message: /^(invalid topup package|the selected package id is invalid\.?)$/i,
+    outcome: failure('PACKAGE_NOT_AVAILABLE', 'This package cannot be bought for this eSIM; read its topupPackages.'),
+  },
+  {
+    field: 'package_id',
+    message: /^validation\.order_exceed_limit$/i,
+    outcome: failure('PURCHASE_REFUSED', 'The upstream refused the order: the partner account exceeded its order limit; nothing was bought. Retry later.'),
+  },
+];

@@ -1,7 +1,7 @@
 /**
  * Fault injection: rules scoped by endpoint and ICCID, applied in the order they were added.
  * Latency adds up over all matching rules (before processing, or after it for `afterProcessing` rules); the first
- * matching rule with a terminal effect (hang, reset, 5xx, 429, malformed JSON) decides what happens to the response,
+ * matching rule with a terminal effect (hang, reset, 5xx, 429, 4xx, malformed JSON, incomplete body) decides what happens to the response,
  * and whether that happens instead of processing the request or after it (its `afterProcessing`).
  */
 import type { Clock } from '../clock.ts';
@@ -13,7 +13,8 @@ export type FaultAction =
   | { kind: 'hang' }
   | { kind: 'reset'; when: 'after-headers' | 'mid-body' }
   | { kind: 'respond'; response: SandboxResponse }
-  | { kind: 'malformed' };
+  | { kind: 'malformed' }
+  | { kind: 'incomplete' };
 
 export interface FaultPlan {
   /** Real time to wait before the request is processed. */
@@ -23,7 +24,7 @@ export interface FaultPlan {
   action: FaultAction | null;
   /**
    * The action replaces the processed answer: the handler runs first (an order is placed) and its answer is dropped
-   * (hang, respond) or mangled (reset, malformed). Always true for reset and malformed, which need that answer.
+   * (hang, respond) or mangled (reset, malformed, incomplete). Always true for those three, which need that answer.
    */
   actionAfterProcessing: boolean;
 }
@@ -48,6 +49,10 @@ export function validateFaultRule(rule: unknown): FaultRule {
   }
   if (r.times !== undefined && !(Number.isInteger(r.times) && r.times > 0)) throw new TypeError('times must be a positive integer');
   if (r.afterProcessing !== undefined && typeof r.afterProcessing !== 'boolean') throw new TypeError('afterProcessing must be a boolean');
+  if (r.rejectWith !== undefined && !(Number.isInteger(r.rejectWith?.status) && r.rejectWith.status >= 400 && r.rejectWith.status <= 499)) {
+    throw new TypeError('rejectWith.status must be a 4xx status');
+  }
+  if (r.incompleteBody !== undefined && typeof r.incompleteBody !== 'boolean') throw new TypeError('incompleteBody must be a boolean');
   return { ...r };
 }
 
@@ -116,7 +121,7 @@ export class FaultRegistry {
       else delayMs += latency;
       if (action === null) {
         action = this.actionOf(rule);
-        actionAfterProcessing = action !== null && (rule.afterProcessing === true || action.kind === 'reset' || action.kind === 'malformed');
+        actionAfterProcessing = action !== null && (rule.afterProcessing === true || action.kind === 'reset' || action.kind === 'malformed' || action.kind === 'incomplete');
       }
     }
     if (spent) this.rules = this.rules.filter((r) => r.remaining === undefined || r.remaining > 0);
@@ -148,7 +153,12 @@ export class FaultRegistry {
         },
       };
     }
+    if (rule.rejectWith) {
+      const { status, body } = rule.rejectWith;
+      return { kind: 'respond', response: { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? null) } };
+    }
     if (rule.malformedJson) return { kind: 'malformed' };
+    if (rule.incompleteBody) return { kind: 'incomplete' };
     return null;
   }
 }

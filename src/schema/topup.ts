@@ -85,6 +85,7 @@ const FAILURE_TYPES: Record<PurchaseFailureCode, string> = {
   IDEMPOTENCY_IN_PROGRESS: 'IdempotencyInProgressError',
   RATE_LIMITED: 'RateLimitedError',
   UPSTREAM_UNAVAILABLE: 'UpstreamUnavailableError',
+  PURCHASE_REFUSED: 'PurchaseRefusedError',
 };
 
 const RETRYABLE: ReadonlySet<PurchaseFailureCode> = new Set(['RATE_LIMITED', 'IDEMPOTENCY_IN_PROGRESS', 'UPSTREAM_UNAVAILABLE']);

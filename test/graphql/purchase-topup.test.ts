@@ -398,3 +398,90 @@ describe('purchaseTopup: a key the gateway does not remember is searched for ups
     expect(h.sandbox.control.orders()).toHaveLength(1);
   });
 });
+
+describe('purchaseTopup: once the POST may have reached the upstream, a failure is never "nothing was bought"', () => {
+  it.each([
+    ['a body that is not JSON', { malformedJson: true }],
+    ['a JSON body missing the fields the model requires (id, code)', { incompleteBody: true }],
+  ])('a 2xx submit with %s is reconciled: the placed order is found and returned — 1 submit, 1 order, the key remembered', async (_name, fault) => {
+    h = await startHarness();
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', times: 1, ...fault });
+    const result = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable', description: 'customer 9' });
+    expect(result.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false, order: { packageId, description: 'customer 9' } });
+    const [order] = h.sandbox.control.orders();
+    expect((result.data!.purchaseTopup as any).order.id).toBe(String(order!.id));
+    expect(submits(h)).toBe(1);
+    expect(searches(h)).toBe(2); // before the submit, and the reconciling one
+    h.sandbox.control.resetCalls();
+    const replay = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable', description: 'customer 9' });
+    expect(replay.data!.purchaseTopup).toEqual({ ...result.data!.purchaseTopup, replayed: true });
+    expect(h.sandbox.control.countCalls()).toBe(0);
+    expect(h.sandbox.control.orders()).toHaveLength(1);
+  });
+
+  it('an unreadable 2xx whose order cannot be found yet → outcome unknown (not "nothing was bought"), IDEMPOTENCY_IN_PROGRESS on a retry, the order once the list is readable — never a second submit', async () => {
+    h = await startHarness();
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    // The order is placed; the answer is held 300 ms and then arrives unreadable; meanwhile the order list goes down.
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', malformedJson: true, afterProcessing: true, latencyMs: 300, times: 1 });
+    const first = buy(h, { iccid, packageId, idempotencyKey: 'unreadable-2' });
+    await expect.poll(() => h.sandbox.control.orders().length, { timeout: 5_000, interval: 5 }).toBe(1);
+    const listDown = h.sandbox.control.addFault({ endpoint: 'orders', errorStatus: 503 });
+    const answer = (await first).data!.purchaseTopup as any;
+    expect(answer).toMatchObject({ __typename: 'UpstreamUnavailableError', code: 'UPSTREAM_UNAVAILABLE' });
+    expect(answer.message).not.toMatch(/nothing was bought/);
+    expect(answer.message).toMatch(/do not use a new idempotencyKey/);
+
+    const soon = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable-2' });
+    expect(soon.data!.purchaseTopup).toMatchObject({ __typename: 'IdempotencyInProgressError', code: 'IDEMPOTENCY_IN_PROGRESS' });
+    h.sandbox.control.removeFault(listDown);
+    const found = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable-2' });
+    expect(found.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true, order: { id: String(h.sandbox.control.orders()[0]!.id) } });
+    expect(submits(h)).toBe(1);
+    expect(h.sandbox.control.orders()).toHaveLength(1);
+  });
+});
+
+describe('purchaseTopup: 4xx refusals are mapped by what the upstream said', () => {
+  it.each([
+    ['422 on description', 422, { data: { description: 'The description may not be greater than 255 characters.' }, meta: { message: 'the parameter is invalid' } }],
+    ['422 order limit (documented)', 422, { data: { package_id: 'validation.order_exceed_limit' }, meta: { message: 'the parameter is invalid' } }],
+    ['422 on missing fields', 422, { data: { iccid: 'The iccid field is required.', package_id: 'The package id field is required.' } }],
+    ['422 with an unknown business code', 422, { code: 53, reason: 'An unexpected error occurred.' }],
+    ['409 without a body the gateway knows', 409, { message: 'Conflict' }],
+  ])('%s → PURCHASE_REFUSED (not PACKAGE_NOT_AVAILABLE), not replayed: the same key succeeds once the upstream accepts', async (_name, status, body) => {
+    h = await startHarness();
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', rejectWith: { status, body }, times: 1 });
+    const refused = await buy(h, { iccid, packageId, idempotencyKey: 'refused' });
+    expect(refused.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseRefusedError', code: 'PURCHASE_REFUSED' });
+    expect((refused.data!.purchaseTopup as any).message).not.toContain('255 characters'); // upstream prose is never echoed
+    expect(h.sandbox.control.orders()).toHaveLength(0);
+    const retried = await buy(h, { iccid, packageId, idempotencyKey: 'refused' });
+    expect(retried.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+    expect(submits(h)).toBe(2);
+    expect(h.sandbox.control.orders()).toHaveLength(1);
+  });
+
+  it('an unrecognised refusal is checked against the order list: an order that landed anyway is returned, not "refused"', async () => {
+    h = await startHarness();
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', rejectWith: { status: 409, body: {} }, afterProcessing: true, times: 1 });
+    const result = await buy(h, { iccid, packageId, idempotencyKey: 'odd-409' });
+    expect(result.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', order: { id: String(h.sandbox.control.orders()[0]!.id) } });
+    expect(submits(h)).toBe(1);
+    expect(searches(h)).toBe(2);
+  });
+
+  it('the documented refusals keep their codes: invalid package → PACKAGE_NOT_AVAILABLE (replayed), unknown ICCID → SIM_NOT_FOUND, with no confirming search', async () => {
+    h = await startHarness();
+    const { iccid } = await activeSimWithPackage(h);
+    const wrongPackage = await buy(h, { iccid, packageId: 'no-such-package', idempotencyKey: 'documented' });
+    expect(wrongPackage.data!.purchaseTopup).toMatchObject({ __typename: 'PackageNotAvailableError' });
+    expect(searches(h)).toBe(1);
+    h.sandbox.control.resetCalls();
+    expect((await buy(h, { iccid, packageId: 'no-such-package', idempotencyKey: 'documented' })).data!.purchaseTopup).toEqual(wrongPackage.data!.purchaseTopup);
+    expect(h.sandbox.control.countCalls()).toBe(0);
+  });
+});
