@@ -109,6 +109,27 @@ export function orderReference(principalId: string, key: string): string {
   return `gw-${createHash('sha256').update(`${principalId}\u0000${key}`).digest('hex').slice(0, 20)}`;
 }
 
+/**
+ * Where the reference goes: the very end of the order's description, as ` [gw-…]` (or the whole description when the
+ * client gave none). Only that place counts when searching: the client writes the rest of the description, so a
+ * reference anywhere else is text, never a match — and client descriptions holding the syntax are refused up front.
+ */
+export function describedWithReference(description: string | null, reference: string): string {
+  return description ? `${description} [${reference}]` : `[${reference}]`;
+}
+
+/** True when `stored` (an upstream order's description) carries `reference` where the gateway puts it. */
+export function carriesReference(stored: string | null, reference: string): boolean {
+  if (stored === null) return false;
+  const marker = `[${reference}]`;
+  return stored === marker || stored.endsWith(` ${marker}`);
+}
+
+/** The reference syntax (`[gw-`, or a bare `gw-` + 20 hex digits), refused in client descriptions. */
+export function containsReferenceSyntax(text: string): boolean {
+  return /\[\s*gw-/i.test(text) || /gw-[0-9a-f]{20}/i.test(text);
+}
+
 /** Same key must mean same purchase: anything that changes what is bought is part of the fingerprint. */
 export function fingerprintOf(input: { iccid: string; packageId: string; description: string | null }): string {
   return JSON.stringify([input.iccid, input.packageId, input.description ?? '']);

@@ -49,7 +49,7 @@ import {
   type TopupOrder,
   type UpstreamClient,
 } from '../upstream/index.ts';
-import { IdempotencyStore, fingerprintOf, orderReference } from './idempotency-store.ts';
+import { IdempotencyStore, carriesReference, describedWithReference, fingerprintOf, orderReference } from './idempotency-store.ts';
 import { PERMANENT_FAILURES, type PurchaseFailureCode, type PurchaseOutcome } from './outcome.ts';
 
 export interface PurchaseInput {
@@ -71,6 +71,10 @@ export interface PurchaseServiceOptions {
 
 /** The upstream's description field is assumed to hold 255 characters; the reference takes the tail. */
 export const MAX_DESCRIPTION_LENGTH = 200;
+/** Order-list search: page size and the most pages read per search (the reference filter normally leaves 0–1 orders). */
+export const SEARCH_PAGE_SIZE = 50;
+export const SEARCH_MAX_PAGES = 5;
+const DAY_MS = 86_400_000;
 
 const failure = (code: PurchaseFailureCode, message: string, retryAfterSeconds?: number): PurchaseOutcome => ({
   kind: 'failure',
@@ -159,7 +163,7 @@ export class PurchaseService {
         return { outcome: this.succeeded(input, search.order, reference, true) };
       }
     }
-    const description = input.description ? `${input.description} [${reference}]` : `[${reference}]`;
+    const description = describedWithReference(input.description, reference);
     const started = this.options.clock.now();
     try {
       const order = await this.options.client.submitTopup({ iccid: input.iccid, packageId: input.packageId, description });
@@ -190,12 +194,24 @@ export class PurchaseService {
     return { outcome: failure(code, message, 5), unknownSince: since };
   }
 
-  /** Looks for the order carrying `reference` (newest first; the reference is unique to principal + key). */
+  /**
+   * Looks for the order carrying `reference` at the end of its description, for this ICCID, page by page (newest first)
+   * until the upstream has no more pages or the orders are older than any key the client may still retry (the
+   * idempotency TTL plus a day of clock/time-zone slack). More than SEARCH_MAX_PAGES pages within that horizon is an
+   * inconclusive search, reported like an unreadable list (nothing is submitted on a guess).
+   */
   private async search(iccid: string, reference: string): Promise<{ order: TopupOrder | null } | { error: unknown }> {
+    const horizon = this.options.clock.now() - this.options.ttlMs - DAY_MS;
     try {
-      const { items } = await this.options.client.listOrders({ iccid, description: reference, limit: 25, page: 1 });
-      const order = items.find((o) => o.description?.includes(reference) && (o.iccid === null || o.iccid === iccid));
-      return { order: order ?? null };
+      for (let page = 1; page <= SEARCH_MAX_PAGES; page++) {
+        const { items, page: info } = await this.options.client.listOrders({ iccid, description: reference, limit: SEARCH_PAGE_SIZE, page });
+        const order = items.find((o) => carriesReference(o.description, reference) && (o.iccid === null || o.iccid === iccid));
+        if (order) return { order };
+        const oldest = items.length > 0 ? Date.parse(items[items.length - 1]!.createdAt) : Number.NaN;
+        const lastPage = items.length < SEARCH_PAGE_SIZE || info.currentPage >= info.lastPage;
+        if (lastPage || oldest < horizon) return { order: null };
+      }
+      throw new Error(`order search inconclusive: more than ${SEARCH_MAX_PAGES} pages of orders match within the idempotency horizon`);
     } catch (error) {
       this.options.logger.warn({ iccid, reference, err: describe(error) }, 'purchase: order list unavailable; cannot search for the reference');
       return { error };

@@ -17,7 +17,7 @@ export type PackageType =
   | 'TOPUP';
 
 export type PurchaseTopupInput = {
-  /** Free text stored with the order (≤ 200 characters). */
+  /** Free text stored with the order (≤ 200 characters, without the gateway's reference syntax "[gw-…"; the gateway appends its reference). */
   description?: string | null | undefined;
   iccid: string;
   /** Client-chosen key (e.g. a UUID) identifying this purchase. Retrying with the same key never buys twice. */

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logger.ts';
 import { orderReference } from '../../src/purchase/index.ts';
 import { graphql } from '../__generated__/gql.ts';
 import { BASE_PATHS, SANDBOX_CREDENTIALS, startHarness, type Harness } from '../support/harness.ts';
+import { fetchToken } from '../sandbox/helpers.ts';
 
 const PurchaseTopup = graphql(`
   mutation PurchaseTopup($input: PurchaseTopupInput!) {
@@ -484,4 +485,54 @@ describe('purchaseTopup: 4xx refusals are mapped by what the upstream said', () 
     expect((await buy(h, { iccid, packageId: 'no-such-package', idempotencyKey: 'documented' })).data!.purchaseTopup).toEqual(wrongPackage.data!.purchaseTopup);
     expect(h.sandbox.control.countCalls()).toBe(0);
   });
+});
+
+describe('purchaseTopup: the order reference is matched exactly where the gateway writes it, across pages', () => {
+  /** Places an order straight at the sandbox, bypassing the gateway (another system, or a client before this check). */
+  async function placeDirectly(harness: Harness, token: string, input: { iccid: string; packageId: string; description: string }) {
+    const response = await fetch(`${harness.sandbox.url}${BASE_PATHS.pressone}/orders/topups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ iccid: input.iccid, package_id: input.packageId, description: input.description }),
+    });
+    expect(response.status).toBe(200);
+  }
+
+  it('a forgotten key whose order sits behind a full page of newer orders that merely contain its reference: the real order is found on page 2, 0 submits', async () => {
+    h = await startHarness();
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    const first = await buy(h, { iccid, packageId, idempotencyKey: 'deep', description: 'customer 1' });
+    expect(first.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess' });
+    const realId = (first.data!.purchaseTopup as any).order.id;
+    const reference = orderReference('partner:sandbox', 'deep');
+    const token = await fetchToken(h.sandbox.url);
+    // 60 newer orders on the same SIM whose text contains the reference, but not at the end where the gateway puts it.
+    for (let i = 0; i < 60; i++) {
+      h.clock.advance(1_000);
+      await placeDirectly(h, token, { iccid, packageId, description: i % 2 ? `[${reference}] copied ${i}` : `see ${reference} ${i}` });
+    }
+    await h.gateway.close();
+    const b = startGateway(h);
+    try {
+      h.sandbox.control.resetCalls();
+      const retry = await b.buy({ iccid, packageId, idempotencyKey: 'deep', description: 'customer 1' });
+      expect(retry).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true, order: { id: realId, description: 'customer 1' } });
+      expect(searches(h)).toBe(2); // two pages of 50
+      expect(submits(h)).toBe(0);
+      expect(h.sandbox.control.orders()).toHaveLength(61);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it.each([['x [gw-0123456789abcdef0123]'], ['[GW-anything'], ['ref gw-0123456789abcdef0123 here'], ['[ gw-']])(
+    'a client description holding the reference syntax (%s) → BAD_USER_INPUT before any upstream call',
+    async (description) => {
+      h = await startHarness();
+      const { iccid, packageId } = await activeSimWithPackage(h);
+      const result = await buy(h, { iccid, packageId, idempotencyKey: 'spoof', description });
+      expect(result.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.description' });
+      expect(h.sandbox.control.countCalls()).toBe(0);
+    },
+  );
 });
