@@ -199,8 +199,29 @@ export interface GatewayConfig {
   maxSimsPerQuery: number;
   maxSimListPage: number;
   idempotency: { ttlHours: number; maxKeys: number; reconcileGraceSeconds: number };
+  /** Derived from `timeouts` (purchaseTimings): per-phase deadlines of a purchase and the shutdown drain. */
+  purchase: { searchDeadlineMs: number; submitDeadlineMs: number };
+  shutdown: { drainMs: number };
   sandbox: { seed: number; simCount: number };
 }
+
+/**
+ * Time bounds of one purchase, derived from the upstream timeouts (one exchange ≤ connect + headers + body):
+ * - each order-list search (all its pages and GET retries) is aborted after 2 exchanges' worth — an aborted search is
+ *   inconclusive, which is safe (nothing is submitted on it; after a submit it leaves the outcome unknown);
+ * - the submit (token, if one is needed, + POST) is aborted after 2 exchanges' worth — an abort after sending is
+ *   ambiguous and reconciled like a timeout;
+ * - worst case = search + submit + reconciling search; the shutdown drain waits that long plus a margin, so a
+ *   purchase under way when SIGTERM arrives always finishes (orchestrators: termination grace period ≥ drainMs).
+ */
+export function purchaseTimings(timeouts: { connectMs: number; headersMs: number; bodyMs: number }) {
+  const exchangeMs = timeouts.connectMs + timeouts.headersMs + timeouts.bodyMs;
+  const searchMs = 2 * exchangeMs;
+  const submitMs = 2 * exchangeMs;
+  return { searchMs, submitMs, drainMs: searchMs + submitMs + searchMs + SHUTDOWN_MARGIN_MS };
+}
+/** Slack on top of the worst-case purchase for the rest of the shutdown (answers written, connections closed). */
+const SHUTDOWN_MARGIN_MS = 5_000;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -223,6 +244,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     const value = e[pathOverrideVariable(endpoint)];
     if (typeof value === 'string') upstreamPaths[endpoint] = value;
   }
+  const timings = purchaseTimings({ connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS });
   return {
     port: e.PORT,
     host: e.HOST,
@@ -293,6 +315,8 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       maxKeys: e.IDEMPOTENCY_MAX_KEYS,
       reconcileGraceSeconds: e.PURCHASE_RECONCILE_GRACE_SECONDS,
     },
+    purchase: { searchDeadlineMs: timings.searchMs, submitDeadlineMs: timings.submitMs },
+    shutdown: { drainMs: timings.drainMs },
     sandbox: { seed: e.SANDBOX_SEED, simCount: e.SANDBOX_SIM_COUNT },
   };
 }

@@ -78,6 +78,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ttlMs: config.idempotency.ttlHours * 3_600_000,
     maxKeys: config.idempotency.maxKeys,
     reconcileGraceMs: config.idempotency.reconcileGraceSeconds * 1000,
+    searchDeadlineMs: config.purchase.searchDeadlineMs,
+    submitDeadlineMs: config.purchase.submitDeadlineMs,
   });
   const authenticator = createAuthenticator(config.auth);
   const responseCache = config.responseCache.enabled

@@ -20,7 +20,13 @@ import type { Clock } from '../clock.ts';
 import type { PurchaseOutcome } from './outcome.ts';
 
 export type IdempotencyRecord =
-  | { state: 'pending'; fingerprint: string; reference: string; promise: Promise<PurchaseOutcome> }
+  /**
+   * A purchase under way in this process. `submittingSince` is set before its POST is sent: from then on the record
+   * means what `unknown` since that time means to anyone who cannot join `promise` — a persistent store must write it
+   * (as running/outcome-unknown) before the POST, so that a killed process leaves a record the next start, or another
+   * replica, reconciles instead of treating the key as new.
+   */
+  | { state: 'pending'; fingerprint: string; reference: string; promise: Promise<PurchaseOutcome>; submittingSince?: number }
   | { state: 'done'; fingerprint: string; reference: string; outcome: PurchaseOutcome }
   /** The submit may or may not have reached the upstream: reconcile before anything else. */
   | { state: 'unknown'; fingerprint: string; reference: string; since: number };
@@ -69,6 +75,12 @@ export class IdempotencyStore {
     if (record.state === 'unknown' && !this.expired(record)) this.unsettled.set(id, record);
     else this.unsettled.delete(id);
     this.records.set(id, record);
+  }
+
+  /** Marks the running purchase of this key as submitting (see `pending`); no-op when none runs. */
+  markSubmitting(principalId: string, key: string, since: number): void {
+    const record = this.running.get(scoped(principalId, key));
+    if (record) record.submittingSince = since;
   }
 
   delete(principalId: string, key: string): void {

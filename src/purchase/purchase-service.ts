@@ -19,18 +19,25 @@
  *     (never a blind submit: the order may exist). The key stays unknown to the store, so the retry searches again.
  *   A normal first purchase thus costs two upstream calls: GET orders (search) + POST orders/topups (plus the token,
  *   once per token lifetime);
- * - the POST is never retried automatically. When its outcome is unknown (timeout, reset, 5xx after sending) the same
- *   call searches once more (found → that order, `replayed: false`); otherwise the key is marked outcome-unknown and
- *   every later call with it first searches again: found → that order (`replayed: true`); not found within
- *   `reconcileGraceMs` of the ambiguous submit → IDEMPOTENCY_IN_PROGRESS (it may still land); not found after it → the
- *   order never landed, submit again;
+ * - the POST is never retried automatically, and the key is recorded as submitting before it is sent. Once it may
+ *   have reached the upstream, every failure is ambiguous (timeout, reset, 5xx, abort, a 2xx whose body is unreadable
+ *   or lacks what the model needs — classifySubmitFailure): the same call searches once more (found → that order,
+ *   `replayed: false`); otherwise the key is marked outcome-unknown and every later call with it first searches again:
+ *   found → that order (`replayed: true`); not found within `reconcileGraceMs` of the submit → IDEMPOTENCY_IN_PROGRESS
+ *   (it may still land); not found after it → the order never landed, submit again. Only a 4xx answer to the submit or
+ *   an error that provably sent nothing may say "nothing was bought"; a 4xx the gateway does not recognise is
+ *   PURCHASE_REFUSED after a search confirms no order exists;
+ * - the reference is matched only at the end of the description (` [gw-…]`), across pages of the order list;
+ * - each search and the submit run under deadlines derived from the upstream timeouts (config.ts purchaseTimings), so
+ *   a purchase is bounded and the shutdown drain outlasts it;
  * - after a success the SIM's usage, top-up list and the balance are invalidated and the new package is appended to the
  *   cached history (which may not be re-read from the upstream for 15 minutes).
  *
- * What remains open: the store is in memory. A restart within the grace period of an ambiguous submit forgets that the
- * order may still be landing; a retry then searches, and if the late order is not listed yet, submits a second one.
- * The window is the time the upstream takes to process a request the gateway gave up on (normally within the upstream
- * timeouts). Eviction does not open it: outcome-unknown records are pinned for the grace period (idempotency-store.ts).
+ * What remains open: the store is in memory. A process killed after its POST was sent leaves no record; a retry on the
+ * next start searches (so an order that has landed is found), but if the upstream is still processing the POST and the
+ * order is not listed yet, it submits a second one. The window is the time the upstream takes to process a request the
+ * gateway gave up on (normally within the upstream timeouts). A persistent store closes it by writing the `submitting`
+ * mark before the POST (idempotency-store.ts). Eviction does not open it: pending and outcome-unknown records are pinned.
  */
 import type { Logger } from 'pino';
 import type { GatewayCaches } from '../cache/index.ts';
@@ -67,6 +74,10 @@ export interface PurchaseServiceOptions {
   ttlMs: number;
   maxKeys: number;
   reconcileGraceMs: number;
+  /** Each order-list search (all pages) is aborted after this long: inconclusive, never a blind submit. */
+  searchDeadlineMs: number;
+  /** The submit (token + POST) is aborted after this long: ambiguous, reconciled. See config.ts purchaseTimings. */
+  submitDeadlineMs: number;
 }
 
 /** The upstream's description field is assumed to hold 255 characters; the reference takes the tail. */
@@ -119,7 +130,9 @@ export class PurchaseService {
     const reference = existing?.reference ?? orderReference(principalId, input.idempotencyKey);
     // No await between starting the run and recording it as pending: every concurrent call with this key from here on
     // shares this run (one search, at most one submit). The store pins pending records against LRU eviction.
-    const running = this.run(input, reference, existing?.state === 'unknown' ? existing.since : undefined);
+    const running = this.run(input, reference, existing?.state === 'unknown' ? existing.since : undefined, (since) =>
+      this.store.markSubmitting(principalId, input.idempotencyKey, since),
+    );
     const promise = running.then((r) => r.outcome);
     this.inFlight.add(running);
     void running.finally(() => this.inFlight.delete(running));
@@ -144,7 +157,7 @@ export class PurchaseService {
    * One purchase attempt for a key: `unknownSince` set = an earlier submit's outcome is unknown; undefined = the store
    * has no record of the key (which does not mean no earlier attempt placed an order).
    */
-  private async run(input: PurchaseInput, reference: string, unknownSince: number | undefined): Promise<RunResult> {
+  private async run(input: PurchaseInput, reference: string, unknownSince: number | undefined, submitting: (since: number) => void): Promise<RunResult> {
     const search = await this.search(input.iccid, reference);
     if (unknownSince !== undefined) {
       if ('error' in search) return this.unknownOutcome(unknownSince, 'IDEMPOTENCY_IN_PROGRESS');
@@ -165,8 +178,13 @@ export class PurchaseService {
     }
     const description = describedWithReference(input.description, reference);
     const started = this.options.clock.now();
+    // Recorded before the POST leaves: from here on the key's record says "may have been submitted since `started`".
+    submitting(unknownSince ?? started);
     try {
-      const order = await this.options.client.submitTopup({ iccid: input.iccid, packageId: input.packageId, description });
+      const order = await this.options.client.submitTopup(
+        { iccid: input.iccid, packageId: input.packageId, description },
+        AbortSignal.timeout(this.options.submitDeadlineMs),
+      );
       this.options.logger.info({ iccid: input.iccid, packageId: input.packageId, orderId: order.id }, 'purchase: top-up ordered');
       return { outcome: this.succeeded(input, order, reference, false) };
     } catch (error) {
@@ -202,9 +220,10 @@ export class PurchaseService {
    */
   private async search(iccid: string, reference: string): Promise<{ order: TopupOrder | null } | { error: unknown }> {
     const horizon = this.options.clock.now() - this.options.ttlMs - DAY_MS;
+    const deadline = AbortSignal.timeout(this.options.searchDeadlineMs);
     try {
       for (let page = 1; page <= SEARCH_MAX_PAGES; page++) {
-        const { items, page: info } = await this.options.client.listOrders({ iccid, description: reference, limit: SEARCH_PAGE_SIZE, page });
+        const { items, page: info } = await this.options.client.listOrders({ iccid, description: reference, limit: SEARCH_PAGE_SIZE, page }, deadline);
         const order = items.find((o) => carriesReference(o.description, reference) && (o.iccid === null || o.iccid === iccid));
         if (order) return { order };
         const oldest = items.length > 0 ? Date.parse(items[items.length - 1]!.createdAt) : Number.NaN;

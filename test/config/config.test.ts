@@ -97,4 +97,13 @@ describe('loadConfig', () => {
       for (const secret of [KEY_A, KEY_B, 'abc']) expect(problems.join('\n')).not.toContain(secret);
     });
   });
+
+  it('derives the purchase deadlines and the shutdown drain from the upstream timeouts: 2 × search + submit (2 exchanges each) + 5 s', () => {
+    // one exchange = connect + headers + body = 25 s by default
+    expect(loadConfig({}).purchase).toEqual({ searchDeadlineMs: 50_000, submitDeadlineMs: 50_000 });
+    expect(loadConfig({}).shutdown).toEqual({ drainMs: 155_000 });
+    const short = loadConfig({ UPSTREAM_CONNECT_TIMEOUT_MS: '1000', UPSTREAM_HEADERS_TIMEOUT_MS: '2000', UPSTREAM_BODY_TIMEOUT_MS: '3000' });
+    expect(short.purchase).toEqual({ searchDeadlineMs: 12_000, submitDeadlineMs: 12_000 });
+    expect(short.shutdown.drainMs).toBe(41_000);
+  });
 });
