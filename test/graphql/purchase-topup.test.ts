@@ -555,3 +555,36 @@ describe('purchaseTopup: the key is recorded as submitting before the POST leave
     expect(record()).toMatchObject({ state: 'unknown', since: searchedAt });
   });
 });
+
+describe('purchaseTopup: the principal is the AUTH_API_KEYS entry name', () => {
+  it('a key rotated under the same name finds the earlier order (replay, 0 submits); the entry renamed is a new scope (a new order)', async () => {
+    const OLD_KEY = 'old-key-0123456789abcdef-xyz';
+    const NEW_KEY = 'new-key-0123456789abcdef-xyz';
+    h = await startHarness({ env: { AUTH_API_KEYS: `backend:${OLD_KEY}` } });
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    const input = { iccid, packageId, idempotencyKey: 'rotate-me' };
+    const first = await h.gql(PurchaseTopup, { input }, { 'x-api-key': OLD_KEY });
+    expect(first.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+    await h.gateway.close();
+
+    const rotated = startGateway(h, { AUTH_API_KEYS: `backend:${NEW_KEY}` });
+    try {
+      expect(await rotated.buy(input, { 'x-api-key': NEW_KEY })).toMatchObject({
+        __typename: 'PurchaseTopupSuccess',
+        replayed: true,
+        order: { id: (first.data!.purchaseTopup as any).order.id },
+      });
+      expect(submits(h)).toBe(1);
+    } finally {
+      await rotated.close();
+    }
+    const renamed = startGateway(h, { AUTH_API_KEYS: `backend-v2:${NEW_KEY}` });
+    try {
+      expect(await renamed.buy(input, { 'x-api-key': NEW_KEY })).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+      expect(submits(h)).toBe(2);
+      expect(h.sandbox.control.orders()).toHaveLength(2);
+    } finally {
+      await renamed.close();
+    }
+  });
+});
