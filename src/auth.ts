@@ -90,6 +90,8 @@ export function createAuthenticator(auth: GatewayConfig['auth'], clock: Clock = 
       if (apiKey) {
         const hash = digest(apiKey);
         const match = keys.find((k) => timingSafeEqual(k.hash, hash));
+        // The entry's name, never the key, is the identity: idempotency scope and order references derive from
+        // `partner:<name>`, so rotating a key under the same name keeps them and renaming the entry starts afresh.
         return match ? { kind: 'partner', id: `partner:${match.name}` } : { failure: 'unknown API key' };
       }
       const authorization = headers.get('authorization');

@@ -47,6 +47,51 @@ const corsOrigins = z.string().transform((v, ctx) => {
   return list;
 });
 
+/** `AUTH_API_KEYS` entry name: the stable identity of a partner server (see parseApiKeys). */
+const API_KEY_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+export const MIN_API_KEY_LENGTH = 24;
+
+/**
+ * `AUTH_API_KEYS` = `name:key,name:key`. The name, not the key, is the caller's identity (principal `partner:<name>`):
+ * idempotency keys are scoped by it and the order reference written upstream is derived from it, so a key can be
+ * rotated under the same name without losing either, while renaming an entry starts a new scope. Hence: name required
+ * and unique, key ≥ 24 characters and unique. Problems name the entry by position (and name), never echo a key.
+ */
+function parseApiKeys(value: string, ctx: { addIssue(issue: { code: 'custom'; message: string }): void }): { name: string; key: string }[] {
+  const keys: { name: string; key: string }[] = [];
+  const names = new Set<string>();
+  const secrets = new Set<string>();
+  value.split(',').forEach((raw, index) => {
+    const entry = raw.trim();
+    const where = `entry ${index + 1}`;
+    if (entry === '') {
+      ctx.addIssue({ code: 'custom', message: `${where} is empty (expected name:key,name:key)` });
+      return;
+    }
+    const colon = entry.indexOf(':');
+    if (colon < 0) {
+      ctx.addIssue({ code: 'custom', message: `${where} has no "name:" prefix (expected name:key; the name identifies the caller)` });
+      return;
+    }
+    const name = entry.slice(0, colon).trim();
+    const key = entry.slice(colon + 1).trim();
+    const problems: string[] = [];
+    if (!API_KEY_NAME.test(name)) problems.push('its name must be 1–64 characters of A–Z a–z 0–9 . _ -');
+    else if (names.has(name)) problems.push(`its name "${name}" is used by an earlier entry`);
+    if (key.length < MIN_API_KEY_LENGTH) problems.push(`its key must be at least ${MIN_API_KEY_LENGTH} characters`);
+    else if (secrets.has(key)) problems.push('its key is used by an earlier entry');
+    names.add(name);
+    secrets.add(key);
+    if (problems.length > 0) {
+      const label = API_KEY_NAME.test(name) ? `${where} ("${name}")` : where;
+      ctx.addIssue({ code: 'custom', message: `${label}: ${problems.join('; ')}` });
+      return;
+    }
+    keys.push({ name, key });
+  });
+  return keys;
+}
+
 const envSchema = z
   .object({
     PORT: int(0, 65535).default(4000),
@@ -72,21 +117,7 @@ const envSchema = z
     MAX_QUERY_COST: int(100, 1_000_000).default(20_000),
     MAX_BATCH_OPERATIONS: int(1, 100).default(5),
 
-    AUTH_API_KEYS: z
-      .string()
-      .transform((v, ctx) => {
-        const keys = v.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
-          const at = pair.indexOf(':');
-          return { name: pair.slice(0, at), key: pair.slice(at + 1) };
-        });
-        for (const { name, key } of keys) {
-          if (!/^[\w.-]+$/.test(name) || key.length < 24) {
-            ctx.addIssue({ code: 'custom', message: 'must be a comma list of name:key pairs, each key at least 24 characters' });
-          }
-        }
-        return keys;
-      })
-      .optional(),
+    AUTH_API_KEYS: z.string().transform(parseApiKeys).optional(),
     AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256)').optional(),
     AUTH_JWKS_URL: secureUrl.optional(),
     AUTH_JWT_ISSUER: z.string().min(1).optional(),
@@ -247,8 +278,29 @@ export interface GatewayConfig {
   maxSimsPerQuery: number;
   maxSimListPage: number;
   idempotency: { ttlHours: number; maxKeys: number; reconcileGraceSeconds: number };
+  /** Derived from `timeouts` (purchaseTimings): per-phase deadlines of a purchase and the shutdown drain. */
+  purchase: { searchDeadlineMs: number; submitDeadlineMs: number };
+  shutdown: { drainMs: number };
   sandbox: { seed: number; simCount: number };
 }
+
+/**
+ * Time bounds of one purchase, derived from the upstream timeouts (one exchange ≤ connect + headers + body):
+ * - each order-list search (all its pages and GET retries) is aborted after 2 exchanges' worth — an aborted search is
+ *   inconclusive, which is safe (nothing is submitted on it; after a submit it leaves the outcome unknown);
+ * - the submit (token, if one is needed, + POST) is aborted after 2 exchanges' worth — an abort after sending is
+ *   ambiguous and reconciled like a timeout;
+ * - worst case = search + submit + reconciling search; the shutdown drain waits that long plus a margin, so a
+ *   purchase under way when SIGTERM arrives always finishes (orchestrators: termination grace period ≥ drainMs).
+ */
+export function purchaseTimings(timeouts: { connectMs: number; headersMs: number; bodyMs: number }) {
+  const exchangeMs = timeouts.connectMs + timeouts.headersMs + timeouts.bodyMs;
+  const searchMs = 2 * exchangeMs;
+  const submitMs = 2 * exchangeMs;
+  return { searchMs, submitMs, drainMs: searchMs + submitMs + searchMs + SHUTDOWN_MARGIN_MS };
+}
+/** Slack on top of the worst-case purchase for the rest of the shutdown (answers written, connections closed). */
+const SHUTDOWN_MARGIN_MS = 5_000;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -274,6 +326,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     const value = e[pathOverrideVariable(endpoint)];
     if (typeof value === 'string') upstreamPaths[endpoint] = value;
   }
+  const timings = purchaseTimings({ connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS });
   return {
     port: e.PORT,
     host: e.HOST,
@@ -355,6 +408,8 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       maxKeys: e.IDEMPOTENCY_MAX_KEYS,
       reconcileGraceSeconds: e.PURCHASE_RECONCILE_GRACE_SECONDS,
     },
+    purchase: { searchDeadlineMs: timings.searchMs, submitDeadlineMs: timings.submitMs },
+    shutdown: { drainMs: timings.drainMs },
     sandbox: { seed: e.SANDBOX_SEED, simCount: e.SANDBOX_SIM_COUNT },
   };
 }

@@ -31,7 +31,8 @@ export type ErrorCode =
   | 'OPERATOR_MAINTENANCE'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'IDEMPOTENCY_IN_PROGRESS'
-  | 'QUERY_TOO_EXPENSIVE';
+  | 'QUERY_TOO_EXPENSIVE'
+  | 'PURCHASE_REFUSED';
 
 export class GatewayError extends GraphQLError {
   constructor(

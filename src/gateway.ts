@@ -79,6 +79,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ttlMs: config.idempotency.ttlHours * 3_600_000,
     maxKeys: config.idempotency.maxKeys,
     reconcileGraceMs: config.idempotency.reconcileGraceSeconds * 1000,
+    searchDeadlineMs: config.purchase.searchDeadlineMs,
+    submitDeadlineMs: config.purchase.submitDeadlineMs,
   });
   const authenticator = createAuthenticator(config.auth, clock);
   const responseCache = config.responseCache.enabled

@@ -70,6 +70,8 @@ async function main(): Promise<void> {
       `gateway listening on ${url} — GraphiQL ${summary.graphiql}; upstream: ${summary.upstream}; auth: ${summary.auth}; ` +
         `cache: ${summary.cache}; metrics: ${summary.metrics}`,
     );
+    const drainSeconds = Math.ceil(config.shutdown.drainMs / 1000);
+    logger.info({ drainSeconds }, `graceful shutdown waits up to ${drainSeconds} s for purchases under way: set the orchestrator's termination grace period to at least that`);
   });
 
   const shutdown = (signal: string) => {
@@ -81,7 +83,11 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');
-    const force = setTimeout(() => process.exit(1), 15_000).unref();
+    // Long enough for the worst-case purchase under way (config.ts purchaseTimings); then in-flight work is cut.
+    const force = setTimeout(() => {
+      logger.error({ drainSeconds: config.shutdown.drainMs / 1000 }, 'drain timeout: exiting with work in flight');
+      process.exit(1);
+    }, config.shutdown.drainMs).unref();
     // Stop accepting, let in-flight requests (and purchases) finish, then release the upstream.
     server.close(async () => {
       await gateway.close();

@@ -20,7 +20,13 @@ import type { Clock } from '../clock.ts';
 import type { PurchaseOutcome } from './outcome.ts';
 
 export type IdempotencyRecord =
-  | { state: 'pending'; fingerprint: string; reference: string; promise: Promise<PurchaseOutcome> }
+  /**
+   * A purchase under way in this process. `submittingSince` is set before its POST is sent: from then on the record
+   * means what `unknown` since that time means to anyone who cannot join `promise` — a persistent store must write it
+   * (as running/outcome-unknown) before the POST, so that a killed process leaves a record the next start, or another
+   * replica, reconciles instead of treating the key as new.
+   */
+  | { state: 'pending'; fingerprint: string; reference: string; promise: Promise<PurchaseOutcome>; submittingSince?: number }
   | { state: 'done'; fingerprint: string; reference: string; outcome: PurchaseOutcome }
   /** The submit may or may not have reached the upstream: reconcile before anything else. */
   | { state: 'unknown'; fingerprint: string; reference: string; since: number };
@@ -71,6 +77,12 @@ export class IdempotencyStore {
     this.records.set(id, record);
   }
 
+  /** Marks the running purchase of this key as submitting (see `pending`); no-op when none runs. */
+  markSubmitting(principalId: string, key: string, since: number): void {
+    const record = this.running.get(scoped(principalId, key));
+    if (record) record.submittingSince = since;
+  }
+
   delete(principalId: string, key: string): void {
     const id = scoped(principalId, key);
     this.running.delete(id);
@@ -107,6 +119,27 @@ const scoped = (principalId: string, key: string) => `${principalId}\u0000${key}
  */
 export function orderReference(principalId: string, key: string): string {
   return `gw-${createHash('sha256').update(`${principalId}\u0000${key}`).digest('hex').slice(0, 20)}`;
+}
+
+/**
+ * Where the reference goes: the very end of the order's description, as ` [gw-…]` (or the whole description when the
+ * client gave none). Only that place counts when searching: the client writes the rest of the description, so a
+ * reference anywhere else is text, never a match — and client descriptions holding the syntax are refused up front.
+ */
+export function describedWithReference(description: string | null, reference: string): string {
+  return description ? `${description} [${reference}]` : `[${reference}]`;
+}
+
+/** True when `stored` (an upstream order's description) carries `reference` where the gateway puts it. */
+export function carriesReference(stored: string | null, reference: string): boolean {
+  if (stored === null) return false;
+  const marker = `[${reference}]`;
+  return stored === marker || stored.endsWith(` ${marker}`);
+}
+
+/** The reference syntax (`[gw-`, or a bare `gw-` + 20 hex digits), refused in client descriptions. */
+export function containsReferenceSyntax(text: string): boolean {
+  return /\[\s*gw-/i.test(text) || /gw-[0-9a-f]{20}/i.test(text);
 }
 
 /** Same key must mean same purchase: anything that changes what is bought is part of the fingerprint. */

@@ -1,3 +1,3 @@
 export { PurchaseService, MAX_DESCRIPTION_LENGTH, SIM_NOT_FOUND, type PurchaseInput, type PurchaseServiceOptions } from './purchase-service.ts';
 export type { PurchaseFailureCode, PurchaseOutcome } from './outcome.ts';
-export { orderReference } from './idempotency-store.ts';
+export { carriesReference, containsReferenceSyntax, describedWithReference, orderReference } from './idempotency-store.ts';

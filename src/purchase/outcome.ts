@@ -11,7 +11,9 @@ export type PurchaseFailureCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'IDEMPOTENCY_IN_PROGRESS'
   | 'RATE_LIMITED'
-  | 'UPSTREAM_UNAVAILABLE';
+  | 'UPSTREAM_UNAVAILABLE'
+  /** The upstream definitely refused the order (a 4xx) for a reason the gateway does not map to a code above. */
+  | 'PURCHASE_REFUSED';
 
 export type PurchaseOutcome =
   | { kind: 'success'; iccid: string; order: TopupOrder; replayed: boolean }
@@ -20,6 +22,8 @@ export type PurchaseOutcome =
 /**
  * Failures that cannot change on a retry are remembered under the key and replayed; the others
  * (nothing was bought, and trying again may succeed) free the key for a retry with the same key.
+ * PURCHASE_REFUSED is not among them: the gateway does not know the reason, which may be passing (an order limit, an
+ * upstream validation bug); a retry costs one search and one submit and cannot buy twice (it searches first).
  */
 export const PERMANENT_FAILURES: ReadonlySet<PurchaseFailureCode> = new Set([
   'PACKAGE_NOT_AVAILABLE',

@@ -19,18 +19,25 @@
  *     (never a blind submit: the order may exist). The key stays unknown to the store, so the retry searches again.
  *   A normal first purchase thus costs two upstream calls: GET orders (search) + POST orders/topups (plus the token,
  *   once per token lifetime);
- * - the POST is never retried automatically. When its outcome is unknown (timeout, reset, 5xx after sending) the same
- *   call searches once more (found → that order, `replayed: false`); otherwise the key is marked outcome-unknown and
- *   every later call with it first searches again: found → that order (`replayed: true`); not found within
- *   `reconcileGraceMs` of the ambiguous submit → IDEMPOTENCY_IN_PROGRESS (it may still land); not found after it → the
- *   order never landed, submit again;
+ * - the POST is never retried automatically, and the key is recorded as submitting before it is sent. Once it may
+ *   have reached the upstream, every failure is ambiguous (timeout, reset, 5xx, abort, a 2xx whose body is unreadable
+ *   or lacks what the model needs — classifySubmitFailure): the same call searches once more (found → that order,
+ *   `replayed: false`); otherwise the key is marked outcome-unknown and every later call with it first searches again:
+ *   found → that order (`replayed: true`); not found within `reconcileGraceMs` of the submit → IDEMPOTENCY_IN_PROGRESS
+ *   (it may still land); not found after it → the order never landed, submit again. Only a 4xx answer to the submit or
+ *   an error that provably sent nothing may say "nothing was bought"; a 4xx the gateway does not recognise is
+ *   PURCHASE_REFUSED after a search confirms no order exists;
+ * - the reference is matched only at the end of the description (` [gw-…]`), across pages of the order list;
+ * - each search and the submit run under deadlines derived from the upstream timeouts (config.ts purchaseTimings), so
+ *   a purchase is bounded and the shutdown drain outlasts it;
  * - after a success the SIM's usage, top-up list and the balance are invalidated and the new package is appended to the
  *   cached history (which may not be re-read from the upstream for 15 minutes).
  *
- * What remains open: the store is in memory. A restart within the grace period of an ambiguous submit forgets that the
- * order may still be landing; a retry then searches, and if the late order is not listed yet, submits a second one.
- * The window is the time the upstream takes to process a request the gateway gave up on (normally within the upstream
- * timeouts). Eviction does not open it: outcome-unknown records are pinned for the grace period (idempotency-store.ts).
+ * What remains open: the store is in memory. A process killed after its POST was sent leaves no record; a retry on the
+ * next start searches (so an order that has landed is found), but if the upstream is still processing the POST and the
+ * order is not listed yet, it submits a second one. The window is the time the upstream takes to process a request the
+ * gateway gave up on (normally within the upstream timeouts). A persistent store closes it by writing the `submitting`
+ * mark before the POST (idempotency-store.ts). Eviction does not open it: pending and outcome-unknown records are pinned.
  */
 import type { Logger } from 'pino';
 import type { GatewayCaches } from '../cache/index.ts';
@@ -38,15 +45,18 @@ import { BALANCE_KEY } from '../cache/index.ts';
 import type { Clock } from '../clock.ts';
 import { BUSINESS_CODES, retryAfterOf } from '../errors.ts';
 import {
+  UpstreamAuthError,
   UpstreamBusinessError,
+  UpstreamError,
   UpstreamNotFoundError,
+  UpstreamRateLimitedError,
   UpstreamUnavailableError,
   UpstreamValidationError,
   type HistoryEntry,
   type TopupOrder,
   type UpstreamClient,
 } from '../upstream/index.ts';
-import { IdempotencyStore, fingerprintOf, orderReference } from './idempotency-store.ts';
+import { IdempotencyStore, carriesReference, describedWithReference, fingerprintOf, orderReference } from './idempotency-store.ts';
 import { PERMANENT_FAILURES, type PurchaseFailureCode, type PurchaseOutcome } from './outcome.ts';
 
 export interface PurchaseInput {
@@ -64,10 +74,18 @@ export interface PurchaseServiceOptions {
   ttlMs: number;
   maxKeys: number;
   reconcileGraceMs: number;
+  /** Each order-list search (all pages) is aborted after this long: inconclusive, never a blind submit. */
+  searchDeadlineMs: number;
+  /** The submit (token + POST) is aborted after this long: ambiguous, reconciled. See config.ts purchaseTimings. */
+  submitDeadlineMs: number;
 }
 
 /** The upstream's description field is assumed to hold 255 characters; the reference takes the tail. */
 export const MAX_DESCRIPTION_LENGTH = 200;
+/** Order-list search: page size and the most pages read per search (the reference filter normally leaves 0–1 orders). */
+export const SEARCH_PAGE_SIZE = 50;
+export const SEARCH_MAX_PAGES = 5;
+const DAY_MS = 86_400_000;
 
 const failure = (code: PurchaseFailureCode, message: string, retryAfterSeconds?: number): PurchaseOutcome => ({
   kind: 'failure',
@@ -78,13 +96,13 @@ const failure = (code: PurchaseFailureCode, message: string, retryAfterSeconds?:
 
 export const SIM_NOT_FOUND: PurchaseOutcome = failure('SIM_NOT_FOUND', 'No eSIM with this ICCID.');
 
-const UNAVAILABLE = 'The upstream is unavailable; nothing was bought. Retry with the same idempotencyKey.';
+const UNAVAILABLE = 'The upstream is unavailable; the order was not sent, nothing was bought. Retry with the same idempotencyKey.';
 const SEARCH_UNAVAILABLE =
   'The upstream order list could not be read, so the gateway could not check for an earlier order with this idempotencyKey; nothing was submitted. Retry with the same idempotencyKey.';
 const SEARCH_RATE_LIMITED =
   'The upstream is rate-limiting the order list, so the gateway could not check for an earlier order with this idempotencyKey; nothing was submitted. Retry with the same idempotencyKey after retryAfterSeconds.';
 const UNKNOWN =
-  'The upstream did not confirm the order in time. Retry with the same idempotencyKey: the gateway will find the order if it was placed and never places it twice.';
+  'The order was sent but its outcome is not known yet (no readable answer, and it is not in the order list yet): do not use a new idempotencyKey. Retry with the same one: the gateway finds the order if it was placed and never places it twice.';
 
 export class PurchaseService {
   readonly store: IdempotencyStore;
@@ -112,7 +130,9 @@ export class PurchaseService {
     const reference = existing?.reference ?? orderReference(principalId, input.idempotencyKey);
     // No await between starting the run and recording it as pending: every concurrent call with this key from here on
     // shares this run (one search, at most one submit). The store pins pending records against LRU eviction.
-    const running = this.run(input, reference, existing?.state === 'unknown' ? existing.since : undefined);
+    const running = this.run(input, reference, existing?.state === 'unknown' ? existing.since : undefined, (since) =>
+      this.store.markSubmitting(principalId, input.idempotencyKey, since),
+    );
     const promise = running.then((r) => r.outcome);
     this.inFlight.add(running);
     void running.finally(() => this.inFlight.delete(running));
@@ -137,7 +157,7 @@ export class PurchaseService {
    * One purchase attempt for a key: `unknownSince` set = an earlier submit's outcome is unknown; undefined = the store
    * has no record of the key (which does not mean no earlier attempt placed an order).
    */
-  private async run(input: PurchaseInput, reference: string, unknownSince: number | undefined): Promise<RunResult> {
+  private async run(input: PurchaseInput, reference: string, unknownSince: number | undefined, submitting: (since: number) => void): Promise<RunResult> {
     const search = await this.search(input.iccid, reference);
     if (unknownSince !== undefined) {
       if ('error' in search) return this.unknownOutcome(unknownSince, 'IDEMPOTENCY_IN_PROGRESS');
@@ -156,20 +176,33 @@ export class PurchaseService {
         return { outcome: this.succeeded(input, search.order, reference, true) };
       }
     }
-    const description = input.description ? `${input.description} [${reference}]` : `[${reference}]`;
+    const description = describedWithReference(input.description, reference);
     const started = this.options.clock.now();
+    // Recorded before the POST leaves: from here on the key's record says "may have been submitted since `started`".
+    submitting(unknownSince ?? started);
     try {
-      const order = await this.options.client.submitTopup({ iccid: input.iccid, packageId: input.packageId, description });
+      const order = await this.options.client.submitTopup(
+        { iccid: input.iccid, packageId: input.packageId, description },
+        AbortSignal.timeout(this.options.submitDeadlineMs),
+      );
       this.options.logger.info({ iccid: input.iccid, packageId: input.packageId, orderId: order.id }, 'purchase: top-up ordered');
       return { outcome: this.succeeded(input, order, reference, false) };
     } catch (error) {
-      if (error instanceof UpstreamUnavailableError && error.ambiguous) {
-        this.options.logger.warn({ iccid: input.iccid, reference }, 'purchase: submit outcome unknown; reconciling');
+      const failure = classifySubmitFailure(error);
+      if (failure.kind === 'refused') return { outcome: failure.outcome };
+      if (failure.kind === 'not-sent') return { outcome: this.notSent(error) };
+      // The upstream answered, but with nothing the gateway understands: cheap to check that no order exists.
+      if (failure.kind === 'unrecognised-refusal') {
+        this.options.logger.warn({ iccid: input.iccid, reference, err: describe(error) }, 'purchase: submit refused for an unrecognised reason; checking');
         const found = await this.search(input.iccid, reference);
         if ('order' in found && found.order) return { outcome: this.succeeded(input, found.order, reference, false) };
+        if ('order' in found) return { outcome: failure.outcome };
         return this.unknownOutcome(unknownSince ?? started, 'UPSTREAM_UNAVAILABLE');
       }
-      return { outcome: this.failed(error) };
+      this.options.logger.warn({ iccid: input.iccid, reference, err: describe(error) }, 'purchase: submit outcome unknown; reconciling');
+      const found = await this.search(input.iccid, reference);
+      if ('order' in found && found.order) return { outcome: this.succeeded(input, found.order, reference, false) };
+      return this.unknownOutcome(unknownSince ?? started, 'UPSTREAM_UNAVAILABLE');
     }
   }
 
@@ -179,12 +212,25 @@ export class PurchaseService {
     return { outcome: failure(code, message, 5), unknownSince: since };
   }
 
-  /** Looks for the order carrying `reference` (newest first; the reference is unique to principal + key). */
+  /**
+   * Looks for the order carrying `reference` at the end of its description, for this ICCID, page by page (newest first)
+   * until the upstream has no more pages or the orders are older than any key the client may still retry (the
+   * idempotency TTL plus a day of clock/time-zone slack). More than SEARCH_MAX_PAGES pages within that horizon is an
+   * inconclusive search, reported like an unreadable list (nothing is submitted on a guess).
+   */
   private async search(iccid: string, reference: string): Promise<{ order: TopupOrder | null } | { error: unknown }> {
+    const horizon = this.options.clock.now() - this.options.ttlMs - DAY_MS;
+    const deadline = AbortSignal.timeout(this.options.searchDeadlineMs);
     try {
-      const { items } = await this.options.client.listOrders({ iccid, description: reference, limit: 25, page: 1 });
-      const order = items.find((o) => o.description?.includes(reference) && (o.iccid === null || o.iccid === iccid));
-      return { order: order ?? null };
+      for (let page = 1; page <= SEARCH_MAX_PAGES; page++) {
+        const { items, page: info } = await this.options.client.listOrders({ iccid, description: reference, limit: SEARCH_PAGE_SIZE, page }, deadline);
+        const order = items.find((o) => carriesReference(o.description, reference) && (o.iccid === null || o.iccid === iccid));
+        if (order) return { order };
+        const oldest = items.length > 0 ? Date.parse(items[items.length - 1]!.createdAt) : Number.NaN;
+        const lastPage = items.length < SEARCH_PAGE_SIZE || info.currentPage >= info.lastPage;
+        if (lastPage || oldest < horizon) return { order: null };
+      }
+      throw new Error(`order search inconclusive: more than ${SEARCH_MAX_PAGES} pages of orders match within the idempotency horizon`);
     } catch (error) {
       this.options.logger.warn({ iccid, reference, err: describe(error) }, 'purchase: order list unavailable; cannot search for the reference');
       return { error };
@@ -204,20 +250,11 @@ export class PurchaseService {
     return { kind: 'success', iccid: input.iccid, order: { ...order, description: clientDescription(order, reference, input) }, replayed };
   }
 
-  private failed(error: unknown): PurchaseOutcome {
-    if (error instanceof UpstreamBusinessError) {
-      const known = BUSINESS_CODES[error.code];
-      if (known && known.code !== 'SIM_NOT_FOUND') return failure(known.code as PurchaseFailureCode, known.message);
-      return failure('UPSTREAM_UNAVAILABLE', 'The upstream could not complete the order; nothing was bought.');
-    }
-    if (error instanceof UpstreamValidationError) {
-      if ('iccid' in error.fields) return SIM_NOT_FOUND;
-      return failure('PACKAGE_NOT_AVAILABLE', 'This package cannot be bought for this eSIM; read its topupPackages.');
-    }
-    if (error instanceof UpstreamNotFoundError) return SIM_NOT_FOUND;
+  /** The submit provably never reached the upstream (breaker open, connection refused, token unavailable). */
+  private notSent(error: unknown): PurchaseOutcome {
     const retryAfter = retryAfterOf(error);
-    if (retryAfter !== undefined) return failure('RATE_LIMITED', 'The upstream is rate-limiting orders; nothing was bought.', retryAfter);
-    this.options.logger.error({ err: describe(error) }, 'purchase: upstream failure');
+    if (retryAfter !== undefined) return failure('RATE_LIMITED', 'The upstream is rate-limiting; nothing was submitted.', retryAfter);
+    this.options.logger.error({ err: describe(error) }, 'purchase: upstream failure before the submit was sent');
     return failure('UPSTREAM_UNAVAILABLE', UNAVAILABLE);
   }
 
@@ -270,3 +307,74 @@ function clientDescription(order: TopupOrder, reference: string, input: Purchase
 }
 
 const describe = (error: unknown) => (error instanceof Error ? { name: error.name, message: error.message } : { value: String(error) });
+
+type SubmitFailure =
+  /** A 4xx whose meaning is known: nothing was bought; this is the answer. */
+  | { kind: 'refused'; outcome: PurchaseOutcome }
+  /** A 4xx the gateway does not understand: nothing was bought as far as HTTP goes; confirmed by a search. */
+  | { kind: 'unrecognised-refusal'; outcome: PurchaseOutcome }
+  /** The POST never left this process. */
+  | { kind: 'not-sent' }
+  /** The POST may have reached the upstream and been processed. */
+  | { kind: 'ambiguous' };
+
+/**
+ * What a failed submit means for the money. Once the POST may have reached the upstream every failure is ambiguous —
+ * a 5xx, a timeout, a reset, an abort, a 2xx whose body is not JSON or lacks what the model needs, any error not
+ * recognised here — and only two kinds of failure may say "nothing was bought": a 4xx answer to the submit itself (the
+ * upstream refused it) and an error that provably sent nothing (circuit open, a connection failure before sending, the
+ * token request failing before the POST).
+ */
+export function classifySubmitFailure(error: unknown): SubmitFailure {
+  if (!(error instanceof UpstreamError)) return { kind: 'ambiguous' };
+  // A failure of the token request (also on the 401 → refresh path, where the first POST was refused with a 401).
+  if (error.endpoint !== 'submitTopup') return { kind: 'not-sent' };
+  if (error instanceof UpstreamUnavailableError) return error.ambiguous ? { kind: 'ambiguous' } : { kind: 'not-sent' };
+  const status = error.status;
+  if (status === null || status < 400 || status >= 500) return { kind: 'ambiguous' };
+  if (error instanceof UpstreamRateLimitedError) {
+    return { kind: 'refused', outcome: failure('RATE_LIMITED', 'The upstream is rate-limiting orders; nothing was bought.', error.retryAfterSeconds) };
+  }
+  if (error instanceof UpstreamAuthError) return { kind: 'refused', outcome: failure('UPSTREAM_UNAVAILABLE', 'The upstream refused the gateway\'s credentials; nothing was bought.') };
+  if (error instanceof UpstreamNotFoundError) return { kind: 'refused', outcome: SIM_NOT_FOUND };
+  if (error instanceof UpstreamBusinessError) {
+    const known = BUSINESS_CODES[error.code];
+    if (known && known.code !== 'SIM_NOT_FOUND') return { kind: 'refused', outcome: failure(known.code as PurchaseFailureCode, known.message) };
+    return { kind: 'unrecognised-refusal', outcome: refused(`business rule ${error.code}`) };
+  }
+  if (error instanceof UpstreamValidationError && status === 422) return validationOutcome(error.fields);
+  return { kind: 'unrecognised-refusal', outcome: refused(`HTTP ${status}`) };
+}
+
+const refused = (what: string): PurchaseOutcome =>
+  failure('PURCHASE_REFUSED', `The upstream refused the order (${what}) for a reason the gateway does not recognise; nothing was bought. Check the input, then retry.`);
+
+/**
+ * A 422 `{data: {field: message}}` on the submit, mapped by what the upstream said (the documented messages), field by
+ * field: a field or message not listed here makes the whole answer an unrecognised refusal, never a guessed code.
+ */
+function validationOutcome(fields: Record<string, string>): SubmitFailure {
+  const names = Object.keys(fields);
+  if (names.length === 0) return { kind: 'unrecognised-refusal', outcome: refused('HTTP 422') };
+  const meanings = names.map((name) => VALIDATION_MEANINGS.find((m) => m.field === name && m.message.test(fields[name]!.trim()))?.outcome);
+  if (meanings.some((m) => m === undefined)) {
+    return { kind: 'unrecognised-refusal', outcome: refused(`field${names.length > 1 ? 's' : ''} ${names.map((n) => n.slice(0, 40)).join(', ')}`) };
+  }
+  // The SIM first: a bad ICCID makes every other field moot.
+  const outcomes = meanings as PurchaseOutcome[];
+  return { kind: 'refused', outcome: outcomes.find((o) => o.kind === 'failure' && o.code === 'SIM_NOT_FOUND') ?? outcomes[0]! };
+}
+
+const VALIDATION_MEANINGS: { field: string; message: RegExp; outcome: PurchaseOutcome }[] = [
+  { field: 'iccid', message: /^the selected iccid is invalid\.?$/i, outcome: SIM_NOT_FOUND },
+  {
+    field: 'package_id',
+    message: /^(invalid topup package|the selected package id is invalid\.?)$/i,
+    outcome: failure('PACKAGE_NOT_AVAILABLE', 'This package cannot be bought for this eSIM; read its topupPackages.'),
+  },
+  {
+    field: 'package_id',
+    message: /^validation\.order_exceed_limit$/i,
+    outcome: failure('PURCHASE_REFUSED', 'The upstream refused the order: the partner account exceeded its order limit; nothing was bought. Retry later.'),
+  },
+];

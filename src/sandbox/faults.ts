@@ -1,8 +1,8 @@
 /**
  * Fault injection: rules scoped by endpoint and ICCID, applied in the order they were added.
  * Latency adds up over all matching rules (before processing, or after it for `afterProcessing` rules); the first
- * matching rule with a terminal effect (hang, reset, 5xx, 429, malformed JSON, oversize or trickling body, empty
- * balances) decides what happens to the response,
+ * matching rule with a terminal effect (hang, reset, 5xx, 429, 4xx, malformed JSON, incomplete body, oversize or
+ * trickling body, empty balances) decides what happens to the response,
  * and whether that happens instead of processing the request or after it (its `afterProcessing`).
  */
 import type { Clock } from '../clock.ts';
@@ -16,7 +16,8 @@ export type FaultAction =
   | { kind: 'respond'; response: SandboxResponse }
   | { kind: 'malformed' }
   | { kind: 'oversize'; bytes: number; chunked: boolean }
-  | { kind: 'trickle'; intervalMs: number; bytesPerTick: number };
+  | { kind: 'trickle'; intervalMs: number; bytesPerTick: number }
+  | { kind: 'incomplete' };
 
 export interface FaultPlan {
   /** Real time to wait before the request is processed. */
@@ -26,7 +27,7 @@ export interface FaultPlan {
   action: FaultAction | null;
   /**
    * The action replaces the processed answer: the handler runs first (an order is placed) and its answer is dropped
-   * (hang, respond) or mangled (reset, malformed). Always true for reset and malformed, which need that answer.
+   * (hang, respond) or mangled (reset, malformed, incomplete). Always true for those three, which need that answer.
    */
   actionAfterProcessing: boolean;
 }
@@ -61,6 +62,10 @@ export function validateFaultRule(rule: unknown): FaultRule {
     }
   }
   if (r.emptyBalances !== undefined && typeof r.emptyBalances !== 'boolean') throw new TypeError('emptyBalances must be a boolean');
+  if (r.rejectWith !== undefined && !(Number.isInteger(r.rejectWith?.status) && r.rejectWith.status >= 400 && r.rejectWith.status <= 499)) {
+    throw new TypeError('rejectWith.status must be a 4xx status');
+  }
+  if (r.incompleteBody !== undefined && typeof r.incompleteBody !== 'boolean') throw new TypeError('incompleteBody must be a boolean');
   return { ...r };
 }
 
@@ -131,7 +136,12 @@ export class FaultRegistry {
         action = this.actionOf(rule);
         actionAfterProcessing =
           action !== null &&
-          (rule.afterProcessing === true || action.kind === 'reset' || action.kind === 'malformed' || action.kind === 'oversize' || action.kind === 'trickle');
+          (rule.afterProcessing === true ||
+            action.kind === 'reset' ||
+            action.kind === 'malformed' ||
+            action.kind === 'incomplete' ||
+            action.kind === 'oversize' ||
+            action.kind === 'trickle');
       }
     }
     if (spent) this.rules = this.rules.filter((r) => r.remaining === undefined || r.remaining > 0);
@@ -163,6 +173,10 @@ export class FaultRegistry {
         },
       };
     }
+    if (rule.rejectWith) {
+      const { status, body } = rule.rejectWith;
+      return { kind: 'respond', response: { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? null) } };
+    }
     if (rule.emptyBalances) {
       const body = JSON.stringify({ data: { balances: [] }, meta: { message: 'success' } });
       return { kind: 'respond', response: { status: 200, headers: { 'Content-Type': 'application/json' }, body } };
@@ -170,6 +184,7 @@ export class FaultRegistry {
     if (rule.malformedJson) return { kind: 'malformed' };
     if (rule.oversizeBody) return { kind: 'oversize', bytes: rule.oversizeBody.bytes, chunked: rule.oversizeBody.chunked === true };
     if (rule.trickleBody) return { kind: 'trickle', intervalMs: rule.trickleBody.intervalMs, bytesPerTick: rule.trickleBody.bytesPerTick ?? 1 };
+    if (rule.incompleteBody) return { kind: 'incomplete' };
     return null;
   }
 }

@@ -181,6 +181,7 @@ export function createSandboxServer(state: SandboxState): { server: Server; setO
     if (action?.kind === 'malformed') {
       response.body = response.body.slice(0, Math.max(1, Math.floor(response.body.length / 2)));
     }
+    if (action?.kind === 'incomplete') response.body = withoutIds(response.body);
     send(res, response);
     record(response.status);
   }
@@ -248,4 +249,22 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
       return closed;
     },
   };
+}
+
+/** The `incompleteBody` fault: a JSON answer whose `data` (or each item of it) lacks `id` and `code`. */
+function withoutIds(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { data?: unknown };
+    const strip = (item: unknown) => {
+      if (item !== null && typeof item === 'object') {
+        delete (item as Record<string, unknown>).id;
+        delete (item as Record<string, unknown>).code;
+      }
+    };
+    if (Array.isArray(parsed.data)) parsed.data.forEach(strip);
+    else strip(parsed.data);
+    return JSON.stringify(parsed);
+  } catch {
+    return body;
+  }
 }

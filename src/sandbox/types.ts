@@ -42,7 +42,11 @@ export interface FaultRule {
   hang?: boolean;
   reset?: 'after-headers' | 'mid-body';
   malformedJson?: boolean;
+  /** The real status with a well-formed JSON body whose `data` lacks `id` and `code` (on every item of a list). */
+  incompleteBody?: boolean;
   rateLimit?: { retryAfterSeconds: number; asHttpDate?: boolean };
+  /** Answer this 4xx with this JSON body (e.g. an undocumented 422), instead of processing unless `afterProcessing`. */
+  rejectWith?: { status: number; body: unknown };
   /**
    * Pad the processed answer with trailing whitespace (still valid JSON) to `bytes` in total, streamed with
    * backpressure until the client hangs up; with Content-Length unless `chunked`. "A 150 MB balance answer".
@@ -56,7 +60,7 @@ export interface FaultRule {
    * Apply this rule after the request was processed: its effect is real (a submitted top-up is ordered and paid for),
    * then `latencyMs`/`jitterMs` delay the answer and `hang` / `errorStatus` / `rateLimit` replace it ("processed, then
    * the proxy answered 502 / the connection hung"). Default false: latency delays the processing and those effects
-   * answer instead of processing, so nothing happens. `reset` and `malformedJson` always act on the processed answer.
+   * answer instead of processing, so nothing happens. `reset`, `malformedJson` and `incompleteBody` always act on the processed answer.
    */
   afterProcessing?: boolean;
   /** Apply to the next N matching requests only; undefined = until cleared. */

@@ -4,7 +4,7 @@
  */
 import { canAccess } from '../auth.ts';
 import { badUserInput } from '../errors.ts';
-import { MAX_DESCRIPTION_LENGTH, SIM_NOT_FOUND, type PurchaseFailureCode, type PurchaseOutcome } from '../purchase/index.ts';
+import { MAX_DESCRIPTION_LENGTH, SIM_NOT_FOUND, containsReferenceSyntax, type PurchaseFailureCode, type PurchaseOutcome } from '../purchase/index.ts';
 import type { TopupOrder, TopupPackage } from '../upstream/index.ts';
 import { builder } from './builder.ts';
 import { MoneyRef, money } from './money.ts';
@@ -85,6 +85,7 @@ const FAILURE_TYPES: Record<PurchaseFailureCode, string> = {
   IDEMPOTENCY_IN_PROGRESS: 'IdempotencyInProgressError',
   RATE_LIMITED: 'RateLimitedError',
   UPSTREAM_UNAVAILABLE: 'UpstreamUnavailableError',
+  PURCHASE_REFUSED: 'PurchaseRefusedError',
 };
 
 const RETRYABLE: ReadonlySet<PurchaseFailureCode> = new Set(['RATE_LIMITED', 'IDEMPOTENCY_IN_PROGRESS', 'UPSTREAM_UNAVAILABLE']);
@@ -112,7 +113,9 @@ const PurchaseTopupInput = builder.inputType('PurchaseTopupInput', {
   fields: (t) => ({
     iccid: t.id({ required: true }),
     packageId: t.id({ required: true, description: 'An id from `Sim.topupPackages`.' }),
-    description: t.string({ description: `Free text stored with the order (≤ ${MAX_DESCRIPTION_LENGTH} characters).` }),
+    description: t.string({
+      description: `Free text stored with the order (≤ ${MAX_DESCRIPTION_LENGTH} characters, without the gateway's reference syntax "[gw-…"; the gateway appends its reference).`,
+    }),
     idempotencyKey: t.string({
       required: true,
       description: 'Client-chosen key (e.g. a UUID) identifying this purchase. Retrying with the same key never buys twice.',
@@ -133,6 +136,9 @@ builder.mutationField('purchaseTopup', (t) =>
       const description = input.description ?? null;
       if (description !== null && description.length > MAX_DESCRIPTION_LENGTH) {
         throw badUserInput(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters.`, 'input.description');
+      }
+      if (description !== null && containsReferenceSyntax(description)) {
+        throw badUserInput('description must not contain the gateway\'s order reference syntax ("[gw-…" or "gw-" + 20 hex digits).', 'input.description');
       }
       const key = input.idempotencyKey;
       if (key.length < 1 || key.length > 255) throw badUserInput('idempotencyKey must be 1–255 characters.', 'input.idempotencyKey');

@@ -114,6 +114,12 @@ export interface UpstreamClient {
   getUsage(iccid: string, signal?: AbortSignal): Promise<Usage>;
   getTopups(iccid: string, signal?: AbortSignal): Promise<TopupPackage[]>;
   getPackageHistory(iccid: string, signal?: AbortSignal): Promise<HistoryEntry[]>;
+  /**
+   * One POST, never retried (except the 401 → fresh token → once more). Failures keep what is known about whether it
+   * was sent: UpstreamUnavailableError.ambiguous, an error from the `token` endpoint (the POST was not sent), a 2xx whose
+   * body is unreadable or incomplete (UpstreamBadResponseError/UpstreamNotFoundError with the 2xx status — the order was
+   * probably placed), the abort reason when `signal` fires. purchase-service.ts classifySubmitFailure decides.
+   */
   submitTopup(input: { iccid: string; packageId: string; description?: string }, signal?: AbortSignal): Promise<TopupOrder>;
   listOrders(q: { iccid?: string; description?: string; limit: number; page: number }, signal?: AbortSignal): Promise<{ items: TopupOrder[]; page: Page }>;
   getOrder(id: string, signal?: AbortSignal): Promise<TopupOrder>;

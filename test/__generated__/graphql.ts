@@ -17,7 +17,7 @@ export type PackageType =
   | 'TOPUP';
 
 export type PurchaseTopupInput = {
-  /** Free text stored with the order (≤ 200 characters). */
+  /** Free text stored with the order (≤ 200 characters, without the gateway's reference syntax "[gw-…"; the gateway appends its reference). */
   description?: string | null | undefined;
   iccid: string;
   /** Client-chosen key (e.g. a UUID) identifying this purchase. Retrying with the same key never buys twice. */
@@ -77,6 +77,7 @@ export type BuyAsMutation = { purchaseTopup:
     | { __typename: 'InsufficientFundsError', code: string, message: string }
     | { __typename: 'OperatorMaintenanceError', code: string, message: string }
     | { __typename: 'PackageNotAvailableError', code: string, message: string }
+    | { __typename: 'PurchaseRefusedError', code: string, message: string }
     | { __typename: 'PurchaseTopupSuccess', order: { id: string } }
     | { __typename: 'RateLimitedError', code: string, message: string }
     | { __typename: 'SimNotFoundError', code: string, message: string }
@@ -96,6 +97,7 @@ export type PurchaseTopupMutation = { purchaseTopup:
     | { __typename: 'InsufficientFundsError', code: string, message: string }
     | { __typename: 'OperatorMaintenanceError', code: string, message: string }
     | { __typename: 'PackageNotAvailableError', code: string, message: string }
+    | { __typename: 'PurchaseRefusedError', code: string, message: string }
     | { __typename: 'PurchaseTopupSuccess', replayed: boolean, order: { id: string, code: string, packageId: string, title: string | null, createdAt: string, description: string | null, price: { amount: string, currency: string } }, sim: { iccid: string } }
     | { __typename: 'RateLimitedError', code: string, message: string, retryAfterSeconds: number | null }
     | { __typename: 'SimNotFoundError', code: string, message: string }

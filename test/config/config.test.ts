@@ -126,4 +126,55 @@ describe('loadConfig', () => {
     expect(loadConfig({ METRICS: 'false' }).metrics).toBeUndefined();
     expect(loadConfig({}).readyCheckIntervalSeconds).toBe(10);
   });
+
+  describe('AUTH_API_KEYS', () => {
+    const KEY_A = 'aaaaaaaaaaaaaaaaaaaaaaaa-secret-1';
+    const KEY_B = 'bbbbbbbbbbbbbbbbbbbbbbbb-secret-2';
+    const problemsOf = (value: string): string[] => {
+      try {
+        loadConfig({ AUTH_API_KEYS: value });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as ConfigError).problems;
+      }
+      return [];
+    };
+
+    it('parses name:key entries (whitespace trimmed), the name being the identity', () => {
+      expect(loadConfig({ AUTH_API_KEYS: ` backend:${KEY_A} , ops.team_2-x:${KEY_B}` }).auth.apiKeys).toEqual([
+        { name: 'backend', key: KEY_A },
+        { name: 'ops.team_2-x', key: KEY_B },
+      ]);
+    });
+
+    it('refuses an entry without "name:" (it used to be accepted and named after the key minus its last character), never echoing the key', () => {
+      const problems = problemsOf(`backend:${KEY_A},${KEY_B}`);
+      expect(problems).toEqual(['AUTH_API_KEYS: entry 2 has no "name:" prefix (expected name:key; the name identifies the caller)']);
+      expect(problems.join('\n')).not.toContain(KEY_B.slice(0, 12));
+    });
+
+    it('reports every bad entry at once, by position and name: empty or invalid name, short key, duplicate name, duplicate key', () => {
+      const problems = problemsOf(`:${KEY_A},bad name:${KEY_B},short:abc,dup:${KEY_A},dup:ccccccccccccccccccccccccc-3,again:${KEY_B},,`);
+      expect(problems).toEqual([
+        'AUTH_API_KEYS: entry 1: its name must be 1–64 characters of A–Z a–z 0–9 . _ -',
+        'AUTH_API_KEYS: entry 2: its name must be 1–64 characters of A–Z a–z 0–9 . _ -',
+        'AUTH_API_KEYS: entry 3 ("short"): its key must be at least 24 characters',
+        'AUTH_API_KEYS: entry 4 ("dup"): its key is used by an earlier entry',
+        'AUTH_API_KEYS: entry 5 ("dup"): its name "dup" is used by an earlier entry',
+        'AUTH_API_KEYS: entry 6 ("again"): its key is used by an earlier entry',
+        'AUTH_API_KEYS: entry 7 is empty (expected name:key,name:key)',
+        'AUTH_API_KEYS: entry 8 is empty (expected name:key,name:key)',
+      ]);
+      for (const secret of [KEY_A, KEY_B, 'abc']) expect(problems.join('\n')).not.toContain(secret);
+    });
+  });
+
+  it('derives the purchase deadlines and the shutdown drain from the upstream timeouts: 2 × search + submit (2 exchanges each) + 5 s', () => {
+    // one exchange = connect + headers + body = 25 s by default
+    expect(loadConfig({}).purchase).toEqual({ searchDeadlineMs: 50_000, submitDeadlineMs: 50_000 });
+    expect(loadConfig({}).shutdown).toEqual({ drainMs: 155_000 });
+    const short = loadConfig({ UPSTREAM_CONNECT_TIMEOUT_MS: '1000', UPSTREAM_HEADERS_TIMEOUT_MS: '2000', UPSTREAM_BODY_TIMEOUT_MS: '3000' });
+    expect(short.purchase).toEqual({ searchDeadlineMs: 12_000, submitDeadlineMs: 12_000 });
+    expect(short.shutdown.drainMs).toBe(41_000);
+  });
 });

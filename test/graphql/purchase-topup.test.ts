@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logger.ts';
 import { orderReference } from '../../src/purchase/index.ts';
 import { graphql } from '../__generated__/gql.ts';
 import { BASE_PATHS, SANDBOX_CREDENTIALS, startHarness, type Harness } from '../support/harness.ts';
+import { fetchToken } from '../sandbox/helpers.ts';
 
 const PurchaseTopup = graphql(`
   mutation PurchaseTopup($input: PurchaseTopupInput!) {
@@ -399,5 +400,196 @@ describe('purchaseTopup: a key the gateway does not remember is searched for ups
     expect(ok.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
     expect(submits(h)).toBe(1);
     expect(h.sandbox.control.orders()).toHaveLength(1);
+  });
+});
+
+describe('purchaseTopup: once the POST may have reached the upstream, a failure is never "nothing was bought"', () => {
+  it.each([
+    ['a body that is not JSON', { malformedJson: true }],
+    ['a JSON body missing the fields the model requires (id, code)', { incompleteBody: true }],
+  ])('a 2xx submit with %s is reconciled: the placed order is found and returned — 1 submit, 1 order, the key remembered', async (_name, fault) => {
+    h = await startHarness();
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', times: 1, ...fault });
+    const result = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable', description: 'customer 9' });
+    expect(result.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false, order: { packageId, description: 'customer 9' } });
+    const [order] = h.sandbox.control.orders();
+    expect((result.data!.purchaseTopup as any).order.id).toBe(String(order!.id));
+    expect(submits(h)).toBe(1);
+    expect(searches(h)).toBe(2); // before the submit, and the reconciling one
+    h.sandbox.control.resetCalls();
+    const replay = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable', description: 'customer 9' });
+    expect(replay.data!.purchaseTopup).toEqual({ ...result.data!.purchaseTopup, replayed: true });
+    expect(h.sandbox.control.countCalls()).toBe(0);
+    expect(h.sandbox.control.orders()).toHaveLength(1);
+  });
+
+  it('an unreadable 2xx whose order cannot be found yet → outcome unknown (not "nothing was bought"), IDEMPOTENCY_IN_PROGRESS on a retry, the order once the list is readable — never a second submit', async () => {
+    h = await startHarness();
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    // The order is placed; the answer is held 300 ms and then arrives unreadable; meanwhile the order list goes down.
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', malformedJson: true, afterProcessing: true, latencyMs: 300, times: 1 });
+    const first = buy(h, { iccid, packageId, idempotencyKey: 'unreadable-2' });
+    await expect.poll(() => h.sandbox.control.orders().length, { timeout: 5_000, interval: 5 }).toBe(1);
+    const listDown = h.sandbox.control.addFault({ endpoint: 'orders', errorStatus: 503 });
+    const answer = (await first).data!.purchaseTopup as any;
+    expect(answer).toMatchObject({ __typename: 'UpstreamUnavailableError', code: 'UPSTREAM_UNAVAILABLE' });
+    expect(answer.message).not.toMatch(/nothing was bought/);
+    expect(answer.message).toMatch(/do not use a new idempotencyKey/);
+
+    const soon = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable-2' });
+    expect(soon.data!.purchaseTopup).toMatchObject({ __typename: 'IdempotencyInProgressError', code: 'IDEMPOTENCY_IN_PROGRESS' });
+    h.sandbox.control.removeFault(listDown);
+    const found = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable-2' });
+    expect(found.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true, order: { id: String(h.sandbox.control.orders()[0]!.id) } });
+    expect(submits(h)).toBe(1);
+    expect(h.sandbox.control.orders()).toHaveLength(1);
+  });
+});
+
+describe('purchaseTopup: 4xx refusals are mapped by what the upstream said', () => {
+  it.each([
+    ['422 on description', 422, { data: { description: 'The description may not be greater than 255 characters.' }, meta: { message: 'the parameter is invalid' } }],
+    ['422 order limit (documented)', 422, { data: { package_id: 'validation.order_exceed_limit' }, meta: { message: 'the parameter is invalid' } }],
+    ['422 on missing fields', 422, { data: { iccid: 'The iccid field is required.', package_id: 'The package id field is required.' } }],
+    ['422 with an unknown business code', 422, { code: 53, reason: 'An unexpected error occurred.' }],
+    ['409 without a body the gateway knows', 409, { message: 'Conflict' }],
+  ])('%s → PURCHASE_REFUSED (not PACKAGE_NOT_AVAILABLE), not replayed: the same key succeeds once the upstream accepts', async (_name, status, body) => {
+    h = await startHarness();
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', rejectWith: { status, body }, times: 1 });
+    const refused = await buy(h, { iccid, packageId, idempotencyKey: 'refused' });
+    expect(refused.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseRefusedError', code: 'PURCHASE_REFUSED' });
+    expect((refused.data!.purchaseTopup as any).message).not.toContain('255 characters'); // upstream prose is never echoed
+    expect(h.sandbox.control.orders()).toHaveLength(0);
+    const retried = await buy(h, { iccid, packageId, idempotencyKey: 'refused' });
+    expect(retried.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+    expect(submits(h)).toBe(2);
+    expect(h.sandbox.control.orders()).toHaveLength(1);
+  });
+
+  it('an unrecognised refusal is checked against the order list: an order that landed anyway is returned, not "refused"', async () => {
+    h = await startHarness();
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', rejectWith: { status: 409, body: {} }, afterProcessing: true, times: 1 });
+    const result = await buy(h, { iccid, packageId, idempotencyKey: 'odd-409' });
+    expect(result.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', order: { id: String(h.sandbox.control.orders()[0]!.id) } });
+    expect(submits(h)).toBe(1);
+    expect(searches(h)).toBe(2);
+  });
+
+  it('the documented refusals keep their codes: invalid package → PACKAGE_NOT_AVAILABLE (replayed), unknown ICCID → SIM_NOT_FOUND, with no confirming search', async () => {
+    h = await startHarness();
+    const { iccid } = await activeSimWithPackage(h);
+    const wrongPackage = await buy(h, { iccid, packageId: 'no-such-package', idempotencyKey: 'documented' });
+    expect(wrongPackage.data!.purchaseTopup).toMatchObject({ __typename: 'PackageNotAvailableError' });
+    expect(searches(h)).toBe(1);
+    h.sandbox.control.resetCalls();
+    expect((await buy(h, { iccid, packageId: 'no-such-package', idempotencyKey: 'documented' })).data!.purchaseTopup).toEqual(wrongPackage.data!.purchaseTopup);
+    expect(h.sandbox.control.countCalls()).toBe(0);
+  });
+});
+
+describe('purchaseTopup: the order reference is matched exactly where the gateway writes it, across pages', () => {
+  /** Places an order straight at the sandbox, bypassing the gateway (another system, or a client before this check). */
+  async function placeDirectly(harness: Harness, token: string, input: { iccid: string; packageId: string; description: string }) {
+    const response = await fetch(`${harness.sandbox.url}${BASE_PATHS.pressone}/orders/topups`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ iccid: input.iccid, package_id: input.packageId, description: input.description }),
+    });
+    expect(response.status).toBe(200);
+  }
+
+  it('a forgotten key whose order sits behind a full page of newer orders that merely contain its reference: the real order is found on page 2, 0 submits', async () => {
+    h = await startHarness();
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    const first = await buy(h, { iccid, packageId, idempotencyKey: 'deep', description: 'customer 1' });
+    expect(first.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess' });
+    const realId = (first.data!.purchaseTopup as any).order.id;
+    const reference = orderReference('partner:sandbox', 'deep');
+    const token = await fetchToken(h.sandbox.url);
+    // 60 newer orders on the same SIM whose text contains the reference, but not at the end where the gateway puts it.
+    for (let i = 0; i < 60; i++) {
+      h.clock.advance(1_000);
+      await placeDirectly(h, token, { iccid, packageId, description: i % 2 ? `[${reference}] copied ${i}` : `see ${reference} ${i}` });
+    }
+    await h.gateway.close();
+    const b = startGateway(h);
+    try {
+      h.sandbox.control.resetCalls();
+      const retry = await b.buy({ iccid, packageId, idempotencyKey: 'deep', description: 'customer 1' });
+      expect(retry).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true, order: { id: realId, description: 'customer 1' } });
+      expect(searches(h)).toBe(2); // two pages of 50
+      expect(submits(h)).toBe(0);
+      expect(h.sandbox.control.orders()).toHaveLength(61);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it.each([['x [gw-0123456789abcdef0123]'], ['[GW-anything'], ['ref gw-0123456789abcdef0123 here'], ['[ gw-']])(
+    'a client description holding the reference syntax (%s) → BAD_USER_INPUT before any upstream call',
+    async (description) => {
+      h = await startHarness();
+      const { iccid, packageId } = await activeSimWithPackage(h);
+      const result = await buy(h, { iccid, packageId, idempotencyKey: 'spoof', description });
+      expect(result.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.description' });
+      expect(h.sandbox.control.countCalls()).toBe(0);
+    },
+  );
+});
+
+describe('purchaseTopup: the key is recorded as submitting before the POST leaves', () => {
+  it('while the search runs the record has no submit mark; while the POST is under way it has one (what a persistent store must write before the POST)', async () => {
+    h = await startHarness({ env: SHORT_TIMEOUTS });
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    h.sandbox.control.addFault({ endpoint: 'orders', latencyMs: 400, times: 1 });
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', hang: true, times: 1 });
+    const record = () => h.gateway.services.purchases.store.get('partner:sandbox', 'marked') as any;
+    const searchedAt = h.clock.now();
+    const answer = buy(h, { iccid, packageId, idempotencyKey: 'marked' });
+    await expect.poll(() => record()?.state, { timeout: 5_000, interval: 2 }).toBe('pending');
+    expect(record().submittingSince).toBeUndefined(); // the search is held up 400 ms
+    // The sandbox records the hanging submit on arrival: by then the mark must already be there.
+    await expect.poll(() => submits(h), { timeout: 5_000, interval: 2 }).toBe(1);
+    expect(record()).toMatchObject({ state: 'pending', submittingSince: searchedAt });
+    expect(h.sandbox.control.orders()).toHaveLength(0);
+    // The submit hangs past the headers timeout: ambiguous, not found → outcome unknown from when the POST was sent.
+    expect((await answer).data!.purchaseTopup).toMatchObject({ __typename: 'UpstreamUnavailableError' });
+    expect(record()).toMatchObject({ state: 'unknown', since: searchedAt });
+  });
+});
+
+describe('purchaseTopup: the principal is the AUTH_API_KEYS entry name', () => {
+  it('a key rotated under the same name finds the earlier order (replay, 0 submits); the entry renamed is a new scope (a new order)', async () => {
+    const OLD_KEY = 'old-key-0123456789abcdef-xyz';
+    const NEW_KEY = 'new-key-0123456789abcdef-xyz';
+    h = await startHarness({ env: { AUTH_API_KEYS: `backend:${OLD_KEY}` } });
+    const { iccid, packageId } = await activeSimWithPackage(h);
+    const input = { iccid, packageId, idempotencyKey: 'rotate-me' };
+    const first = await h.gql(PurchaseTopup, { input }, { 'x-api-key': OLD_KEY });
+    expect(first.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+    await h.gateway.close();
+
+    const rotated = startGateway(h, { AUTH_API_KEYS: `backend:${NEW_KEY}` });
+    try {
+      expect(await rotated.buy(input, { 'x-api-key': NEW_KEY })).toMatchObject({
+        __typename: 'PurchaseTopupSuccess',
+        replayed: true,
+        order: { id: (first.data!.purchaseTopup as any).order.id },
+      });
+      expect(submits(h)).toBe(1);
+    } finally {
+      await rotated.close();
+    }
+    const renamed = startGateway(h, { AUTH_API_KEYS: `backend-v2:${NEW_KEY}` });
+    try {
+      expect(await renamed.buy(input, { 'x-api-key': NEW_KEY })).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+      expect(submits(h)).toBe(2);
+      expect(h.sandbox.control.orders()).toHaveLength(2);
+    } finally {
+      await renamed.close();
+    }
   });
 });

@@ -24,6 +24,35 @@ describe('fault injection', () => {
     expect(performance.now() - started).toBeLessThan(250);
   });
 
+  it('incompleteBody: the processed answer with its status, valid JSON, data without id and code (the order is placed)', async () => {
+    h = await startHarness();
+    const iccid = h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })[0]!;
+    const packageId = h.sandbox.control.topupPackageIds(iccid).find((id) => !/insufficient|maintenance|disabled|out-of-stock/.test(id))!;
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', incompleteBody: true, times: 1 });
+    const res = await h.post('/v2/orders/topups', { iccid, package_id: packageId });
+    expect(res.status).toBe(200);
+    expect(res.json.data.package_id).toBe(packageId);
+    expect(res.json.data).not.toHaveProperty('id');
+    expect(res.json.data).not.toHaveProperty('code');
+    expect(h.sandbox.control.orders()).toHaveLength(1);
+  });
+
+  it('rejectWith: answers that 4xx and body instead of processing (or after it, with afterProcessing); only 4xx accepted', async () => {
+    h = await startHarness();
+    const iccid = h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })[0]!;
+    const packageId = h.sandbox.control.topupPackageIds(iccid).find((id) => !/insufficient|maintenance|disabled|out-of-stock/.test(id))!;
+    const body = { data: { description: 'The description may not be greater than 255 characters.' } };
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', rejectWith: { status: 422, body }, times: 1 });
+    const refused = await h.post('/v2/orders/topups', { iccid, package_id: packageId });
+    expect(refused.status).toBe(422);
+    expect(refused.json).toEqual(body);
+    expect(h.sandbox.control.orders()).toHaveLength(0);
+    h.sandbox.control.addFault({ endpoint: 'submitTopup', rejectWith: { status: 409, body: {} }, afterProcessing: true, times: 1 });
+    expect((await h.post('/v2/orders/topups', { iccid, package_id: packageId })).status).toBe(409);
+    expect(h.sandbox.control.orders()).toHaveLength(1);
+    expect(() => h.sandbox.control.addFault({ rejectWith: { status: 500, body: {} } })).toThrow(/4xx/);
+  });
+
   it.each([500, 502, 503, 504] as const)('answers %i, and counts it', async (status) => {
     h = await startHarness();
     h.sandbox.control.addFault({ endpoint: 'usage', errorStatus: status });
