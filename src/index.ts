@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, { traceIds: config.tracing.enabled });
 
   let upstream = config.upstream;
   let closeSandbox: (() => Promise<void>) | undefined;

@@ -1,5 +1,6 @@
 /** The process logger: one structured line per operation, secrets redacted wherever they appear. */
 import { pino, type Logger } from 'pino';
+import { traceLogFields } from './tracing.ts';
 
 export const REDACTED_PATHS = [
   'authorization',
@@ -18,6 +19,10 @@ export const REDACTED_PATHS = [
   'upstream.clientSecret',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'esim-gateway' } }, destination);
+/** `traceIds`: every line written while a span is active carries its `trace_id` and `span_id` (tracing on). */
+export function createLogger(level: string, destination?: pino.DestinationStream, options: { traceIds?: boolean } = {}): Logger {
+  return pino(
+    { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'esim-gateway' }, ...(options.traceIds ? { mixin: traceLogFields } : {}) },
+    destination,
+  );
 }
