@@ -52,7 +52,9 @@ export function useTracing(tracing: Tracing): Plugin<Record<string, any>, { depe
       },
       operation(_payload, wrapped) {
         const span = tracer.startSpan('graphql.operation');
-        const ctx = withCacheReads(trace.setSpan(context.active(), span)).setValue(TRACER, tracer);
+        const traced = trace.setSpan(context.active(), span);
+        // Resolver spans and cache notes only for a sampled operation.
+        const ctx = span.isRecording() ? withCacheReads(traced).setValue(TRACER, tracer) : traced;
         return context.with(ctx, () => settle(span, wrapped));
       },
     },
@@ -130,30 +132,53 @@ function traceResolvers(schema: GraphQLSchema): void {
     if (!field) continue;
     const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
     field.resolve = (source, args, ctx, info) => {
-      const tracer = context.active().getValue(TRACER) as Tracer | undefined;
+      const parent = context.active();
+      // Set only inside a sampled operation: an unsampled one pays this lookup and nothing else.
+      const tracer = parent.getValue(TRACER) as Tracer | undefined;
       if (!tracer) return resolve(source, args, ctx, info);
       const key = spec.key?.(source, args);
-      const span = tracer.startSpan(coordinate, {
-        attributes: {
-          'graphql.field.name': fieldName,
-          'graphql.field.path': pathOf(info.path),
-          ...(key !== undefined && spec.resource !== 'balance' ? { 'esim.iccid': key } : {}),
+      const span = tracer.startSpan(
+        coordinate,
+        {
+          attributes: {
+            'graphql.field.name': fieldName,
+            'graphql.field.path': pathOf(info.path),
+            ...(key !== undefined && spec.resource !== 'balance' ? { 'esim.iccid': key } : {}),
+          },
         },
-      });
-      return context.with(trace.setSpan(context.active(), span), () => {
-        const done = () => {
-          if (!spec.resource || key === undefined) return;
-          const read = cacheReadOf(spec.resource, key);
-          if (!read) return;
-          span.setAttribute('gateway.cache.resource', spec.resource);
+        parent,
+      );
+      const done = (error?: unknown) => {
+        const read = spec.resource && key !== undefined ? cacheReadOf(parent, spec.resource, key) : undefined;
+        if (read) {
+          span.setAttribute('gateway.cache.resource', spec.resource!);
           span.setAttribute('gateway.cache.outcome', read.outcome);
           if (read.budgetWaitMs !== undefined) span.setAttribute('gateway.cache.budget_wait_ms', read.budgetWaitMs);
-        };
-        return settle(span, () => {
-          const result = resolve(source, args, ctx, info);
-          return result instanceof Promise ? result.finally(done) : (done(), result);
-        });
-      });
+        }
+        if (error !== undefined) fail(span, error);
+        span.end();
+      };
+      let result: unknown;
+      try {
+        result = context.with(trace.setSpan(parent, span), resolve, undefined, source, args, ctx, info);
+      } catch (error) {
+        done(error);
+        throw error;
+      }
+      if (!(result instanceof Promise)) {
+        done();
+        return result;
+      }
+      return result.then(
+        (value: unknown) => {
+          done();
+          return value;
+        },
+        (error: unknown) => {
+          done(error);
+          throw error;
+        },
+      );
     };
   }
 }

@@ -134,8 +134,8 @@ export function noteCacheRead(resource: string, key: string, outcome: CacheOutco
   if (reads && !reads.has(`${resource}:${key}`)) reads.set(`${resource}:${key}`, budgetWaitMs === undefined ? { outcome } : { outcome, budgetWaitMs });
 }
 
-export function cacheReadOf(resource: string, key: string): CacheReadNote | undefined {
-  return (context.active().getValue(CACHE_READS) as Map<string, CacheReadNote> | undefined)?.get(`${resource}:${key}`);
+export function cacheReadOf(ctx: Context, resource: string, key: string): CacheReadNote | undefined {
+  return (ctx.getValue(CACHE_READS) as Map<string, CacheReadNote> | undefined)?.get(`${resource}:${key}`);
 }
 
 /**
