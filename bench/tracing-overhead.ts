@@ -8,8 +8,9 @@
  *   on-10%    the same with OTEL_TRACES_SAMPLER=traceidratio, OTEL_TRACES_SAMPLER_ARG=0.1
  *   baseline  the same code without tracing at all (`--baseline <dir>`: a checkout of the commit before it)
  *
- * Run: `npx tsx bench/tracing-overhead.ts [--baseline /tmp/otel-base] [--seconds 4] [--rounds 2]` (under 1 min).
- * Variants alternate round by round; the median req/s of each is reported.
+ * Run: `npx tsx bench/tracing-overhead.ts [--baseline /tmp/otel-base] [--seconds 3] [--rounds 3]` (about 1 min).
+ * Variants alternate round by round; the median req/s and CPU time per request (steadier on a shared machine) of
+ * each are reported.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +21,8 @@ const arg = (name: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const seconds = Number(arg('seconds') ?? 4);
-const rounds = Number(arg('rounds') ?? 2);
+const seconds = Number(arg('seconds') ?? 3);
+const rounds = Number(arg('rounds') ?? 3);
 const baseline = arg('baseline');
 const variant = arg('variant');
 
@@ -33,19 +34,29 @@ function parent(): void {
   const src = fileURLToPath(new URL('../src', import.meta.url));
   const variants: [string, string][] = [['off', src], ['on', src], ['on-10%', src], ...(baseline ? ([['baseline', `${baseline}/src`]] as [string, string][]) : [])];
   const results = new Map<string, number[]>();
+  const cpuResults = new Map<string, number[]>();
   for (let round = 0; round < rounds; round++) {
     for (const [name, dir] of variants) {
       const run = spawnSync(process.execPath, [...process.execArgv, self, '--variant', name, '--src', dir, '--seconds', String(seconds)], { encoding: 'utf8' });
       if (run.status !== 0) throw new Error(`${name} failed: ${run.stderr}`);
-      const { rps, spansPerRequest } = JSON.parse(run.stdout.trim().split('\n').pop()!) as { rps: number; spansPerRequest: number };
-      console.log(`round ${round + 1} ${name}: ${rps.toFixed(0)} req/s${spansPerRequest ? `, ${spansPerRequest.toFixed(1)} spans/request` : ''}`);
+      const { rps, cpuUsPerRequest, spansPerRequest } = JSON.parse(run.stdout.trim().split('\n').pop()!) as { rps: number; cpuUsPerRequest: number; spansPerRequest: number };
+      console.log(`round ${round + 1} ${name}: ${rps.toFixed(0)} req/s, ${cpuUsPerRequest.toFixed(0)} µs CPU/request${spansPerRequest ? `, ${spansPerRequest.toFixed(1)} spans/request` : ''}`);
       results.set(name, [...(results.get(name) ?? []), rps]);
+      cpuResults.set(name, [...(cpuResults.get(name) ?? []), cpuUsPerRequest]);
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = sorted.length / 2;
+    return Number.isInteger(mid) ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[Math.floor(mid)]!;
+  };
   const off = median(results.get('off')!);
-  console.log('\n| variant | req/s (median) | vs off |\n|---|---:|---:|');
-  for (const [name, xs] of results) console.log(`| ${name} | ${median(xs).toFixed(0)} | ${(median(xs) / off).toFixed(3)}× |`);
+  const offCpu = median(cpuResults.get('off')!);
+  console.log('\n| variant | req/s (median) | vs off | CPU µs/request (median) | vs off |\n|---|---:|---:|---:|---:|');
+  for (const [name, xs] of results) {
+    const cpu = median(cpuResults.get(name)!);
+    console.log(`| ${name} | ${median(xs).toFixed(0)} | ${(median(xs) / off).toFixed(2)}× | ${cpu.toFixed(0)} | ${(cpu / offCpu).toFixed(2)}× |`);
+  }
 }
 
 async function child(name: string, src: string): Promise<void> {
@@ -92,9 +103,11 @@ async function child(name: string, src: string): Promise<void> {
   await once(); // cold: fills the caches
   await load(1_000); // warm-up: JIT, compiled queries
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const { count, spans } = await load(seconds * 1_000);
   const elapsed = (performance.now() - started) / 1000;
+  const { user, system } = process.cpuUsage(cpu);
   await gateway.close();
   await sandbox.close();
-  console.log(JSON.stringify({ variant: name, requests: count, rps: count / elapsed, spansPerRequest: spans / count }));
+  console.log(JSON.stringify({ variant: name, requests: count, rps: count / elapsed, cpuUsPerRequest: (user + system) / count, spansPerRequest: spans / count }));
 }
