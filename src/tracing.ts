@@ -99,15 +99,16 @@ export function injectContext(span: Span, headers: Record<string, string>): void
   });
 }
 
-/** Pino mixin fields: the active span's ids, when tracing is on and a span is active. */
+/**
+ * Pino mixin fields: the active span's ids, when tracing is on and a span is active. Always a fresh object: pino
+ * merges the line's own fields into what the mixin returns.
+ */
 export function traceLogFields(): Record<string, string> {
-  if (!active) return NO_FIELDS;
-  const span = trace.getSpan(context.active());
-  if (!span) return NO_FIELDS;
+  const span = active ? trace.getSpan(context.active()) : undefined;
+  if (!span) return {};
   const { traceId, spanId } = span.spanContext();
   return { trace_id: traceId, span_id: spanId };
 }
-const NO_FIELDS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 // --- cache reads → the resolver span that asked for them ------------------------------------------------------
 

@@ -133,6 +133,15 @@ describe('tracing', () => {
       expect(line.trace_id).toBe(INCOMING_TRACE);
       expect(typeof line.span_id).toBe('string');
     }
+
+    // Outside any span a line has no trace id, and its own fields never leak into the next line.
+    logger.warn({ first: 1 }, 'outside a request');
+    logger.warn({ second: 2 }, 'outside a request');
+    const outside = lines.filter((l) => l.msg === 'outside a request');
+    expect(outside.map((l) => [l.first, l.second, l.trace_id])).toEqual([
+      [1, undefined, undefined],
+      [undefined, 2, undefined],
+    ]);
   });
 
   it('a repeat is served from the caches (resolver spans say hit, no upstream span), then from the response cache (one span, hit)', async () => {
