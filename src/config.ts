@@ -92,6 +92,61 @@ function parseApiKeys(value: string, ctx: { addIssue(issue: { code: 'custom'; me
   return keys;
 }
 
+// --- tracing: the standard OTEL_* variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/) ---
+const tracingEnv = {
+  OTEL_SDK_DISABLED: bool.default(false),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none']).default('otlp'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.literal('http/json', 'only http/json is supported (OTLP over HTTP, JSON)').optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.literal('http/json', 'only http/json is supported (OTLP over HTTP, JSON)').optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('esim-gateway'),
+  OTEL_TRACES_SAMPLER: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .default('parentbased_always_on'),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+};
+
+export interface TracingConfig {
+  /** On only when an OTLP endpoint is configured and neither OTEL_SDK_DISABLED nor OTEL_TRACES_EXPORTER=none says otherwise. */
+  enabled: boolean;
+  /** The traces URL: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as is, or OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`. */
+  endpoint: string | undefined;
+  /** Sent to the collector (e.g. its auth); never logged. */
+  headers: Record<string, string>;
+  serviceName: string;
+  sampler: 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+  samplerRatio: number;
+}
+
+/** `k=v,k2=v2` (values percent-decoded), as the OTLP exporter spec writes headers. */
+function otlpHeaders(...lists: (string | undefined)[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const list of lists) {
+    for (const pair of list?.split(',') ?? []) {
+      const at = pair.indexOf('=');
+      if (at > 0) headers[pair.slice(0, at).trim().toLowerCase()] = decodeURIComponent(pair.slice(at + 1).trim());
+    }
+  }
+  return headers;
+}
+
+function tracingConfig(e: z.output<z.ZodObject<typeof tracingEnv>>): TracingConfig {
+  const endpoint =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
+  return {
+    enabled: endpoint !== undefined && !e.OTEL_SDK_DISABLED && e.OTEL_TRACES_EXPORTER === 'otlp',
+    endpoint,
+    headers: otlpHeaders(e.OTEL_EXPORTER_OTLP_HEADERS, e.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
+    serviceName: e.OTEL_SERVICE_NAME,
+    sampler: e.OTEL_TRACES_SAMPLER,
+    samplerRatio: e.OTEL_TRACES_SAMPLER_ARG,
+  };
+}
+// --- end tracing ---
+
 const envSchema = z
   .object({
     PORT: int(0, 65535).default(4000),
@@ -168,6 +223,7 @@ const envSchema = z
     SANDBOX_SEED: int(0, 2 ** 31 - 1).default(42),
     SANDBOX_SIM_COUNT: int(1, 1_000_000).default(50),
     ...Object.fromEntries(ENDPOINTS.map((e) => [pathOverrideVariable(e), z.string().regex(/^\//, 'must start with "/"').optional()])),
+    ...tracingEnv,
   });
 
 /** The environment as read: variable name → non-empty string. */
@@ -282,6 +338,7 @@ export interface GatewayConfig {
   purchase: { searchDeadlineMs: number; submitDeadlineMs: number };
   shutdown: { drainMs: number };
   sandbox: { seed: number; simCount: number };
+  tracing: TracingConfig;
 }
 
 /**
@@ -411,5 +468,6 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     purchase: { searchDeadlineMs: timings.searchMs, submitDeadlineMs: timings.submitMs },
     shutdown: { drainMs: timings.drainMs },
     sandbox: { seed: e.SANDBOX_SEED, simCount: e.SANDBOX_SIM_COUNT },
+    tracing: tracingConfig(e),
   };
 }

@@ -19,6 +19,10 @@ import { ResponseCache } from './response-cache.ts';
 import { schema } from './schema/index.ts';
 import { securityPlugins } from './security.ts';
 import { createUpstreamClient, type UpstreamClient } from './upstream/index.ts';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import { createTracing, type Tracing } from './tracing.ts';
+import { useTracing } from './tracing-plugin.ts';
+import { registerResponseCacheMetrics } from './response-cache-metrics.ts';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -26,6 +30,8 @@ export interface GatewayDeps {
   upstream?: { url: string; flavour: 'pressone' | 'airalo'; clientId: string; clientSecret: string };
   clock?: Clock;
   logger?: Logger;
+  /** Test-only: receives every span synchronously; turns tracing on whatever the config says. */
+  spanExporter?: SpanExporter;
 }
 
 export interface Gateway {
@@ -34,6 +40,8 @@ export interface Gateway {
   metrics: GatewayMetrics;
   /** Whole-response cache used by the HTTP fast path (http-handler.ts); undefined when switched off. */
   responseCache: ResponseCache | undefined;
+  /** OpenTelemetry; undefined when tracing is off. */
+  tracing: Tracing | undefined;
   /** Waits for in-flight purchases, then releases upstream connections. */
   close(): Promise<void>;
 }
@@ -44,7 +52,8 @@ export const EXAMPLE_QUERY = readFileSync(new URL('../examples/my-esims.graphql'
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config } = deps;
   const clock = deps.clock ?? systemClock;
-  const logger = deps.logger ?? createLogger(config.logLevel);
+  const logger = deps.logger ?? createLogger(config.logLevel, undefined, { traceIds: config.tracing.enabled });
+  const tracing = createTracing(config.tracing, deps.spanExporter ? { exporter: deps.spanExporter } : {});
   const upstream = deps.upstream ?? config.upstream;
   if (!upstream) throw new Error('createGateway needs an upstream (config.upstream or deps.upstream)');
 
@@ -68,6 +77,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger,
     clock,
     onCall: (event) => metrics?.recordUpstreamCall(event),
+    ...(tracing ? { tracer: tracing.tracer } : {}),
   });
   const caches = createCaches(config, client, clock);
   metrics = createMetrics(caches, () => client.breakerState());
@@ -89,6 +99,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   if (responseCache) {
     // Any change to a cached resource drops the responses built from it (purchases, invalidations, refreshes).
     for (const cache of Object.values(caches)) cache.onChange((key: string) => responseCache.invalidate(cache.name, key));
+    registerResponseCacheMetrics(metrics.registry, responseCache);
   }
   const services: GatewayServices = { config, caches, client, purchases, authenticator, logger };
 
@@ -108,6 +119,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     batching: { limit: config.queryLimits.maxBatchOperations },
     healthCheckEndpoint: '/health',
     plugins: [
+      ...(tracing ? [useTracing(tracing)] : []), // first: its request span wraps every other plugin
       ...(config.metrics ? [metrics.plugin] : []),
       useReadiness(services, clock, config.readyCheckIntervalSeconds * 1000),
       useAuthentication(services, principals),
@@ -131,9 +143,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     services,
     metrics,
     responseCache,
+    tracing,
     async close() {
       await purchases.drain();
       await client.close();
+      await tracing?.shutdown(); // exports the spans still buffered
     },
   };
 }

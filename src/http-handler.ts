@@ -29,6 +29,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { crc32 } from 'node:zlib';
 import { SANDBOX_PRINCIPAL, type Principal } from './auth.ts';
 import type { Gateway } from './gateway.ts';
+import { startResponseCacheHitSpan } from './tracing.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -48,6 +49,7 @@ export function createHttpHandler(gateway: Gateway): Listener {
   const { yoga, responseCache } = gateway;
   const { authenticator, config, logger } = gateway.services;
   const maxBytes = config.queryLimits.maxRequestBytes;
+  const tracer = gateway.tracing?.tracer;
   if (!responseCache) return (req, res) => void yoga(req, res);
 
   /** Presented API key → principal key, filled only by successful verifications (so ≤ one entry per configured key). */
@@ -82,8 +84,11 @@ export function createHttpHandler(gateway: Gateway): Listener {
     const key = cacheKey(who, req.headers, body);
     const hit = responseCache!.get(key, body);
     if (hit) {
+      const span = tracer && startResponseCacheHitSpan(tracer, 'POST', '/graphql', req.headers); // tracing hook
       res.writeHead(hit.status, hit.head);
       res.end(hit.body);
+      span?.setAttribute('http.response.status_code', hit.status);
+      span?.end();
       return;
     }
     miss(req, res, body, key, headers ?? toHeaders(req.headers)).catch(fail(res));

@@ -23,7 +23,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel, undefined, resolveLogFormat(config.logFormat, process.stdout.isTTY === true));
+  const logger = createLogger(config.logLevel, undefined, {
+    format: resolveLogFormat(config.logFormat, process.stdout.isTTY === true),
+    traceIds: config.tracing.enabled,
+  });
 
   let upstream = config.upstream;
   let closeSandbox: (() => Promise<void>) | undefined;

@@ -5,6 +5,7 @@
  */
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { traceLogFields } from './tracing.ts';
 
 export const REDACTED_PATHS = [
   'authorization',
@@ -30,8 +31,20 @@ export function resolveLogFormat(configured: LogFormat | undefined, stdoutIsTty:
   return configured ?? (stdoutIsTty ? 'pretty' : 'json');
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream, format: LogFormat = 'json'): Logger {
-  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'esim-gateway' } };
+export interface LoggerOptions {
+  /** `json` (default) or `pretty` (human-readable, for a terminal). */
+  format?: LogFormat;
+  /** Every line written while a span is active carries its `trace_id` and `span_id` (tracing on). */
+  traceIds?: boolean;
+}
+
+export function createLogger(level: string, destination?: pino.DestinationStream, { format = 'json', traceIds = false }: LoggerOptions = {}): Logger {
+  const options = {
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { service: 'esim-gateway' },
+    ...(traceIds ? { mixin: traceLogFields } : {}),
+  };
   if (format === 'json') return pino(options, destination);
   const colorize = destination === undefined && process.stdout.isTTY === true;
   // In-process and synchronous (no worker thread): lines are written in order and none is lost at exit.

@@ -68,7 +68,8 @@ export class ResponseCache {
   private readonly entries: LRUCache<string, CachedResponse>;
   /** dependency key → response keys built from it. */
   private readonly dependents = new Map<string, Set<string>>();
-  readonly stats = { hits: 0, misses: 0, stores: 0, invalidations: 0 };
+  /** Cumulative; `invalidations` = entries dropped because a resource changed, `evictions` = dropped for space. */
+  readonly stats = { hits: 0, misses: 0, stores: 0, invalidations: 0, evictions: 0 };
   /** Changes seen so far (`invalidate` calls while a request is being built). */
   private changes = 0;
   /**
@@ -83,7 +84,10 @@ export class ResponseCache {
     this.entries = new LRUCache<string, CachedResponse>({
       maxSize: options.maxBytes,
       sizeCalculation: (entry, key) => entry.body.length + entry.request.length + key.length + 256 + entry.head.reduce((n, s) => n + s.length, 0),
-      dispose: (entry, key) => this.unindex(key, entry),
+      dispose: (entry, key, reason) => {
+        if (reason === 'evict') this.stats.evictions++;
+        this.unindex(key, entry);
+      },
     });
   }
 
@@ -161,6 +165,11 @@ export class ResponseCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Bytes held, as counted against `maxBytes` (bodies, request bodies, keys and heads). */
+  get bytes(): number {
+    return this.entries.calculatedSize;
   }
 
   private unindex(key: string, entry: CachedResponse): void {

@@ -23,6 +23,7 @@ import {
 } from '../upstream/index.ts';
 import { CallAllowanceExceededError, type CallAllowance } from './call-allowance.ts';
 import { CallBudget } from './call-budget.ts';
+import { noteCacheRead } from '../tracing.ts';
 
 export interface CacheRead<V> {
   value: V;
@@ -116,11 +117,13 @@ export class ResourceCache<V> {
       const age = now - entry.fetchedAt;
       if (age < this.options.ttlMs) {
         this.stats.hits++;
+        noteCacheRead(this.options.name, key, 'hit'); // tracing hook
         return entry;
       }
       if (age < this.options.ttlMs + (this.options.staleWhileRevalidateMs ?? 0)) {
         this.revalidate(key, allowance);
         this.stats.staleServes++;
+        noteCacheRead(this.options.name, key, 'stale'); // tracing hook
         return { ...entry, stale: true };
       }
     }
@@ -131,9 +134,11 @@ export class ResourceCache<V> {
     const joinable = this.inflight.get(key);
     if (!joinable) {
       const waitMs = this.budget.waitMs(key);
+      noteCacheRead(this.options.name, key, waitMs > 0 ? 'budget' : 'miss', waitMs > 0 ? waitMs : undefined); // tracing hook
       if (waitMs > 0) return this.serveStale(entry, new BudgetExhaustedError(this.options.name, Math.ceil(waitMs / 1000)));
       if (allowance && !allowance.tryTake()) return this.serveStale(entry, new CallAllowanceExceededError(this.options.name, allowance.limit));
     }
+    if (joinable) noteCacheRead(this.options.name, key, 'miss'); // tracing hook: joins a call under way
     try {
       const fresh = await this.join(key, joinable, signal);
       return fresh;

@@ -111,7 +111,8 @@ export function createSandboxServer(state: SandboxState): { server: Server; setO
       route.iccid ??
       (route.endpoint === 'submitTopup' ? (body.iccid ?? null) : route.endpoint === 'orders' ? query.get('filter[iccid]') : null);
     const record = (status: number): void => {
-      state.record({ endpoint: route.endpoint, flavour: route.flavour, method, iccid, status, at: state.clock.now() });
+      const traceparent = req.headers.traceparent;
+      state.record({ endpoint: route.endpoint, flavour: route.flavour, method, iccid, status, at: state.clock.now(), ...(typeof traceparent === 'string' ? { traceparent } : {}) });
       log?.info({ method, path, endpoint: route.endpoint, iccid, status, ms: Math.round(performance.now() - started) }, 'request');
     };
     const replace = (action: Extract<FaultAction, { kind: 'hang' | 'respond' }>): void => {

@@ -24,6 +24,8 @@ export interface CallRecord {
   /** What was sent; 0 when the request hung or the connection was reset. */
   status: number;
   at: number;
+  /** The W3C trace context the caller sent, if any (a tracing gateway propagates it). */
+  traceparent?: string;
 }
 
 export type CallFilter = Partial<Pick<CallRecord, 'endpoint' | 'iccid' | 'status' | 'flavour' | 'method'>>;

@@ -45,6 +45,8 @@ import {
 } from './models.ts';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget.ts';
 import { createTokenManager } from './token.ts';
+import { endUpstreamSpan, startUpstreamSpan } from './tracing.ts';
+import type { Tracer } from '@opentelemetry/api';
 
 export interface UpstreamCallEvent {
   endpoint: UpstreamEndpoint;
@@ -103,6 +105,8 @@ export interface UpstreamClientOptions {
   onCall?: (e: UpstreamCallEvent) => void;
   /** Test-only: a dispatcher (e.g. undici MockAgent) used instead of the Pool; decorated with the same interceptors. */
   dispatcher?: Dispatcher;
+  /** Tracing on: one client span per exchange and a W3C `traceparent` on every request (see tracing.ts). */
+  tracer?: Tracer;
 }
 
 export type { Page };
@@ -265,6 +269,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     const headers: Record<string, string> = { accept: 'application/json' };
     if (token !== null) headers.authorization = `Bearer ${token}`;
     if (spec.body) headers['content-type'] = spec.body.contentType;
+    const span = startUpstreamSpan(options.tracer, spec, breaker.state(), headers); // tracing hook
     const trace: UpstreamTrace = { attempts: 1 };
     const requestOptions: UpstreamDispatchOptions & Dispatcher.RequestOptions = {
       origin: resolver.origin,
@@ -307,6 +312,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const durationMs = performance.now() - started;
       report({ endpoint, status, durationMs, ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }) });
       logCall(spec, status, durationMs, trace.attempts, outcome);
+      endUpstreamSpan(span, status, trace.attempts, outcome); // tracing hook
     }
   }
 

@@ -70,7 +70,7 @@ describe('secrets', () => {
     const jwtSecret = 'jwt-hs256-secret-that-must-never-be-logged';
     h = await startHarness({
       env: { AUTH_API_KEYS: `backend:${apiKey}`, AUTH_JWT_SECRET: jwtSecret, LOG_LEVEL: 'trace' },
-      logger: createLogger('trace', sink, format),
+      logger: createLogger('trace', sink, { format }),
     });
     const headers = { 'x-api-key': apiKey };
     const iccid = h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })[0]!;

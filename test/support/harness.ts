@@ -4,6 +4,7 @@
  */
 import type { TypedDocumentString } from '../__generated__/graphql.ts';
 import type { Logger } from 'pino';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { createManualClock, type ManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createGateway, type Gateway } from '../../src/gateway.ts';
@@ -37,7 +38,7 @@ export interface GqlResult<T> {
 }
 
 export async function startHarness(
-  options: { flavour?: Flavour; env?: Record<string, string>; sandbox?: SandboxOptions; logger?: Logger } = {},
+  options: { flavour?: Flavour; env?: Record<string, string>; sandbox?: SandboxOptions; logger?: Logger; spanExporter?: SpanExporter } = {},
 ): Promise<Harness> {
   const flavour = options.flavour ?? 'pressone';
   const clock = createManualClock();
@@ -48,6 +49,7 @@ export async function startHarness(
     clock,
     logger: options.logger ?? createLogger('silent'),
     upstream: { url: `${sandbox.url}${BASE_PATHS[flavour]}`, flavour, ...SANDBOX_CREDENTIALS },
+    ...(options.spanExporter ? { spanExporter: options.spanExporter } : {}),
   });
   return {
     clock,
