@@ -24,8 +24,9 @@ it('exports the spans of a request over OTLP/HTTP at shutdown, and logs carry th
     });
   });
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug' };
-  for (const name of Object.keys(env)) if (/^(UPSTREAM_|AUTH_|SANDBOX_|OTEL_)/.test(name)) delete env[name];
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) if (/^(UPSTREAM_|AUTH_|SANDBOX_|OTEL_|LOG_FORMAT|METRICS)/.test(name)) delete env[name];
+  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', LOG_FORMAT: 'json', METRICS_PORT: '0' });
   env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
   env.OTEL_SERVICE_NAME = 'gateway-e2e';
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -42,7 +43,7 @@ it('exports the spans of a request over OTLP/HTTP at shutdown, and logs carry th
           return;
         }
         logs.push(line);
-        if (line.msg === 'gateway listening; GraphiQL at /graphql') {
+        if (typeof line.msg === 'string' && line.msg.startsWith('gateway listening')) {
           clearTimeout(timer);
           resolve(line.url as string);
         }

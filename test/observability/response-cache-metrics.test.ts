@@ -3,21 +3,29 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpHandler } from '../../src/http-handler.ts';
+import { createMetricsHandler } from '../../src/metrics.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 
 let h: Harness;
 let server: Server;
 let url: string;
+let metricsServer: Server;
+let metricsUrl: string;
 
 async function start(env: Record<string, string> = {}) {
   h = await startHarness({ env });
   server = createServer(createHttpHandler(h.gateway));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Metrics have their own listener (METRICS_PORT), as the process entry serves them.
+  metricsServer = createServer(createMetricsHandler(h.gateway.metrics));
+  await new Promise<void>((resolve) => metricsServer.listen(0, '127.0.0.1', resolve));
+  metricsUrl = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}`;
 }
 
 afterEach(async () => {
   await new Promise((resolve) => server?.close(resolve));
+  await new Promise((resolve) => metricsServer?.close(resolve));
   await h?.close();
 });
 
@@ -29,7 +37,7 @@ async function post(query: string) {
 
 /** Scrapes /metrics over the socket and returns the response-cache series as `name{labels}` → value. */
 async function scrape(): Promise<Record<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(`${metricsUrl}/metrics`)).text();
   const series: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const match = /^(gateway_response_cache_\w+(?:\{[^}]*\})?) (\S+)$/.exec(line);
