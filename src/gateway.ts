@@ -13,6 +13,7 @@ import { BALANCE_KEY, createCaches } from './cache/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { GatewayConfig } from './config.ts';
 import { createContext, type GatewayContext, type GatewayServerContext, type GatewayServices } from './context.ts';
+import { createLocalGraphiQL } from './graphiql.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { PurchaseService } from './purchase/index.ts';
@@ -89,16 +90,21 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
   const services: GatewayServices = { config, caches, client, purchases, authenticator, logger };
 
+  const graphiql = config.graphiql
+    ? createLocalGraphiQL({ endpoint: '/graphql', title: 'eSIM GraphQL gateway', defaultQuery: EXAMPLE_QUERY, headers: { 'x-graphql-csrf': '1' } })
+    : undefined;
   const yoga = createYoga<GatewayServerContext, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
     context: ({ request, dependencies }) => createContext(services, request, dependencies ? { dependencies } : {}),
-    graphiql: config.graphiql ? { title: 'eSIM GraphQL gateway', defaultQuery: EXAMPLE_QUERY, headers: '{"x-graphql-csrf": "1"}' } : false,
+    graphiql: graphiql?.options ?? false,
+    renderGraphiQL: graphiql?.render,
     landingPage: false,
     maskedErrors: true,
     batching: { limit: config.queryLimits.maxBatchOperations },
     healthCheckEndpoint: '/health',
     plugins: [
+      ...(graphiql ? [graphiql.plugin] : []),
       ...(config.metrics ? [metrics.plugin] : []),
       // Execution cost is per resolved field; compiled queries resolve nested lists several times faster.
       ...(config.graphqlJit ? [useGraphQlJit({}, { cache: new LRUCache({ max: 1_000 }) })] : []),
