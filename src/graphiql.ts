@@ -6,7 +6,7 @@
  * the CSS) is loaded from node_modules on the first GraphiQL request — never when GraphiQL is off — and served
  * as separate files under `<endpoint>/assets/<name>.<content hash>.<ext>`: cached by browsers for a year
  * (`immutable`, the hash changes with the content), gzip-compressed once for clients that accept it. The page
- * itself is a few hundred bytes; a Content-Security-Policy in it lets the browser load nothing from another
+ * itself is under 2 KB; a Content-Security-Policy in it lets the browser load nothing from another
  * origin. Monaco's workers are same-origin files too (no blob: URLs).
  */
 import { createHash } from 'node:crypto';
