@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start check: runs the gateway exactly as `npm start` does (build, then node with the package's flags) on the
 # built-in sandbox on a free 127.0.0.1 port; checks /health, that GraphiQL and one of its assets are served, and one
-# GraphQL query; then sends SIGTERM and expects a clean exit (code 0). Fails loudly, printing the gateway's log.
+# GraphQL query; then sends SIGTERM to npm and expects a graceful stop and exit code 0. Fails loudly, printing the gateway's log.
 # Runs on whatever `node` is first on PATH (CI: Node 22, the lowest supported line).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,11 +46,14 @@ answer=$(curl -fsS "$base/graphql" -H 'content-type: application/json' \
 grep -q '"iccid"' <<<"$answer" || fail "no simList data in: $answer"
 if grep -q '"errors"' <<<"$answer"; then fail "errors in: $answer"; fi
 
-# SIGTERM to the gateway process itself, as a process manager would send it (`sh -c` between npm and node does not
-# forward signals); npm then exits with the gateway's exit code.
+# SIGTERM to npm, as a process manager or container runtime sends it to `npm start`: npm forwards it to the gateway
+# (the start script `exec`s node, no shell in between), which drains and exits 0 — and so does npm.
 gateway=$(pgrep -g "$pid" -f '^node .*dist/index\.js') || fail "no gateway process in the npm start process group"
-kill -TERM "$gateway"
+kill -TERM "$pid"
 code=0
 wait "$pid" || code=$?
 [ "$code" = 0 ] || fail "exit code $code after SIGTERM (expected 0)"
+for _ in $(seq 1 20); do kill -0 "$gateway" 2>/dev/null || break; sleep 0.25; done
+if kill -0 "$gateway" 2>/dev/null; then fail "the gateway process outlived npm start"; fi
+grep -q '"msg":"stopped"' "$log" || fail "no graceful stop logged"
 echo "start-check: ok (health, GraphiQL, query, clean stop) on node $(node --version)" >&2
