@@ -11,6 +11,7 @@ import { BALANCE_KEY, createCaches } from './cache/index.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { GatewayConfig } from './config.ts';
 import { createContext, type GatewayContext, type GatewayServerContext, type GatewayServices } from './context.ts';
+import { createLocalGraphiQL } from './graphiql.ts';
 import { useJitWithGraphqlJsErrors } from './jit.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
@@ -105,12 +106,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   /** The caller of each request, authenticated in `onRequest` before anything is parsed. */
   const principals = new WeakMap<Request, Principal>();
+  const graphiql = config.graphiql
+    ? createLocalGraphiQL({ endpoint: '/graphql', title: 'eSIM GraphQL gateway', defaultQuery: EXAMPLE_QUERY, headers: { 'x-graphql-csrf': '1' } })
+    : undefined;
 
   const yoga = createYoga<GatewayServerContext, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
     context: ({ request, dependencies }) => createContext(services, request, dependencies ? { dependencies } : {}, principals.get(request)),
-    graphiql: config.graphiql ? { title: 'eSIM GraphQL gateway', defaultQuery: EXAMPLE_QUERY, headers: '{"x-graphql-csrf": "1"}' } : false,
+    graphiql: graphiql?.options ?? false,
+    renderGraphiQL: graphiql?.render,
     landingPage: false,
     // Never the original error or its stack in a response, whatever NODE_ENV says (Yoga adds them when it is
     // `development`); the log has them.
@@ -120,6 +125,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     healthCheckEndpoint: '/health',
     plugins: [
       ...(tracing ? [useTracing(tracing)] : []), // first: its request span wraps every other plugin
+      ...(graphiql ? [graphiql.plugin] : []),
       ...(config.metrics ? [metrics.plugin] : []),
       useReadiness(services, clock, config.readyCheckIntervalSeconds * 1000),
       useAuthentication(services, principals),

@@ -1,0 +1,129 @@
+/**
+ * GraphiQL in a real browser: Debian's Chromium (`/usr/bin/chromium`, installed by scripts/ensure-chromium.sh)
+ * driven by playwright-core, against the gateway behind its production node:http handler on 127.0.0.1 with the
+ * sandbox upstream.
+ *
+ * Guarantees: the page loads everything from the gateway's own origin (no CDN: it works offline and behind
+ * proxies that block CDNs), with zero failed requests and zero console errors; the editor opens with
+ * examples/my-esims.graphql; running it sends the CSRF header and shows `simList` data. A screenshot is kept in
+ * test-artifacts/graphiql.png (docs/graphiql.png is a copy of one).
+ *
+ * Without Chromium the test fails (it never skips): CI must not go green without having looked at the page.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Request } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpHandler } from '../../src/http-handler.ts';
+import { startHarness, type Harness } from '../support/harness.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
+
+let h: Harness;
+let server: Server;
+let origin: string;
+let profile: string;
+let browser: BrowserContext;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)`);
+  h = await startHarness(); // no UPSTREAM_URL: GraphiQL and introspection on, as with `npm start`
+  server = createServer(createHttpHandler(h.gateway));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  profile = await mkdtemp(join(tmpdir(), 'graphiql-chromium-'));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1440, height: 900 },
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (profile) await rm(profile, { recursive: true, force: true });
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await h?.close();
+});
+
+describe('GraphiQL in Chromium', () => {
+  it('loads from the gateway alone, opens with the example operation and runs it to simList data', async () => {
+    const page = await browser.newPage();
+    const requests: string[] = [];
+    const problems: string[] = [];
+    page.on('request', (request) => requests.push(request.url()));
+    page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+    page.on('response', (response) => {
+      if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
+    });
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+
+    try {
+      await openAndRun();
+    } catch (error) {
+      // A timeout alone says little: show what the page reported meanwhile.
+      throw new Error(`${(error as Error).message}\nrecorded by the page:\n${problems.join('\n') || '(nothing)'}`, { cause: error });
+    }
+
+    // Nothing from another origin (data: URLs are the fonts and icons inlined in GraphiQL's CSS), nothing failed.
+    const foreign = requests.filter((url) => !url.startsWith('data:') && new URL(url).origin !== origin);
+    expect(foreign).toEqual([]);
+    expect(requests.filter((url) => url.startsWith(`${origin}/graphql/assets/`)).length).toBeGreaterThanOrEqual(4);
+    expect(problems).toEqual([]);
+    await page.close();
+
+    async function openAndRun(): Promise<void> {
+      const loaded = await page.goto(`${origin}/graphql`, { waitUntil: 'load' });
+      expect(loaded?.status()).toBe(200);
+
+      // The editor shows the example operation (Monaco renders lines with non-breaking spaces).
+      const editor = page.locator('.graphiql-query-editor .view-lines');
+      await expect.poll(async () => normalise(await editor.innerText()), { timeout: 30_000 }).toContain('query MyEsims {');
+      const example = await readFile(join(REPO_ROOT, 'examples/my-esims.graphql'), 'utf8');
+      expect(normalise(await editor.innerText())).toContain(normalise(example.split('\n').find((line) => line.includes('simList'))!));
+
+      // Run it: the POST carries the CSRF header and the answer holds five SIMs.
+      const isRun = (request: Request) => request.method() === 'POST' && (request.postData() ?? '').includes('MyEsims');
+      const [answer] = await Promise.all([
+        page.waitForResponse((response) => isRun(response.request()), { timeout: 30_000 }),
+        page.locator('.graphiql-execute-button').click(),
+      ]);
+      expect(answer.status()).toBe(200);
+      expect(await answer.request().headerValue('x-graphql-csrf')).toBe('1');
+      const body = (await answer.json()) as { data?: { simList?: { totalCount: number; nodes: { iccid: string }[] } } };
+      expect(body.data?.simList?.nodes).toHaveLength(5);
+      expect(body.data?.simList?.totalCount).toBeGreaterThan(5);
+
+      // ... and the result pane shows it.
+      const result = page.locator('.graphiql-response .view-lines');
+      await expect.poll(async () => normalise(await result.innerText()), { timeout: 15_000 }).toContain('"simList": {');
+      await expect.poll(async () => normalise(await result.innerText())).toContain(body.data!.simList!.nodes[0]!.iccid);
+
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'graphiql.png') });
+    }
+  });
+});
+
+const normalise = (text: string) => text.replace(/\u00a0/g, ' ').replace(/[ \t]+/g, ' ');
