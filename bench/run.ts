@@ -12,7 +12,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/platform/config.ts';
 import { createSandbox } from '../src/sandbox/index.ts';
 import { summariseProfile } from './lib/profile.ts';
 import { BENCH_DIR, baseEnv, freePort, runLoad, startServer, type LoadResult, type RunningServer, type ServerLaunch } from './lib/processes.ts';

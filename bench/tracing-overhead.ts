@@ -12,6 +12,7 @@
  * Variants alternate round by round; the median req/s and CPU time per request (steadier on a shared machine) of
  * each are reported.
  */
+import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SCREEN_QUERY } from './lib/queries.ts';
@@ -60,10 +61,12 @@ function parent(): void {
 }
 
 async function child(name: string, src: string): Promise<void> {
+  // A baseline checkout may predate the src/app, src/platform layout: take whichever path exists.
+  const at = (now: string, before: string) => (existsSync(`${src}/${now}`) ? `${src}/${now}` : `${src}/${before}`);
   const { createSandbox } = (await import(`${src}/sandbox/index.ts`)) as typeof import('../src/sandbox/index.ts');
-  const { loadConfig } = (await import(`${src}/config.ts`)) as typeof import('../src/config.ts');
-  const { createGateway } = (await import(`${src}/gateway.ts`)) as typeof import('../src/gateway.ts');
-  const { createLogger } = (await import(`${src}/logger.ts`)) as typeof import('../src/logger.ts');
+  const { loadConfig } = (await import(at('platform/config.ts', 'config.ts'))) as typeof import('../src/platform/config.ts');
+  const { createGateway } = (await import(at('app/gateway.ts', 'gateway.ts'))) as typeof import('../src/app/gateway.ts');
+  const { createLogger } = (await import(at('platform/logger.ts', 'logger.ts'))) as typeof import('../src/platform/logger.ts');
   const credentials = { clientId: 'bench-client', clientSecret: 'bench-secret' };
   const sandbox = await createSandbox({ seed: 42, simCount: 200, credentials });
   const exporter = name.startsWith('on') ? new (await import('@opentelemetry/sdk-trace')).InMemorySpanExporter() : undefined;

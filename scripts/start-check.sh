@@ -48,7 +48,7 @@ if grep -q '"errors"' <<<"$answer"; then fail "errors in: $answer"; fi
 
 # SIGTERM to npm, as a process manager or container runtime sends it to `npm start`: npm forwards it to the gateway
 # (the start script `exec`s node, no shell in between), which drains and exits 0 — and so does npm.
-gateway=$(pgrep -g "$pid" -f '^node .*dist/index\.js') || fail "no gateway process in the npm start process group"
+gateway=$(pgrep -g "$pid" -f '^node .*dist/app/index\.js') || fail "no gateway process in the npm start process group"
 kill -TERM "$pid"
 code=0
 wait "$pid" || code=$?

@@ -1,14 +1,14 @@
 /**
  * Our gateway as a benchmark server, exactly as `npm start` runs it: the compiled `dist/` (built by the runner) on plain
  * Node with the node flags of the root package.json (`config.nodeFlags`, passed by the runner), the real composition
- * root configured only from the environment, behind the same node:http handler `src/index.ts` serves.
+ * root configured only from the environment, behind the same node:http handler `src/app/index.ts` serves.
  * The runner sets UPSTREAM_URL / UPSTREAM_CLIENT_ID / UPSTREAM_CLIENT_SECRET, AUTH_API_KEYS, PORT=0, LOG_LEVEL,
  * GRAPHIQL=false plus the variant's env map.
  */
 import { createServer } from 'node:http';
-import { loadConfig } from '../../dist/config.js';
-import { createGateway } from '../../dist/gateway.js';
-import { createHttpHandler } from '../../dist/http-handler.js';
+import { loadConfig } from '../../dist/platform/config.js';
+import { createGateway } from '../../dist/app/gateway.js';
+import { createHttpHandler } from '../../dist/app/http-handler.js';
 
 const config = loadConfig(process.env);
 const gateway = createGateway({ config });

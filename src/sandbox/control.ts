@@ -1,6 +1,6 @@
 /** The control surface: in-process (`sandbox.control`) and over HTTP under `/__sandbox/`. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ManualClock } from '../clock.ts';
+import type { ManualClock } from '../platform/clock.ts';
 import { orderCode } from './format.ts';
 import { json, readRawBody } from './http-io.ts';
 import type { SandboxState } from './state.ts';

@@ -5,7 +5,7 @@
  * trickling body, empty balances) decides what happens to the response,
  * and whether that happens instead of processing the request or after it (its `afterProcessing`).
  */
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../platform/clock.ts';
 import { TOO_MANY_ATTEMPTS } from './limits.ts';
 import { createRandom, type Random } from './prng.ts';
 import type { FaultRule, SandboxEndpoint, SandboxResponse } from './types.ts';

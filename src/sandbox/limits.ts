@@ -2,7 +2,7 @@
  * Fixed-window rate limits on the injected clock, Laravel style: the window starts at the first hit
  * and lasts `windowMs`; a refused request does not consume the budget.
  */
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../platform/clock.ts';
 import type { SandboxResponse } from './types.ts';
 
 export interface LimitDecision {

@@ -1,6 +1,6 @@
 /** All mutable sandbox state, and the defaults of every option. */
 import { randomBytes } from 'node:crypto';
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../platform/clock.ts';
 import { generateDataSet, type DataSet, type Purchase } from './data.ts';
 import { FaultRegistry } from './faults.ts';
 import { FixedWindowLimiter, UsageSnapshotCache } from './limits.ts';

@@ -13,7 +13,7 @@
  * answers — 404, 422, 429 … — are per-ICCID or business answers from a healthy upstream and count as successes.
  * A call the caller abandoned counts as nothing.
  */
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../platform/clock.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 

@@ -15,7 +15,7 @@
  * the retry interceptor must see raw 5xx statuses, before they become errors. A test pins it.
  */
 import { Pool, type Dispatcher } from 'undici';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../platform/clock.ts';
 import { UpstreamUnavailableError, errorFromResponse } from './errors.ts';
 import type { UpstreamEndpoint } from './flavours.ts';
 import { RetryBudget } from './retry-budget.ts';

@@ -3,7 +3,7 @@
  * code. Contract for every message: no access token, no client secret, no raw upstream body (upstream text may echo
  * customer data) — only what this module composed itself.
  */
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../platform/clock.ts';
 import type { UpstreamEndpoint } from './flavours.ts';
 
 export abstract class UpstreamError extends Error {

@@ -5,7 +5,7 @@
  * by the circuit breaker, which sent nothing and has a cool-down of its own.
  * The token never leaves this module except as the Authorization header the client builds from it.
  */
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../platform/clock.ts';
 import { UpstreamAuthError, UpstreamBadResponseError, UpstreamError, UpstreamRateLimitedError, UpstreamUnavailableError } from './errors.ts';
 
 export interface FetchedToken {

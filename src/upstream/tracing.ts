@@ -5,7 +5,7 @@
  * attempts, outcome, circuit-breaker state and ICCID. Never a header, the token, a body or the client secret.
  */
 import { SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
-import { injectContext } from '../tracing.ts';
+import { injectContext } from '../platform/tracing.ts';
 import type { BreakerState } from './circuit-breaker.ts';
 import { UpstreamBusinessError, UpstreamNotFoundError, type UpstreamError } from './errors.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CallBudget } from '../../src/cache/index.ts';
-import { createManualClock } from '../../src/clock.ts';
+import { CallBudget } from '../../src/domain/cache/index.ts';
+import { createManualClock } from '../../src/platform/clock.ts';
 
 describe('CallBudget', () => {
   it('allows `limit` calls per sliding window per key and says how long to wait after', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compactSimDetails } from '../../src/cache/compact.ts';
+import { compactSimDetails } from '../../src/domain/cache/compact.ts';
 import type { SimDetails } from '../../src/upstream/index.ts';
 
 const details = (over: Partial<SimDetails> = {}): SimDetails => ({

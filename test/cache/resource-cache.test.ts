@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BudgetExhaustedError, CallAllowance, CallAllowanceExceededError, CallBudget, ResourceCache } from '../../src/cache/index.ts';
-import { createManualClock } from '../../src/clock.ts';
+import { BudgetExhaustedError, CallAllowance, CallAllowanceExceededError, CallBudget, ResourceCache } from '../../src/domain/cache/index.ts';
+import { createManualClock } from '../../src/platform/clock.ts';
 import {
   UpstreamBusinessError,
   UpstreamNotFoundError,

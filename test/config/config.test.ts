@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, pathOverrideVariable } from '../../src/config.ts';
+import { ConfigError, loadConfig, pathOverrideVariable } from '../../src/platform/config.ts';
 
 describe('loadConfig', () => {
   it('defaults to the built-in sandbox on port 4000 with the documented cache settings', () => {

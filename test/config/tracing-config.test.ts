@@ -1,6 +1,6 @@
 /** The OTEL_* variables: tracing on only with an OTLP endpoint, the standard switches, typed errors for bad values. */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig } from '../../src/platform/config.ts';
 
 describe('tracing configuration', () => {
   it('is off by default', () => {

@@ -16,9 +16,9 @@
  * codegen does not pick them up.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { SANDBOX_PRINCIPAL } from '../../src/auth.ts';
-import { createManualClock } from '../../src/clock.ts';
-import { orderReference } from '../../src/purchase/index.ts';
+import { SANDBOX_PRINCIPAL } from '../../src/domain/auth.ts';
+import { createManualClock } from '../../src/platform/clock.ts';
+import { orderReference } from '../../src/domain/purchase/index.ts';
 import { startHarness, type GqlResult, type Harness } from '../support/harness.ts';
 import type { FaultRule } from '../../src/sandbox/types.ts';
 

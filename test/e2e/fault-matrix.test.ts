@@ -14,7 +14,7 @@
  * Timeouts are short (300 ms configured; undici rounds sub-second headers/body timeouts up to its ~1 s timer tick).
  */
 import { afterEach, describe, expect, it, type ExpectStatic } from 'vitest';
-import type { GatewayCaches } from '../../src/cache/index.ts';
+import type { GatewayCaches } from '../../src/domain/cache/index.ts';
 import type { FaultRule, SandboxEndpoint } from '../../src/sandbox/types.ts';
 import { startHarness, type GqlResult, type Harness } from '../support/harness.ts';
 

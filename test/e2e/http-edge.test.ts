@@ -1,5 +1,5 @@
 /**
- * The HTTP edge at the process level: the real entry point (src/index.ts, built-in sandbox, API keys
+ * The HTTP edge at the process level: the real entry point (src/app/index.ts, built-in sandbox, API keys
  * configured, NODE_ENV=development) as a child process, spoken to over TCP. Metrics are served on their own
  * port and not on the GraphQL port; unauthenticated callers learn nothing about the schema; CORS follows
  * CORS_ORIGINS; no error detail leaves the process.
@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UNAUTHENTICATED_MESSAGE } from '../../src/auth.ts';
+import { UNAUTHENTICATED_MESSAGE } from '../../src/domain/auth.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STARTUP_TIMEOUT_MS = 12_000;
@@ -25,7 +25,7 @@ async function startGateway(extra: Record<string, string>): Promise<{ url: strin
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) if (/^(UPSTREAM_|SANDBOX_|AUTH_|CORS_|METRICS|READY_)/.test(name)) delete env[name];
   Object.assign(env, { PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', LOG_LEVEL: 'info', ...extra });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/index.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

@@ -5,7 +5,7 @@
  * 2. SIGTERM while a purchase waits on a slow submit: the drain, derived from the upstream timeouts, outlasts it (the
  *    former fixed 15 s did not), so the client gets its order and the process exits 0.
  * Process level: the standalone sandbox
- * (src/sandbox/main.ts, what `npm run sandbox` runs) and two gateways (src/index.ts with UPSTREAM_URL) are child
+ * (src/sandbox/main.ts, what `npm run sandbox` runs) and two gateways (src/app/index.ts with UPSTREAM_URL) are child
  * processes; the test talks HTTP to them and steers the sandbox through its control API (`/__sandbox/...`).
  *
  * Why it holds without a persistent store: a key the new process has no record of is searched for before anything is
@@ -71,7 +71,7 @@ async function startGateway(sandboxUrl: string, extraEnv: Record<string, string>
     AUTH_API_KEYS: `backend:${API_KEY}`,
     ...extraEnv,
   };
-  const { child, value } = await spawnUntil('src/index.ts', env, (line) => {
+  const { child, value } = await spawnUntil('src/app/index.ts', env, (line) => {
     logs.push(line);
     try {
       const url = (JSON.parse(line) as { url?: unknown }).url;

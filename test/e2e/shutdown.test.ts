@@ -1,5 +1,5 @@
 /**
- * Graceful shutdown, at the process level: the real entry point (src/index.ts, built-in sandbox because UPSTREAM_URL
+ * Graceful shutdown, at the process level: the real entry point (src/app/index.ts, built-in sandbox because UPSTREAM_URL
  * is unset) runs as a child process; the tests talk to it over TCP and steer its in-process sandbox through the
  * sandbox control API (`/__sandbox/...`), which stays up until the gateway has drained.
  *
@@ -11,8 +11,8 @@
  * Signals and order timestamps are compared on the child's own clock (pino's `time`, the sandbox's `createdAt`), so
  * the "placed after shutdown began" check does not depend on how fast the pipe to the test process is.
  *
- * ENTRY (env SHUTDOWN_E2E_ENTRY, default src/index.ts) lets the same tests run against another entry, e.g. the
- * compiled `dist/index.js` or a patched copy.
+ * ENTRY (env SHUTDOWN_E2E_ENTRY, default src/app/index.ts) lets the same tests run against another entry, e.g. the
+ * compiled `dist/app/index.js` or a patched copy.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
@@ -23,7 +23,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TRIGGER_CODES } from '../../src/sandbox/index.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = process.env.SHUTDOWN_E2E_ENTRY ?? 'src/index.ts';
+const ENTRY = process.env.SHUTDOWN_E2E_ENTRY ?? 'src/app/index.ts';
 /** Startup (TypeScript compiled on the fly) is slow on a loaded 2-core box; the shutdown checks have their own bounds. */
 const STARTUP_TIMEOUT_MS = 12_000;
 const TEST_TIMEOUT_MS = 25_000;
@@ -262,7 +262,7 @@ async function activeIccid(gateway: GatewayProcess): Promise<string> {
   return iccids[0]!;
 }
 
-describe('graceful shutdown of the gateway process (src/index.ts)', () => {
+describe('graceful shutdown of the gateway process (src/app/index.ts)', () => {
   it(
     'SIGTERM during a query: the query is answered (200, data, no errors), new connections are refused, exit code 0',
     async () => {

@@ -1,6 +1,6 @@
 /**
- * What a newcomer sees when the process starts, at the process level: the real entry point (src/index.ts, or
- * STARTUP_E2E_ENTRY, e.g. dist/index.js) runs as a child process with a controlled environment.
+ * What a newcomer sees when the process starts, at the process level: the real entry point (src/app/index.ts, or
+ * STARTUP_E2E_ENTRY, e.g. dist/app/index.js) runs as a child process with a controlled environment.
  *
  * - a port already in use: exit code 1 and one line on stderr naming the port and PORT, no stack trace;
  * - the start log line says what is actually served: GraphiQL on/off, sandbox or partner API (flavour, URL without
@@ -12,10 +12,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveLogFormat } from '../../src/logger.ts';
+import { resolveLogFormat } from '../../src/platform/logger.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = process.env.STARTUP_E2E_ENTRY ?? 'src/index.ts';
+const ENTRY = process.env.STARTUP_E2E_ENTRY ?? 'src/app/index.ts';
 const STARTUP_TIMEOUT_MS = 15_000;
 const TEST_TIMEOUT_MS = 25_000;
 

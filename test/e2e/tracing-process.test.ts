@@ -1,5 +1,5 @@
 /**
- * Tracing at the process edge: the real entry point (src/index.ts, built-in sandbox) with OTEL_EXPORTER_OTLP_ENDPOINT
+ * Tracing at the process edge: the real entry point (src/app/index.ts, built-in sandbox) with OTEL_EXPORTER_OTLP_ENDPOINT
  * pointing at a collector in this test. One request with a `traceparent`, then SIGTERM: the spans buffered by the
  * batch processor reach the collector before the process exits, and the process's log lines carry the trace id.
  */
@@ -29,7 +29,7 @@ it('exports the spans of a request over OTLP/HTTP at shutdown, and logs carry th
   Object.assign(env, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', LOG_FORMAT: 'json', METRICS_PORT: '0' });
   env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
   env.OTEL_SERVICE_NAME = 'gateway-e2e';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/index.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const logs: Record<string, unknown>[] = [];
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve));

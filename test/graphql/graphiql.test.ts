@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GRAPHIQL_CSP } from '../../src/graphiql.ts';
+import { GRAPHIQL_CSP } from '../../src/app/graphiql.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 
 let h: Harness;

@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UNAUTHENTICATED_MESSAGE } from '../../src/auth.ts';
-import { createHttpHandler } from '../../src/http-handler.ts';
-import { createLogger } from '../../src/logger.ts';
+import { UNAUTHENTICATED_MESSAGE } from '../../src/domain/auth.ts';
+import { createHttpHandler } from '../../src/app/http-handler.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 
 const API_KEY = 'partner-backend-key-0123456789abcdef';

@@ -3,8 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
-import { createMetricsHandler } from '../../src/metrics.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { createMetricsHandler } from '../../src/app/metrics.ts';
 import { SANDBOX_CREDENTIALS, startHarness, type Harness } from '../support/harness.ts';
 
 let h: Harness | undefined;

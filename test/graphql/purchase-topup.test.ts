@@ -1,9 +1,9 @@
 /** The money path through the whole stack, with orders counted at the sandbox. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import { createGateway } from '../../src/gateway.ts';
-import { createLogger } from '../../src/logger.ts';
-import { orderReference } from '../../src/purchase/index.ts';
+import { loadConfig } from '../../src/platform/config.ts';
+import { createGateway } from '../../src/app/gateway.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { orderReference } from '../../src/domain/purchase/index.ts';
 import { graphql } from '../__generated__/gql.ts';
 import { BASE_PATHS, SANDBOX_CREDENTIALS, startHarness, type Harness } from '../support/harness.ts';
 import { fetchToken } from '../sandbox/helpers.ts';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpHandler } from '../../src/http-handler.ts';
+import { createHttpHandler } from '../../src/app/http-handler.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 
 const KEY_A = 'partner-a-key-0123456789abcdefghij';

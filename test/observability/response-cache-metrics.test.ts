@@ -2,8 +2,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpHandler } from '../../src/http-handler.ts';
-import { createMetricsHandler } from '../../src/metrics.ts';
+import { createHttpHandler } from '../../src/app/http-handler.ts';
+import { createMetricsHandler } from '../../src/app/metrics.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 
 let h: Harness;

@@ -9,8 +9,8 @@ import { Writable } from 'node:stream';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpHandler } from '../../src/http-handler.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createHttpHandler } from '../../src/app/http-handler.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { SANDBOX_CREDENTIALS, startHarness, type Harness } from '../support/harness.ts';
 
 const API_KEY = 'partner-a-key-0123456789abcdefghij';

@@ -1,6 +1,6 @@
 /** What a failed submit means for the money: only a 4xx answer or a provably unsent request says "nothing was bought". */
 import { describe, expect, it } from 'vitest';
-import { classifySubmitFailure } from '../../src/purchase/purchase-service.ts';
+import { classifySubmitFailure } from '../../src/domain/purchase/purchase-service.ts';
 import {
   UpstreamAuthError,
   UpstreamBadResponseError,

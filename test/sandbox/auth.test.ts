@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/clock.ts';
+import { createManualClock } from '../../src/platform/clock.ts';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { BASES, FLAVOURS } from './helpers.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/clock.ts';
+import { createManualClock } from '../../src/platform/clock.ts';
 import { generateDataSet } from '../../src/sandbox/data.ts';
 import { createSandbox } from '../../src/sandbox/index.ts';
 

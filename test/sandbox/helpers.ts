@@ -1,4 +1,4 @@
-import { createManualClock, type ManualClock } from '../../src/clock.ts';
+import { createManualClock, type ManualClock } from '../../src/platform/clock.ts';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
 
 export const BASES = { pressone: '/customer/v2', airalo: '/v2' } as const;

@@ -4,7 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/clock.ts';
+import { createManualClock } from '../../src/platform/clock.ts';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 
 const CLIENT_ID = 'sandbox-client-id';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { printSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { schema } from '../../src/schema/index.ts';
+import { schema } from '../../src/graphql/schema/index.ts';
 
 describe('committed schema', () => {
   it('schema/schema.graphql matches the printed, sorted schema (run `npm run schema:print` to update)', () => {

@@ -5,10 +5,10 @@
 import type { TypedDocumentString } from '../__generated__/graphql.ts';
 import type { Logger } from 'pino';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
-import { createManualClock, type ManualClock } from '../../src/clock.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createGateway, type Gateway } from '../../src/gateway.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createManualClock, type ManualClock } from '../../src/platform/clock.ts';
+import { loadConfig } from '../../src/platform/config.ts';
+import { createGateway, type Gateway } from '../../src/app/gateway.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
 
 export const SANDBOX_CREDENTIALS = { clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret' };

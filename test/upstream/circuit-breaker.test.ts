@@ -4,7 +4,7 @@
  * cool-down.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/clock.ts';
+import { createManualClock } from '../../src/platform/clock.ts';
 import { CircuitBreaker, type BreakerState, type Permit } from '../../src/upstream/circuit-breaker.ts';
 import { UpstreamUnavailableError, type UpstreamClientOptions } from '../../src/upstream/index.ts';
 import { airalo, createHarness, fixture, stripDocComments, tokenBody, type Harness } from './helpers.ts';

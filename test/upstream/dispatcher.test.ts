@@ -1,6 +1,6 @@
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/clock.ts';
+import { createManualClock } from '../../src/platform/clock.ts';
 import { createUpstreamDispatcher, interceptorOrder } from '../../src/upstream/dispatcher.ts';
 import { createEndpointResolver } from '../../src/upstream/flavours.ts';
 import {

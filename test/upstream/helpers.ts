@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { MockAgent, type Dispatcher } from 'undici';
-import { createManualClock, type ManualClock } from '../../src/clock.ts';
+import { createManualClock, type ManualClock } from '../../src/platform/clock.ts';
 import { createUpstreamClient, type UpstreamClient, type UpstreamClientOptions, type UpstreamCallEvent } from '../../src/upstream/index.ts';
 import type { Flavour } from '../../src/upstream/index.ts';
 

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/clock.ts';
+import { createManualClock } from '../../src/platform/clock.ts';
 import { CALL_DEADLINE_QUEUED, createUpstreamDispatcher } from '../../src/upstream/dispatcher.ts';
 import { UpstreamUnavailableError, createUpstreamClient, type UpstreamClient, type UpstreamClientOptions } from '../../src/upstream/index.ts';
 import { tokenBody } from './helpers.ts';

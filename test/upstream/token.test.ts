@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../src/clock.ts';
+import { createManualClock } from '../../src/platform/clock.ts';
 import { UpstreamAuthError, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../src/upstream/index.ts';
 import { createTokenManager, tokenLifetimeSeconds } from '../../src/upstream/token.ts';
 import { ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, airalo, createHarness, fixture, type Harness } from './helpers.ts';

@@ -3,9 +3,9 @@
  * freshness reasoned in the README ("Caching and upstream budgets") and the per-ICCID call budgets
  * that keep the upstream's documented limits.
  */
-import type { Clock } from '../clock.ts';
-import type { GatewayConfig } from '../config.ts';
-import type { Balance, HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from '../upstream/index.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { GatewayConfig } from '../../platform/config.ts';
+import type { Balance, HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from '../../upstream/index.ts';
 import { CallBudget } from './call-budget.ts';
 import { compactSimDetails } from './compact.ts';
 import { ResourceCache } from './resource-cache.ts';

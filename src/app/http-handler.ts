@@ -27,9 +27,9 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
-import { SANDBOX_PRINCIPAL, type Principal } from './auth.ts';
+import { SANDBOX_PRINCIPAL, type Principal } from '../domain/auth.ts';
 import type { Gateway } from './gateway.ts';
-import { startResponseCacheHitSpan } from './tracing.ts';
+import { startResponseCacheHitSpan } from '../platform/tracing.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 

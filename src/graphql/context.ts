@@ -6,12 +6,12 @@ import { setMaxListeners } from 'node:events';
 import DataLoader from 'dataloader';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { UNAUTHENTICATED_MESSAGE, type Authenticator, type Principal } from './auth.ts';
-import { CallAllowance, type CacheRead, type GatewayCaches, type ResourceCache } from './cache/index.ts';
-import type { GatewayConfig } from './config.ts';
-import type { PurchaseService } from './purchase/index.ts';
+import { UNAUTHENTICATED_MESSAGE, type Authenticator, type Principal } from '../domain/auth.ts';
+import { CallAllowance, type CacheRead, type GatewayCaches, type ResourceCache } from '../domain/cache/index.ts';
+import type { GatewayConfig } from '../platform/config.ts';
+import type { PurchaseService } from '../domain/purchase/index.ts';
 import { ResponseDependencies } from './response-cache.ts';
-import type { HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from './upstream/index.ts';
+import type { HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from '../upstream/index.ts';
 
 export interface Loaders {
   simByIccid: DataLoader<string, CacheRead<SimDetails>>;

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Plugin } from 'graphql-yoga';
-import type { GatewayCaches } from './cache/index.ts';
+import type { GatewayCaches } from '../domain/cache/index.ts';
 
 export interface GatewayMetrics {
   registry: Registry;

@@ -1,6 +1,6 @@
 /** `PackageHistory`: the packages a SIM has had (initial and top-ups), and `Sim.packageHistory`. */
-import type { CacheRead } from '../cache/index.ts';
-import type { HistoryEntry } from '../upstream/index.ts';
+import type { CacheRead } from '../../domain/cache/index.ts';
+import type { HistoryEntry } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
 import { MoneyRef, money } from './money.ts';
 import { SimRef, loadResource } from './sim.ts';

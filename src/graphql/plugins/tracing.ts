@@ -15,8 +15,8 @@
 import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { defaultFieldResolver, getOperationAST, GraphQLError, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { BALANCE_KEY } from './cache/index.ts';
-import { cacheReadOf, extractContext, withCacheReads, type Tracing } from './tracing.ts';
+import { BALANCE_KEY } from '../../domain/cache/index.ts';
+import { cacheReadOf, extractContext, withCacheReads, type Tracing } from '../../platform/tracing.ts';
 
 /** `Type.field` → the resource cache it reads and how to find the key (the ICCID) from the resolver's input. */
 const TRACED_FIELDS: Record<string, { resource?: string; key?: (source: any, args: any) => string | undefined }> = {

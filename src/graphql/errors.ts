@@ -6,7 +6,7 @@
  * error masking replaces it with "Unexpected error." (masking is never turned off).
  */
 import { GraphQLError } from 'graphql';
-import { BudgetExhaustedError, CallAllowanceExceededError } from './cache/index.ts';
+import { BudgetExhaustedError, CallAllowanceExceededError } from '../domain/cache/index.ts';
 import {
   UpstreamAuthError,
   UpstreamBadResponseError,
@@ -15,7 +15,7 @@ import {
   UpstreamRateLimitedError,
   UpstreamUnavailableError,
   UpstreamValidationError,
-} from './upstream/index.ts';
+} from '../upstream/index.ts';
 
 export type ErrorCode =
   | 'BAD_USER_INPUT'

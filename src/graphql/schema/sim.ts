@@ -6,12 +6,12 @@
  */
 import type DataLoader from 'dataloader';
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import { CallAllowanceExceededError, type CacheRead } from '../cache/index.ts';
+import { CallAllowanceExceededError, type CacheRead } from '../../domain/cache/index.ts';
 import type { GatewayContext } from '../context.ts';
-import { canAccess } from '../auth.ts';
+import { canAccess } from '../../domain/auth.ts';
 import { badUserInput, simNotFound, toGraphQLError } from '../errors.ts';
-import { simListFirstOutOfRange } from '../security.ts';
-import type { SimDetails } from '../upstream/index.ts';
+import { simListFirstOutOfRange } from '../plugins/security.ts';
+import type { SimDetails } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
 
 export interface SimParent {

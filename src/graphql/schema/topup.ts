@@ -2,10 +2,10 @@
  * Top-ups: `TopupPackage` and `Sim.topupPackages` (what can be bought), and the `purchaseTopup`
  * mutation with its result union (one member per expected failure, each implementing `Error`).
  */
-import { canAccess } from '../auth.ts';
+import { canAccess } from '../../domain/auth.ts';
 import { badUserInput } from '../errors.ts';
-import { MAX_DESCRIPTION_LENGTH, SIM_NOT_FOUND, containsReferenceSyntax, type PurchaseFailureCode, type PurchaseOutcome } from '../purchase/index.ts';
-import type { TopupOrder, TopupPackage } from '../upstream/index.ts';
+import { MAX_DESCRIPTION_LENGTH, SIM_NOT_FOUND, containsReferenceSyntax, type PurchaseFailureCode, type PurchaseOutcome } from '../../domain/purchase/index.ts';
+import type { TopupOrder, TopupPackage } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
 import { MoneyRef, money } from './money.ts';
 import { SimRef, loadResource, parseIccid, type SimParent } from './sim.ts';

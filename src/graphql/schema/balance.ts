@@ -1,7 +1,7 @@
 /** `Balance`: the partner account's available balance, and `Query.balance`. */
-import { BALANCE_KEY, type CacheRead } from '../cache/index.ts';
+import { BALANCE_KEY, type CacheRead } from '../../domain/cache/index.ts';
 import { GatewayError, toGraphQLError } from '../errors.ts';
-import type { Balance } from '../upstream/index.ts';
+import type { Balance } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
 import { MoneyRef } from './money.ts';
 

@@ -42,8 +42,8 @@
 import type { Logger } from 'pino';
 import type { GatewayCaches } from '../cache/index.ts';
 import { BALANCE_KEY } from '../cache/index.ts';
-import type { Clock } from '../clock.ts';
-import { BUSINESS_CODES, retryAfterOf } from '../errors.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { BUSINESS_CODES, retryAfterOf } from '../../graphql/errors.ts';
 import {
   UpstreamAuthError,
   UpstreamBusinessError,
@@ -55,7 +55,7 @@ import {
   type HistoryEntry,
   type TopupOrder,
   type UpstreamClient,
-} from '../upstream/index.ts';
+} from '../../upstream/index.ts';
 import { IdempotencyStore, carriesReference, describedWithReference, fingerprintOf, orderReference } from './idempotency-store.ts';
 import { PERMANENT_FAILURES, type PurchaseFailureCode, type PurchaseOutcome } from './outcome.ts';
 

@@ -15,8 +15,8 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { systemClock, type Clock } from './clock.ts';
-import type { GatewayConfig } from './config.ts';
+import { systemClock, type Clock } from '../platform/clock.ts';
+import type { GatewayConfig } from '../platform/config.ts';
 
 /** The one message every authentication failure answers with; the reason goes to the log only. */
 export const UNAUTHENTICATED_MESSAGE = 'Unauthenticated: send a valid x-api-key or Authorization: Bearer <jwt>.';

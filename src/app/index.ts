@@ -3,12 +3,11 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { ConfigError, loadConfig, type GatewayConfig } from './config.ts';
+import { ConfigError, loadConfig, type GatewayConfig } from '../platform/config.ts';
 import { createGateway, type Gateway } from './gateway.ts';
 import { createHttpHandler } from './http-handler.ts';
-import { createLogger, resolveLogFormat } from './logger.ts';
+import { createLogger, resolveLogFormat } from '../platform/logger.ts';
 import { createMetricsHandler } from './metrics.ts';
-import { createSandbox } from './sandbox/index.ts';
 
 const SANDBOX_CREDENTIALS = { clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret' };
 
@@ -31,6 +30,8 @@ async function main(): Promise<void> {
   let upstream = config.upstream;
   let closeSandbox: (() => Promise<void>) | undefined;
   if (!upstream) {
+    // Loaded only when it is used: a gateway in front of a real upstream never loads the simulator's code.
+    const { createSandbox } = await import('../sandbox/index.ts');
     const sandbox = await createSandbox({ seed: config.sandbox.seed, simCount: config.sandbox.simCount, credentials: SANDBOX_CREDENTIALS });
     closeSandbox = () => sandbox.close();
     upstream = { url: `${sandbox.url}/customer/v2`, flavour: 'pressone', ...SANDBOX_CREDENTIALS };

@@ -10,7 +10,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError, Kind, type ASTVisitor, type FieldNode, type ValidationContext, type ValidationRule } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import type { GatewayConfig } from './config.ts';
+import type { GatewayConfig } from '../../platform/config.ts';
 
 /** Refuses bodies over `maxBytes` before they are read (413), and bodies of unknown length (411). */
 export function useRequestSizeLimit(maxBytes: number): Plugin {

@@ -10,7 +10,7 @@
  * bound that could forget a budget still in force). Records whose window has passed are swept as the maps grow, so
  * memory is bounded by the keys actually called within one window (at most twice that between sweeps).
  */
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../platform/clock.ts';
 
 export interface CallBudgetOptions {
   limit: number;

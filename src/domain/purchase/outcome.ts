@@ -1,5 +1,5 @@
 /** What a top-up purchase can end in, independent of GraphQL. */
-import type { TopupOrder } from '../upstream/index.ts';
+import type { TopupOrder } from '../../upstream/index.ts';
 
 export type PurchaseFailureCode =
   | 'INSUFFICIENT_FUNDS'

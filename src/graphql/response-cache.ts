@@ -16,7 +16,7 @@
  *   response built from fresh upstream reads is stored by the next identical request, not the first.
  */
 import { LRUCache } from 'lru-cache';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../platform/clock.ts';
 
 /** What one request's execution read; filled by the loaders, judged when the response is complete. */
 export class ResponseDependencies {

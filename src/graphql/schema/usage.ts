@@ -1,6 +1,6 @@
 /** `Usage`: data, voice and texts left on a SIM, and `Sim.usage`. */
-import type { CacheRead } from '../cache/index.ts';
-import type { Usage } from '../upstream/index.ts';
+import type { CacheRead } from '../../domain/cache/index.ts';
+import type { Usage } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
 import { SimRef, loadResource } from './sim.ts';
 

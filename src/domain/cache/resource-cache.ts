@@ -14,16 +14,16 @@
  * An upstream call is aborted only when every caller waiting for it has gone away.
  */
 import { LRUCache } from 'lru-cache';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../platform/clock.ts';
 import {
   UpstreamBusinessError,
   UpstreamNotFoundError,
   UpstreamRateLimitedError,
   UpstreamUnavailableError,
-} from '../upstream/index.ts';
+} from '../../upstream/index.ts';
 import { CallAllowanceExceededError, type CallAllowance } from './call-allowance.ts';
 import { CallBudget } from './call-budget.ts';
-import { noteCacheRead } from '../tracing.ts';
+import { noteCacheRead } from '../../platform/tracing.ts';
 
 export interface CacheRead<V> {
   value: V;

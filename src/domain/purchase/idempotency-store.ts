@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../platform/clock.ts';
 import type { PurchaseOutcome } from './outcome.ts';
 
 export type IdempotencyRecord =

@@ -7,7 +7,7 @@
  *   (`LPA:1$<lpa>$<matchingId>`, Apple's install URL around it) and are rebuilt on read; any other value is kept as is.
  * Reads see the same `SimDetails` as before (`JSON.stringify` included).
  */
-import type { InitialOrder, SimDetails } from '../upstream/index.ts';
+import type { InitialOrder, SimDetails } from '../../upstream/index.ts';
 
 /** Interned strings, bounded: past the bound new strings are simply not shared (nothing is lost). */
 const INTERN_MAX = 10_000;

@@ -6,23 +6,23 @@ import { readFileSync } from 'node:fs';
 import { GraphQLError, getOperationAST } from 'graphql';
 import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { createAuthenticator, UNAUTHENTICATED_MESSAGE, type Principal } from './auth.ts';
-import { BALANCE_KEY, createCaches } from './cache/index.ts';
-import { systemClock, type Clock } from './clock.ts';
-import type { GatewayConfig } from './config.ts';
-import { createContext, type GatewayContext, type GatewayServerContext, type GatewayServices } from './context.ts';
+import { createAuthenticator, UNAUTHENTICATED_MESSAGE, type Principal } from '../domain/auth.ts';
+import { BALANCE_KEY, createCaches } from '../domain/cache/index.ts';
+import { systemClock, type Clock } from '../platform/clock.ts';
+import type { GatewayConfig } from '../platform/config.ts';
+import { createContext, type GatewayContext, type GatewayServerContext, type GatewayServices } from '../graphql/context.ts';
 import { createLocalGraphiQL } from './graphiql.ts';
-import { useJitWithGraphqlJsErrors } from './jit.ts';
-import { createLogger } from './logger.ts';
+import { useJitWithGraphqlJsErrors } from '../graphql/plugins/jit.ts';
+import { createLogger } from '../platform/logger.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
-import { PurchaseService } from './purchase/index.ts';
-import { ResponseCache } from './response-cache.ts';
-import { schema } from './schema/index.ts';
-import { securityPlugins } from './security.ts';
-import { createUpstreamClient, type UpstreamClient } from './upstream/index.ts';
+import { PurchaseService } from '../domain/purchase/index.ts';
+import { ResponseCache } from '../graphql/response-cache.ts';
+import { schema } from '../graphql/schema/index.ts';
+import { securityPlugins } from '../graphql/plugins/security.ts';
+import { createUpstreamClient, type UpstreamClient } from '../upstream/index.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
-import { createTracing, type Tracing } from './tracing.ts';
-import { useTracing } from './tracing-plugin.ts';
+import { createTracing, type Tracing } from '../platform/tracing.ts';
+import { useTracing } from '../graphql/plugins/tracing.ts';
 import { registerResponseCacheMetrics } from './response-cache-metrics.ts';
 
 export interface GatewayDeps {
@@ -48,7 +48,7 @@ export interface Gateway {
 }
 
 /** Loaded in GraphiQL on first visit; the README shows the same file. Works against the built-in sandbox. */
-export const EXAMPLE_QUERY = readFileSync(new URL('../examples/my-esims.graphql', import.meta.url), 'utf8');
+export const EXAMPLE_QUERY = readFileSync(new URL('../../examples/my-esims.graphql', import.meta.url), 'utf8');
 
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config } = deps;

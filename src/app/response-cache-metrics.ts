@@ -3,7 +3,7 @@
  * path before Yoga and its metrics plugin: read from the cache's own counters at scrape time, nothing per request.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { ResponseCache } from './response-cache.ts';
+import type { ResponseCache } from '../graphql/response-cache.ts';
 
 const EVENTS = { hit: 'hits', miss: 'misses', store: 'stores', invalidation: 'invalidations', eviction: 'evictions' } as const;
 
