@@ -158,6 +158,16 @@ function toPage(meta: z.output<typeof pageMeta>, requested: { limit: number; pag
   };
 }
 
+/** Fields every package object of the upstream carries alike (the top-up list's and the package history's). */
+export const packageFields = {
+  net_price: optDecimal,
+  currency: optString,
+  amount: optNumber,
+  day: optNumber,
+  is_unlimited: optBoolean,
+  data: optString,
+};
+
 /** `{data: item}` → the item. */
 export function dataOf<S extends z.ZodType>(item: S) {
   // The cast only restates what z.object infers for a concrete S; TypeScript cannot resolve it for a generic one.

@@ -3,7 +3,7 @@
  * PressOne `{success, code, message, data: {data: […]}, timestamp}`); statuses are kept as upper-case strings.
  */
 import { z } from 'zod';
-import { idString, optBoolean, optDate, optDecimal, optNumber, optString } from './conversions.ts';
+import { idString, optDate, optDecimal, optNumber, packageFields } from './conversions.ts';
 
 export type HistoryStatus = string;
 
@@ -35,12 +35,7 @@ const historyEntry = z
       type: historyPackageType,
       title: z.string(),
       price: optDecimal,
-      net_price: optDecimal,
-      currency: optString,
-      amount: optNumber,
-      day: optNumber,
-      is_unlimited: optBoolean,
-      data: optString,
+      ...packageFields,
     }),
   })
   .transform(

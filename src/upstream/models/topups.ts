@@ -1,6 +1,6 @@
 /** `GET sims/{iccid}/topups` → the top-up packages a SIM can buy (unlimited packages carry no MB figure). */
 import { z } from 'zod';
-import { dataOf, decimal, idString, optBoolean, optDecimal, optNumber, optString } from './conversions.ts';
+import { dataOf, decimal, idString, optNumber, optString, packageFields } from './conversions.ts';
 
 export interface TopupPackage {
   id: string; type: string; title: string; price: string; netPrice: string | null; currency: string; amountMb: number | null;
@@ -14,12 +14,7 @@ const topupPackage = z
     type: optString,
     title: z.string(),
     price: decimal,
-    net_price: optDecimal,
-    currency: optString,
-    amount: optNumber,
-    day: optNumber,
-    is_unlimited: optBoolean,
-    data: optString,
+    ...packageFields,
     short_info: optString,
     voice: optNumber,
     text: optNumber,
