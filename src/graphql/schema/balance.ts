@@ -1,4 +1,4 @@
-/** `Balance`: the partner account's available balance, and `Query.balance`. */
+/** `Balance`: the partner account's available balance, and `Query.balance` (partners only; read through `ctx.data`). */
 import type { CacheRead } from '../../domain/cache/index.ts';
 import { GatewayError, toGraphQLError } from '../errors.ts';
 import type { Balance } from '../../upstream/index.ts';

@@ -34,7 +34,7 @@ export async function loadSim(ctx: GatewayContext, rawIccid: string, prefetch?: 
   if (!canAccess(ctx.principal, iccid)) throw simNotFound(iccid);
   // The resources the query selects start loading now, alongside the existence check, instead of one round trip
   // after it: a cold screen then costs one upstream latency per `UPSTREAM_CONNECTIONS` calls, not two. The field
-  // resolvers later get the same promises from the request's loaders. For an unknown ICCID their outcome is dropped.
+  // resolvers later get the same promises from `ctx.data`. For an unknown ICCID their outcome is dropped.
   // The details call goes first; while the circuit breaker is not closed, nothing is prefetched (see `prefetch`).
   const details = loadResource(ctx.data.simDetails(iccid), iccid);
   if (prefetch) ctx.data.prefetch(iccid, prefetch);
