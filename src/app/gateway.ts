@@ -3,8 +3,8 @@
  * Never listens (tests call `yoga.fetch`); `index.ts` owns the process and the socket.
  */
 import { readFileSync } from 'node:fs';
-import { GraphQLError, getOperationAST } from 'graphql';
-import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createAuthenticator, UNAUTHENTICATED_MESSAGE, type Principal } from '../domain/auth.ts';
 import { BALANCE_KEY, createCaches } from '../domain/cache/index.ts';
@@ -19,6 +19,7 @@ import { PurchaseService } from '../domain/purchase/index.ts';
 import { ResponseCache } from '../graphql/response-cache.ts';
 import { schema } from '../graphql/schema/index.ts';
 import { securityPlugins } from '../graphql/plugins/security.ts';
+import { useResponseCacheGuard } from '../graphql/plugins/response-cache-guard.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/index.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { createTracing, type Tracing } from '../platform/tracing.ts';
@@ -154,21 +155,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await purchases.drain();
       await client.close();
       await tracing?.shutdown(); // exports the spans still buffered
-    },
-  };
-}
-
-/** Only error-free results of queries may be response-cached. */
-function useResponseCacheGuard(): Plugin<GatewayContext> {
-  return {
-    onExecute({ args }) {
-      const dependencies = args.contextValue.dependencies;
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') dependencies.refuse();
-      return {
-        onExecuteDone({ result }) {
-          if (isAsyncIterable(result) || result.errors?.length) dependencies.refuse();
-        },
-      };
     },
   };
 }

@@ -3,7 +3,7 @@
  * request body size, CSRF, depth/alias/token/directive/cost limits and masked field suggestions
  * (graphql-armor), at most one `purchaseTopup` per document, and introspection switchable off.
  * Mutations over GET are refused by Yoga itself (405). Requests that a browser would send without a CORS
- * preflight (GET, form or text/plain bodies) must carry an `x-graphql-csrf` header.
+ * preflight (GET, form or text/plain bodies) must carry an `x-graphql-csrf` header. README "Reliability and security".
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';

@@ -31,7 +31,7 @@ builder.objectField(SimRef, 'topupPackages', (t) =>
     type: [TopupPackageRef],
     nullable: true,
     description: 'Top-ups this SIM can buy now (empty when none). Kept briefly: the upstream asks for a fresh list before each order.',
-    resolve: async (sim, _args, ctx) => (await loadResource(ctx.loaders.topupsByIccid, sim.iccid)).value,
+    resolve: async (sim, _args, ctx) => (await loadResource(ctx.data.topups(sim.iccid), sim.iccid)).value,
   }),
 );
 
@@ -57,7 +57,7 @@ const PurchaseTopupSuccess = builder.objectRef<Success>('PurchaseTopupSuccess').
       type: SimRef,
       resolve: async (s, _args, ctx): Promise<SimParent> => ({
         iccid: s.iccid,
-        details: await loadResource(ctx.loaders.simByIccid, s.iccid),
+        details: await loadResource(ctx.data.simDetails(s.iccid), s.iccid),
       }),
     }),
     replayed: t.exposeBoolean('replayed', {
@@ -144,7 +144,7 @@ builder.mutationField('purchaseTopup', (t) =>
       if (key.length < 1 || key.length > 255) throw badUserInput('idempotencyKey must be 1–255 characters.', 'input.idempotencyKey');
       // Someone else's SIM is answered exactly like an unknown one, without an upstream call.
       if (!canAccess(ctx.principal, iccid)) return SIM_NOT_FOUND;
-      return ctx.purchases.purchase(ctx.principal.id, { iccid, packageId, description, idempotencyKey: key });
+      return ctx.data.purchase(ctx.principal.id, { iccid, packageId, description, idempotencyKey: key });
     },
   }),
 );
