@@ -21,14 +21,3 @@ export class CallAllowance {
     return this.#used;
   }
 }
-
-/** A read that would need an upstream call beyond the request's allowance. */
-export class CallAllowanceExceededError extends Error {
-  constructor(
-    readonly resource: string,
-    readonly limit: number,
-  ) {
-    super(`${resource}: this request already caused ${limit} upstream calls, the most one request may`);
-    this.name = 'CallAllowanceExceededError';
-  }
-}

@@ -43,7 +43,7 @@ import type { Logger } from 'pino';
 import type { GatewayCaches } from '../cache/index.ts';
 import { BALANCE_KEY } from '../cache/index.ts';
 import type { Clock } from '../../platform/clock.ts';
-import { BUSINESS_CODES, retryAfterOf } from '../../graphql/errors.ts';
+import { BUSINESS_CODES, PERMANENT_FAILURES, retryAfterOf, type PurchaseFailureCode } from '../errors.ts';
 import {
   UpstreamAuthError,
   UpstreamBusinessError,
@@ -57,7 +57,7 @@ import {
   type UpstreamClient,
 } from '../../upstream/index.ts';
 import { IdempotencyStore, carriesReference, describedWithReference, fingerprintOf, orderReference } from './idempotency-store.ts';
-import { PERMANENT_FAILURES, type PurchaseFailureCode, type PurchaseOutcome } from './outcome.ts';
+import type { PurchaseOutcome } from './outcome.ts';
 
 export interface PurchaseInput {
   iccid: string;
@@ -339,7 +339,7 @@ export function classifySubmitFailure(error: unknown): SubmitFailure {
   if (error instanceof UpstreamNotFoundError) return { kind: 'refused', outcome: SIM_NOT_FOUND };
   if (error instanceof UpstreamBusinessError) {
     const known = BUSINESS_CODES[error.code];
-    if (known && known.code !== 'SIM_NOT_FOUND') return { kind: 'refused', outcome: failure(known.code as PurchaseFailureCode, known.message) };
+    if (known) return { kind: 'refused', outcome: failure(known.code, known.message) };
     return { kind: 'unrecognised-refusal', outcome: refused(`business rule ${error.code}`) };
   }
   if (error instanceof UpstreamValidationError && status === 422) return validationOutcome(error.fields);
