@@ -45,6 +45,7 @@ import { BALANCE_KEY } from '../cache/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { BUSINESS_CODES, PERMANENT_FAILURES, retryAfterOf, type PurchaseFailureCode } from '../errors.ts';
 import {
+  CircuitOpenError,
   UpstreamAuthError,
   UpstreamBusinessError,
   UpstreamError,
@@ -327,6 +328,7 @@ type SubmitFailure =
  */
 export function classifySubmitFailure(error: unknown): SubmitFailure {
   if (!(error instanceof UpstreamError)) return { kind: 'ambiguous' };
+  if (error instanceof CircuitOpenError) return { kind: 'not-sent' };
   // A failure of the token request (also on the 401 → refresh path, where the first POST was refused with a 401).
   if (error.endpoint !== 'submitTopup') return { kind: 'not-sent' };
   if (error instanceof UpstreamUnavailableError) return error.ambiguous ? { kind: 'ambiguous' } : { kind: 'not-sent' };
