@@ -9,8 +9,6 @@ import { createHttpHandler } from './http-handler.ts';
 import { createLogger, resolveLogFormat } from '../platform/logger.ts';
 import { createMetricsHandler } from './metrics.ts';
 
-const SANDBOX_CREDENTIALS = { clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret' };
-
 async function main(): Promise<void> {
   let config;
   try {
@@ -31,7 +29,7 @@ async function main(): Promise<void> {
   let closeSandbox: (() => Promise<void>) | undefined;
   if (!upstream) {
     // Loaded only when it is used: a gateway in front of a real upstream never loads the simulator's code.
-    const { createSandbox } = await import('../sandbox/index.ts');
+    const { createSandbox, SANDBOX_CREDENTIALS } = await import('../sandbox/index.ts');
     const sandbox = await createSandbox({ seed: config.sandbox.seed, simCount: config.sandbox.simCount, credentials: SANDBOX_CREDENTIALS });
     closeSandbox = () => sandbox.close();
     upstream = { url: `${sandbox.url}/customer/v2`, flavour: 'pressone', ...SANDBOX_CREDENTIALS };
