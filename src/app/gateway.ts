@@ -1,6 +1,7 @@
 /**
- * Composition root: builds every dependency from the typed config and returns the Yoga app.
- * Never listens (tests call `yoga.fetch`); `index.ts` owns the process and the socket.
+ * Composition root: builds every dependency from the typed config and returns the Yoga app with its plugins in
+ * order. Composes only: the plugins live in src/graphql/plugins/, the domain in src/domain/. Never listens (tests
+ * call `yoga.fetch`); src/app/index.ts owns the process and the socket. See README.md, "Architecture".
  */
 import { readFileSync } from 'node:fs';
 import { getOperationAST } from 'graphql';

@@ -2,7 +2,7 @@
  * The upstream calls one client request may cause. Counted where a call is actually started (a cache miss the
  * budgets allow); cache hits, remembered refusals and joins of a call already in flight are free, so one ICCID asked
  * for through 30 aliases costs once. Past the limit no call is made: the read fails with CallAllowanceExceededError
- * (or serves a stale value when one is within its stale bound).
+ * (or serves a stale value when one is within its stale bound). See README.md, "Caching and upstream budgets".
  */
 export class CallAllowance {
   #used = 0;

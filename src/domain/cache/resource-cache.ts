@@ -12,6 +12,7 @@
  * - upstream not found or refused (422, e.g. recycled) → remembered for `negativeTtlMs` (no call per retry), rethrown;
  * - the caller's request has used its CallAllowance → the cached value marked `stale`, else CallAllowanceExceededError.
  * An upstream call is aborted only when every caller waiting for it has gone away.
+ * See README.md, "Caching and upstream budgets".
  */
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../../platform/clock.ts';
