@@ -11,8 +11,7 @@ import type { ErrorCode } from '../../domain/errors.ts';
 import type { GatewayServices } from '../context.ts';
 
 export function useAuthentication(services: GatewayServices, principals: WeakMap<Request, Principal>): Plugin {
-  const code: ErrorCode = 'UNAUTHENTICATED';
-  const body = JSON.stringify({ errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code } }] });
+  const body = JSON.stringify({ errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: 'UNAUTHENTICATED' satisfies ErrorCode } }] });
   return {
     async onRequest({ request, endResponse, fetchAPI }) {
       const principal = await services.authenticator.authenticate(request.headers);
