@@ -1,6 +1,6 @@
 /**
  * The node:http request handler: a fast path for repeated identical queries in front of Yoga, Yoga for
- * everything else.
+ * everything else. See README.md, "HTTP endpoints and authentication" (response cache).
  *
  * Why: a response-cache hit inside Yoga would still pay for Fetch API objects, body parsing, document lookup and
  * serialisation. Here a hit costs what any node:http server pays (parse the request, read the body, write the

@@ -1,6 +1,9 @@
 /**
- * Environment → one typed, validated configuration object.
- * Contract: nothing else in the code base reads `process.env`; every problem is reported at once.
+ * Environment → one typed, validated configuration object; every problem is reported at once.
+ * Contract: the only place the gateway's own code reads its environment (src/app/index.ts passes `process.env` in).
+ * Outside it: the OTLP exporter (@opentelemetry/otlp-exporter-base) reads the OTEL_EXPORTER_OTLP_* variables itself —
+ * those validated here, and the timeout, compression and TLS-certificate ones this file does not know; the
+ * standalone sandbox (src/sandbox/main.ts) reads its SANDBOX_* variables. See README.md, "Configuration".
  */
 import { z } from 'zod';
 

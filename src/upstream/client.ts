@@ -4,7 +4,7 @@
  * body → zod schema → normalised model → one log line. A 401 invalidates the token and retries the request once with
  * a fresh one (also a POST: a 401 means the upstream did not process it). Nothing here retries a POST for any other
  * reason. While the breaker is open every call (the token request included) fails fast with a non-ambiguous
- * UpstreamUnavailableError whose `detail` is 'circuit open'.
+ * CircuitOpenError (an UpstreamUnavailableError).
  */
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
@@ -13,7 +13,7 @@ import { systemClock, type Clock } from '../platform/clock.ts';
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker.ts';
 import { createUpstreamDispatcher, type UpstreamDispatchOptions, type UpstreamTrace } from './dispatcher.ts';
 import {
-  CIRCUIT_OPEN_DETAIL,
+  CircuitOpenError,
   UpstreamAuthError,
   UpstreamBadResponseError,
   UpstreamBusinessError,
@@ -246,9 +246,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     } else logger.warn({ ...fields, error: outcome.name, reason: outcome.message }, 'upstream call failed');
   }
 
-  function circuitOpen(spec: CallSpec): UpstreamUnavailableError {
+  function circuitOpen(spec: CallSpec): CircuitOpenError {
     logger?.debug({ endpoint: spec.endpoint, method: spec.method, ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }) }, 'upstream call refused: circuit open');
-    return new UpstreamUnavailableError(spec.endpoint, null, false, CIRCUIT_OPEN_DETAIL);
+    return new CircuitOpenError(spec.endpoint);
   }
 
   function parse<S extends z.ZodType>(endpoint: UpstreamEndpoint, status: number, json: unknown, schema: S): z.output<S> {

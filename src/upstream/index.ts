@@ -14,8 +14,8 @@ export {
   UpstreamBusinessError,
   UpstreamAuthError,
   UpstreamUnavailableError,
+  CircuitOpenError,
   UpstreamBadResponseError,
-  CIRCUIT_OPEN_DETAIL,
 } from './errors.ts';
 export { toDecimalString, toIsoUtc } from './models.ts';
 export type {
