@@ -13,7 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/platform/config.ts';
-import { createSandbox } from '../src/sandbox/index.ts';
+import { SANDBOX_CREDENTIALS, createSandbox } from '../src/sandbox/index.ts';
 import { summariseProfile } from './lib/profile.ts';
 import { BENCH_DIR, baseEnv, freePort, runLoad, startServer, type LoadResult, type RunningServer, type ServerLaunch } from './lib/processes.ts';
 import { API_KEY, body, canonical, check, ERROR_MARKERS, type Dialect, type Operation } from './lib/queries.ts';
@@ -34,7 +34,6 @@ const P = SMOKE
   : { s1Connections: 20, s1Duration: 10, s1Warmup: 2, s3Duration: 10, s4Connections: 20, s4Duration: 60, s5Sims: 100_000, s5Connections: 8 };
 const S2_LATENCY_MS = 50;
 const S4_LATENCY_MS = 20;
-const CREDENTIALS = { clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret' };
 
 /**
  * Our gateway's variants: name → extra env. Override with BENCH_OURS_VARIANTS='{"ours":{},"ours+x":{"X":"1"}}'.
@@ -67,7 +66,7 @@ const runStarted = Date.now();
 const sandbox = await createSandbox({
   host: '127.0.0.1',
   simCount: 100_000,
-  credentials: CREDENTIALS,
+  credentials: SANDBOX_CREDENTIALS,
   // every server fetches a token at start and we start ~30 of them: the token limit is not what we measure
   tokenLimitPerMinute: 100_000,
 });
@@ -98,8 +97,8 @@ interface ServerDef {
 
 const oursBaseEnv = {
   UPSTREAM_URL: upstreamUrl,
-  UPSTREAM_CLIENT_ID: CREDENTIALS.clientId,
-  UPSTREAM_CLIENT_SECRET: CREDENTIALS.clientSecret,
+  UPSTREAM_CLIENT_ID: SANDBOX_CREDENTIALS.clientId,
+  UPSTREAM_CLIENT_SECRET: SANDBOX_CREDENTIALS.clientSecret,
   PORT: '0',
   HOST: '127.0.0.1',
   LOG_LEVEL: 'error',
@@ -168,13 +167,13 @@ async function token(): Promise<string> {
   const res = await fetch(`${upstreamUrl}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_id: CREDENTIALS.clientId, client_secret: CREDENTIALS.clientSecret, grant_type: 'client_credentials' }),
+    body: JSON.stringify({ client_id: SANDBOX_CREDENTIALS.clientId, client_secret: SANDBOX_CREDENTIALS.clientSecret, grant_type: 'client_credentials' }),
   });
   return ((await res.json()) as { data: { access_token: string } }).data.access_token;
 }
 
 async function launchFor(def: ServerDef, extraFlags: string[] = []): Promise<ServerLaunch> {
-  const peerEnv = { ...baseEnv(), UPSTREAM_URL: upstreamUrl, UPSTREAM_CLIENT_ID: CREDENTIALS.clientId, UPSTREAM_CLIENT_SECRET: CREDENTIALS.clientSecret, PORT: '0' };
+  const peerEnv = { ...baseEnv(), UPSTREAM_URL: upstreamUrl, UPSTREAM_CLIENT_ID: SANDBOX_CREDENTIALS.clientId, UPSTREAM_CLIENT_SECRET: SANDBOX_CREDENTIALS.clientSecret, PORT: '0' };
   switch (def.kind) {
     case 'ours':
     {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createSandbox } from '../src/sandbox/index.ts';
+import { SANDBOX_CREDENTIALS, createSandbox } from '../src/sandbox/index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SIM_COUNT = 100_000;
@@ -24,7 +24,7 @@ const startupMs = Math.round(performance.now() - started);
 const tokenRes = await fetch(`${sandbox.url}/v2/token`, {
   method: 'POST',
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ client_id: 'sandbox-client-id', client_secret: 'sandbox-client-secret', grant_type: 'client_credentials' }),
+  body: JSON.stringify({ client_id: SANDBOX_CREDENTIALS.clientId, client_secret: SANDBOX_CREDENTIALS.clientSecret, grant_type: 'client_credentials' }),
 });
 const token = ((await tokenRes.json()) as { data: { access_token: string } }).data.access_token;
 // spread the load over 20k ICCIDs across the whole data set

@@ -1,24 +1,29 @@
 /**
- * Composition root: builds every dependency from the typed config and returns the Yoga app.
- * Never listens (tests call `yoga.fetch`); `index.ts` owns the process and the socket.
+ * Composition root: builds every dependency from the typed config and returns the Yoga app with its plugins in
+ * order. Composes only: the plugins live in src/graphql/plugins/, the domain in src/domain/. Never listens (tests
+ * call `yoga.fetch`); src/app/index.ts owns the process and the socket. See README.md, "Architecture".
  */
 import { readFileSync } from 'node:fs';
-import { GraphQLError, getOperationAST } from 'graphql';
-import { createYoga, isAsyncIterable, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { createAuthenticator, UNAUTHENTICATED_MESSAGE, type Principal } from '../domain/auth.ts';
-import { BALANCE_KEY, createCaches } from '../domain/cache/index.ts';
+import { createAuthenticator, type Principal } from '../domain/auth.ts';
+import { createCaches } from '../domain/cache/index.ts';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import type { GatewayConfig } from '../platform/config.ts';
 import { createContext, type GatewayContext, type GatewayServerContext, type GatewayServices } from '../graphql/context.ts';
+import { corsPolicy } from './cors.ts';
 import { createLocalGraphiQL } from './graphiql.ts';
+import { useAuthentication } from '../graphql/plugins/authentication.ts';
 import { useJitWithGraphqlJsErrors } from '../graphql/plugins/jit.ts';
+import { useParseErrorsWithoutDetails } from '../graphql/plugins/parse-errors.ts';
+import { useReadiness } from '../graphql/plugins/readiness.ts';
 import { createLogger } from '../platform/logger.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { PurchaseService } from '../domain/purchase/index.ts';
 import { ResponseCache } from '../graphql/response-cache.ts';
 import { schema } from '../graphql/schema/index.ts';
 import { securityPlugins } from '../graphql/plugins/security.ts';
+import { useResponseCacheGuard } from '../graphql/plugins/response-cache-guard.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/index.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { createTracing, type Tracing } from '../platform/tracing.ts';
@@ -158,118 +163,3 @@ export function createGateway(deps: GatewayDeps): Gateway {
   };
 }
 
-/** Only error-free results of queries may be response-cached. */
-function useResponseCacheGuard(): Plugin<GatewayContext> {
-  return {
-    onExecute({ args }) {
-      const dependencies = args.contextValue.dependencies;
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'query') dependencies.refuse();
-      return {
-        onExecuteDone({ result }) {
-          if (isAsyncIterable(result) || result.errors?.length) dependencies.refuse();
-        },
-      };
-    },
-  };
-}
-
-/**
- * `/ready`: 200 once an upstream token can be obtained and used (balance read), else 503. Anyone may ask, so
- * asking is cheap: every caller gets the result of the last check, and a check (one balance read, itself
- * cached) runs at most once per `intervalMs`, single-flight; only the very first `/ready` waits for one.
- */
-function useReadiness(services: GatewayServices, clock: Clock, intervalMs: number): Plugin {
-  let last: { ready: boolean; at: number } | undefined;
-  let running: Promise<boolean> | undefined;
-  const check = () =>
-    (running ??= services.caches.balance
-      .get(BALANCE_KEY)
-      .then(
-        () => true,
-        (error: unknown) => {
-          services.logger.warn({ err: { name: (error as Error).name, message: (error as Error).message } }, 'readiness check failed');
-          return false;
-        },
-      )
-      .then((ready) => {
-        last = { ready, at: clock.now() };
-        running = undefined;
-        return ready;
-      }));
-  return {
-    async onRequest({ url, endResponse, fetchAPI }) {
-      if (url.pathname !== '/ready') return;
-      let ready: boolean;
-      if (last === undefined) ready = await check();
-      else {
-        ready = last.ready;
-        if (clock.now() - last.at >= intervalMs) void check(); // the next caller sees the fresh result
-      }
-      endResponse(ready ? fetchAPI.Response.json({ status: 'ready' }) : fetchAPI.Response.json({ status: 'not ready' }, { status: 503 }));
-    },
-  };
-}
-
-/**
- * Authenticates every GraphQL request in Yoga's first user hook, before its body is read or parsed: a caller
- * without valid credentials learns nothing about the schema (no parse or validation message) and costs no
- * parsing. Every failure gets the same 401 body; the reason is logged (never the credential).
- * Earlier hooks only answer CORS preflights, `/health`, `/ready` and the GraphiQL page (which holds no data).
- */
-function useAuthentication(services: GatewayServices, principals: WeakMap<Request, Principal>): Plugin {
-  const body = JSON.stringify({ errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: 'UNAUTHENTICATED' } }] });
-  return {
-    async onRequest({ request, endResponse, fetchAPI }) {
-      const principal = await services.authenticator.authenticate(request.headers);
-      if ('failure' in principal) {
-        services.logger.info({ reason: principal.failure, method: request.method }, 'authentication failed');
-        endResponse(
-          new fetchAPI.Response(body, {
-            status: 401,
-            headers: { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer' },
-          }),
-        );
-        return;
-      }
-      principals.set(request, principal);
-    },
-  };
-}
-
-/**
- * Yoga's JSON body parser puts the JSON parser's own message (which quotes the body) into the error's
- * `extensions.originalError`, masked or not, in every environment: answer with the message and code only.
- */
-function useParseErrorsWithoutDetails(): Plugin {
-  return {
-    onRequestParse({ requestParser, setRequestParser }) {
-      if (!requestParser) return;
-      setRequestParser(async (request) => {
-        try {
-          return await requestParser(request);
-        } catch (error) {
-          if (error instanceof GraphQLError && error.extensions.originalError !== undefined) {
-            // Without `originalError`, Yoga would answer an `http.spec` error with 200 to `accept: application/json`;
-            // a body that is not JSON is a 400 whatever the client accepts (GraphQL over HTTP).
-            throw new GraphQLError(error.message, { extensions: { code: error.extensions.code, http: { status: 400 } } });
-          }
-          throw error;
-        }
-      });
-    },
-  };
-}
-
-/**
- * CORS: an allowed origin is reflected (with `Vary: Origin`), never with credentials (callers authenticate
- * with headers, not cookies); any other origin gets no CORS headers at all, so browsers refuse to let its
- * pages read the answer. The response cache keys on Origin, so a stored answer carries the same headers.
- */
-function corsPolicy(origins: '*' | string[]) {
-  return (request: Request) => {
-    const origin = request.headers.get('origin');
-    if (origin === null || (origins !== '*' && !origins.includes(origin))) return false as const;
-    // `origin: '*'` makes Yoga reflect the request's Origin and add `Vary: Origin`; the check above allowed it.
-    return { origin: '*', credentials: false };
-  };
-}

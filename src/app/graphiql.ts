@@ -7,7 +7,7 @@
  * as separate files under `<endpoint>/assets/<name>.<content hash>.<ext>`: cached by browsers for a year
  * (`immutable`, the hash changes with the content), gzip-compressed once for clients that accept it. The page
  * itself is under 2 KB; a Content-Security-Policy in it lets the browser load nothing from another
- * origin. Monaco's workers are same-origin files too (no blob: URLs).
+ * origin. Monaco's workers are same-origin files too (no blob: URLs). See README.md, "Quick start".
  */
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';

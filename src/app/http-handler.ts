@@ -1,14 +1,15 @@
 /**
  * The node:http request handler: a fast path for repeated identical queries in front of Yoga, Yoga for
- * everything else.
+ * everything else. See README.md, "HTTP endpoints and authentication" (response cache).
  *
- * Why: a Yoga response-cache hit still pays for Fetch API objects, body parsing, document lookup and
- * serialisation (~7 % of what node:http can serve). Here a hit costs what any node:http server pays (parse the
- * request, read the body, write the answer) plus a Map lookup of the API key, a CRC-32 of the body, a Map
- * lookup of a short key and a memcmp of the body — no Fetch objects, no promises, no header copies; the stored
- * bytes go out with a head (status, content-type, content-length, …) computed when they were stored. A miss is
- * handed to `yoga.fetch` with a dependency tracker, and its bytes are stored when the response cache's contract
- * allows (see response-cache.ts).
+ * Why: a response-cache hit inside Yoga would still pay for Fetch API objects, body parsing, document lookup and
+ * serialisation. Here a hit costs what any node:http server pays (parse the request, read the body, write the
+ * answer) plus a Map lookup of the API key, a CRC-32 of the body, a Map lookup of a short key and a memcmp of the
+ * body — no Fetch objects, no promises, no header copies; the stored bytes go out with a head (status,
+ * content-type, content-length, …) computed when they were stored. A miss is handed to `yoga.fetch` with a
+ * dependency tracker; its bytes are stored only when the response-cache guard approved the result
+ * (src/graphql/plugins/response-cache-guard.ts, src/graphql/response-cache.ts; README "HTTP endpoints and
+ * authentication").
  *
  * What a request must be to take the fast path (anything else goes to Yoga untouched, which applies every
  * rule itself):

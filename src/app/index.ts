@@ -1,5 +1,8 @@
 /**
- * Process entry: config → (sandbox when no upstream is configured) → gateway → listen → graceful shutdown.
+ * Process entry: config → (the built-in sandbox, imported only when no upstream is configured) → gateway → listen,
+ * plus the metrics listener → graceful shutdown: on SIGTERM/SIGINT stop accepting, let in-flight requests and
+ * purchases finish within the derived drain, then exit 0 (a second signal exits at once). Bad configuration exits 1
+ * with every problem listed. See README.md, "Quick start" and "Purchasing top-ups safely" (shutdown drain).
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -8,8 +11,6 @@ import { createGateway, type Gateway } from './gateway.ts';
 import { createHttpHandler } from './http-handler.ts';
 import { createLogger, resolveLogFormat } from '../platform/logger.ts';
 import { createMetricsHandler } from './metrics.ts';
-
-const SANDBOX_CREDENTIALS = { clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret' };
 
 async function main(): Promise<void> {
   let config;
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   let closeSandbox: (() => Promise<void>) | undefined;
   if (!upstream) {
     // Loaded only when it is used: a gateway in front of a real upstream never loads the simulator's code.
-    const { createSandbox } = await import('../sandbox/index.ts');
+    const { createSandbox, SANDBOX_CREDENTIALS } = await import('../sandbox/index.ts');
     const sandbox = await createSandbox({ seed: config.sandbox.seed, simCount: config.sandbox.simCount, credentials: SANDBOX_CREDENTIALS });
     closeSandbox = () => sandbox.close();
     upstream = { url: `${sandbox.url}/customer/v2`, flavour: 'pressone', ...SANDBOX_CREDENTIALS };
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');
-    // Long enough for the worst-case purchase under way (config.ts purchaseTimings); then in-flight work is cut.
+    // Long enough for the worst-case purchase under way (src/platform/config.ts purchaseTimings); then in-flight work is cut.
     const force = setTimeout(() => {
       logger.error({ drainSeconds: config.shutdown.drainMs / 1000 }, 'drain timeout: exiting with work in flight');
       process.exit(1);

@@ -5,6 +5,7 @@
  *
  * They are served by their own listener (`createMetricsHandler`, on METRICS_PORT), never on the GraphQL port:
  * scrapers hold no partner credentials, and the GraphQL port may face the internet.
+ * See README.md, "HTTP endpoints and authentication".
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';

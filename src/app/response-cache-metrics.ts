@@ -1,6 +1,7 @@
 /**
- * Prometheus collectors for the response cache (src/response-cache.ts), whose hits are answered by the HTTP fast
- * path before Yoga and its metrics plugin: read from the cache's own counters at scrape time, nothing per request.
+ * Prometheus collectors for the response cache (src/graphql/response-cache.ts), whose hits are answered by the HTTP
+ * fast path before Yoga and its metrics plugin: read from the cache's own counters at scrape time, nothing per request.
+ * See README.md, "HTTP endpoints and authentication".
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ResponseCache } from '../graphql/response-cache.ts';

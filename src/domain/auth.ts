@@ -7,11 +7,8 @@
  *
  * Contract: `authenticate` never throws for a missing/invalid credential; it returns an AuthFailure whose
  * `failure` says why (for the log, never for the client: every failure gets the same 401, see
- * UNAUTHENTICATED_MESSAGE) and never contains the credential itself.
- *
- * End-user tokens must carry `sub`, `exp` and `iat`, and are refused once `iat` is older than
- * `AUTH_JWT_MAX_AGE_SECONDS` whatever their `exp` says; `iss`/`aud` are checked whenever configured (and the
- * configuration requires both with a JWKS URL).
+ * UNAUTHENTICATED_MESSAGE) and never contains the credential itself. Which tokens are accepted: README.md,
+ * "HTTP endpoints and authentication".
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';

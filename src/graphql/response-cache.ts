@@ -1,29 +1,33 @@
 /**
- * Whole-response cache for repeated identical queries, served in front of Yoga's pipeline.
+ * Whole-response cache for repeated identical queries, served in front of Yoga by the HTTP fast path
+ * (`src/app/http-handler.ts`); README "HTTP endpoints and authentication".
  *
  * Contract:
- * - key = caller (principal id; for end users also the ICCIDs their token grants) + the request headers that
- *   shape the answer + the body, held as a fingerprint (CRC-32 and length) in the key and compared byte for byte
- *   on every hit: a response is never shared between callers, nor served to a different body;
- * - only error-free query results built from fresh cache reads are stored (no mutations, no stale values,
- *   no `simList` pages, which no per-ICCID cache backs);
- * - an entry lives until the earliest moment any resource it was built from would be re-read (its freshness
- *   end), capped by `maxTtlMs`, and is dropped as soon as one of those resources changes (purchase,
- *   invalidation, refresh) — so a hit is always byte-identical to what Yoga would answer now;
- * - a response is not stored when one of its resources changed while it was being built (`track` … `set`):
- *   it may hold the value from before the change, and no entry existed yet for the change to drop. This is
- *   conservative — the upstream read that filled a resource for this very request counts as a change too, so a
- *   response built from fresh upstream reads is stored by the next identical request, not the first.
+ * - key = caller + the request headers that shape the answer + the body's fingerprint; a hit also requires the
+ *   stored body to equal the request's byte for byte (the key is built by the HTTP handler);
+ * - only responses the guard approved are stored (`plugins/response-cache-guard.ts` decides; the request's
+ *   `DataAccess` records what the response was built from into its `ResponseDependencies`);
+ * - an entry lives until the earliest freshness end of the resources it was built from, capped by `maxTtlMs`,
+ *   and is dropped as soon as one of them changes (purchase, invalidation, refresh);
+ * - a response is not stored when one of its resources changed while it was being built (`track` … `set`): it
+ *   may hold the value from before the change, and no entry existed yet for the change to drop. Conservative: the
+ *   upstream read that filled a resource for this very request counts as a change too, so a response built from
+ *   fresh upstream reads is stored by the next identical request, not the first.
  */
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../platform/clock.ts';
 
-/** What one request's execution read; filled by the loaders, judged when the response is complete. */
+/**
+ * What one request's execution read (recorded by `DataAccess`) and whether its response may be stored (decided by
+ * the response-cache guard). Untracked (no `since`): never stored, and nothing is recorded.
+ */
 export class ResponseDependencies {
   /** `resource:key` pairs, e.g. `usage:8944…`. */
   readonly keys = new Set<string>();
   expiresAt = Number.POSITIVE_INFINITY;
+  /** False once anything makes the response unstorable (a stale, failed or untracked read, a mutation, an error). */
   cacheable = true;
+  #approved = false;
 
   /** @param since the cache's change count when the request began (`ResponseCache.track`); undefined = untracked, never stored. */
   constructor(readonly since?: number) {}
@@ -42,6 +46,15 @@ export class ResponseDependencies {
 
   refuse(): void {
     this.cacheable = false;
+  }
+
+  /** The guard's verdict on the complete result; only an approved, still cacheable response is stored. */
+  approve(): void {
+    this.#approved = true;
+  }
+
+  get approved(): boolean {
+    return this.#approved && this.cacheable && this.since !== undefined;
   }
 }
 
@@ -106,12 +119,12 @@ export class ResponseCache {
   }
 
   /**
-   * Stores `response` to `request` under `key` when `deps` allow it (replacing whatever the key held: two bodies
+   * Stores `response` to `request` under `key` when the guard approved `deps` (replacing whatever the key held: two bodies
    * with the same fingerprint take turns, they are never confused). The request bytes are copied.
    */
   set(key: string, response: Omit<CachedResponse, 'expiresAt' | 'dependencies'>, deps: ResponseDependencies): void {
-    if (!deps.cacheable || deps.keys.size === 0 || deps.since === undefined) return;
-    for (const dep of deps.keys) if ((this.changedAt.get(dep) ?? -1) > deps.since) return; // changed while built
+    if (!deps.approved) return;
+    for (const dep of deps.keys) if ((this.changedAt.get(dep) ?? -1) > deps.since!) return; // changed while built
     const expiresAt = Math.min(deps.expiresAt, this.options.clock.now() + this.options.maxTtlMs);
     if (expiresAt <= this.options.clock.now()) return;
     const entry: CachedResponse = { ...response, request: Buffer.from(response.request), expiresAt, dependencies: [...deps.keys] };

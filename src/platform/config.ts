@@ -1,9 +1,9 @@
 /**
- * Environment → one typed, validated configuration object; every problem is reported at once (README "Configuration").
- * Contract: the gateway's own code reads its environment only through `loadConfig` (src/app/index.ts hands it
- * `process.env`). Two readers of their own: the standalone sandbox's entry (src/sandbox/main.ts, `SANDBOX_*`), and
- * the OpenTelemetry OTLP exporter, which reads `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT`, `…COMPRESSION`, `…CERTIFICATE`,
- * `…CLIENT_CERTIFICATE` and `…CLIENT_KEY` itself (the endpoint and headers it is given from here win over its own).
+ * Environment → one typed, validated configuration object; every problem is reported at once.
+ * Contract: the only place the gateway's own code reads its environment (src/app/index.ts passes `process.env` in).
+ * Outside it: the OTLP exporter (@opentelemetry/otlp-exporter-base) reads the OTEL_EXPORTER_OTLP_* variables itself —
+ * those validated here, and the timeout, compression and TLS-certificate ones this file does not know; the
+ * standalone sandbox (src/sandbox/main.ts) reads its SANDBOX_* variables. See README.md, "Configuration".
  * The upstream's flavours and endpoint names come from upstream-vocabulary.ts, the one list of each.
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 export { createSandbox } from './server.ts';
-export { DEFAULT_CREDENTIALS } from './state.ts';
+export { SANDBOX_CREDENTIALS } from './state.ts';
 export { OPERATORS, TRIGGER_CODES, TRIGGER_PREFIX } from './catalog.ts';
 export type {
   CallFilter,

@@ -1,6 +1,6 @@
 /** Standalone sandbox: `npm run sandbox`. Reads SANDBOX_PORT (4010), SANDBOX_HOST, SANDBOX_SEED, SANDBOX_SIM_COUNT. */
 import { createSandbox } from './server.ts';
-import { DEFAULT_CREDENTIALS } from './state.ts';
+import { SANDBOX_CREDENTIALS } from './state.ts';
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -24,8 +24,8 @@ const sandbox = await createSandbox({
 console.log(`eSIM upstream sandbox listening on ${sandbox.url}
   PressOne base URL: ${sandbox.url}/customer/v2
   Airalo base URL:   ${sandbox.url}/v2
-  client_id:         ${DEFAULT_CREDENTIALS.clientId}
-  client_secret:     ${DEFAULT_CREDENTIALS.clientSecret}
+  client_id:         ${SANDBOX_CREDENTIALS.clientId}
+  client_secret:     ${SANDBOX_CREDENTIALS.clientSecret}
   control API:       ${sandbox.url}/__sandbox/info`);
 
 const shutdown = (): void => {

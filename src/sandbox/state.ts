@@ -6,7 +6,11 @@ import { FaultRegistry } from './faults.ts';
 import { FixedWindowLimiter, UsageSnapshotCache } from './limits.ts';
 import type { CallFilter, CallRecord, ResolvedSandboxOptions, SandboxFlavour, SandboxOptions } from './types.ts';
 
-export const DEFAULT_CREDENTIALS = { clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret' };
+/** The sandbox's partner credentials unless `SandboxOptions.credentials` says otherwise; the one definition of them. */
+export const SANDBOX_CREDENTIALS: Readonly<{ clientId: string; clientSecret: string }> = Object.freeze({
+  clientId: 'sandbox-client-id',
+  clientSecret: 'sandbox-client-secret',
+});
 /** Bounded so a long-running standalone sandbox does not grow without end. */
 const MAX_CALL_RECORDS = 500_000;
 
@@ -17,7 +21,7 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedSandboxOpt
     seed: options.seed ?? 42,
     simCount: options.simCount ?? 50,
     clock: options.clock ?? systemClock,
-    credentials: options.credentials ?? DEFAULT_CREDENTIALS,
+    credentials: options.credentials ?? SANDBOX_CREDENTIALS,
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 31_622_400,
     tokenLimitPerMinute: options.tokenLimitPerMinute ?? 5,
     usageCacheSeconds: options.usageCacheSeconds ?? 1200,

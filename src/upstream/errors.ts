@@ -75,7 +75,7 @@ export class UpstreamAuthError extends UpstreamError {
  */
 export class UpstreamUnavailableError extends UpstreamError {
   readonly ambiguous: boolean;
-  /** What failed, composed here: 'HTTP 503', an undici/errno code ('UND_ERR_HEADERS_TIMEOUT'), `CIRCUIT_OPEN_DETAIL` … */
+  /** What failed, composed here: 'HTTP 503', an undici/errno code ('UND_ERR_HEADERS_TIMEOUT'), 'circuit open' … */
   readonly detail: string;
 
   constructor(endpoint: UpstreamEndpoint, status: number | null, ambiguous: boolean, detail: string, options?: { cause?: unknown }) {
@@ -83,15 +83,14 @@ export class UpstreamUnavailableError extends UpstreamError {
     this.ambiguous = ambiguous;
     this.detail = detail;
   }
-
-  /** True when the circuit breaker refused the call: nothing was sent. */
-  get circuitOpen(): boolean {
-    return this.detail === CIRCUIT_OPEN_DETAIL;
-  }
 }
 
-/** `detail` of the UpstreamUnavailableError thrown without a network call while the circuit breaker is open. */
-export const CIRCUIT_OPEN_DETAIL = 'circuit open';
+/** The circuit breaker refused the call: nothing was sent, so it is never ambiguous. */
+export class CircuitOpenError extends UpstreamUnavailableError {
+  constructor(endpoint: UpstreamEndpoint) {
+    super(endpoint, null, false, 'circuit open');
+  }
+}
 
 /** The body was not JSON or not the expected shape. The message summarises the problem without echoing the body. */
 export class UpstreamBadResponseError extends UpstreamError {

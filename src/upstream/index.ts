@@ -17,8 +17,8 @@ export {
   UpstreamBusinessError,
   UpstreamAuthError,
   UpstreamUnavailableError,
+  CircuitOpenError,
   UpstreamBadResponseError,
-  CIRCUIT_OPEN_DETAIL,
 } from './errors.ts';
 export { SIM_STATUSES, toDecimalString, toIsoUtc } from './models/index.ts';
 export type {

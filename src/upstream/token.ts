@@ -6,7 +6,7 @@
  * The token never leaves this module except as the Authorization header transport.ts builds from it.
  */
 import type { Clock } from '../platform/clock.ts';
-import { UpstreamAuthError, UpstreamBadResponseError, UpstreamError, UpstreamRateLimitedError, UpstreamUnavailableError } from './errors.ts';
+import { CircuitOpenError, UpstreamAuthError, UpstreamBadResponseError, UpstreamError, UpstreamRateLimitedError, UpstreamUnavailableError } from './errors.ts';
 
 export interface FetchedToken {
   accessToken: string;
@@ -45,7 +45,7 @@ export function tokenLifetimeSeconds(expiresInSeconds: number | null, refreshSec
  */
 function toTokenFailure(error: unknown): UpstreamError {
   if (error instanceof UpstreamRateLimitedError || error instanceof UpstreamBadResponseError || error instanceof UpstreamAuthError) return error;
-  if (error instanceof UpstreamUnavailableError && error.circuitOpen) return error;
+  if (error instanceof CircuitOpenError) return error;
   if (error instanceof UpstreamUnavailableError) {
     return new UpstreamUnavailableError('token', error.status, false, error.status === null ? 'token request failed' : `HTTP ${error.status}`, { cause: error.cause });
   }
@@ -70,7 +70,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     } catch (error) {
       const converted = toTokenFailure(error);
       // Nothing was sent: the breaker has its own cool-down, and its probe must not be held back by ours.
-      if (converted instanceof UpstreamUnavailableError && converted.circuitOpen) throw converted;
+      if (converted instanceof CircuitOpenError) throw converted;
       const backoffMs = converted instanceof UpstreamRateLimitedError ? converted.retryAfterSeconds * 1000 : failureBackoffMs;
       failure = { error: converted, until: clock.now() + backoffMs };
       throw converted;

@@ -4,8 +4,8 @@
  * means the upstream did not process it), circuit-breaker admission, one exchange through the dispatcher (timeouts,
  * budgeted GET retries, error conversion), the JSON body through the caller's zod schema, and per exchange one log
  * line, one `onCall` event and one span. Nothing here retries a POST for any other reason. While the breaker is open
- * every call (the token request included) fails fast with a non-ambiguous UpstreamUnavailableError (`circuitOpen`).
- * Knows no endpoint but `token`; client.ts maps the others.
+ * every call (the token request included) fails fast with a CircuitOpenError (an UpstreamUnavailableError, never
+ * ambiguous). Knows no endpoint but `token`; client.ts maps the others.
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
@@ -16,7 +16,7 @@ import { systemClock, type Clock } from '../platform/clock.ts';
 import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker.ts';
 import { createUpstreamDispatcher, type UpstreamDispatchOptions, type UpstreamTrace } from './dispatcher.ts';
 import {
-  CIRCUIT_OPEN_DETAIL,
+  CircuitOpenError,
   UpstreamAuthError,
   UpstreamBadResponseError,
   UpstreamBusinessError,
@@ -187,9 +187,9 @@ export function createUpstreamTransport(resolver: EndpointResolver, options: Ups
     } else logger.warn({ ...fields, error: outcome.name, reason: outcome.message }, 'upstream call failed');
   }
 
-  function circuitOpen(spec: CallSpec): UpstreamUnavailableError {
+  function circuitOpen(spec: CallSpec): CircuitOpenError {
     logger?.debug({ endpoint: spec.endpoint, method: spec.method, ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }) }, 'upstream call refused: circuit open');
-    return new UpstreamUnavailableError(spec.endpoint, null, false, CIRCUIT_OPEN_DETAIL);
+    return new CircuitOpenError(spec.endpoint);
   }
 
   function parse<S extends z.ZodType>(endpoint: UpstreamEndpoint, status: number, json: unknown, schema: S): z.output<S> {

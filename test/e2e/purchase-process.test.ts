@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
+import { SANDBOX_CREDENTIALS } from '../../src/sandbox/index.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** tsx compiles the sources on start: slow on a loaded 2-core box. */
@@ -66,8 +67,8 @@ async function startGateway(sandboxUrl: string, extraEnv: Record<string, string>
     LOG_LEVEL: 'info',
     UPSTREAM_URL: `${sandboxUrl}/customer/v2`,
     UPSTREAM_FLAVOR: 'pressone',
-    UPSTREAM_CLIENT_ID: 'sandbox-client-id',
-    UPSTREAM_CLIENT_SECRET: 'sandbox-client-secret',
+    UPSTREAM_CLIENT_ID: SANDBOX_CREDENTIALS.clientId,
+    UPSTREAM_CLIENT_SECRET: SANDBOX_CREDENTIALS.clientSecret,
     AUTH_API_KEYS: `backend:${API_KEY}`,
     ...extraEnv,
   };

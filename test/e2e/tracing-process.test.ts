@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { SANDBOX_CREDENTIALS } from '../../src/sandbox/index.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -66,7 +67,7 @@ it('exports the spans of a request over OTLP/HTTP at shutdown, and logs carry th
     for (const name of ['POST /graphql', 'query ProcessBalance', 'Query.balance', 'upstream balance', 'upstream token', TRACE, 'gateway-e2e']) {
       expect(sent).toContain(name);
     }
-    expect(sent).not.toContain('sandbox-client-secret');
+    expect(sent).not.toContain(SANDBOX_CREDENTIALS.clientSecret);
     const upstreamLines = logs.filter((l) => l.msg === 'upstream call');
     expect(upstreamLines.length).toBe(2);
     for (const line of upstreamLines) expect(line.trace_id).toBe(TRACE);

@@ -186,6 +186,27 @@ describe('response cache fast path', () => {
     expect(h.gateway.responseCache!.size).toBe(0);
   });
 
+  it('does not store a response with an error raised before execution, also in a batch beside a good operation', async () => {
+    await start();
+    const [iccid] = h.sandbox.control.iccids({ status: 'ACTIVE' });
+    const good = `{ sim(iccid: "${iccid}") { iccid } }`;
+    const json = { 'content-type': 'application/json', 'x-api-key': KEY_A };
+    const bodies = [
+      JSON.stringify([{ query: good }, { query: '{ nope }' }]), // the second operation fails validation, the first reads a SIM
+      JSON.stringify({ query: `{ sim(iccid: "${iccid}") { iccid nope } }` }),
+      JSON.stringify({ query: '{ sim(iccid: ' }),
+    ];
+    for (const body of bodies) {
+      for (let i = 0; i < 3; i++) {
+        const answer = await raw(body, json);
+        expect(answer.cache).toBeUndefined();
+        expect(answer.text).toContain('"errors"');
+      }
+    }
+    expect(h.gateway.responseCache!.size).toBe(0);
+    await warm(() => raw(JSON.stringify([{ query: good }, { query: good }]), json)); // the same batch without the error is stored
+  });
+
   it('does not store a response when a resource it read changes before it is complete', async () => {
     await start();
     const [a, b] = h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true });

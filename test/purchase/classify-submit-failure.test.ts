@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifySubmitFailure } from '../../src/domain/purchase/purchase-service.ts';
 import {
+  CircuitOpenError,
   UpstreamAuthError,
   UpstreamBadResponseError,
   UpstreamBusinessError,
@@ -32,7 +33,7 @@ describe('classifySubmitFailure', () => {
   });
 
   it.each([
-    ['the circuit breaker refused the call', new UpstreamUnavailableError('submitTopup', null, false, 'circuit open')],
+    ['the circuit breaker refused the call', new CircuitOpenError('submitTopup')],
     ['the connection was refused', new UpstreamUnavailableError('submitTopup', null, false, 'ECONNREFUSED')],
     ['the token request failed (a POST of its own, ambiguous for the token, not for the order)', new UpstreamUnavailableError('token', 503, true, 'HTTP 503')],
     ['the token request was rate-limited', new UpstreamRateLimitedError('token', 429, 30)],

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/platform/clock.ts';
-import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
+import { SANDBOX_CREDENTIALS, createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { BASES, FLAVOURS } from './helpers.ts';
 
-const ID = 'sandbox-client-id';
-const SECRET = 'sandbox-client-secret';
+const { clientId: ID, clientSecret: SECRET } = SANDBOX_CREDENTIALS;
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
   await sandbox?.close();

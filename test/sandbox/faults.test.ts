@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { startHarness, type Harness } from './helpers.ts';
+import { TOKEN_FIELDS, startHarness, type Harness } from './helpers.ts';
 
 let h: Harness;
 afterEach(() => h.sandbox.close());
@@ -235,7 +235,7 @@ describe('fault injection', () => {
       h = await startHarness();
       const issued = h.sandbox.control.issuedTokens().length;
       h.sandbox.control.addFault({ endpoint: 'token', rateLimit: { retryAfterSeconds: 7 }, afterProcessing: true, times: 1 });
-      const res = await h.post('/v2/token', { client_id: 'sandbox-client-id', client_secret: 'sandbox-client-secret', grant_type: 'client_credentials' }, null);
+      const res = await h.post('/v2/token', TOKEN_FIELDS, null);
       expect(res.status).toBe(429);
       expect(res.headers.get('retry-after')).toBe('7');
       expect(h.sandbox.control.issuedTokens()).toHaveLength(issued + 1);

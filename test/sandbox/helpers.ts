@@ -1,8 +1,10 @@
 import { createManualClock, type ManualClock } from '../../src/platform/clock.ts';
-import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
+import { SANDBOX_CREDENTIALS, createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
 
 export const BASES = { pressone: '/customer/v2', airalo: '/v2' } as const;
 export const FLAVOURS = ['pressone', 'airalo'] as const;
+/** A valid token request body for the sandbox's default credentials. */
+export const TOKEN_FIELDS = { client_id: SANDBOX_CREDENTIALS.clientId, client_secret: SANDBOX_CREDENTIALS.clientSecret, grant_type: 'client_credentials' };
 
 export interface Harness {
   sandbox: Sandbox;
@@ -16,7 +18,7 @@ export async function fetchToken(url: string): Promise<string> {
   const res = await fetch(`${url}/v2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ client_id: 'sandbox-client-id', client_secret: 'sandbox-client-secret', grant_type: 'client_credentials' }),
+    body: JSON.stringify(TOKEN_FIELDS),
   });
   const body = (await res.json()) as { data: { access_token: string } };
   return body.data.access_token;

@@ -5,10 +5,9 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/platform/clock.ts';
-import { createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
+import { SANDBOX_CREDENTIALS, createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 
-const CLIENT_ID = 'sandbox-client-id';
-const CLIENT_SECRET = 'sandbox-client-secret';
+const { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } = SANDBOX_CREDENTIALS;
 
 function signature(payload: unknown): string {
   const body = JSON.stringify(payload).replace(/\//g, '\\/');

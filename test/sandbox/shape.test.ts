@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { airalo, fixture, pressone, stripDocComments } from '../upstream/helpers.ts';
-import { startHarness, type Harness } from './helpers.ts';
+import { TOKEN_FIELDS, startHarness, type Harness } from './helpers.ts';
 
 // The documented examples live in the repository, copied verbatim (test/upstream/fixtures/, each file's `_source`).
 const example = (key: string): unknown => JSON.parse(stripDocComments(fixture(airalo, key)));
@@ -55,7 +55,7 @@ afterAll(() => h.sandbox.close());
 
 describe('response shapes match the documented examples', () => {
   const cases: Array<[name: string, expected: () => unknown, actual: () => Promise<unknown>]> = [
-    ['token 200', () => example('token.200'), async () => (await h.post('/v2/token', { client_id: 'sandbox-client-id', client_secret: 'sandbox-client-secret', grant_type: 'client_credentials' }, null)).json],
+    ['token 200', () => example('token.200'), async () => (await h.post('/v2/token', TOKEN_FIELDS, null)).json],
     ['token 422', () => example('token.422'), async () => (await h.post('/v2/token', { client_id: 'x', client_secret: 'y', grant_type: 'client_credentials' }, null)).json],
     ['balance (airalo)', () => example('balance.200'), async () => (await h.get('/v2/balance')).json],
     ['balance (pressone seed 000)', () => seedExample('balance.200'), async () => (await h.get('/customer/v2/balance')).json],

@@ -9,9 +9,10 @@ import { createManualClock, type ManualClock } from '../../src/platform/clock.ts
 import { loadConfig } from '../../src/platform/config.ts';
 import { createGateway, type Gateway } from '../../src/app/gateway.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
+import { SANDBOX_CREDENTIALS, createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
 
-export const SANDBOX_CREDENTIALS = { clientId: 'sandbox-client-id', clientSecret: 'sandbox-client-secret' };
+export { SANDBOX_CREDENTIALS };
+
 export const BASE_PATHS = { pressone: '/customer/v2', airalo: '/v2' } as const;
 export type Flavour = keyof typeof BASE_PATHS;
 

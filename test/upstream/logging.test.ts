@@ -7,6 +7,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SANDBOX_CREDENTIALS } from '../../src/sandbox/index.ts';
 import { createUpstreamClient, type UpstreamClient } from '../../src/upstream/index.ts';
 import { CLIENT_SECRET, airalo, createHarness, fixture, stripDocComments, tokenBody, type Harness } from './helpers.ts';
 
@@ -103,7 +104,7 @@ describe('upstream call log (MockAgent)', () => {
     h.reply('POST', '/token', status, fixture(airalo, key).replace('Client authentication failed', `Client authentication failed ${BODY_MARKER}`));
     await expect(h.client.getBalance()).rejects.toMatchObject({ name: 'UpstreamAuthError' });
     expect(callLines(log.lines)).toEqual([expect.objectContaining({ level: WARN, endpoint: 'token', method: 'POST', status, error })]);
-    expectNoSecrets(log.raw, 'sandbox-client-secret', 'The selected client id is invalid');
+    expectNoSecrets(log.raw, SANDBOX_CREDENTIALS.clientSecret, 'The selected client id is invalid');
   });
 
   it('5xx: warn with the final status and the attempt it came from (after GET retries)', async () => {

@@ -2,7 +2,7 @@
  * The upstream calls one client request may cause. Counted where a call is actually started (a cache miss the
  * budgets allow); cache hits, remembered refusals and joins of a call already in flight are free, so one ICCID asked
  * for through 30 aliases costs once. Past the limit no call is made: the read fails with CallAllowanceExceededError
- * (or serves a stale value when one is within its stale bound).
+ * (or serves a stale value when one is within its stale bound). See README.md, "Caching and upstream budgets".
  */
 export class CallAllowance {
   #used = 0;
@@ -19,16 +19,5 @@ export class CallAllowance {
   /** Upstream calls started so far on behalf of this request. */
   get used(): number {
     return this.#used;
-  }
-}
-
-/** A read that would need an upstream call beyond the request's allowance. */
-export class CallAllowanceExceededError extends Error {
-  constructor(
-    readonly resource: string,
-    readonly limit: number,
-  ) {
-    super(`${resource}: this request already caused ${limit} upstream calls, the most one request may`);
-    this.name = 'CallAllowanceExceededError';
   }
 }

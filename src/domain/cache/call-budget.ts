@@ -9,6 +9,7 @@
  * A key's record is kept for as long as its window lasts, however many other keys are called meanwhile (no LRU
  * bound that could forget a budget still in force). Records whose window has passed are swept as the maps grow, so
  * memory is bounded by the keys actually called within one window (at most twice that between sweeps).
+ * See README.md, "Caching and upstream budgets".
  */
 import type { Clock } from '../../platform/clock.ts';
 

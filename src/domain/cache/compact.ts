@@ -5,7 +5,7 @@
  *   100k SIMs on one operator share one copy instead of holding 100k;
  * - `qrCode` and `appleInstallUrl` are not stored when they are what the upstream always derives them to be
  *   (`LPA:1$<lpa>$<matchingId>`, Apple's install URL around it) and are rebuilt on read; any other value is kept as is.
- * Reads see the same `SimDetails` as before (`JSON.stringify` included).
+ * Reads see the same `SimDetails` as before (`JSON.stringify` included). See README.md, "Caching and upstream budgets".
  */
 import type { InitialOrder, SimDetails } from '../../upstream/index.ts';
 

@@ -12,6 +12,7 @@
  * - upstream not found or refused (422, e.g. recycled) → remembered for `negativeTtlMs` (no call per retry), rethrown;
  * - the caller's request has used its CallAllowance → the cached value marked `stale`, else CallAllowanceExceededError.
  * An upstream call is aborted only when every caller waiting for it has gone away.
+ * See README.md, "Caching and upstream budgets".
  */
 import { LRUCache } from 'lru-cache';
 import { raceAbort } from '../../platform/abort.ts';
@@ -22,7 +23,8 @@ import {
   UpstreamRateLimitedError,
   UpstreamUnavailableError,
 } from '../../upstream/index.ts';
-import { CallAllowanceExceededError, type CallAllowance } from './call-allowance.ts';
+import type { CallAllowance } from './call-allowance.ts';
+import { BudgetExhaustedError, CallAllowanceExceededError } from '../errors.ts';
 import { CallBudget } from './call-budget.ts';
 import { noteCacheRead } from '../../platform/tracing.ts';
 
@@ -32,17 +34,6 @@ export interface CacheRead<V> {
   fetchedAt: number;
   /** True when served past its freshness because the upstream may not or could not be asked. */
   stale: boolean;
-}
-
-/** Thrown when no call may be made for this key now and nothing is cached to serve instead. */
-export class BudgetExhaustedError extends Error {
-  constructor(
-    readonly resource: string,
-    readonly retryAfterSeconds: number,
-  ) {
-    super(`${resource}: upstream call budget exhausted for this SIM; retry in ${retryAfterSeconds}s`);
-    this.name = 'BudgetExhaustedError';
-  }
 }
 
 export interface ResourceCacheOptions<V> {

@@ -12,7 +12,7 @@
  * - `unknown` (an ambiguous submit), for `pinUnknownMs` (the reconcile grace period): while the order may still land
  *   upstream, a forgotten record would turn "not found yet" into a second submit. Past the grace period an unknown
  *   record means what no record means (search, then submit if not found), so it is left to the LRU like the others.
- * A restart still forgets pinned records; see purchase-service.ts for what that leaves open.
+ * A restart still forgets pinned records; README.md, "Purchasing top-ups safely", says what that leaves open.
  */
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';

@@ -1,50 +1,26 @@
 /**
- * The money path: submit a top-up order at most once per (principal, idempotency key).
- *
- * The upstream accepts no idempotency key. The gateway writes a reference derived from principal + key
- * (`orderReference`, `gw-<sha>`) into the order's description and can search the order list for it (filtered by
- * description and ICCID), which is the only way to learn whether an earlier submit went through. Because the reference
- * includes the principal, two principals using the same key never find (or replay) each other's orders.
- *
- * Contract:
- * - same key + same input → the first outcome, replayed without an upstream call while the key's record is kept (while
- *   it runs, callers share it: N concurrent calls → one search, one submit, one upstream order);
- * - same key + other input → IDEMPOTENCY_KEY_REUSED, no upstream call (while the record is kept; after it is gone, a
- *   found order for another package is refused the same way, after the search);
- * - a key the store has no record of (first use, or forgotten: restart/deploy, LRU eviction beyond
- *   IDEMPOTENCY_MAX_KEYS, past IDEMPOTENCY_TTL_HOURS) is searched for before anything is submitted:
- *     found → that order (`replayed: true`: an earlier call placed it), no submit;
- *     not found → one submit;
- *     the order list cannot be read → RATE_LIMITED (a 429 with Retry-After) or UPSTREAM_UNAVAILABLE, nothing submitted
- *     (never a blind submit: the order may exist). The key stays unknown to the store, so the retry searches again.
- *   A normal first purchase thus costs two upstream calls: GET orders (search) + POST orders/topups (plus the token,
- *   once per token lifetime);
- * - the POST is never retried automatically, and the key is recorded as submitting before it is sent. Once it may
- *   have reached the upstream, every failure is ambiguous (timeout, reset, 5xx, abort, a 2xx whose body is unreadable
- *   or lacks what the model needs — classifySubmitFailure): the same call searches once more (found → that order,
- *   `replayed: false`); otherwise the key is marked outcome-unknown and every later call with it first searches again:
- *   found → that order (`replayed: true`); not found within `reconcileGraceMs` of the submit → IDEMPOTENCY_IN_PROGRESS
- *   (it may still land); not found after it → the order never landed, submit again. Only a 4xx answer to the submit or
- *   an error that provably sent nothing may say "nothing was bought"; a 4xx the gateway does not recognise is
- *   PURCHASE_REFUSED after a search confirms no order exists;
- * - the reference is matched only at the end of the description (` [gw-…]`), across pages of the order list;
- * - each search and the submit run under deadlines derived from the upstream timeouts (config.ts purchaseTimings), so
- *   a purchase is bounded and the shutdown drain outlasts it;
- * - after a success the SIM's usage, top-up list and the balance are invalidated and the new package is appended to the
- *   cached history (which may not be re-read from the upstream for 15 minutes).
- *
- * What remains open: the store is in memory. A process killed after its POST was sent leaves no record; a retry on the
- * next start searches (so an order that has landed is found), but if the upstream is still processing the POST and the
- * order is not listed yet, it submits a second one. The window is the time the upstream takes to process a request the
- * gateway gave up on (normally within the upstream timeouts). A persistent store closes it by writing the `submitting`
- * mark before the POST (idempotency-store.ts). Eviction does not open it: pending and outcome-unknown records are pinned.
+ * The money path: submit a top-up order at most once per (principal, idempotency key). The rules, and what stays open
+ * while the store is in memory, are in README.md, "Purchasing top-ups safely"; the contract in short:
+ * - the upstream has no idempotency key: the order's description carries a reference derived from principal + key
+ *   (`orderReference`, ` [gw-…]` at its end), and the order list is searched for it (by description and ICCID);
+ * - same key + same input → the first outcome, replayed without an upstream call while the record is kept; concurrent
+ *   calls share one run; same key + other input → IDEMPOTENCY_KEY_REUSED;
+ * - a key without a record is searched for before anything is submitted (found → that order, `replayed: true`); an
+ *   unreadable order list → RATE_LIMITED / UPSTREAM_UNAVAILABLE and nothing submitted, never a blind submit;
+ * - the POST is never retried; the key is marked submitting before it is sent. After that only a 4xx answer or an error
+ *   that provably sent nothing says "nothing was bought" (classifySubmitFailure); anything else is reconciled by a
+ *   search, and an order still not found is IDEMPOTENCY_IN_PROGRESS until `reconcileGraceMs` has passed;
+ * - searches and the submit run under deadlines (src/platform/config.ts purchaseTimings), so a purchase is bounded and
+ *   the shutdown drain outlasts it;
+ * - a success invalidates the SIM's usage and top-ups and the balance, and appends the package to the cached history.
  */
 import type { Logger } from 'pino';
 import type { GatewayCaches } from '../cache/index.ts';
 import { BALANCE_KEY } from '../cache/index.ts';
 import type { Clock } from '../../platform/clock.ts';
-import { BUSINESS_CODES, retryAfterOf } from '../../graphql/errors.ts';
+import { BUSINESS_CODES, PERMANENT_FAILURES, retryAfterOf, type PurchaseFailureCode } from '../errors.ts';
 import {
+  CircuitOpenError,
   UpstreamAuthError,
   UpstreamBusinessError,
   UpstreamError,
@@ -57,7 +33,7 @@ import {
   type UpstreamClient,
 } from '../../upstream/index.ts';
 import { IdempotencyStore, carriesReference, describedWithReference, fingerprintOf, orderReference } from './idempotency-store.ts';
-import { PERMANENT_FAILURES, type PurchaseFailureCode, type PurchaseOutcome } from './outcome.ts';
+import type { PurchaseOutcome } from './outcome.ts';
 
 export interface PurchaseInput {
   iccid: string;
@@ -76,7 +52,7 @@ export interface PurchaseServiceOptions {
   reconcileGraceMs: number;
   /** Each order-list search (all pages) is aborted after this long: inconclusive, never a blind submit. */
   searchDeadlineMs: number;
-  /** The submit (token + POST) is aborted after this long: ambiguous, reconciled. See config.ts purchaseTimings. */
+  /** The submit (token + POST) is aborted after this long: ambiguous, reconciled. See src/platform/config.ts purchaseTimings. */
   submitDeadlineMs: number;
 }
 
@@ -327,6 +303,7 @@ type SubmitFailure =
  */
 export function classifySubmitFailure(error: unknown): SubmitFailure {
   if (!(error instanceof UpstreamError)) return { kind: 'ambiguous' };
+  if (error instanceof CircuitOpenError) return { kind: 'not-sent' };
   // A failure of the token request (also on the 401 → refresh path, where the first POST was refused with a 401).
   if (error.endpoint !== 'submitTopup') return { kind: 'not-sent' };
   if (error instanceof UpstreamUnavailableError) return error.ambiguous ? { kind: 'ambiguous' } : { kind: 'not-sent' };
@@ -339,7 +316,7 @@ export function classifySubmitFailure(error: unknown): SubmitFailure {
   if (error instanceof UpstreamNotFoundError) return { kind: 'refused', outcome: SIM_NOT_FOUND };
   if (error instanceof UpstreamBusinessError) {
     const known = BUSINESS_CODES[error.code];
-    if (known && known.code !== 'SIM_NOT_FOUND') return { kind: 'refused', outcome: failure(known.code as PurchaseFailureCode, known.message) };
+    if (known) return { kind: 'refused', outcome: failure(known.code, known.message) };
     return { kind: 'unrecognised-refusal', outcome: refused(`business rule ${error.code}`) };
   }
   if (error instanceof UpstreamValidationError && status === 422) return validationOutcome(error.fields);

@@ -1,5 +1,6 @@
 /**
- * graphql-jit execution that answers exactly what graphql-js answers.
+ * graphql-jit execution that answers exactly what graphql-js answers (README "HTTP endpoints and authentication",
+ * GraphQL over HTTP).
  *
  * graphql-jit (through @envelop/graphql-jit) differs from graphql-js where a request is wrong, not where it is
  * right:

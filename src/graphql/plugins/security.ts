@@ -3,13 +3,14 @@
  * request body size, CSRF, depth/alias/token/directive/cost limits and masked field suggestions
  * (graphql-armor), at most one `purchaseTopup` per document, and introspection switchable off.
  * Mutations over GET are refused by Yoga itself (405). Requests that a browser would send without a CORS
- * preflight (GET, form or text/plain bodies) must carry an `x-graphql-csrf` header.
+ * preflight (GET, form or text/plain bodies) must carry an `x-graphql-csrf` header. README "Reliability and security".
  */
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { GraphQLError, Kind, type ASTVisitor, type FieldNode, type ValidationContext, type ValidationRule } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { ErrorCode } from '../../domain/errors.ts';
 import type { GatewayConfig } from '../../platform/config.ts';
 
 /** Refuses bodies over `maxBytes` before they are read (413), and bodies of unknown length (411). */
@@ -20,7 +21,7 @@ export function useRequestSizeLimit(maxBytes: number): Plugin {
       const length = request.headers.get('content-length');
       const reject = (status: number, message: string) =>
         endResponse(
-          new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: 'REQUEST_TOO_LARGE' } }] }), {
+          new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: 'REQUEST_TOO_LARGE' satisfies ErrorCode } }] }), {
             status,
             headers: { 'content-type': 'application/json' },
           }),
@@ -53,7 +54,7 @@ export const onePurchasePerDocument: ValidationRule = (context: ValidationContex
         countIn(node.selectionSet.selections);
         if (count > 1) {
           context.reportError(
-            new GraphQLError('At most one purchaseTopup per document.', { nodes: node, extensions: { code: 'BAD_USER_INPUT' } }),
+            new GraphQLError('At most one purchaseTopup per document.', { nodes: node, extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode } }),
           );
         }
       },
@@ -78,7 +79,7 @@ export function useCsrfHeader(): Plugin {
           `Missing the ${CSRF_HEADER} header. GET requests and form or text/plain POST bodies need it (any value, e.g. ` +
             `"${CSRF_HEADER}: 1"): a browser can send those cross-site without a CORS preflight. ` +
             'A POST with content-type: application/json does not need it.',
-          { extensions: { code: 'CSRF_HEADER_REQUIRED', http: { status: 403 } } },
+          { extensions: { code: 'CSRF_HEADER_REQUIRED' satisfies ErrorCode, http: { status: 403 } } },
         );
       }
     },
@@ -87,7 +88,7 @@ export function useCsrfHeader(): Plugin {
 
 /** graphql-armor labels every rejection "Syntax Error: …" although the query parsed fine; say what it is. */
 const tagRejection = (_ctx: unknown, error: GraphQLError) => {
-  (error.extensions as Record<string, unknown>).code ??= 'QUERY_TOO_COMPLEX';
+  (error.extensions as Record<string, unknown>).code ??= 'QUERY_TOO_COMPLEX' satisfies ErrorCode;
   error.message = error.message.replace(/^Syntax Error: /, '');
 };
 
@@ -128,7 +129,7 @@ export function costLimit(maxCost: number, maxSimListPage: number): ValidationRu
             context.reportError(
               new GraphQLError(simListFirstOutOfRange(maxSimListPage), {
                 nodes: field,
-                extensions: { code: 'BAD_USER_INPUT', field: 'first' },
+                extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, field: 'first' },
               }),
             );
           }
@@ -137,7 +138,7 @@ export function costLimit(maxCost: number, maxSimListPage: number): ValidationRu
             new GraphQLError(
               `Query cost ${Math.round(cost)} exceeds the limit of ${maxCost} (MAX_QUERY_COST). Each field costs 1–2, 1.5× more ` +
                 'per level of nesting, and first: n multiplies its selection by n: ask for smaller pages or fewer fields.',
-              { extensions: { code: 'QUERY_TOO_COMPLEX', cost: Math.round(cost), maxCost } },
+              { extensions: { code: 'QUERY_TOO_COMPLEX' satisfies ErrorCode, cost: Math.round(cost), maxCost } },
             ),
           );
         },

@@ -1,5 +1,6 @@
 /**
- * The Yoga plugin that traces a GraphQL request, installed only when tracing is on (src/tracing.ts):
+ * The Yoga plugin that traces a GraphQL request, installed only when tracing is on (SDK: src/platform/tracing.ts;
+ * README "Tracing"):
  *
  *   POST /graphql            server span; an incoming W3C `traceparent` is its parent
  *   └─ query MyEsims         one per operation (name, type)
@@ -62,7 +63,7 @@ export function useTracing(tracing: Tracing): Plugin<Record<string, any>, { depe
       traceResolvers(schema);
     },
     onRequest({ request, serverContext }) {
-      // The HTTP fast path (http-handler.ts) hands Yoga its response-cache misses with a dependency tracker.
+      // The HTTP fast path (src/app/http-handler.ts) hands Yoga its response-cache misses with a dependency tracker.
       if (serverContext?.dependencies) requestSpans.get(request)?.setAttribute('gateway.response_cache', 'miss');
     },
     onExecute({ args }) {

@@ -1,5 +1,5 @@
-/** `Balance`: the partner account's available balance, and `Query.balance`. */
-import { BALANCE_KEY, type CacheRead } from '../../domain/cache/index.ts';
+/** `Balance`: the partner account's available balance, and `Query.balance` (partners only; read through `ctx.data`). */
+import type { CacheRead } from '../../domain/cache/index.ts';
 import { GatewayError, toGraphQLError } from '../errors.ts';
 import type { Balance } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
@@ -23,11 +23,8 @@ builder.queryField('balance', (t) =>
     resolve: async (_root, _args, ctx) => {
       if (ctx.principal.kind !== 'partner') throw new GatewayError('FORBIDDEN', "End users cannot read the partner's balance.");
       try {
-        const read = await ctx.caches.balance.get(BALANCE_KEY, ctx.signal, ctx.upstreamCalls);
-        ctx.dependencies.note(ctx.caches.balance.name, BALANCE_KEY, ctx.caches.balance.freshUntil(read), read.stale);
-        return read;
+        return await ctx.data.balance();
       } catch (error) {
-        ctx.dependencies.refuse();
         throw toGraphQLError(error);
       }
     },

@@ -56,7 +56,7 @@ builder.objectField(SimRef, 'packageHistory', (t) =>
     type: [PackageHistoryRef],
     nullable: true,
     description: 'Initial package and top-ups, oldest first. Purchases made through this gateway appear at once.',
-    resolve: async (sim, _args, ctx) => (await loadResource(ctx.loaders.historyByIccid, sim.iccid)).value,
+    resolve: async (sim, _args, ctx) => (await loadResource(ctx.data.history(sim.iccid), sim.iccid)).value,
   }),
 );
 
@@ -65,6 +65,6 @@ builder.objectField(SimRef, 'packageHistoryInfo', (t) =>
     type: PackageHistoryList,
     nullable: true,
     description: '`packageHistory` with `fetchedAt` and `stale` (shares the same upstream read).',
-    resolve: (sim, _args, ctx) => loadResource(ctx.loaders.historyByIccid, sim.iccid),
+    resolve: (sim, _args, ctx) => loadResource(ctx.data.history(sim.iccid), sim.iccid),
   }),
 );

@@ -1,13 +1,12 @@
 /**
  * `Sim` and its entry points: `sim`, `sims`, `simList`.
- * A `Sim` is only ever handed out after its details were loaded (the existence check behind
- * SIM_NOT_FOUND); the details come from the long-lived details cache, so this costs one upstream
- * call per ICCID per `CACHE_DETAILS_TTL_SECONDS`.
+ * A `Sim` is only ever handed out after its details were loaded (the existence check behind SIM_NOT_FOUND),
+ * through the request's data access (`ctx.data`), which records every read for the response cache.
  */
-import type DataLoader from 'dataloader';
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import { CallAllowanceExceededError, type CacheRead } from '../../domain/cache/index.ts';
+import type { CacheRead } from '../../domain/cache/index.ts';
 import type { GatewayContext } from '../context.ts';
+import type { SimResource } from '../data-access.ts';
 import { canAccess } from '../../domain/auth.ts';
 import { badUserInput, simNotFound, toGraphQLError } from '../errors.ts';
 import { simListFirstOutOfRange } from '../plugins/security.ts';
@@ -29,36 +28,33 @@ export function parseIccid(raw: string, field = 'iccid'): string {
 }
 
 /** Loads a SIM's details (cached); unknown ICCID → SIM_NOT_FOUND. */
-export async function loadSim(ctx: GatewayContext, rawIccid: string, prefetch?: readonly Prefetch[]): Promise<SimParent> {
+export async function loadSim(ctx: GatewayContext, rawIccid: string, prefetch?: readonly SimResource[]): Promise<SimParent> {
   const iccid = parseIccid(rawIccid);
   // Someone else's SIM is indistinguishable from a SIM that does not exist.
   if (!canAccess(ctx.principal, iccid)) throw simNotFound(iccid);
   // The resources the query selects start loading now, alongside the existence check, instead of one round trip
   // after it: a cold screen then costs one upstream latency per `UPSTREAM_CONNECTIONS` calls, not two. The field
-  // resolvers later get the same promises from the request's loaders. For an unknown ICCID their outcome is dropped.
-  // The details call goes first; while the circuit breaker is not closed, nothing is prefetched, so its single probe
-  // is the existence check and the rest follows only once that succeeded.
-  const details = loadResource(ctx.loaders.simByIccid, iccid);
-  if (prefetch && ctx.client.breakerState() === 'closed') for (const loader of prefetch) loader(ctx.loaders).load(iccid).catch(() => {});
+  // resolvers later get the same promises from `ctx.data`. For an unknown ICCID their outcome is dropped.
+  // The details call goes first; while the circuit breaker is not closed, nothing is prefetched (see `prefetch`).
+  const details = loadResource(ctx.data.simDetails(iccid), iccid);
+  if (prefetch) ctx.data.prefetch(iccid, prefetch);
   return { iccid, details: await details };
 }
 
-type Prefetch = (loaders: GatewayContext['loaders']) => DataLoader<string, unknown>;
-
-/** Sim fields whose resolvers read one of the per-ICCID loaders. */
-const PREFETCHABLE: Record<string, Prefetch> = {
-  usage: (l) => l.usageByIccid,
-  topupPackages: (l) => l.topupsByIccid,
-  packageHistory: (l) => l.historyByIccid,
-  packageHistoryInfo: (l) => l.historyByIccid,
+/** Sim fields whose resolvers read one of the per-ICCID resources. */
+const PREFETCHABLE: Record<string, SimResource> = {
+  usage: 'usage',
+  topupPackages: 'topups',
+  packageHistory: 'history',
+  packageHistoryInfo: 'history',
 };
 
 /**
  * The per-ICCID resources selected directly under the `Sim` this field returns (fragments included). A field under
  * @skip/@include is left to its resolver, so nothing the query does not ask for is ever fetched.
  */
-export function selectedResources(info: GraphQLResolveInfo): Prefetch[] {
-  const found = new Set<Prefetch>();
+export function selectedResources(info: GraphQLResolveInfo): SimResource[] {
+  const found = new Set<SimResource>();
   const visit = (set: SelectionSetNode | undefined, depth: number): void => {
     if (!set || depth > 4) return;
     for (const selection of set.selections) {
@@ -77,10 +73,10 @@ export function selectedResources(info: GraphQLResolveInfo): Prefetch[] {
   return [...found];
 }
 
-/** Loads one of a SIM's cached resources; failures become typed GraphQL errors on that field only. */
-export async function loadResource<V>(loader: DataLoader<string, CacheRead<V>>, iccid: string): Promise<CacheRead<V>> {
+/** Awaits one of a SIM's cached resources; failures become typed GraphQL errors on that field only. */
+export async function loadResource<V>(read: Promise<CacheRead<V>>, iccid: string): Promise<CacheRead<V>> {
   try {
-    return await loader.load(iccid);
+    return await read;
   } catch (error) {
     throw toGraphQLError(error, iccid);
   }
@@ -204,8 +200,6 @@ builder.queryField('simList', (t) =>
       if (args.iccidContains != null && !/^\d{1,22}$/.test(args.iccidContains)) {
         throw badUserInput('iccidContains must be 1–22 digits.', 'iccidContains');
       }
-      // No per-ICCID cache backs a list page, so a response containing one is never response-cached.
-      ctx.dependencies.refuse();
       const offset = args.after ? decodeCursor(args.after) : 0;
       if (ctx.principal.kind === 'user') return readOwnedSims(ctx, ctx.principal.iccids, offset, first, args.iccidContains ?? undefined);
       return readSimListWindow(ctx, offset, first, args.iccidContains ?? undefined);
@@ -220,29 +214,16 @@ builder.queryField('simList', (t) =>
 async function readOwnedSims(ctx: GatewayContext, owned: ReadonlySet<string>, offset: number, first: number, iccidContains?: string): Promise<SimListPage> {
   const iccids = [...owned].filter((i) => ICCID.test(i) && (!iccidContains || i.includes(iccidContains))).sort();
   const window = iccids.slice(offset, offset + first);
-  const loaded = await Promise.allSettled(window.map((iccid) => loadSim(ctx, iccid)));
-  const sims = loaded.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const loaded = await ctx.data.ownedSims(window);
+  const sims = loaded.flatMap((r, i) => (r.status === 'fulfilled' ? [{ iccid: window[i]!, details: r.value }] : []));
   return { sims, offset, total: iccids.length };
 }
 
-/** Reads [offset, offset+first) from the page-based upstream list: one upstream page, two when unaligned. */
+/** Reads [offset, offset+first) of the partner's list from the upstream (see `DataAccess.simListWindow`). */
 async function readSimListWindow(ctx: GatewayContext, offset: number, first: number, iccidContains?: string): Promise<SimListPage> {
-  const firstPage = Math.floor(offset / first) + 1;
-  const pages = offset % first === 0 ? [firstPage] : [firstPage, firstPage + 1];
   try {
-    // A list page is an upstream call like any other: it counts against the request's allowance.
-    if (!ctx.upstreamCalls.tryTake(pages.length)) throw new CallAllowanceExceededError('sims', ctx.upstreamCalls.limit);
-    const results = await Promise.all(
-      pages.map((page) => ctx.client.listSims({ limit: first, page, ...(iccidContains ? { iccidContains } : {}) }, ctx.signal)),
-    );
-    const start = (firstPage - 1) * first;
-    const all = results.flatMap((r) => r.items);
-    const items = all.slice(offset - start, offset - start + first);
-    const sims = items.map((details) => {
-      ctx.caches.details.prime(details.iccid, details);
-      return { iccid: details.iccid, details: ctx.caches.details.peek(details.iccid)! };
-    });
-    return { sims, offset, total: results[0]?.page.total ?? sims.length };
+    const { sims, total } = await ctx.data.simListWindow(offset, first, iccidContains);
+    return { sims, offset, total };
   } catch (error) {
     throw toGraphQLError(error);
   }

@@ -1,10 +1,12 @@
 /**
  * Top-ups: `TopupPackage` and `Sim.topupPackages` (what can be bought), and the `purchaseTopup`
- * mutation with its result union (one member per expected failure, each implementing `Error`).
+ * mutation with its result union: one member per purchase failure code of the vocabulary
+ * (src/domain/errors.ts), each implementing `Error`.
  */
 import { canAccess } from '../../domain/auth.ts';
 import { badUserInput } from '../errors.ts';
-import { MAX_DESCRIPTION_LENGTH, SIM_NOT_FOUND, containsReferenceSyntax, type PurchaseFailureCode, type PurchaseOutcome } from '../../domain/purchase/index.ts';
+import { PURCHASE_FAILURE_CODES, RETRY_AFTER_FAILURES, type PurchaseFailureCode } from '../../domain/errors.ts';
+import { MAX_DESCRIPTION_LENGTH, SIM_NOT_FOUND, containsReferenceSyntax, type PurchaseOutcome } from '../../domain/purchase/index.ts';
 import type { TopupOrder, TopupPackage } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
 import { MoneyRef, money } from './money.ts';
@@ -31,7 +33,7 @@ builder.objectField(SimRef, 'topupPackages', (t) =>
     type: [TopupPackageRef],
     nullable: true,
     description: 'Top-ups this SIM can buy now (empty when none). Kept briefly: the upstream asks for a fresh list before each order.',
-    resolve: async (sim, _args, ctx) => (await loadResource(ctx.loaders.topupsByIccid, sim.iccid)).value,
+    resolve: async (sim, _args, ctx) => (await loadResource(ctx.data.topups(sim.iccid), sim.iccid)).value,
   }),
 );
 
@@ -57,7 +59,7 @@ const PurchaseTopupSuccess = builder.objectRef<Success>('PurchaseTopupSuccess').
       type: SimRef,
       resolve: async (s, _args, ctx): Promise<SimParent> => ({
         iccid: s.iccid,
-        details: await loadResource(ctx.loaders.simByIccid, s.iccid),
+        details: await loadResource(ctx.data.simDetails(s.iccid), s.iccid),
       }),
     }),
     replayed: t.exposeBoolean('replayed', {
@@ -74,29 +76,21 @@ const ErrorInterface = builder.interfaceRef<Failure>('Error').implement({
   }),
 });
 
-const FAILURE_TYPES: Record<PurchaseFailureCode, string> = {
-  INSUFFICIENT_FUNDS: 'InsufficientFundsError',
-  PACKAGE_NOT_AVAILABLE: 'PackageNotAvailableError',
-  SIM_NOT_FOUND: 'SimNotFoundError',
-  SIM_RECYCLED: 'SimRecycledError',
-  TOPUP_DISABLED: 'TopupDisabledError',
-  OPERATOR_MAINTENANCE: 'OperatorMaintenanceError',
-  IDEMPOTENCY_KEY_REUSED: 'IdempotencyKeyReusedError',
-  IDEMPOTENCY_IN_PROGRESS: 'IdempotencyInProgressError',
-  RATE_LIMITED: 'RateLimitedError',
-  UPSTREAM_UNAVAILABLE: 'UpstreamUnavailableError',
-  PURCHASE_REFUSED: 'PurchaseRefusedError',
-};
+/** The GraphQL type of a purchase failure, named after its code: `SIM_NOT_FOUND` → `SimNotFoundError`. */
+const failureTypeName = (code: PurchaseFailureCode) =>
+  `${code
+    .toLowerCase()
+    .split('_')
+    .map((word) => word[0]!.toUpperCase() + word.slice(1))
+    .join('')}Error`;
 
-const RETRYABLE: ReadonlySet<PurchaseFailureCode> = new Set(['RATE_LIMITED', 'IDEMPOTENCY_IN_PROGRESS', 'UPSTREAM_UNAVAILABLE']);
-
-const failureRefs = (Object.entries(FAILURE_TYPES) as [PurchaseFailureCode, string][]).map(([code, name]) => {
-  const ref = builder.objectRef<Failure>(name).implement({
+const failureRefs = PURCHASE_FAILURE_CODES.map((code) => {
+  const ref = builder.objectRef<Failure>(failureTypeName(code)).implement({
     interfaces: [ErrorInterface],
     isTypeOf: (value) => (value as Failure).kind === 'failure' && (value as Failure).code === code,
     fields: () => ({}),
   });
-  if (RETRYABLE.has(code)) {
+  if (RETRY_AFTER_FAILURES.has(code)) {
     builder.objectField(ref, 'retryAfterSeconds', (t) =>
       t.int({ nullable: true, description: 'Seconds to wait before retrying.', resolve: (f) => f.retryAfterSeconds ?? null }),
     );
@@ -106,7 +100,7 @@ const failureRefs = (Object.entries(FAILURE_TYPES) as [PurchaseFailureCode, stri
 
 const PurchaseTopupResult = builder.unionType('PurchaseTopupResult', {
   types: [PurchaseTopupSuccess, ...failureRefs],
-  resolveType: (value) => (value.kind === 'success' ? 'PurchaseTopupSuccess' : FAILURE_TYPES[value.code]),
+  resolveType: (value) => (value.kind === 'success' ? 'PurchaseTopupSuccess' : failureTypeName(value.code)),
 });
 
 const PurchaseTopupInput = builder.inputType('PurchaseTopupInput', {
@@ -144,7 +138,7 @@ builder.mutationField('purchaseTopup', (t) =>
       if (key.length < 1 || key.length > 255) throw badUserInput('idempotencyKey must be 1–255 characters.', 'input.idempotencyKey');
       // Someone else's SIM is answered exactly like an unknown one, without an upstream call.
       if (!canAccess(ctx.principal, iccid)) return SIM_NOT_FOUND;
-      return ctx.purchases.purchase(ctx.principal.id, { iccid, packageId, description, idempotencyKey: key });
+      return ctx.data.purchase(ctx.principal.id, { iccid, packageId, description, idempotencyKey: key });
     },
   }),
 );

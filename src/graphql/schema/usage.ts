@@ -40,6 +40,6 @@ builder.objectField(SimRef, 'usage', (t) =>
     type: UsageRef,
     nullable: true,
     description: 'Data, voice and texts left. One upstream call per SIM per CACHE_USAGE_TTL_SECONDS.',
-    resolve: (sim, _args, ctx) => loadResource(ctx.loaders.usageByIccid, sim.iccid),
+    resolve: (sim, _args, ctx) => loadResource(ctx.data.usage(sim.iccid), sim.iccid),
   }),
 );

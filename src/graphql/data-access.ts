@@ -1,0 +1,173 @@
+/**
+ * The per-request data access object: the only way resolvers read data or reach the upstream.
+ *
+ * Contract (README "HTTP endpoints and authentication", response cache):
+ * - per-ICCID reads (details, usage, top-ups, history) and the balance go through the shared resource caches
+ *   (batched per request by DataLoaders) and are recorded in the request's `ResponseDependencies` — resource,
+ *   key, freshness end, stale — here, not by the resolver;
+ * - a failed read, and every read no per-ICCID cache backs (list pages, the purchase, any `uncached` upstream
+ *   call), marks the response uncacheable here;
+ * - every upstream call it causes counts against the request's allowance (MAX_UPSTREAM_CALLS_PER_REQUEST).
+ * The caches, the client and the tracker are private: a resolver cannot bypass the recording.
+ */
+import DataLoader from 'dataloader';
+import { CallAllowance, CallAllowanceExceededError, BALANCE_KEY, type CacheRead, type GatewayCaches, type ResourceCache } from '../domain/cache/index.ts';
+import type { PurchaseInput, PurchaseOutcome, PurchaseService } from '../domain/purchase/index.ts';
+import type { Balance, HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from '../upstream/index.ts';
+import { ResponseDependencies } from './response-cache.ts';
+
+/** The per-ICCID resources a query may prefetch alongside a SIM's existence check. */
+export type SimResource = 'usage' | 'topups' | 'history';
+
+export interface DataAccessOptions {
+  caches: GatewayCaches;
+  client: UpstreamClient;
+  purchases: PurchaseService;
+  signal: AbortSignal | undefined;
+  /** Upstream calls this request may still cause. */
+  allowance: CallAllowance;
+  /** Where reads are recorded; a throwaway (untracked) one when the response can never be stored. */
+  dependencies: ResponseDependencies;
+}
+
+/** A window of the upstream's SIM list: each SIM's details (the list primes the details cache) and the total. */
+export interface SimListWindow {
+  sims: { iccid: string; details: CacheRead<SimDetails> }[];
+  total: number;
+}
+
+/** No batch endpoint exists upstream, so a batch is one cache read per distinct key, concurrently. */
+const MAX_BATCH = 100;
+
+export class DataAccess {
+  readonly #caches: GatewayCaches;
+  readonly #client: UpstreamClient;
+  readonly #purchases: PurchaseService;
+  readonly #signal: AbortSignal | undefined;
+  readonly #allowance: CallAllowance;
+  readonly #dependencies: ResponseDependencies;
+  readonly #loaders: {
+    details: DataLoader<string, CacheRead<SimDetails>>;
+    usage: DataLoader<string, CacheRead<Usage>>;
+    topups: DataLoader<string, CacheRead<TopupPackage[]>>;
+    history: DataLoader<string, CacheRead<HistoryEntry[]>>;
+  };
+
+  constructor(options: DataAccessOptions) {
+    this.#caches = options.caches;
+    this.#client = options.client;
+    this.#purchases = options.purchases;
+    this.#signal = options.signal;
+    this.#allowance = options.allowance;
+    this.#dependencies = options.dependencies;
+    this.#loaders = {
+      details: this.#loaderFor(options.caches.details),
+      usage: this.#loaderFor(options.caches.usage),
+      topups: this.#loaderFor(options.caches.topups),
+      history: this.#loaderFor(options.caches.history),
+    };
+  }
+
+  /** A SIM's details (the existence check behind SIM_NOT_FOUND). */
+  simDetails(iccid: string): Promise<CacheRead<SimDetails>> {
+    return this.#loaders.details.load(iccid);
+  }
+
+  usage(iccid: string): Promise<CacheRead<Usage>> {
+    return this.#loaders.usage.load(iccid);
+  }
+
+  topups(iccid: string): Promise<CacheRead<TopupPackage[]>> {
+    return this.#loaders.topups.load(iccid);
+  }
+
+  history(iccid: string): Promise<CacheRead<HistoryEntry[]>> {
+    return this.#loaders.history.load(iccid);
+  }
+
+  /**
+   * Starts loading `resources` of `iccid` now; the field resolvers later get the same promises. Nothing is
+   * prefetched while the circuit breaker is not closed, so its single probe is the existence check.
+   */
+  prefetch(iccid: string, resources: Iterable<SimResource>): void {
+    if (this.#client.breakerState() !== 'closed') return;
+    for (const resource of resources) this.#loaders[resource].load(iccid).catch(() => {});
+  }
+
+  async balance(): Promise<CacheRead<Balance>> {
+    const cache = this.#caches.balance;
+    try {
+      const read = await cache.get(BALANCE_KEY, this.#signal, this.#allowance);
+      this.#dependencies.note(cache.name, BALANCE_KEY, cache.freshUntil(read), read.stale);
+      return read;
+    } catch (error) {
+      this.#dependencies.refuse();
+      throw error;
+    }
+  }
+
+  /**
+   * The details of each of `iccids` (an end user's own SIMs), settled one by one. A list page: the response is
+   * never stored.
+   */
+  ownedSims(iccids: readonly string[]): Promise<PromiseSettledResult<CacheRead<SimDetails>>[]> {
+    this.#dependencies.refuse();
+    return Promise.allSettled(iccids.map((iccid) => this.#loaders.details.load(iccid)));
+  }
+
+  /**
+   * [offset, offset+first) of the page-based upstream list: one upstream page, two when unaligned. Every SIM in
+   * the window primes the details cache. No per-ICCID cache backs a list page: the response is never stored.
+   */
+  async simListWindow(offset: number, first: number, iccidContains?: string): Promise<SimListWindow> {
+    const firstPage = Math.floor(offset / first) + 1;
+    const pages = offset % first === 0 ? [firstPage] : [firstPage, firstPage + 1];
+    const results = await this.uncached('sims', pages.length, (client, signal) =>
+      Promise.all(pages.map((page) => client.listSims({ limit: first, page, ...(iccidContains ? { iccidContains } : {}) }, signal))),
+    );
+    const start = (firstPage - 1) * first;
+    const items = results.flatMap((r) => r.items).slice(offset - start, offset - start + first);
+    const details = this.#caches.details;
+    const sims = items.map((item) => {
+      details.prime(item.iccid, item);
+      return { iccid: item.iccid, details: details.peek(item.iccid)! };
+    });
+    return { sims, total: results[0]?.page.total ?? sims.length };
+  }
+
+  /** The idempotent top-up purchase; a mutation is never stored. */
+  purchase(principalId: string, input: PurchaseInput): Promise<PurchaseOutcome> {
+    this.#dependencies.refuse();
+    return this.#purchases.purchase(principalId, input);
+  }
+
+  /**
+   * A direct upstream read that no per-ICCID cache backs: takes `calls` from the request's allowance (all or
+   * none) and marks the response uncacheable before calling.
+   */
+  async uncached<T>(endpoint: string, calls: number, read: (client: UpstreamClient, signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    this.#dependencies.refuse();
+    if (!this.#allowance.tryTake(calls)) throw new CallAllowanceExceededError(endpoint, this.#allowance.limit);
+    return read(this.#client, this.#signal);
+  }
+
+  #loaderFor<V>(cache: ResourceCache<V>): DataLoader<string, CacheRead<V>> {
+    const dependencies = this.#dependencies;
+    return new DataLoader<string, CacheRead<V>>(
+      async (iccids) => {
+        // Contract: one result per key, in key order; a failure is an Error in its slot, never a hole.
+        const settled = await Promise.allSettled(iccids.map((iccid) => cache.get(iccid, this.#signal, this.#allowance)));
+        const tracked = dependencies.tracked;
+        return settled.map((r, i) => {
+          if (r.status === 'fulfilled') {
+            if (tracked) dependencies.note(cache.name, iccids[i]!, cache.freshUntil(r.value), r.value.stale);
+            return r.value;
+          }
+          dependencies.refuse();
+          return r.reason instanceof Error ? r.reason : new Error(String(r.reason));
+        });
+      },
+      { name: `${cache.name}ByIccid`, maxBatchSize: MAX_BATCH },
+    );
+  }
+}
