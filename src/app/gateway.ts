@@ -33,7 +33,7 @@ import { registerResponseCacheMetrics } from './response-cache-metrics.ts';
 export interface GatewayDeps {
   config: GatewayConfig;
   /** Upstream base URL incl. the flavour path and its credentials; defaults to `config.upstream`. */
-  upstream?: { url: string; flavour: 'pressone' | 'airalo'; clientId: string; clientSecret: string };
+  upstream?: NonNullable<GatewayConfig['upstream']>;
   clock?: Clock;
   logger?: Logger;
   /** Test-only: receives every span synchronously; turns tracing on whatever the config says. */

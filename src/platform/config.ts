@@ -4,14 +4,13 @@
  * Outside it: the OTLP exporter (@opentelemetry/otlp-exporter-base) reads the OTEL_EXPORTER_OTLP_* variables itself —
  * those validated here, and the timeout, compression and TLS-certificate ones this file does not know; the
  * standalone sandbox (src/sandbox/main.ts) reads its SANDBOX_* variables. See README.md, "Configuration".
+ * The upstream's flavours and endpoint names come from upstream-vocabulary.ts, the one list of each.
  */
 import { z } from 'zod';
-
-const ENDPOINTS = ['token', 'balance', 'sims', 'sim', 'usage', 'topups', 'packages', 'submitTopup', 'orders', 'order'] as const;
-export type ConfiguredEndpoint = (typeof ENDPOINTS)[number];
+import { FLAVOURS, UPSTREAM_ENDPOINTS, type Flavour, type UpstreamEndpoint } from './upstream-vocabulary.ts';
 
 /** Env var name for a path override, e.g. `submitTopup` → `UPSTREAM_PATH_SUBMIT_TOPUP`. */
-export function pathOverrideVariable(endpoint: ConfiguredEndpoint): string {
+export function pathOverrideVariable(endpoint: UpstreamEndpoint): string {
   return `UPSTREAM_PATH_${endpoint.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
@@ -184,7 +183,7 @@ const envSchema = z
     AUTH_JWT_MAX_AGE_SECONDS: int(60, 30 * 86_400).default(86_400),
 
     UPSTREAM_URL: secureUrl.optional(),
-    UPSTREAM_FLAVOR: z.enum(['pressone', 'airalo']).default('pressone'),
+    UPSTREAM_FLAVOR: z.enum(FLAVOURS).default('pressone'),
     UPSTREAM_CLIENT_ID: z.string().min(1).optional(),
     UPSTREAM_CLIENT_SECRET: z.string().min(1).optional(),
     UPSTREAM_CONNECTIONS: int(1, 1024).default(16),
@@ -192,7 +191,7 @@ const envSchema = z
     UPSTREAM_HEADERS_TIMEOUT_MS: int(1, 600_000).default(10_000),
     UPSTREAM_BODY_TIMEOUT_MS: int(1, 600_000).default(10_000),
     UPSTREAM_MAX_RESPONSE_BYTES: int(1_024, 1_073_741_824).default(4 * 1024 * 1024),
-    /** Unset: connect + headers + body timeouts + 1 s (see defaultCallDeadlineMs). */
+    /** Unset: connect + headers + body timeouts + 1 s (defaultCallDeadlineMs in src/upstream/transport.ts). */
     UPSTREAM_CALL_DEADLINE_MS: int(1, 1_800_000).optional(),
     MAX_UPSTREAM_CALLS_PER_REQUEST: int(1, 100_000).default(500),
     UPSTREAM_GET_RETRIES: int(0, 2).default(2),
@@ -225,7 +224,7 @@ const envSchema = z
 
     SANDBOX_SEED: int(0, 2 ** 31 - 1).default(42),
     SANDBOX_SIM_COUNT: int(1, 1_000_000).default(50),
-    ...Object.fromEntries(ENDPOINTS.map((e) => [pathOverrideVariable(e), z.string().regex(/^\//, 'must start with "/"').optional()])),
+    ...Object.fromEntries(UPSTREAM_ENDPOINTS.map((e) => [pathOverrideVariable(e), z.string().regex(/^\//, 'must start with "/"').optional()])),
     ...tracingEnv,
   });
 
@@ -307,12 +306,12 @@ export interface GatewayConfig {
   upstream:
     | {
         url: string;
-        flavour: 'pressone' | 'airalo';
+        flavour: Flavour;
         clientId: string;
         clientSecret: string;
       }
     | undefined;
-  upstreamPaths: Partial<Record<ConfiguredEndpoint, string>>;
+  upstreamPaths: Partial<Record<UpstreamEndpoint, string>>;
   upstreamConnections: number;
   timeouts: { connectMs: number; headersMs: number; bodyMs: number };
   /** Response-body cap and overall per-call deadline (undefined → derived from `timeouts` by the client). */
@@ -381,8 +380,8 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   ];
   if (!parsed.success || problems.length) throw new ConfigError(problems.map((p) => `${p.variable}: ${p.message}`));
   const e = parsed.data as z.infer<typeof envSchema> & Record<string, unknown>;
-  const upstreamPaths: Partial<Record<ConfiguredEndpoint, string>> = {};
-  for (const endpoint of ENDPOINTS) {
+  const upstreamPaths: Partial<Record<UpstreamEndpoint, string>> = {};
+  for (const endpoint of UPSTREAM_ENDPOINTS) {
     const value = e[pathOverrideVariable(endpoint)];
     if (typeof value === 'string') upstreamPaths[endpoint] = value;
   }

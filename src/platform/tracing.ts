@@ -1,6 +1,6 @@
 /**
- * OpenTelemetry tracing: the SDK built from the `tracing` section of the config (standard OTEL_* variables), and
- * the small hooks the rest of the code calls.
+ * OpenTelemetry tracing (README "Tracing"): the SDK built from the `tracing` section of the config (standard OTEL_*
+ * variables), and the small hooks the rest of the code calls.
  *
  * Contract:
  * - off (no OTLP endpoint configured, OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER=none, and no exporter injected) →

@@ -11,7 +11,7 @@
  *
  * Only a sick upstream counts as a failure (5xx, timeouts, network errors: the caller decides, see `Permit`). 4xx
  * answers — 404, 422, 429 … — are per-ICCID or business answers from a healthy upstream and count as successes.
- * A call the caller abandoned counts as nothing.
+ * A call the caller abandoned counts as nothing. Thresholds: README "Configuration" (`UPSTREAM_BREAKER_*`).
  */
 import type { Clock } from '../platform/clock.ts';
 

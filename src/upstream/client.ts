@@ -1,38 +1,17 @@
 /**
- * Typed methods per upstream endpoint. Each call: token (shared, lazy) → circuit breaker admission → one request
- * through the dispatcher (interceptors handle timeouts, budgeted GET retries and error conversion) → JSON parsed by
- * body → zod schema → normalised model → one log line. A 401 invalidates the token and retries the request once with
- * a fresh one (also a POST: a 401 means the upstream did not process it). Nothing here retries a POST for any other
- * reason. While the breaker is open every call (the token request included) fails fast with a non-ambiguous
- * CircuitOpenError (an UpstreamUnavailableError).
+ * The upstream client: one small function per endpoint — which endpoint, method, path parameters, query and body, and
+ * which model normalises the answer. Everything about *how* a request is made (token, circuit breaker, retries,
+ * timeouts, error conversion, logs, spans) is transport.ts; paths come from flavours.ts.
  */
-import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
-import type { z } from 'zod';
-import { systemClock, type Clock } from '../platform/clock.ts';
-import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker.ts';
-import { createUpstreamDispatcher, type UpstreamDispatchOptions, type UpstreamTrace } from './dispatcher.ts';
-import {
-  CircuitOpenError,
-  UpstreamAuthError,
-  UpstreamBadResponseError,
-  UpstreamBusinessError,
-  UpstreamError,
-  UpstreamNotFoundError,
-  UpstreamValidationError,
-  UpstreamUnavailableError,
-} from './errors.ts';
+import type { BreakerState } from './circuit-breaker.ts';
 import { createEndpointResolver, type Flavour, type UpstreamEndpoint } from './flavours.ts';
 import {
   balanceResponseSchema,
   historyResponseSchema,
-  isNotFoundBody,
   orderListResponseSchema,
   orderResponseSchema,
   simListResponseSchema,
   simResponseSchema,
-  summariseIssues,
-  tokenResponseSchema,
   topupsResponseSchema,
   usageResponseSchema,
   type Balance,
@@ -42,71 +21,17 @@ import {
   type TopupOrder,
   type TopupPackage,
   type Usage,
-} from './models.ts';
-import { RetryBudget, type RetryBudgetOptions } from './retry-budget.ts';
-import { createTokenManager } from './token.ts';
-import { endUpstreamSpan, startUpstreamSpan } from './tracing.ts';
-import type { Tracer } from '@opentelemetry/api';
+} from './models/index.ts';
+import { createUpstreamTransport, type UpstreamTransportOptions } from './transport.ts';
 
-export interface UpstreamCallEvent {
-  endpoint: UpstreamEndpoint;
-  /** HTTP status of the final answer; 0 when none arrived (network error, timeout, abort). */
-  status: number;
-  durationMs: number;
-  iccid?: string;
-}
+export { DEFAULT_MAX_RESPONSE_BYTES, defaultCallDeadlineMs, type UpstreamCallEvent } from './transport.ts';
 
-export interface UpstreamClientOptions {
+export interface UpstreamClientOptions extends UpstreamTransportOptions {
   /** Origin + flavour base path, e.g. 'http://127.0.0.1:4010/customer/v2' (a bare origin gets the flavour's base path). */
   baseUrl: string;
   flavour: Flavour;
-  clientId: string;
-  clientSecret: string;
   /** Overrides relative to baseUrl (or absolute URLs on the same origin); templates use '{iccid}' / '{id}'. */
   paths?: Partial<Record<UpstreamEndpoint, string>>;
-  /** Max concurrent upstream connections (Pool), default 16. */
-  connections?: number;
-  /** Defaults 5000 / 10000 / 10000 ms. */
-  timeouts?: { connectMs?: number; headersMs?: number; bodyMs?: number };
-  /**
-   * Response-body cap in bytes, default 4 MiB: a larger Content-Length is refused unread, a longer chunked body is
-   * aborted once it crosses the cap. Either way an UpstreamUnavailableError (ambiguous for a POST).
-   */
-  maxResponseBytes?: number;
-  /**
-   * Overall deadline per exchange (dispatch to last body byte, GET retries included), default `defaultCallDeadlineMs`:
-   * the body timeout is an idle timeout, so a body trickling a byte at a time would never end.
-   */
-  callDeadlineMs?: number;
-  /** Extra attempts for GETs on 5xx/network errors, default 2; jittered exponential backoff (base 100 ms). Never for POST or 4xx. */
-  getRetries?: number;
-  /**
-   * Client-wide budget every GET retry draws from: each first attempt deposits `ratio` tokens (default 0.2) up to
-   * `max` (default 10, the initial content); a retry costs 1. Retries thus add at most ~20 % load.
-   */
-  retryBudget?: RetryBudgetOptions;
-  /**
-   * Circuit breaker thresholds. Defaults: opens after 5 consecutive failures, or ≥ 50 % failures among ≥ 10 calls in a
-   * 60 s window; stays open 30 s (on `clock`), then lets one probe through. Only 5xx, timeouts and network errors
-   * count as failures.
-   */
-  circuitBreaker?: CircuitBreakerOptions;
-  /** Called on every breaker transition. */
-  onBreakerStateChange?: (state: BreakerState) => void;
-  /**
-   * One line per upstream call: debug when it succeeded (or got a 404 / 422 business answer), warn when it failed.
-   * Fields: endpoint, method, status, durationMs, attempt, iccid — never the token, a header, the secret or a body.
-   */
-  logger?: Logger;
-  /** Refresh the token after min(expires_in − 60 s, this); default 86400. */
-  tokenRefreshSeconds?: number;
-  clock?: Clock;
-  /** Observability hook, called once per upstream request (token requests included). Never receives secrets. */
-  onCall?: (e: UpstreamCallEvent) => void;
-  /** Test-only: a dispatcher (e.g. undici MockAgent) used instead of the Pool; decorated with the same interceptors. */
-  dispatcher?: Dispatcher;
-  /** Tracing on: one client span per exchange and a W3C `traceparent` on every request (see tracing.ts). */
-  tracer?: Tracer;
 }
 
 export type { Page };
@@ -134,221 +59,9 @@ export interface UpstreamClient {
 
 export type { BreakerState };
 
-interface CallSpec {
-  endpoint: UpstreamEndpoint;
-  method: 'GET' | 'POST';
-  params?: { iccid?: string; id?: string };
-  query?: Record<string, string | number | undefined>;
-  body?: { contentType: string; text: string };
-  /** Reported to onCall. */
-  iccid?: string;
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-function describeTransportError(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') return code;
-  return error instanceof Error ? error.name : 'unknown error';
-}
-
-/** Far above any documented answer (a 100-SIM list page is ~100 KB), far below what would hurt the heap. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
-
-/**
- * Connect + headers + body timeouts + 1 s (26 s with the defaults): a slow but steady call is never cut short before
- * those finer timeouts (whose undici timers tick every ~0.5 s) have had their say.
- */
-export function defaultCallDeadlineMs(timeouts: { connectMs: number; headersMs: number; bodyMs: number }): number {
-  return timeouts.connectMs + timeouts.headersMs + timeouts.bodyMs + 1_000;
-}
-
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
-  const clock = options.clock ?? systemClock;
-  const resolver = createEndpointResolver(options.baseUrl, options.flavour, options.paths);
-  const logger = options.logger?.child({ component: 'upstream' });
-  const timeouts = {
-    connectMs: options.timeouts?.connectMs ?? 5_000,
-    headersMs: options.timeouts?.headersMs ?? 10_000,
-    bodyMs: options.timeouts?.bodyMs ?? 10_000,
-  };
-  const upstream = createUpstreamDispatcher({
-    origin: resolver.origin,
-    connections: options.connections ?? 16,
-    timeouts,
-    maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-    callDeadlineMs: options.callDeadlineMs ?? defaultCallDeadlineMs(timeouts),
-    getRetries: Math.max(0, Math.floor(options.getRetries ?? 2)),
-    retryBaseDelayMs: 100,
-    retryBudget: new RetryBudget(options.retryBudget),
-    clock,
-    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-  });
-  const dispatcher = upstream.dispatcher;
-  const breaker = new CircuitBreaker(clock, options.circuitBreaker, (state) => {
-    if (state === 'open') logger?.warn({ breaker: state }, 'upstream circuit breaker opened: calls fail fast');
-    else logger?.info({ breaker: state }, `upstream circuit breaker ${state}`);
-    options.onBreakerStateChange?.(state);
-  });
-
-  function report(event: UpstreamCallEvent): void {
-    if (!options.onCall) return;
-    try {
-      options.onCall(event);
-    } catch {
-      // An observer must never break a call.
-    }
-  }
-
-  /**
-   * The log line of one exchange. Only fields composed here: no header, no body, and error messages that by the
-   * contract of errors.ts carry neither token nor secret nor upstream text.
-   */
-  function logCall(spec: CallSpec, status: number, durationMs: number, attempt: number, outcome: 'ok' | 'aborted' | UpstreamError): void {
-    if (!logger) return;
-    const fields = {
-      endpoint: spec.endpoint,
-      method: spec.method,
-      status,
-      durationMs: Math.round(durationMs),
-      attempt,
-      ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }),
-    };
-    if (outcome === 'ok') logger.debug(fields, 'upstream call');
-    else if (outcome === 'aborted') logger.debug({ ...fields, aborted: true }, 'upstream call abandoned by its callers');
-    else if (
-      spec.endpoint !== 'token' &&
-      (outcome instanceof UpstreamNotFoundError || outcome instanceof UpstreamBusinessError || outcome instanceof UpstreamValidationError)
-    ) {
-      // 404 and 422 (business code or field validation): answers about one SIM, package or order from a healthy
-      // upstream, not failures — debug, never warn. The token endpoint refusing our credentials stays a warning.
-      logger.debug({ ...fields, error: outcome.name, reason: outcome.message }, 'upstream call refused');
-    } else if (outcome instanceof UpstreamBadResponseError) {
-      // A 2xx the gateway cannot use (not JSON, wrong shape, a required value missing): the upstream broke its contract.
-      logger.warn({ ...fields, error: outcome.name, reason: outcome.message, contractViolation: true }, 'upstream answer violates its contract');
-    } else logger.warn({ ...fields, error: outcome.name, reason: outcome.message }, 'upstream call failed');
-  }
-
-  function circuitOpen(spec: CallSpec): CircuitOpenError {
-    logger?.debug({ endpoint: spec.endpoint, method: spec.method, ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }) }, 'upstream call refused: circuit open');
-    return new CircuitOpenError(spec.endpoint);
-  }
-
-  function parse<S extends z.ZodType>(endpoint: UpstreamEndpoint, status: number, json: unknown, schema: S): z.output<S> {
-    if (isNotFoundBody(json)) throw new UpstreamNotFoundError(endpoint, status);
-    const result = schema.safeParse(json);
-    if (!result.success) throw new UpstreamBadResponseError(endpoint, status, summariseIssues(result.error));
-    return result.data;
-  }
-
-  /**
-   * One HTTP exchange, admitted by the circuit breaker and reported to it, to `onCall` and to the log. Returns the
-   * parsed model of a 2xx answer; everything else arrives here, and leaves, as an UpstreamError.
-   */
-  async function exchange<S extends z.ZodType>(spec: CallSpec, token: string | null, signal: AbortSignal | undefined, schema: S): Promise<z.output<S>> {
-    const { endpoint, method } = spec;
-    const permit = breaker.tryAcquire();
-    if (!permit) throw circuitOpen(spec);
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (token !== null) headers.authorization = `Bearer ${token}`;
-    if (spec.body) headers['content-type'] = spec.body.contentType;
-    const span = startUpstreamSpan(options.tracer, spec, breaker.state(), headers); // tracing hook
-    const trace: UpstreamTrace = { attempts: 1 };
-    const requestOptions: UpstreamDispatchOptions & Dispatcher.RequestOptions = {
-      origin: resolver.origin,
-      path: resolver.path(endpoint, spec.params, spec.query),
-      method,
-      headers,
-      body: spec.body?.text ?? null,
-      signal: signal ?? null,
-      upstreamEndpoint: endpoint,
-      upstreamTrace: trace,
-    };
-    const started = performance.now();
-    let status = 0;
-    let outcome: 'ok' | 'aborted' | UpstreamError = 'ok';
-    try {
-      const response = await dispatcher.request(requestOptions);
-      status = response.statusCode;
-      const text = await response.body.text();
-      if (status < 200 || status >= 300) throw new UpstreamBadResponseError(endpoint, status, `unexpected HTTP ${status}`);
-      let json: unknown;
-      try {
-        json = JSON.parse(text) as unknown;
-      } catch {
-        throw new UpstreamBadResponseError(endpoint, status, 'body is not JSON');
-      }
-      return parse(endpoint, status, json, schema);
-    } catch (error) {
-      if (error instanceof UpstreamError && error.status !== null) status = error.status;
-      if (signal?.aborted) {
-        outcome = 'aborted';
-        throw signal.reason;
-      }
-      outcome = error instanceof UpstreamError ? error : new UpstreamUnavailableError(endpoint, null, method !== 'GET', describeTransportError(error), { cause: error });
-      throw outcome;
-    } finally {
-      // Only a sick upstream trips the breaker; 4xx answers and unparsable 2xx bodies come from one that is up.
-      if (outcome === 'aborted') permit.release();
-      else if (outcome instanceof UpstreamUnavailableError) permit.failure();
-      else permit.success();
-      const durationMs = performance.now() - started;
-      report({ endpoint, status, durationMs, ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }) });
-      logCall(spec, status, durationMs, trace.attempts, outcome);
-      endUpstreamSpan(span, status, trace.attempts, outcome); // tracing hook
-    }
-  }
-
-  const tokens = createTokenManager({
-    clock,
-    refreshSeconds: options.tokenRefreshSeconds ?? 86_400,
-    fetchToken() {
-      const form = new URLSearchParams({
-        client_id: options.clientId,
-        client_secret: options.clientSecret,
-        grant_type: 'client_credentials',
-      });
-      return exchange(
-        { endpoint: 'token', method: 'POST', body: { contentType: 'application/x-www-form-urlencoded', text: form.toString() } },
-        null,
-        undefined,
-        tokenResponseSchema,
-      );
-    },
-  });
-
-  /** An authorised call: on a 401, one token refresh and one retry of the same request; a second 401 is final. */
-  async function call<S extends z.ZodType>(spec: CallSpec, schema: S, signal: AbortSignal | undefined): Promise<z.output<S>> {
-    signal?.throwIfAborted();
-    // Fail fast before the token dance; a half-open breaker lets the first exchange (token or call) probe.
-    if (breaker.state() === 'open') throw circuitOpen(spec);
-    let token = await abortable(tokens.get(), signal);
-    try {
-      return await exchange(spec, token, signal, schema);
-    } catch (error) {
-      if (!(error instanceof UpstreamAuthError) || error.status !== 401) throw error;
-      tokens.invalidate(token);
-      token = await abortable(tokens.get(), signal);
-      return exchange(spec, token, signal, schema);
-    }
-  }
+  const transport = createUpstreamTransport(createEndpointResolver(options.baseUrl, options.flavour, options.paths), options);
+  const { call } = transport;
 
   return {
     getBalance(signal) {
@@ -417,12 +130,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return call({ endpoint: 'order', method: 'GET', params: { id }, query: { include: 'sims' } }, orderResponseSchema, signal);
     },
 
-    breakerState() {
-      return breaker.state();
-    },
+    breakerState: () => transport.breakerState(),
 
-    close() {
-      return upstream.close();
-    },
+    close: () => transport.close(),
   };
 }

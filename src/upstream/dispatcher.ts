@@ -12,7 +12,8 @@
  *   Pool             (innermost)
  *
  * `compose([...])` makes the last interceptor the outermost, so the array below is innermost-first. The order matters:
- * the retry interceptor must see raw 5xx statuses, before they become errors. A test pins it.
+ * the retry interceptor must see raw 5xx statuses, before they become errors. A test pins it. The knobs: README
+ * "Configuration" (`UPSTREAM_CONNECTIONS`, `UPSTREAM_*_TIMEOUT_MS`, `UPSTREAM_CALL_DEADLINE_MS`, …).
  */
 import { Pool, type Dispatcher } from 'undici';
 import type { Clock } from '../platform/clock.ts';
@@ -20,14 +21,14 @@ import { UpstreamUnavailableError, errorFromResponse } from './errors.ts';
 import type { UpstreamEndpoint } from './flavours.ts';
 import { RetryBudget } from './retry-budget.ts';
 
-/** What the interceptors report back about one request, for the client's log line. */
+/** What the interceptors report back about one request, for transport.ts's log line and span. */
 export interface UpstreamTrace {
   /** Number of the attempt in flight or last made (1 = the first). */
   attempts: number;
 }
 
 /**
- * Dispatch options as sent by the client: undici's, plus the endpoint name used to label errors and a trace the
+ * Dispatch options as sent by transport.ts: undici's, plus the endpoint name used to label errors and a trace the
  * interceptors fill in (undici hands the same options object to every interceptor and to every retry).
  */
 export type UpstreamDispatchOptions = Dispatcher.DispatchOptions & { upstreamEndpoint?: UpstreamEndpoint; upstreamTrace?: UpstreamTrace };
@@ -418,7 +419,7 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/** Converts every non-2xx answer and every transport failure into an UpstreamError; the client never sees a status. */
+/** Converts every non-2xx answer and every transport failure into an UpstreamError: transport.ts sees only 2xx answers. */
 export function errorConversionInterceptor(clock: Clock): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) => dispatch(opts, new ErrorConversionHandler(opts as UpstreamDispatchOptions, handler, clock));
 }

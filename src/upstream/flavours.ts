@@ -1,21 +1,13 @@
 /**
- * The two flavours of the partner API share endpoints and payloads; they differ in base path (and in the package
- * history envelope, which models.ts detects by body shape, not by flavour). Operators can override any endpoint path,
- * because the published docs disagree with themselves (`/cusomter/v2/…`, `v1/sims/:iccid/…`).
+ * Endpoint name → request path. The two flavours of the partner API share endpoints and payloads and differ in base
+ * path (and in the package-history envelope, which models/history.ts tells apart by shape, not by flavour). Operators
+ * may override any endpoint's path (README "Configuration", `UPSTREAM_PATH_<ENDPOINT>`), because the published docs
+ * disagree with themselves (`/cusomter/v2/…`, `v1/sims/:iccid/…`). The names themselves are listed once, in
+ * src/platform/upstream-vocabulary.ts (config.ts needs them too); the tables here are keyed by them.
  */
-export type Flavour = 'pressone' | 'airalo';
+import { UPSTREAM_ENDPOINTS, type Flavour, type UpstreamEndpoint } from '../platform/upstream-vocabulary.ts';
 
-export type UpstreamEndpoint =
-  | 'token'
-  | 'balance'
-  | 'sims'
-  | 'sim'
-  | 'usage'
-  | 'topups'
-  | 'packages'
-  | 'submitTopup'
-  | 'orders'
-  | 'order';
+export { FLAVOURS, UPSTREAM_ENDPOINTS, type Flavour, type UpstreamEndpoint } from '../platform/upstream-vocabulary.ts';
 
 export const flavourBasePaths: Readonly<Record<Flavour, string>> = {
   pressone: '/customer/v2',
@@ -60,7 +52,7 @@ export function createEndpointResolver(
   if (basePath === '') basePath = flavourBasePaths[flavour];
 
   const templates = {} as Record<UpstreamEndpoint, string>;
-  for (const endpoint of Object.keys(defaultEndpointPaths) as UpstreamEndpoint[]) {
+  for (const endpoint of UPSTREAM_ENDPOINTS) {
     const override = overrides[endpoint];
     if (override === undefined || override === '') {
       templates[endpoint] = basePath + defaultEndpointPaths[endpoint];

@@ -1,11 +1,14 @@
-/** Public API of the upstream module (everything HTTP; imports nothing from graphql or pothos). */
+/**
+ * Public API of the upstream module: everything HTTP about the partner API (README "Architecture"). Imports nothing
+ * from src/graphql, src/domain or src/app.
+ */
 export { createUpstreamClient } from './client.ts';
 export type { UpstreamClient, UpstreamClientOptions, UpstreamCallEvent } from './client.ts';
 export type { BreakerState, CircuitBreakerOptions } from './circuit-breaker.ts';
 export { breakerDefaults } from './circuit-breaker.ts';
 export type { RetryBudgetOptions } from './retry-budget.ts';
 export type { Flavour, UpstreamEndpoint } from './flavours.ts';
-export { defaultEndpointPaths, flavourBasePaths } from './flavours.ts';
+export { FLAVOURS, UPSTREAM_ENDPOINTS, defaultEndpointPaths, flavourBasePaths } from './flavours.ts';
 export {
   UpstreamError,
   UpstreamNotFoundError,
@@ -17,7 +20,7 @@ export {
   CircuitOpenError,
   UpstreamBadResponseError,
 } from './errors.ts';
-export { toDecimalString, toIsoUtc } from './models.ts';
+export { SIM_STATUSES, toDecimalString, toIsoUtc } from './models/index.ts';
 export type {
   Balance,
   HistoryEntry,
@@ -30,4 +33,4 @@ export type {
   TopupOrder,
   TopupPackage,
   Usage,
-} from './models.ts';
+} from './models/index.ts';

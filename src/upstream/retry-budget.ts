@@ -2,7 +2,8 @@
  * A token bucket shared by every GET retry of one client (one per process): each first attempt deposits `ratio`
  * tokens, up to `max`; each retry costs one token; no token, no retry. So retries add at most `ratio` × first attempts
  * (+ `max` for a burst) to the upstream's load — a struggling upstream gets ~20 % extra, never 3×.
- * The bucket starts full, so isolated failures on a quiet gateway are still retried.
+ * The bucket starts full, so isolated failures on a quiet gateway are still retried. README "Configuration",
+ * `UPSTREAM_RETRY_BUDGET_RATIO`.
  */
 export interface RetryBudgetOptions {
   /** Tokens deposited per first attempt. Default 0.2 (retries add at most ~20 % load). */

@@ -3,7 +3,7 @@
  * min(expires_in − 60 s, tokenRefreshSeconds) on the injected clock, invalidated on a 401. A failing token endpoint is
  * remembered for a short backoff so a burst of calls cannot hammer it (it allows 3–5 requests a minute) — except a refusal
  * by the circuit breaker, which sent nothing and has a cool-down of its own.
- * The token never leaves this module except as the Authorization header the client builds from it.
+ * The token never leaves this module except as the Authorization header transport.ts builds from it.
  */
 import type { Clock } from '../platform/clock.ts';
 import { CircuitOpenError, UpstreamAuthError, UpstreamBadResponseError, UpstreamError, UpstreamRateLimitedError, UpstreamUnavailableError } from './errors.ts';

@@ -1,5 +1,5 @@
 /**
- * Client spans for upstream exchanges (src/upstream/client.ts calls these; no-ops without a tracer). One span per
+ * Client spans for upstream exchanges (transport.ts calls these; no-ops without a tracer; README "Tracing"). One span per
  * exchange — a GET retried by the dispatcher stays one span, its `upstream.attempts` counts the tries.
  * Attributes: endpoint, method, the URL path template's endpoint name (never the query string), HTTP status,
  * attempts, outcome, circuit-breaker state and ICCID. Never a header, the token, a body or the client secret.

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Flavour } from '../../src/upstream/index.ts';
+import { FLAVOURS, type Flavour } from '../../src/upstream/index.ts';
 import { ACCESS_TOKEN, airalo, createHarness, fixture, pressone, stripDocComments, type Harness } from './helpers.ts';
 
-const flavours: Flavour[] = ['pressone', 'airalo'];
+const flavours: readonly Flavour[] = FLAVOURS;
 /** PressOne pages exist for balance, top-ups, usage and history; everything else is the same API as Airalo's. */
 const examples = (flavour: Flavour, key: string) =>
   flavour === 'pressone' && key in pressone ? fixture(pressone, key) : fixture(airalo, key);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toDecimalString, toIsoUtc } from '../../src/upstream/index.ts';
-import { balanceResponseSchema, historyResponseSchema, isNotFoundBody, simSchema } from '../../src/upstream/models.ts';
+import { balanceResponseSchema, historyResponseSchema, isNotFoundBody, simSchema } from '../../src/upstream/models/index.ts';
 import { airalo, fixture, pressone } from './helpers.ts';
 
 describe('toDecimalString', () => {

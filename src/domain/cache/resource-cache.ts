@@ -15,6 +15,7 @@
  * See README.md, "Caching and upstream budgets".
  */
 import { LRUCache } from 'lru-cache';
+import { raceAbort } from '../../platform/abort.ts';
 import type { Clock } from '../../platform/clock.ts';
 import {
   UpstreamBusinessError,
@@ -211,28 +212,7 @@ export class ResourceCache<V> {
   private join(key: string, existing: Inflight<V> | undefined, signal?: AbortSignal): Promise<Entry<V>> {
     const flight = existing ?? this.start(key);
     flight.waiters++;
-    if (!signal) return flight.promise;
-    if (signal.aborted) {
-      this.leave(key, flight);
-      return Promise.reject(signal.reason);
-    }
-    return new Promise<Entry<V>>((resolve, reject) => {
-      const onAbort = () => {
-        this.leave(key, flight);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      flight.promise.then(
-        (v) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(v);
-        },
-        (e: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      );
-    });
+    return raceAbort(flight.promise, signal, () => this.leave(key, flight));
   }
 
   private leave(key: string, flight: Inflight<V>): void {

@@ -1,10 +1,8 @@
 /** `Usage`: data, voice and texts left on a SIM, and `Sim.usage`. */
 import type { CacheRead } from '../../domain/cache/index.ts';
-import type { Usage } from '../../upstream/index.ts';
+import { SIM_STATUSES, type Usage } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
 import { SimRef, loadResource } from './sim.ts';
-
-export const SIM_STATUSES = ['NOT_ACTIVE', 'ACTIVE', 'FINISHED', 'EXPIRED', 'RECYCLED', 'UNKNOWN'] as const;
 
 export const SimStatus = builder.enumType('SimStatus', {
   description: "The SIM's state as the upstream reports it in usage.",
