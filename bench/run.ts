@@ -9,15 +9,25 @@
  * The sandbox (the simulated upstream) runs in this process; every server runs in its own child process, one at a
  * time; autocannon runs in another. Upstream calls are counted at the sandbox. See README.md for what each peer is.
  */
+
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/platform/config.ts';
-import { SANDBOX_CREDENTIALS, createSandbox } from '../src/sandbox/index.ts';
+import { createSandbox, SANDBOX_CREDENTIALS } from '../src/sandbox/index.ts';
+import {
+  BENCH_DIR,
+  baseEnv,
+  freePort,
+  type LoadResult,
+  type RunningServer,
+  runLoad,
+  type ServerLaunch,
+  startServer,
+} from './lib/processes.ts';
 import { summariseProfile } from './lib/profile.ts';
-import { BENCH_DIR, baseEnv, freePort, runLoad, startServer, type LoadResult, type RunningServer, type ServerLaunch } from './lib/processes.ts';
-import { API_KEY, body, canonical, check, ERROR_MARKERS, type Dialect, type Operation } from './lib/queries.ts';
-import { spawnSync } from 'node:child_process';
+import { API_KEY, body, canonical, check, type Dialect, ERROR_MARKERS, type Operation } from './lib/queries.ts';
 
 // ---- options ------------------------------------------------------------------------------------------------------
 
@@ -30,8 +40,26 @@ const ONLY = option('only')?.split(',');
 const SCENARIOS = new Set((option('scenarios') ?? (PROFILE ? '1' : '1,2,3,4,5')).split(',').map(Number));
 
 const P = SMOKE
-  ? { s1Connections: 10, s1Duration: 2, s1Warmup: 1, s3Duration: 2, s4Connections: 10, s4Duration: 3, s5Sims: 2_000, s5Connections: 4 }
-  : { s1Connections: 20, s1Duration: 10, s1Warmup: 2, s3Duration: 10, s4Connections: 20, s4Duration: 60, s5Sims: 100_000, s5Connections: 8 };
+  ? {
+      s1Connections: 10,
+      s1Duration: 2,
+      s1Warmup: 1,
+      s3Duration: 2,
+      s4Connections: 10,
+      s4Duration: 3,
+      s5Sims: 2_000,
+      s5Connections: 4,
+    }
+  : {
+      s1Connections: 20,
+      s1Duration: 10,
+      s1Warmup: 2,
+      s3Duration: 10,
+      s4Connections: 20,
+      s4Duration: 60,
+      s5Sims: 100_000,
+      s5Connections: 8,
+    };
 const S2_LATENCY_MS = 50;
 const S4_LATENCY_MS = 20;
 
@@ -54,7 +82,8 @@ const VARIANTS: Record<string, Record<string, string>> = process.env.BENCH_OURS_
 // ---- our gateway: compiled and flagged exactly as `npm start` runs it ----------------------------------------------------
 
 const ROOT = path.join(BENCH_DIR, '..');
-const OURS_NODE_FLAGS: string = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).config?.nodeFlags ?? '';
+const OURS_NODE_FLAGS: string =
+  JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).config?.nodeFlags ?? '';
 {
   const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
@@ -122,7 +151,12 @@ function variantRecognised(allEnv: Record<string, string>): boolean {
 const servers: ServerDef[] = [
   ...Object.entries(VARIANTS).map(([name, env]): ServerDef => {
     const recognised = variantRecognised(env);
-    if (!recognised) notes.push(`\`${name}\` sets ${Object.keys(env).map((k) => `\`${k}\``).join(', ')}, which \`loadConfig\` does not recognise yet: it ran as plain \`ours\`.`);
+    if (!recognised)
+      notes.push(
+        `\`${name}\` sets ${Object.keys(env)
+          .map((k) => `\`${k}\``)
+          .join(', ')}, which \`loadConfig\` does not recognise yet: it ran as plain \`ours\`.`,
+      );
     return {
       name,
       label: recognised ? name : `${name} (= ours: env not recognised yet)`,
@@ -133,11 +167,47 @@ const servers: ServerDef[] = [
       upstreamConcurrency: `undici Pool, ${env.UPSTREAM_CONNECTIONS ?? 16} connections`,
     };
   }),
-  { name: 'apollo', label: 'Apollo Server 5 + RESTDataSource', kind: 'apollo', dialect: 'graphql', caches: true, upstreamConcurrency: 'fetch, unbounded' },
-  { name: 'mercurius', label: 'Mercurius + loaders + mercurius-cache', kind: 'mercurius', dialect: 'graphql', caches: true, upstreamConcurrency: 'undici Pool, 16 connections' },
-  { name: 'rest-bff', label: 'direct REST fan-out (BFF, no cache)', kind: 'rest-bff', dialect: 'graphql', caches: false, upstreamConcurrency: 'fetch, unbounded' },
-  { name: 'mesh', label: 'GraphQL Mesh → Hive Gateway (generated)', kind: 'mesh', dialect: 'mesh', caches: false, optional: true, upstreamConcurrency: 'fetch, unbounded' },
-  { name: 'ceiling', label: 'raw ceiling: node:http, pre-serialised bytes', kind: 'ceiling', dialect: 'ceiling', caches: false, upstreamConcurrency: '—' },
+  {
+    name: 'apollo',
+    label: 'Apollo Server 5 + RESTDataSource',
+    kind: 'apollo',
+    dialect: 'graphql',
+    caches: true,
+    upstreamConcurrency: 'fetch, unbounded',
+  },
+  {
+    name: 'mercurius',
+    label: 'Mercurius + loaders + mercurius-cache',
+    kind: 'mercurius',
+    dialect: 'graphql',
+    caches: true,
+    upstreamConcurrency: 'undici Pool, 16 connections',
+  },
+  {
+    name: 'rest-bff',
+    label: 'direct REST fan-out (BFF, no cache)',
+    kind: 'rest-bff',
+    dialect: 'graphql',
+    caches: false,
+    upstreamConcurrency: 'fetch, unbounded',
+  },
+  {
+    name: 'mesh',
+    label: 'GraphQL Mesh → Hive Gateway (generated)',
+    kind: 'mesh',
+    dialect: 'mesh',
+    caches: false,
+    optional: true,
+    upstreamConcurrency: 'fetch, unbounded',
+  },
+  {
+    name: 'ceiling',
+    label: 'raw ceiling: node:http, pre-serialised bytes',
+    kind: 'ceiling',
+    dialect: 'ceiling',
+    caches: false,
+    upstreamConcurrency: '—',
+  },
 ].filter((s) => !ONLY || ONLY.includes(s.name) || (s.kind === 'ceiling' && ONLY.includes('ceiling')));
 
 // The raw ceiling is measured right after our shipped configuration, so that the ratio between the two compares
@@ -154,40 +224,69 @@ let reference: Partial<Record<'s1' | 's3', string>> = {};
 // Mesh: compose the supergraph from the OpenAPI export once per run.
 let meshReady = false;
 if (servers.some((s) => s.kind === 'mesh')) {
-  const compose = spawnSync(process.execPath, [path.join(BENCH_DIR, 'node_modules/@graphql-mesh/compose-cli/esm/bin.js'), '-o', 'supergraph.graphql'], {
-    cwd: path.join(BENCH_DIR, 'mesh'),
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const compose = spawnSync(
+    process.execPath,
+    [path.join(BENCH_DIR, 'node_modules/@graphql-mesh/compose-cli/esm/bin.js'), '-o', 'supergraph.graphql'],
+    {
+      cwd: path.join(BENCH_DIR, 'mesh'),
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   meshReady = compose.status === 0;
-  if (!meshReady) notes.push(`GraphQL Mesh: \`mesh-compose\` failed (exit ${compose.status}): ${(compose.stderr || compose.stdout || String(compose.error)).slice(-600).replace(/\n/g, ' ')}`);
+  if (!meshReady)
+    notes.push(
+      `GraphQL Mesh: \`mesh-compose\` failed (exit ${compose.status}): ${(compose.stderr || compose.stdout || String(compose.error)).slice(-600).replace(/\n/g, ' ')}`,
+    );
 }
 
 async function token(): Promise<string> {
   const res = await fetch(`${upstreamUrl}/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_id: SANDBOX_CREDENTIALS.clientId, client_secret: SANDBOX_CREDENTIALS.clientSecret, grant_type: 'client_credentials' }),
+    body: JSON.stringify({
+      client_id: SANDBOX_CREDENTIALS.clientId,
+      client_secret: SANDBOX_CREDENTIALS.clientSecret,
+      grant_type: 'client_credentials',
+    }),
   });
   return ((await res.json()) as { data: { access_token: string } }).data.access_token;
 }
 
 async function launchFor(def: ServerDef, extraFlags: string[] = []): Promise<ServerLaunch> {
-  const peerEnv = { ...baseEnv(), UPSTREAM_URL: upstreamUrl, UPSTREAM_CLIENT_ID: SANDBOX_CREDENTIALS.clientId, UPSTREAM_CLIENT_SECRET: SANDBOX_CREDENTIALS.clientSecret, PORT: '0' };
+  const peerEnv = {
+    ...baseEnv(),
+    UPSTREAM_URL: upstreamUrl,
+    UPSTREAM_CLIENT_ID: SANDBOX_CREDENTIALS.clientId,
+    UPSTREAM_CLIENT_SECRET: SANDBOX_CREDENTIALS.clientSecret,
+    PORT: '0',
+  };
   switch (def.kind) {
-    case 'ours':
-    {
+    case 'ours': {
       // NODE_FLAGS in a variant's env replaces the production node flags (e.g. '' for V8's defaults).
       const { NODE_FLAGS, ...env } = def.env ?? {};
       const nodeFlags = (NODE_FLAGS ?? OURS_NODE_FLAGS).split(' ').filter(Boolean);
-      return { name: def.name, args: ['servers/ours.mjs'], env: { ...baseEnv(), ...oursBaseEnv, ...env }, extraNodeFlags: [...nodeFlags, ...extraFlags] };
+      return {
+        name: def.name,
+        args: ['servers/ours.mjs'],
+        env: { ...baseEnv(), ...oursBaseEnv, ...env },
+        extraNodeFlags: [...nodeFlags, ...extraFlags],
+      };
     }
     case 'mesh': {
       if (!meshReady) throw new Error('the Mesh supergraph was not composed (see notes)');
       const port = await freePort();
       return {
         name: def.name,
-        args: [path.join(BENCH_DIR, 'node_modules/@graphql-hive/gateway/dist/bin.js'), 'supergraph', 'mesh/supergraph.graphql', '-p', String(port), '-h', '127.0.0.1'],
+        args: [
+          path.join(BENCH_DIR, 'node_modules/@graphql-hive/gateway/dist/bin.js'),
+          'supergraph',
+          'mesh/supergraph.graphql',
+          '-p',
+          String(port),
+          '-h',
+          '127.0.0.1',
+        ],
         env: { ...baseEnv(), UPSTREAM_ORIGIN: sandbox.url, UPSTREAM_TOKEN: await token() },
       };
     }
@@ -201,7 +300,11 @@ async function launchFor(def: ServerDef, extraFlags: string[] = []): Promise<Ser
 function ceilingLaunch(bytes: string): ServerLaunch {
   const file = path.join(os.tmpdir(), `bench-ceiling-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, bytes);
-  return { name: 'ceiling', args: ['--import', 'tsx', 'servers/ceiling.ts'], env: { ...baseEnv(), PORT: '0', CEILING_BODY_FILE: file } };
+  return {
+    name: 'ceiling',
+    args: ['--import', 'tsx', 'servers/ceiling.ts'],
+    env: { ...baseEnv(), PORT: '0', CEILING_BODY_FILE: file },
+  };
 }
 
 async function withServer<T>(launch: ServerLaunch, fn: (server: RunningServer) => Promise<T>): Promise<T> {
@@ -217,7 +320,11 @@ async function post(server: RunningServer, text: string): Promise<{ status: numb
   const t0 = performance.now();
   const res = await fetch(`${server.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', 'x-api-key': API_KEY },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      'x-api-key': API_KEY,
+    },
     body: text,
   });
   const out = await res.text();
@@ -225,7 +332,12 @@ async function post(server: RunningServer, text: string): Promise<{ status: numb
 }
 
 /** Sends one operation and checks the answer; returns the problem, or null. */
-async function verify(server: RunningServer, def: ServerDef, op: Operation, ref?: string): Promise<{ problem: string | null; text: string; ms: number }> {
+async function verify(
+  server: RunningServer,
+  def: ServerDef,
+  op: Operation,
+  ref?: string,
+): Promise<{ problem: string | null; text: string; ms: number }> {
   const dialect = def.dialect === 'mesh' ? 'mesh' : 'graphql';
   const r = await post(server, body(op, dialect));
   const problem = r.status !== 200 ? `HTTP ${r.status}: ${r.text.slice(0, 200)}` : check(op, dialect, r.text, ref);
@@ -263,16 +375,33 @@ async function warmScenarios(def: ServerDef): Promise<void> {
   resetSandbox();
   let launch: ServerLaunch;
   if (def.kind === 'ceiling') {
-    if (!ceilingBodies.s1 || !ceilingBodies.s3) return void notes.push('raw ceiling skipped: no response bytes from our gateway to serve.');
+    if (!ceilingBodies.s1 || !ceilingBodies.s3)
+      return void notes.push('raw ceiling skipped: no response bytes from our gateway to serve.');
     launch = ceilingLaunch(ceilingBodies.s1);
-  } else launch = await launchFor(def, PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(BENCH_DIR, 'results', 'profiles')] : []);
+  } else
+    launch = await launchFor(
+      def,
+      PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(BENCH_DIR, 'results', 'profiles')] : [],
+    );
 
   const measureS1 = async (server: RunningServer, bodyText: string) => {
     // Untimed warm-up under the same load (every server's JIT gets the same chance), then the measurement.
-    await runLoad({ mode: 'autocannon', url: server.url, connections: P.s1Connections, duration: P.s1Warmup, groups: [{ weight: 1, bodies: [bodyText] }] });
+    await runLoad({
+      mode: 'autocannon',
+      url: server.url,
+      connections: P.s1Connections,
+      duration: P.s1Warmup,
+      groups: [{ weight: 1, bodies: [bodyText] }],
+    });
     control.resetCalls();
     const cpu0 = server.cpuMs();
-    const load = await runLoad({ mode: 'autocannon', url: server.url, connections: P.s1Connections, duration: P.s1Duration, groups: [{ weight: 1, bodies: [bodyText] }] });
+    const load = await runLoad({
+      mode: 'autocannon',
+      url: server.url,
+      connections: P.s1Connections,
+      duration: P.s1Duration,
+      groups: [{ weight: 1, bodies: [bodyText] }],
+    });
     const cpu = server.cpuMs() - cpu0;
     return { load, cpuPerRequest: cpu / Math.max(1, load.total), ...upstream(), rss: server.rss() };
   };
@@ -294,12 +423,17 @@ async function warmScenarios(def: ServerDef): Promise<void> {
       }
       if (SCENARIOS.has(1)) {
         const m = await measureS1(server, body(screen, dialect));
-        const after = def.kind === 'ceiling' ? { problem: null } : await verify(server, def, screen, dialect === 'graphql' ? reference.s1 : undefined);
+        const after =
+          def.kind === 'ceiling'
+            ? { problem: null }
+            : await verify(server, def, screen, dialect === 'graphql' ? reference.s1 : undefined);
         results[1]!.push({ server: def, ...m, afterProblem: after.problem });
         if (after.problem && def.caches) fail(def, 'scenario 1 after load', after.problem);
         const bad = m.load.non2xx + m.load.socketErrors + m.load.timeouts;
         if (bad && def.caches) fail(def, 'scenario 1', `${bad} non-2xx/socket errors/timeouts under load`);
-        console.log(`  s1 ${Math.round(m.load.requestsPerSecond)} req/s, p99 ${m.load.latencyP99} ms, ${m.calls} upstream calls`);
+        console.log(
+          `  s1 ${Math.round(m.load.requestsPerSecond)} req/s, p99 ${m.load.latencyP99} ms, ${m.calls} upstream calls`,
+        );
       }
       if (SCENARIOS.has(3) && !PROFILE) {
         if (def.kind === 'ceiling') {
@@ -309,7 +443,8 @@ async function warmScenarios(def: ServerDef): Promise<void> {
         await measureS3(server, def, body(hot, dialect));
       }
     });
-    if (def.kind === 'ceiling' && SCENARIOS.has(3) && !PROFILE) await withServer(ceilingLaunch(ceilingBodies.s3!), (server) => measureS3(server, def, '{}'));
+    if (def.kind === 'ceiling' && SCENARIOS.has(3) && !PROFILE)
+      await withServer(ceilingLaunch(ceilingBodies.s3!), (server) => measureS3(server, def, '{}'));
   } catch (error) {
     fail(def, 'scenarios 1/3', (error as Error).message);
     results[1]!.push({ server: def, failed: (error as Error).message.split('\n')[0] });
@@ -318,9 +453,15 @@ async function warmScenarios(def: ServerDef): Promise<void> {
 
 async function measureS3(server: RunningServer, def: ServerDef, bodyText: string): Promise<void> {
   control.resetCalls();
-  const load = await runLoad({ mode: 'sequential', url: server.url, duration: P.s3Duration, groups: [{ weight: 1, bodies: [bodyText] }] });
+  const load = await runLoad({
+    mode: 'sequential',
+    url: server.url,
+    duration: P.s3Duration,
+    groups: [{ weight: 1, bodies: [bodyText] }],
+  });
   results[3]!.push({ server: def, load, ...upstream() });
-  if ((load.gqlErrors ?? 0) + load.non2xx > 0 && def.caches) fail(def, 'scenario 3', `${load.gqlErrors} error responses, ${load.non2xx} non-2xx`);
+  if ((load.gqlErrors ?? 0) + load.non2xx > 0 && def.caches)
+    fail(def, 'scenario 3', `${load.gqlErrors} error responses, ${load.non2xx} non-2xx`);
   console.log(`  s3 p50 ${load.latencyP50.toFixed(3)} ms, p99 ${load.latencyP99.toFixed(3)} ms`);
 }
 
@@ -342,7 +483,14 @@ async function coldScenario(def: ServerDef): Promise<void> {
       control.clearFaults();
       const calls = control.calls();
       const pairs = new Set(calls.map((c) => `${c.endpoint}:${c.iccid}`)).size;
-      results[2]!.push({ server: def, wallMs: r.ms, calls: calls.length, pairs, rateLimited: calls.filter((c) => c.status === 429).length, problem: r.problem });
+      results[2]!.push({
+        server: def,
+        wallMs: r.ms,
+        calls: calls.length,
+        pairs,
+        rateLimited: calls.filter((c) => c.status === 429).length,
+        problem: r.problem,
+      });
       if (r.problem && def.dialect === 'graphql' && def.caches) fail(def, 'scenario 2', r.problem);
       console.log(`  s2 wall ${Math.round(r.ms)} ms, ${calls.length} upstream calls (${pairs} distinct)`);
     });
@@ -358,7 +506,9 @@ async function mixedScenario(def: ServerDef): Promise<void> {
   console.log(`• ${def.label}: scenario 4`);
   resetSandbox();
   const dialect = def.dialect === 'mesh' ? 'mesh' : 'graphql';
-  const screens = Array.from({ length: 8 }, (_, k) => body({ name: 'Screen', iccids: s4Iccids.slice(k * 25, k * 25 + 25) }, dialect));
+  const screens = Array.from({ length: 8 }, (_, k) =>
+    body({ name: 'Screen', iccids: s4Iccids.slice(k * 25, k * 25 + 25) }, dialect),
+  );
   const usage = s4Iccids.map((iccid) => body({ name: 'SimUsage', iccid }, dialect));
   const topups = s4Iccids.map((iccid) => body({ name: 'SimTopups', iccid }, dialect));
   try {
@@ -381,7 +531,9 @@ async function mixedScenario(def: ServerDef): Promise<void> {
       control.clearFaults();
       const clientErrors = (load.gqlErrors ?? 0) + load.non2xx + load.socketErrors + load.timeouts;
       results[4]!.push({ server: def, load, clientErrors, ...upstream(), rss: server.rss() });
-      console.log(`  s4 ${Math.round(load.requestsPerSecond)} req/s, ${control.countCalls()} upstream calls, ${control.countCalls({ status: 429 })} 429s, ${clientErrors} client errors`);
+      console.log(
+        `  s4 ${Math.round(load.requestsPerSecond)} req/s, ${control.countCalls()} upstream calls, ${control.countCalls({ status: 429 })} 429s, ${clientErrors} client errors`,
+      );
     });
   } catch (error) {
     fail(def, 'scenario 4', (error as Error).message);
@@ -395,21 +547,32 @@ async function memoryScenario(def: ServerDef): Promise<void> {
   console.log(`• ${def.label}: scenario 5`);
   resetSandbox();
   const bodies: string[] = [];
-  for (let i = 0; i < s5Iccids.length; i += 100) bodies.push(body({ name: 'SimsUsage', iccids: s5Iccids.slice(i, i + 100) }, 'graphql'));
+  for (let i = 0; i < s5Iccids.length; i += 100)
+    bodies.push(body({ name: 'SimsUsage', iccids: s5Iccids.slice(i, i + 100) }, 'graphql'));
   try {
     await withServer(await launchFor(def), async (server) => {
       await server.gc();
       const baseline = server.rss();
       control.resetCalls();
       const t0 = performance.now();
-      const load = await runLoad({ mode: 'autocannon', url: server.url, connections: P.s5Connections, amount: bodies.length, countErrors: true, groups: [{ weight: 1, bodies }] });
+      const load = await runLoad({
+        mode: 'autocannon',
+        url: server.url,
+        connections: P.s5Connections,
+        amount: bodies.length,
+        countErrors: true,
+        groups: [{ weight: 1, bodies }],
+      });
       const seconds = (performance.now() - t0) / 1000;
       await server.gc();
       const rss = server.rss();
       results[5]!.push({ server: def, baseline, rss, peak: server.peakRss(), seconds, load, ...upstream() });
       const bad = (load.gqlErrors ?? 0) + load.non2xx + load.socketErrors + load.timeouts;
-      if (bad && def.kind === 'ours') fail(def, 'scenario 5', `${bad} error responses while caching ${s5Iccids.length} SIMs`);
-      console.log(`  s5 RSS ${mb(rss).toFixed(0)} MB after caching ${s5Iccids.length} SIMs (${seconds.toFixed(1)} s, ${control.countCalls()} upstream calls)`);
+      if (bad && def.kind === 'ours')
+        fail(def, 'scenario 5', `${bad} error responses while caching ${s5Iccids.length} SIMs`);
+      console.log(
+        `  s5 RSS ${mb(rss).toFixed(0)} MB after caching ${s5Iccids.length} SIMs (${seconds.toFixed(1)} s, ${control.countCalls()} upstream calls)`,
+      );
     });
   } catch (error) {
     fail(def, 'scenario 5', (error as Error).message);
@@ -419,7 +582,9 @@ async function memoryScenario(def: ServerDef): Promise<void> {
 
 // ---- run ----------------------------------------------------------------------------------------------------------------
 
-console.log(`benchmark (${SMOKE ? 'smoke' : PROFILE ? 'profile' : 'full'}): sandbox ${sandbox.url}, servers: ${servers.map((s) => s.name).join(', ')}`);
+console.log(
+  `benchmark (${SMOKE ? 'smoke' : PROFILE ? 'profile' : 'full'}): sandbox ${sandbox.url}, servers: ${servers.map((s) => s.name).join(', ')}`,
+);
 if (SCENARIOS.has(1) || SCENARIOS.has(3)) for (const def of servers) await warmScenarios(def);
 if (!PROFILE) {
   if (SCENARIOS.has(2)) for (const def of servers) await coldScenario(def);
@@ -430,9 +595,13 @@ await sandbox.close();
 
 // ---- report -------------------------------------------------------------------------------------------------------------
 
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
+const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '—';
 const ratio = (x: number, base: number | undefined) => (base && Number.isFinite(x) ? `${(x / base).toFixed(2)}×` : '—');
-const failedCell = (row: Row, columns: number) => `| ${row.server.label} | failed: ${String(row.failed).slice(0, 120).replace(/\|/g, '/')} ${'| '.repeat(columns - 1)}|`;
+const failedCell = (row: Row, columns: number) =>
+  `| ${row.server.label} | failed: ${String(row.failed).slice(0, 120).replace(/\|/g, '/')} ${'| '.repeat(columns - 1)}|`;
 const oursRow = (scenario: number) => results[scenario]!.find((r) => r.server === OURS && !r.failed);
 
 const sections: string[] = [];
@@ -456,10 +625,19 @@ if (results[1]!.length) {
     }
     const l = row.load as LoadResult;
     const note = row.afterProblem ? ' ⚠︎' : '';
-    lines.push(`| ${row.server.label}${note} | ${fmt(l.requestsPerSecond)} | ${fmt(l.latencyP50)} | ${fmt(l.latencyP99)} | ${fmt(row.calls as number)} | ${fmt(row.rateLimited as number)} | ${fmt(mb(row.rss as number))} | ${fmt(row.cpuPerRequest as number, 2)} | ${ratio(l.requestsPerSecond, base?.requestsPerSecond)} |`);
+    lines.push(
+      `| ${row.server.label}${note} | ${fmt(l.requestsPerSecond)} | ${fmt(l.latencyP50)} | ${fmt(l.latencyP99)} | ${fmt(row.calls as number)} | ${fmt(row.rateLimited as number)} | ${fmt(mb(row.rss as number))} | ${fmt(row.cpuPerRequest as number, 2)} | ${ratio(l.requestsPerSecond, base?.requestsPerSecond)} |`,
+    );
   }
   const warned = results[1]!.filter((r) => r.afterProblem);
-  if (warned.length) lines.push('', ...warned.map((r) => `⚠︎ ${r.server.label}: after warm-up its answers are incomplete — ${String(r.afterProblem).slice(0, 200)}`));
+  if (warned.length)
+    lines.push(
+      '',
+      ...warned.map(
+        (r) =>
+          `⚠︎ ${r.server.label}: after warm-up its answers are incomplete — ${String(r.afterProblem).slice(0, 200)}`,
+      ),
+    );
   sections.push(lines.join('\n'));
 }
 
@@ -477,7 +655,9 @@ if (results[2]!.length) {
       lines.push(failedCell(row, 6));
       continue;
     }
-    lines.push(`| ${row.server.label} | ${fmt(row.wallMs as number)} | ${row.calls} | ${row.pairs} | ${row.rateLimited} | ${row.server.upstreamConcurrency} | ${row.problem ? `✗ ${String(row.problem).slice(0, 80).replace(/\|/g, '/')}` : 'complete'} |`);
+    lines.push(
+      `| ${row.server.label} | ${fmt(row.wallMs as number)} | ${row.calls} | ${row.pairs} | ${row.rateLimited} | ${row.server.upstreamConcurrency} | ${row.problem ? `✗ ${String(row.problem).slice(0, 80).replace(/\|/g, '/')}` : 'complete'} |`,
+    );
   }
   sections.push(lines.join('\n'));
 }
@@ -494,7 +674,9 @@ if (results[3]!.length) {
   ];
   for (const row of results[3]!) {
     const l = row.load as LoadResult;
-    lines.push(`| ${row.server.label} | ${fmt(l.requestsPerSecond)} | ${fmt(l.latencyP50, 3)} | ${fmt(l.latencyP99, 3)} | ${row.calls} | ${ratio(l.latencyP50, base?.latencyP50)} |`);
+    lines.push(
+      `| ${row.server.label} | ${fmt(l.requestsPerSecond)} | ${fmt(l.latencyP50, 3)} | ${fmt(l.latencyP99, 3)} | ${row.calls} | ${ratio(l.latencyP50, base?.latencyP50)} |`,
+    );
   }
   sections.push(lines.join('\n'));
 }
@@ -514,7 +696,9 @@ if (results[4]!.length) {
       continue;
     }
     const l = row.load as LoadResult;
-    lines.push(`| ${row.server.label} | ${fmt(l.requestsPerSecond)} | ${fmt(l.latencyP50)} | ${fmt(l.latencyP99)} | ${fmt(l.total)} | ${fmt(row.calls as number)} | ${fmt(row.rateLimited as number)} | ${fmt(row.clientErrors as number)} | ${fmt(mb(row.rss as number))} |`);
+    lines.push(
+      `| ${row.server.label} | ${fmt(l.requestsPerSecond)} | ${fmt(l.latencyP50)} | ${fmt(l.latencyP99)} | ${fmt(l.total)} | ${fmt(row.calls as number)} | ${fmt(row.rateLimited as number)} | ${fmt(row.clientErrors as number)} | ${fmt(mb(row.rss as number))} |`,
+    );
   }
   sections.push(lines.join('\n'));
 }
@@ -535,7 +719,9 @@ if (results[5]!.length) {
       continue;
     }
     const l = row.load as LoadResult;
-    lines.push(`| ${row.server.label} | ${fmt(mb(row.baseline as number))} | ${fmt(mb(row.rss as number))} | ${fmt(mb(row.peak as number))} | ${fmt(row.calls as number)} | ${fmt(row.seconds as number, 1)} | ${fmt((l.gqlErrors ?? 0) + l.non2xx)} | ${ratio(row.rss as number, base)} |`);
+    lines.push(
+      `| ${row.server.label} | ${fmt(mb(row.baseline as number))} | ${fmt(mb(row.rss as number))} | ${fmt(mb(row.peak as number))} | ${fmt(row.calls as number)} | ${fmt(row.seconds as number, 1)} | ${fmt((l.gqlErrors ?? 0) + l.non2xx)} | ${ratio(row.rss as number, base)} |`,
+    );
   }
   sections.push(lines.join('\n'));
 }
@@ -544,7 +730,8 @@ if (results[5]!.length) {
 
 const targets: string[] = [];
 const verdict = (ok: boolean) => (ok ? '**met**' : '**missed**');
-const rowOf = (scenario: number, pred: (d: ServerDef) => boolean) => results[scenario]!.find((r) => pred(r.server) && !r.failed);
+const rowOf = (scenario: number, pred: (d: ServerDef) => boolean) =>
+  results[scenario]!.find((r) => pred(r.server) && !r.failed);
 {
   const apollo = rowOf(1, (d) => d.kind === 'apollo')?.load as LoadResult | undefined;
   const merc = rowOf(1, (d) => d.kind === 'mercurius')?.load as LoadResult | undefined;
@@ -552,9 +739,18 @@ const rowOf = (scenario: number, pred: (d: ServerDef) => boolean) => results[sce
   for (const row of results[1]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
     const rps = (row.load as LoadResult).requestsPerSecond;
     const parts: string[] = [];
-    if (apollo) parts.push(`${(rps / apollo.requestsPerSecond).toFixed(2)}× Apollo (≥ 3: ${verdict(rps >= 3 * apollo.requestsPerSecond)})`);
-    if (merc) parts.push(`${(rps / merc.requestsPerSecond).toFixed(2)}× Mercurius (≥ 1.3: ${verdict(rps >= 1.3 * merc.requestsPerSecond)})`);
-    if (ceil) parts.push(`${((100 * rps) / ceil.requestsPerSecond).toFixed(1)} % of the raw ceiling (≥ 50 % with response-cache hits: ${verdict(rps >= 0.5 * ceil.requestsPerSecond)})`);
+    if (apollo)
+      parts.push(
+        `${(rps / apollo.requestsPerSecond).toFixed(2)}× Apollo (≥ 3: ${verdict(rps >= 3 * apollo.requestsPerSecond)})`,
+      );
+    if (merc)
+      parts.push(
+        `${(rps / merc.requestsPerSecond).toFixed(2)}× Mercurius (≥ 1.3: ${verdict(rps >= 1.3 * merc.requestsPerSecond)})`,
+      );
+    if (ceil)
+      parts.push(
+        `${((100 * rps) / ceil.requestsPerSecond).toFixed(1)} % of the raw ceiling (≥ 50 % with response-cache hits: ${verdict(rps >= 0.5 * ceil.requestsPerSecond)})`,
+      );
     if (parts.length) targets.push(`- Scenario 1, ${row.server.label}: ${parts.join('; ')}.`);
   }
   for (const row of results[2]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
@@ -567,21 +763,38 @@ const rowOf = (scenario: number, pred: (d: ServerDef) => boolean) => results[sce
   }
   for (const row of results[3]!.filter((r) => r.server.kind === 'ours')) {
     const p50 = (row.load as LoadResult).latencyP50;
-    targets.push(`- Scenario 3, ${row.server.label}: p50 ${fmt(p50, 3)} ms (≤ 1 ms: ${verdict(p50 <= 1)}${p50 > 1 ? `, over by ${fmt(p50 - 1, 3)} ms` : ''}), p99 ${fmt((row.load as LoadResult).latencyP99, 3)} ms.`);
+    targets.push(
+      `- Scenario 3, ${row.server.label}: p50 ${fmt(p50, 3)} ms (≤ 1 ms: ${verdict(p50 <= 1)}${p50 > 1 ? `, over by ${fmt(p50 - 1, 3)} ms` : ''}), p99 ${fmt((row.load as LoadResult).latencyP99, 3)} ms.`,
+    );
   }
   for (const row of results[4]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
-    targets.push(`- Scenario 4, ${row.server.label}: ${row.rateLimited} upstream 429s and ${row.clientErrors} client-visible errors (zero and zero: ${verdict(row.rateLimited === 0 && row.clientErrors === 0)}).`);
+    targets.push(
+      `- Scenario 4, ${row.server.label}: ${row.rateLimited} upstream 429s and ${row.clientErrors} client-visible errors (zero and zero: ${verdict(row.rateLimited === 0 && row.clientErrors === 0)}).`,
+    );
   }
   for (const row of results[5]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
     const rss = mb(row.rss as number);
     const scaled = s5Iccids.length === 100_000 ? '' : ` (smoke: ${fmt(s5Iccids.length)} SIMs only)`;
-    targets.push(`- Scenario 5, ${row.server.label}: ${fmt(rss)} MB after GC, peak ${fmt(mb(row.peak as number))} MB${scaled} (≤ 300 MB: ${verdict(rss <= 300)}).`);
+    targets.push(
+      `- Scenario 5, ${row.server.label}: ${fmt(rss)} MB after GC, peak ${fmt(mb(row.peak as number))} MB${scaled} (≤ 300 MB: ${verdict(rss <= 300)}).`,
+    );
   }
 }
 
 const peers = [
-  `- **ours**: \`servers/ours.mjs\` — the compiled \`dist/\` as \`npm start\` runs it (node flags \`${OURS_NODE_FLAGS || 'none'}\`), \`createGateway(loadConfig(process.env))\` behind the production node:http handler; variants differ only by env (${Object.entries(VARIANTS)
-    .map(([n, e]) => `\`${n}\`${Object.keys(e).length ? ` = ${Object.entries(e).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`)
+  `- **ours**: \`servers/ours.mjs\` — the compiled \`dist/\` as \`npm start\` runs it (node flags \`${OURS_NODE_FLAGS || 'none'}\`), \`createGateway(loadConfig(process.env))\` behind the production node:http handler; variants differ only by env (${Object.entries(
+    VARIANTS,
+  )
+    .map(
+      ([n, e]) =>
+        `\`${n}\`${
+          Object.keys(e).length
+            ? ` = ${Object.entries(e)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')}`
+            : ''
+        }`,
+    )
     .join(', ')}).`,
   `- **Apollo**: \`servers/apollo.ts\` — Apollo Server 5 standalone, a \`RESTDataSource\` per request over the server's shared bounded in-memory cache, \`cacheOptions.ttl\` = our TTLs, built-in per-request GET dedupe.`,
   `- **Mercurius**: \`servers/mercurius.ts\` — Fastify 5 + Mercurius \`loaders\` (per-request batching), \`mercurius-cache\` per (field, ICCID) with our TTLs; details via async-cache-dedupe; undici Pool of 16.`,
@@ -611,7 +824,9 @@ const report = [
   `- Scenario 4 adds ${S4_LATENCY_MS} ms of upstream latency so that concurrent cold misses overlap as they do against a real upstream.`,
   `- Apollo's default cache is bounded (~30 MB of serialised responses), so in scenario 5 it evicts instead of holding every SIM.`,
   ...notes.map((n) => `- ${n}`),
-  ...(failures.length ? ['', '### Failures', '', ...failures.map((f) => `- ${f.replace(/\n/g, ' ').slice(0, 500)}`)] : []),
+  ...(failures.length
+    ? ['', '### Failures', '', ...failures.map((f) => `- ${f.replace(/\n/g, ' ').slice(0, 500)}`)]
+    : []),
   ``,
 ].join('\n');
 
@@ -648,7 +863,11 @@ if (PROFILE) {
 
 mkdirSync(path.join(BENCH_DIR, 'results'), { recursive: true });
 const date = new Date(runStarted).toISOString().slice(0, 10);
-const file = path.join(BENCH_DIR, 'results', SMOKE ? `${date}.smoke.md` : PROFILE ? `profile-${date}.md` : `${date}.md`);
+const file = path.join(
+  BENCH_DIR,
+  'results',
+  SMOKE ? `${date}.smoke.md` : PROFILE ? `profile-${date}.md` : `${date}.md`,
+);
 writeFileSync(file, PROFILE ? `${report}\n${profileSummary}` : report);
 console.log(`written: ${path.relative(process.cwd(), file)}`);
 
@@ -660,7 +879,10 @@ if (!SMOKE && !PROFILE && !ONLY && SCENARIOS.size === 5) {
   const end = '<!-- bench:latest:end -->';
   if (text.includes(start) && text.includes(end)) {
     const latest = report.replace(/^# .*\n/, '').replace(/^### /gm, '#### ');
-    writeFileSync(readme, `${text.slice(0, text.indexOf(start) + start.length)}\n\nLatest full run: [bench/results/${date}.md](bench/results/${date}.md).\n${latest}\n${text.slice(text.indexOf(end))}`);
+    writeFileSync(
+      readme,
+      `${text.slice(0, text.indexOf(start) + start.length)}\n\nLatest full run: [bench/results/${date}.md](bench/results/${date}.md).\n${latest}\n${text.slice(text.indexOf(end))}`,
+    );
   }
 }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { SANDBOX_CREDENTIALS, createSandbox } from '../src/sandbox/index.ts';
+import { createSandbox, SANDBOX_CREDENTIALS } from '../src/sandbox/index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SIM_COUNT = 100_000;
@@ -24,7 +24,11 @@ const startupMs = Math.round(performance.now() - started);
 const tokenRes = await fetch(`${sandbox.url}/v2/token`, {
   method: 'POST',
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ client_id: SANDBOX_CREDENTIALS.clientId, client_secret: SANDBOX_CREDENTIALS.clientSecret, grant_type: 'client_credentials' }),
+  body: JSON.stringify({
+    client_id: SANDBOX_CREDENTIALS.clientId,
+    client_secret: SANDBOX_CREDENTIALS.clientSecret,
+    grant_type: 'client_credentials',
+  }),
 });
 const token = ((await tokenRes.json()) as { data: { access_token: string } }).data.access_token;
 // spread the load over 20k ICCIDs across the whole data set
@@ -32,9 +36,22 @@ const all = sandbox.control.iccids();
 const iccids = all.filter((_, i) => i % 5 === 0);
 
 const configFile = path.join(tmpdir(), `sandbox-usage-bench-${process.pid}.json`);
-writeFileSync(configFile, JSON.stringify({ url: sandbox.url, token, iccids, connections: CONNECTIONS, duration: DURATION, base: '/v2' }));
-const { stdout } = await promisify(execFile)(process.execPath, [path.join(here, 'usage-load.mjs'), configFile], { maxBuffer: 10_000_000 });
-const result = JSON.parse(stdout) as { requestsPerSecond: number; latencyP50: number; latencyP99: number; total: number; non2xx: number; errors: number; timeouts: number };
+writeFileSync(
+  configFile,
+  JSON.stringify({ url: sandbox.url, token, iccids, connections: CONNECTIONS, duration: DURATION, base: '/v2' }),
+);
+const { stdout } = await promisify(execFile)(process.execPath, [path.join(here, 'usage-load.mjs'), configFile], {
+  maxBuffer: 10_000_000,
+});
+const result = JSON.parse(stdout) as {
+  requestsPerSecond: number;
+  latencyP50: number;
+  latencyP99: number;
+  total: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+};
 await sandbox.close();
 
 const verdict = result.requestsPerSecond >= TARGET && result.non2xx === 0 && result.errors === 0 ? 'PASS' : 'FAIL';

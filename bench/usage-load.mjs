@@ -19,12 +19,14 @@ const result = await autocannon({
     },
   ],
 });
-process.stdout.write(JSON.stringify({
-  requestsPerSecond: result.requests.average,
-  latencyP50: result.latency.p50,
-  latencyP99: result.latency.p99,
-  total: result.requests.total,
-  non2xx: result.non2xx,
-  errors: result.errors,
-  timeouts: result.timeouts,
-}));
+process.stdout.write(
+  JSON.stringify({
+    requestsPerSecond: result.requests.average,
+    latencyP50: result.latency.p50,
+    latencyP99: result.latency.p99,
+    total: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  }),
+);

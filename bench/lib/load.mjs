@@ -11,14 +11,21 @@ import { Client } from 'undici';
 const job = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const markers = job.errorMarkers ?? ['"errors"'];
 const hasError = (body) => markers.some((m) => body.includes(m));
-const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...job.headers };
+const headers = {
+  'content-type': 'application/json',
+  accept: 'application/graphql-response+json, application/json',
+  ...job.headers,
+};
 
 /** Bodies: [{ weight, bodies: [string…] }] — a group is picked by weight, then its bodies rotate. */
 function picker(groups) {
   const total = groups.reduce((s, g) => s + g.weight, 0);
   const next = groups.map(() => 0);
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
   return () => {
     let r = random() * total;
     let i = 0;
@@ -38,7 +45,8 @@ async function runAutocannon() {
     headers,
   };
   const single = job.groups.length === 1 && job.groups[0].bodies.length === 1;
-  if (single) request.body = job.groups[0].bodies[0]; // static request: the cheapest for the load generator
+  if (single)
+    request.body = job.groups[0].bodies[0]; // static request: the cheapest for the load generator
   else
     request.setupRequest = (req) => {
       req.body = pick();

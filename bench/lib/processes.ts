@@ -2,7 +2,7 @@
  * Child processes: each benchmark server in its own Node process (so RSS and CPU are per server), and the load
  * generator in another. Servers announce readiness on stdout; the runner reads RSS/CPU from /proc.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,6 +39,7 @@ export interface ServerLaunch {
 }
 
 const READY = /BENCH_LISTENING (\d+)|Listening on http:\/\/[\d.]+:(\d+)/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the ESC of ANSI colour codes is the point
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 export function freePort(): Promise<number> {
@@ -78,7 +79,11 @@ export function baseEnv(): Record<string, string> {
 
 export async function startServer(launch: ServerLaunch, timeoutMs = 90_000): Promise<RunningServer> {
   const args = ['--expose-gc', '--import', './servers/gc-hook.mjs', ...(launch.extraNodeFlags ?? []), ...launch.args];
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: BENCH_DIR, env: launch.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: BENCH_DIR,
+    env: launch.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   let stdout = '';
   child.stderr!.on('data', (c: Buffer) => {
@@ -86,7 +91,10 @@ export async function startServer(launch: ServerLaunch, timeoutMs = 90_000): Pro
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${launch.name}: not listening after ${timeoutMs} ms\n${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${launch.name}: not listening after ${timeoutMs} ms\n${stderr}`)),
+      timeoutMs,
+    );
     const onData = (c: Buffer) => {
       stdout = (stdout + c.toString().replace(ANSI, '')).slice(-4000);
       const m = (launch.readyPattern ?? READY).exec(stdout);
@@ -101,7 +109,11 @@ export async function startServer(launch: ServerLaunch, timeoutMs = 90_000): Pro
     child.stderr!.on('data', (c: Buffer) => onData(c)); // some servers log their address on stderr
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`${launch.name}: exited with ${code} before listening\n${stderr.slice(-2000)}\n${stdout.slice(-1000)}`));
+      reject(
+        new Error(
+          `${launch.name}: exited with ${code} before listening\n${stderr.slice(-2000)}\n${stdout.slice(-1000)}`,
+        ),
+      );
     });
   });
   const pid = child.pid!;
@@ -157,7 +169,10 @@ export interface LoadResult {
 export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const file = path.join(tmpdir(), `bench-load-${process.pid}-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify({ headers: { 'x-api-key': API_KEY }, ...job }));
-  const child = spawn(process.execPath, [path.join(BENCH_DIR, 'lib', 'load.mjs'), file], { cwd: BENCH_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(BENCH_DIR, 'lib', 'load.mjs'), file], {
+    cwd: BENCH_DIR,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));

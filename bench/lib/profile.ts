@@ -33,11 +33,19 @@ function shortUrl(url: string): string {
 }
 
 /** Self time by function (samples × their time deltas), excluding (idle) and (program). */
-export function summariseProfile(file: string, top = 25): { rows: ProfileRow[]; totalMs: number; idleMs: number; byPackage: Array<{ pkg: string; selfMs: number; selfPct: number }> } {
+export function summariseProfile(
+  file: string,
+  top = 25,
+): {
+  rows: ProfileRow[];
+  totalMs: number;
+  idleMs: number;
+  byPackage: Array<{ pkg: string; selfMs: number; selfPct: number }>;
+} {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  for (const [i, id] of profile.samples.entries()) selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   const agg = new Map<string, { fn: string; where: string; us: number }>();
   let idleUs = 0;
   let totalUs = 0;
@@ -62,7 +70,17 @@ export function summariseProfile(file: string, top = 25): { rows: ProfileRow[]; 
   const pkgs = new Map<string, number>();
   for (const e of agg.values()) {
     const w = e.where;
-    const pkg = w.startsWith('(') ? (e.fn.startsWith('(') ? e.fn : '(native/builtin)') : w.startsWith('node:') ? 'node: core' : w.startsWith('src/') ? 'src/ (gateway)' : w.startsWith('@') ? w.split('/').slice(0, 2).join('/') : w.split('/')[0]!;
+    const pkg = w.startsWith('(')
+      ? e.fn.startsWith('(')
+        ? e.fn
+        : '(native/builtin)'
+      : w.startsWith('node:')
+        ? 'node: core'
+        : w.startsWith('src/')
+          ? 'src/ (gateway)'
+          : w.startsWith('@')
+            ? w.split('/').slice(0, 2).join('/')
+            : w.split('/')[0]!;
     pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + e.us);
   }
   const byPackage = [...pkgs.entries()]

@@ -96,12 +96,17 @@ export function check(op: Operation, dialect: Dialect, text: string, reference?:
       if (key in sim && sim[key] === null) return `SIM ${i}: ${key} is null`;
     }
   }
-  if (reference !== undefined && canonical(data) !== reference) return `data differs from our gateway's: ${firstDifference(canonical(data), reference)}`;
+  if (reference !== undefined && canonical(data) !== reference)
+    return `data differs from our gateway's: ${firstDifference(canonical(data), reference)}`;
   return null;
 }
 
 export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
 }
 
 function firstDifference(a: string, b: string): string {

@@ -3,12 +3,24 @@
  * `RESTDataSource` per request sharing the server's cache (`server.cache`, an in-memory LRU), per-resource
  * `cacheOptions.ttl` equal to the gateway's TTLs, and RESTDataSource's built-in per-request GET deduplication.
  */
+
+import { type AugmentedRequest, RESTDataSource } from '@apollo/datasource-rest';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { RESTDataSource, type AugmentedRequest } from '@apollo/datasource-rest';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { GraphQLError } from 'graphql';
-import { PORT, SDL, TTL, UPSTREAM_URL, announce, exitOnSignals, fetchToken, normHistory, normTopups, normUsage } from './common.ts';
+import {
+  announce,
+  exitOnSignals,
+  fetchToken,
+  normHistory,
+  normTopups,
+  normUsage,
+  PORT,
+  SDL,
+  TTL,
+  UPSTREAM_URL,
+} from './common.ts';
 
 class UpstreamAPI extends RESTDataSource {
   override baseURL = `${UPSTREAM_URL}/`;
@@ -56,12 +68,16 @@ async function loadSim(api: UpstreamAPI, iccid: string) {
 const resolvers = {
   Query: {
     sim: (_: unknown, { iccid }: { iccid: string }, { dataSources }: Context) => loadSim(dataSources.api, iccid),
-    sims: (_: unknown, { iccids }: { iccids: string[] }, { dataSources }: Context) => iccids.map((iccid) => loadSim(dataSources.api, iccid)),
+    sims: (_: unknown, { iccids }: { iccids: string[] }, { dataSources }: Context) =>
+      iccids.map((iccid) => loadSim(dataSources.api, iccid)),
   },
   Sim: {
-    usage: async ({ iccid }: { iccid: string }, _: unknown, { dataSources }: Context) => normUsage(await dataSources.api.usage(iccid)),
-    topupPackages: async ({ iccid }: { iccid: string }, _: unknown, { dataSources }: Context) => normTopups(await dataSources.api.topups(iccid)),
-    packageHistory: async ({ iccid }: { iccid: string }, _: unknown, { dataSources }: Context) => normHistory(await dataSources.api.history(iccid)),
+    usage: async ({ iccid }: { iccid: string }, _: unknown, { dataSources }: Context) =>
+      normUsage(await dataSources.api.usage(iccid)),
+    topupPackages: async ({ iccid }: { iccid: string }, _: unknown, { dataSources }: Context) =>
+      normTopups(await dataSources.api.topups(iccid)),
+    packageHistory: async ({ iccid }: { iccid: string }, _: unknown, { dataSources }: Context) =>
+      normHistory(await dataSources.api.history(iccid)),
   },
 };
 

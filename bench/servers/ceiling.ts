@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 const body = readFileSync(process.env.CEILING_BODY_FILE!);
-const headers = { 'content-type': 'application/graphql-response+json; charset=utf-8', 'content-length': String(body.length) };
+const headers = {
+  'content-type': 'application/graphql-response+json; charset=utf-8',
+  'content-length': String(body.length),
+};
 const server = createServer((req, res) => {
   req.resume();
   req.on('end', () => {

@@ -51,10 +51,24 @@ export const SDL = /* GraphQL */ `
 
 // ---- normalisation: the same results the gateway produces -------------------------------------------------------
 
-export interface SimOut { iccid: string }
-export interface UsageOut { status: string; remainingMb: number | null; totalMb: number | null }
-export interface TopupOut { id: string; title: string; price: { amount: string; currency: string } }
-export interface HistoryOut { id: string; status: string; package: { id: string; title: string } }
+export interface SimOut {
+  iccid: string;
+}
+export interface UsageOut {
+  status: string;
+  remainingMb: number | null;
+  totalMb: number | null;
+}
+export interface TopupOut {
+  id: string;
+  title: string;
+  price: { amount: string; currency: string };
+}
+export interface HistoryOut {
+  id: string;
+  status: string;
+  package: { id: string; title: string };
+}
 
 const SIM_STATUSES = new Set(['ACTIVE', 'EXPIRED', 'FINISHED', 'NOT_ACTIVE', 'RECYCLED', 'UNKNOWN']);
 const PACKAGE_STATUSES = new Set(['ACTIVE', 'EXPIRED', 'FINISHED', 'NOT_ACTIVE', 'UNKNOWN']);
@@ -68,7 +82,10 @@ export function toDecimal(value: number | string): string {
 
 export function normUsage(body: any): UsageOut {
   const u = body.data;
-  const status = String(u.status ?? '').trim().toUpperCase().replace(/[\s-]+/g, '_');
+  const status = String(u.status ?? '')
+    .trim()
+    .toUpperCase()
+    .replace(/[\s-]+/g, '_');
   return {
     status: SIM_STATUSES.has(status) ? status : 'UNKNOWN',
     remainingMb: u.is_unlimited ? null : (u.remaining ?? null),
@@ -104,7 +121,7 @@ export function announce(server: Server | { address(): unknown }): void {
   process.stdout.write(`BENCH_LISTENING ${address?.port}\n`);
 }
 
-export function exitOnSignals(close: () => Promise<unknown> | void): void {
+export function exitOnSignals(close: () => Promise<unknown> | undefined): void {
   const stop = () => {
     void Promise.resolve(close()).finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();

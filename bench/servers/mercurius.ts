@@ -4,12 +4,24 @@
  * gateway's TTLs (async-cache-dedupe: in-memory, concurrent misses coalesced); details use async-cache-dedupe directly.
  * Upstream calls go through one undici Pool (16 connections, like the gateway's UPSTREAM_CONNECTIONS default).
  */
+
+import { createCache } from 'async-cache-dedupe';
 import Fastify from 'fastify';
 import mercurius from 'mercurius';
 import mercuriusCache from 'mercurius-cache';
-import { createCache } from 'async-cache-dedupe';
 import { Pool } from 'undici';
-import { PORT, SDL, TTL, UPSTREAM_URL, announce, exitOnSignals, fetchToken, normHistory, normTopups, normUsage } from './common.ts';
+import {
+  announce,
+  exitOnSignals,
+  fetchToken,
+  normHistory,
+  normTopups,
+  normUsage,
+  PORT,
+  SDL,
+  TTL,
+  UPSTREAM_URL,
+} from './common.ts';
 
 const base = new URL(UPSTREAM_URL);
 const pool = new Pool(base.origin, { connections: Number(process.env.UPSTREAM_CONNECTIONS ?? 16) });
@@ -45,15 +57,19 @@ const sim = (iccid: string): Promise<{ iccid: string }> => (details as any).deta
 
 type Query = { obj: { iccid: string } };
 /** A Mercurius loader gets every (parent, args) of one field in the request; one result per query, in order. */
-const loader = <T>(resource: string, normalise: (body: unknown) => T) => async (queries: Query[]) => {
-  const distinct = [...new Set(queries.map((q) => q.obj.iccid))];
-  const settled = await Promise.allSettled(distinct.map((iccid) => get(`sims/${encodeURIComponent(iccid)}/${resource}`).then(normalise)));
-  const byIccid = new Map(distinct.map((iccid, i) => [iccid, settled[i]!]));
-  return queries.map((q) => {
-    const r = byIccid.get(q.obj.iccid)!;
-    return r.status === 'fulfilled' ? r.value : r.reason;
-  });
-};
+const loader =
+  <T>(resource: string, normalise: (body: unknown) => T) =>
+  async (queries: Query[]) => {
+    const distinct = [...new Set(queries.map((q) => q.obj.iccid))];
+    const settled = await Promise.allSettled(
+      distinct.map((iccid) => get(`sims/${encodeURIComponent(iccid)}/${resource}`).then(normalise)),
+    );
+    const byIccid = new Map(distinct.map((iccid, i) => [iccid, settled[i]!]));
+    return queries.map((q) => {
+      const r = byIccid.get(q.obj.iccid)!;
+      return r.status === 'fulfilled' ? r.value : r.reason;
+    });
+  };
 
 const app = Fastify({ logger: false });
 await app.register(mercurius, {

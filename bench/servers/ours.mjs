@@ -6,9 +6,9 @@
  * GRAPHIQL=false plus the variant's env map.
  */
 import { createServer } from 'node:http';
-import { loadConfig } from '../../dist/platform/config.js';
 import { createGateway } from '../../dist/app/gateway.js';
 import { createHttpHandler } from '../../dist/app/http-handler.js';
+import { loadConfig } from '../../dist/platform/config.js';
 
 const config = loadConfig(process.env);
 const gateway = createGateway({ config });

@@ -6,7 +6,16 @@
  * It skips the details call (a BFF learns "unknown SIM" from the usage 404), so a cold screen costs 3 calls per SIM.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { PORT, UPSTREAM_URL, announce, exitOnSignals, fetchToken, normHistory, normTopups, normUsage } from './common.ts';
+import {
+  announce,
+  exitOnSignals,
+  fetchToken,
+  normHistory,
+  normTopups,
+  normUsage,
+  PORT,
+  UPSTREAM_URL,
+} from './common.ts';
 
 const token = await fetchToken();
 const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
@@ -20,7 +29,12 @@ async function get(path: string): Promise<any> {
 }
 
 /** One field of one SIM; a failure nulls the field and adds an error, like the GraphQL servers. */
-async function field<T>(path: string, normalise: (b: unknown) => T, errors: GqlError[], at: (string | number)[]): Promise<T | null> {
+async function field<T>(
+  path: string,
+  normalise: (b: unknown) => T,
+  errors: GqlError[],
+  at: (string | number)[],
+): Promise<T | null> {
   try {
     return normalise(await get(path));
   } catch (error) {
@@ -29,7 +43,12 @@ async function field<T>(path: string, normalise: (b: unknown) => T, errors: GqlE
   }
 }
 
-async function sim(iccid: string, want: { usage?: boolean; topups?: boolean; history?: boolean }, errors: GqlError[], at: (string | number)[]) {
+async function sim(
+  iccid: string,
+  want: { usage?: boolean; topups?: boolean; history?: boolean },
+  errors: GqlError[],
+  at: (string | number)[],
+) {
   const p = `sims/${encodeURIComponent(iccid)}`;
   const [usage, topupPackages, packageHistory] = await Promise.all([
     want.usage ? field(`${p}/usage`, normUsage, errors, [...at, 'usage']) : undefined,
@@ -45,8 +64,12 @@ async function sim(iccid: string, want: { usage?: boolean; topups?: boolean; his
 
 const SCREEN = { usage: true, topups: true, history: true };
 const operations: Record<string, (v: any, errors: GqlError[]) => Promise<unknown>> = {
-  Screen: async (v, errors) => ({ sims: await Promise.all((v.iccids as string[]).map((iccid, i) => sim(iccid, SCREEN, errors, ['sims', i]))) }),
-  SimsUsage: async (v, errors) => ({ sims: await Promise.all((v.iccids as string[]).map((iccid, i) => sim(iccid, { usage: true }, errors, ['sims', i]))) }),
+  Screen: async (v, errors) => ({
+    sims: await Promise.all((v.iccids as string[]).map((iccid, i) => sim(iccid, SCREEN, errors, ['sims', i]))),
+  }),
+  SimsUsage: async (v, errors) => ({
+    sims: await Promise.all((v.iccids as string[]).map((iccid, i) => sim(iccid, { usage: true }, errors, ['sims', i]))),
+  }),
   SimUsage: async (v, errors) => ({ sim: await sim(v.iccid, { usage: true }, errors, ['sim']) }),
   SimTopups: async (v, errors) => ({ sim: await sim(v.iccid, { topups: true }, errors, ['sim']) }),
 };
@@ -68,7 +91,10 @@ function send(res: ServerResponse, status: number, value: unknown): void {
 
 const server = createServer(async (req, res) => {
   try {
-    const { operationName, variables } = JSON.parse(await readBody(req)) as { operationName?: string; variables?: unknown };
+    const { operationName, variables } = JSON.parse(await readBody(req)) as {
+      operationName?: string;
+      variables?: unknown;
+    };
     const operation = operationName ? operations[operationName] : undefined;
     if (!operation) return send(res, 400, { errors: [{ message: `unknown operation ${operationName}` }] });
     const errors: GqlError[] = [];

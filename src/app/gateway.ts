@@ -4,30 +4,35 @@
  * call `yoga.fetch`); src/app/index.ts owns the process and the socket. See README.md, "Architecture".
  */
 import { readFileSync } from 'node:fs';
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createAuthenticator, type Principal } from '../domain/auth.ts';
 import { createCaches } from '../domain/cache/index.ts';
-import { systemClock, type Clock } from '../platform/clock.ts';
-import type { GatewayConfig } from '../platform/config.ts';
-import { createContext, type GatewayContext, type GatewayServerContext, type GatewayServices } from '../graphql/context.ts';
-import { corsPolicy } from './cors.ts';
-import { createLocalGraphiQL } from './graphiql.ts';
+import { PurchaseService } from '../domain/purchase/index.ts';
+import {
+  createContext,
+  type GatewayContext,
+  type GatewayServerContext,
+  type GatewayServices,
+} from '../graphql/context.ts';
 import { useAuthentication } from '../graphql/plugins/authentication.ts';
 import { useJitWithGraphqlJsErrors } from '../graphql/plugins/jit.ts';
 import { useParseErrorsWithoutDetails } from '../graphql/plugins/parse-errors.ts';
 import { useReadiness } from '../graphql/plugins/readiness.ts';
-import { createLogger } from '../platform/logger.ts';
-import { createMetrics, type GatewayMetrics } from './metrics.ts';
-import { PurchaseService } from '../domain/purchase/index.ts';
+import { useResponseCacheGuard } from '../graphql/plugins/response-cache-guard.ts';
+import { securityPlugins } from '../graphql/plugins/security.ts';
+import { useTracing } from '../graphql/plugins/tracing.ts';
 import { ResponseCache } from '../graphql/response-cache.ts';
 import { schema } from '../graphql/schema/index.ts';
-import { securityPlugins } from '../graphql/plugins/security.ts';
-import { useResponseCacheGuard } from '../graphql/plugins/response-cache-guard.ts';
-import { createUpstreamClient, type UpstreamClient } from '../upstream/index.ts';
-import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import { type Clock, systemClock } from '../platform/clock.ts';
+import type { GatewayConfig } from '../platform/config.ts';
+import { createLogger } from '../platform/logger.ts';
 import { createTracing, type Tracing } from '../platform/tracing.ts';
-import { useTracing } from '../graphql/plugins/tracing.ts';
+import { createUpstreamClient, type UpstreamClient } from '../upstream/index.ts';
+import { corsPolicy } from './cors.ts';
+import { createLocalGraphiQL } from './graphiql.ts';
+import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { registerResponseCacheMetrics } from './response-cache-metrics.ts';
 
 export interface GatewayDeps {
@@ -73,13 +78,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
     connections: config.upstreamConnections,
     timeouts: config.timeouts,
     maxResponseBytes: config.upstreamResponse.maxBytes,
-    ...(config.upstreamResponse.callDeadlineMs === undefined ? {} : { callDeadlineMs: config.upstreamResponse.callDeadlineMs }),
+    ...(config.upstreamResponse.callDeadlineMs === undefined
+      ? {}
+      : { callDeadlineMs: config.upstreamResponse.callDeadlineMs }),
     getRetries: config.retries.getRetries,
     retryBudget: { ratio: config.retries.budgetRatio },
     tokenRefreshSeconds: config.tokenRefreshSeconds,
     circuitBreaker: config.breaker,
     onBreakerStateChange: (state) =>
-      (state === 'closed' ? logger.info.bind(logger) : logger.warn.bind(logger))({ breaker: state }, `upstream circuit breaker ${state}`),
+      (state === 'closed' ? logger.info.bind(logger) : logger.warn.bind(logger))(
+        { breaker: state },
+        `upstream circuit breaker ${state}`,
+      ),
     logger,
     clock,
     onCall: (event) => metrics?.recordUpstreamCall(event),
@@ -100,11 +110,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   const authenticator = createAuthenticator(config.auth, clock);
   const responseCache = config.responseCache.enabled
-    ? new ResponseCache({ clock, maxBytes: config.responseCache.maxBytes, maxTtlMs: config.responseCache.maxTtlSeconds * 1000 })
+    ? new ResponseCache({
+        clock,
+        maxBytes: config.responseCache.maxBytes,
+        maxTtlMs: config.responseCache.maxTtlSeconds * 1000,
+      })
     : undefined;
   if (responseCache) {
     // Any change to a cached resource drops the responses built from it (purchases, invalidations, refreshes).
-    for (const cache of Object.values(caches)) cache.onChange((key: string) => responseCache.invalidate(cache.name, key));
+    for (const cache of Object.values(caches))
+      cache.onChange((key: string) => responseCache.invalidate(cache.name, key));
     registerResponseCacheMetrics(metrics.registry, responseCache);
   }
   const services: GatewayServices = { config, caches, client, purchases, authenticator, logger };
@@ -112,13 +127,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
   /** The caller of each request, authenticated in `onRequest` before anything is parsed. */
   const principals = new WeakMap<Request, Principal>();
   const graphiql = config.graphiql
-    ? createLocalGraphiQL({ endpoint: '/graphql', title: 'eSIM GraphQL gateway', defaultQuery: EXAMPLE_QUERY, headers: { 'x-graphql-csrf': '1' } })
+    ? createLocalGraphiQL({
+        endpoint: '/graphql',
+        title: 'eSIM GraphQL gateway',
+        defaultQuery: EXAMPLE_QUERY,
+        headers: { 'x-graphql-csrf': '1' },
+      })
     : undefined;
 
   const yoga = createYoga<GatewayServerContext, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    context: ({ request, dependencies }) => createContext(services, request, dependencies ? { dependencies } : {}, principals.get(request)),
+    context: ({ request, dependencies }) =>
+      createContext(services, request, dependencies ? { dependencies } : {}, principals.get(request)),
     graphiql: graphiql?.options ?? false,
     renderGraphiQL: graphiql?.render,
     landingPage: false,
@@ -145,7 +166,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       info: (...args) => logger.info({ args }, 'yoga'),
       warn: (...args) => logger.warn({ args }, 'yoga'),
       error: (...args) =>
-        logger.error({ args: args.map((a) => (a instanceof Error ? { name: a.name, message: a.message, stack: a.stack } : a)) }, 'yoga'),
+        logger.error(
+          { args: args.map((a) => (a instanceof Error ? { name: a.name, message: a.message, stack: a.stack } : a)) },
+          'yoga',
+        ),
     },
   });
 
@@ -162,4 +186,3 @@ export function createGateway(deps: GatewayDeps): Gateway {
     },
   };
 }
-

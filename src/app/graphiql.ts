@@ -63,12 +63,21 @@ const BOOT_JS = `(() => {
  * `defaultQuery` opens in the editor on a first visit (no stored tabs); `headers` fill the headers editor and
  * `additionalHeaders` are sent with every request whatever the user does to that editor (the CSRF header).
  */
-export function createLocalGraphiQL(input: { endpoint: string; title: string; defaultQuery: string; headers: Record<string, string> }): LocalGraphiQL {
+export function createLocalGraphiQL(input: {
+  endpoint: string;
+  title: string;
+  defaultQuery: string;
+  headers: Record<string, string>;
+}): LocalGraphiQL {
   const base = `${input.endpoint}/assets/`;
   let loading: Promise<Assets> | undefined;
   const assets = () => (loading ??= loadAssets(base));
   // A failed load (e.g. a broken install) is retried on the next request instead of being remembered.
-  const load = () => assets().catch((error: unknown) => ((loading = undefined), Promise.reject(error)));
+  const load = () =>
+    assets().catch((error: unknown) => {
+      loading = undefined; // a failed load is retried by the next request
+      throw error;
+    });
 
   const options: GraphiQLOptions = {
     title: input.title,
@@ -111,7 +120,12 @@ export function createLocalGraphiQL(input: { endpoint: string; title: string; de
         if (!url.pathname.startsWith(base) || (request.method !== 'GET' && request.method !== 'HEAD')) return;
         const asset = (await load()).byPath.get(url.pathname);
         if (!asset) {
-          endResponse(new fetchAPI.Response('Not found', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } }));
+          endResponse(
+            new fetchAPI.Response('Not found', {
+              status: 404,
+              headers: { 'content-type': 'text/plain; charset=utf-8' },
+            }),
+          );
           return;
         }
         const headers: Record<string, string> = {
@@ -129,7 +143,9 @@ export function createLocalGraphiQL(input: { endpoint: string; title: string; de
         const body = gzipped ? asset.gzipped : asset.body;
         if (gzipped) headers['content-encoding'] = 'gzip';
         headers['content-length'] = String(body.length);
-        endResponse(new fetchAPI.Response(request.method === 'HEAD' ? null : new Uint8Array(body), { status: 200, headers }));
+        endResponse(
+          new fetchAPI.Response(request.method === 'HEAD' ? null : new Uint8Array(body), { status: 200, headers }),
+        );
       },
     },
   };
@@ -144,9 +160,24 @@ async function loadAssets(base: string): Promise<Assets> {
     css: { name: 'graphiql', ext: 'css', type: 'text/css; charset=utf-8', body: Buffer.from(bundle.css) },
     favicon: { name: 'favicon', ext: 'ico', type: favicon[1]!, body: Buffer.from(favicon[2]!, 'base64') },
     boot: { name: 'boot', ext: 'js', type: 'text/javascript; charset=utf-8', body: Buffer.from(BOOT_JS) },
-    editorWorkerService: { name: 'editor.worker', ext: 'js', type: 'text/javascript; charset=utf-8', body: Buffer.from(bundle.editorWorkerService) },
-    json: { name: 'json.worker', ext: 'js', type: 'text/javascript; charset=utf-8', body: Buffer.from(bundle.jsonWorker) },
-    graphql: { name: 'graphql.worker', ext: 'js', type: 'text/javascript; charset=utf-8', body: Buffer.from(bundle.graphqlWorker) },
+    editorWorkerService: {
+      name: 'editor.worker',
+      ext: 'js',
+      type: 'text/javascript; charset=utf-8',
+      body: Buffer.from(bundle.editorWorkerService),
+    },
+    json: {
+      name: 'json.worker',
+      ext: 'js',
+      type: 'text/javascript; charset=utf-8',
+      body: Buffer.from(bundle.jsonWorker),
+    },
+    graphql: {
+      name: 'graphql.worker',
+      ext: 'js',
+      type: 'text/javascript; charset=utf-8',
+      body: Buffer.from(bundle.graphqlWorker),
+    },
   } as const;
   const byPath = new Map<string, Asset>();
   const url = {} as Assets['url'];
@@ -154,7 +185,13 @@ async function loadAssets(base: string): Promise<Assets> {
     Object.entries(sources).map(async ([key, source]) => {
       const hash = createHash('sha256').update(source.body).digest('hex').slice(0, 16);
       const path = `${base}${source.name}.${hash}.${source.ext}`;
-      byPath.set(path, { path, type: source.type, body: source.body, gzipped: await gzip(source.body), etag: `"${hash}"` });
+      byPath.set(path, {
+        path,
+        type: source.type,
+        body: source.body,
+        gzipped: await gzip(source.body),
+        etag: `"${hash}"`,
+      });
       url[key as keyof Assets['url']] = path;
     }),
   );

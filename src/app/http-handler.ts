@@ -28,9 +28,9 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
-import { SANDBOX_PRINCIPAL, type Principal } from '../domain/auth.ts';
-import type { Gateway } from './gateway.ts';
+import { type Principal, SANDBOX_PRINCIPAL } from '../domain/auth.ts';
 import { startResponseCacheHitSpan } from '../platform/tracing.ts';
+import type { Gateway } from './gateway.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -39,7 +39,8 @@ const DECIMAL = /^\d+$/;
 
 /** True for the content types Yoga's JSON request parser accepts (`application/json`, optionally with parameters). */
 const isJson = (contentType: string) =>
-  contentType.startsWith('application/json') && (contentType.length === 16 || contentType.charCodeAt(16) === 59 /* ; */);
+  contentType.startsWith('application/json') &&
+  (contentType.length === 16 || contentType.charCodeAt(16) === 59) /* ; */;
 
 /** The part of the cache key that says who is asking: everything about the principal its answers depend on. */
 function principalKey(principal: Principal): string {
@@ -68,11 +69,19 @@ export function createHttpHandler(gateway: Gateway): Listener {
     const h = req.headers;
     const apiKey = h['x-api-key'];
     const who = openKey ?? (typeof apiKey === 'string' && apiKey !== '' ? verifiedApiKeys.get(apiKey) : undefined);
-    if (who !== undefined) return lookup(req, res, body, who);
+    if (who !== undefined) {
+      lookup(req, res, body, who);
+      return;
+    }
     authenticate(req, res, body, apiKey).catch(fail(res));
   }
 
-  async function authenticate(req: IncomingMessage, res: ServerResponse, body: Buffer, apiKey: string | string[] | undefined): Promise<void> {
+  async function authenticate(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    apiKey: string | string[] | undefined,
+  ): Promise<void> {
     const headers = toHeaders(req.headers);
     const principal = await authenticator.authenticate(headers);
     if ('failure' in principal) return forward(req, res, headers, body); // Yoga answers 401
@@ -95,11 +104,25 @@ export function createHttpHandler(gateway: Gateway): Listener {
     miss(req, res, body, key, headers ?? toHeaders(req.headers)).catch(fail(res));
   }
 
-  async function miss(req: IncomingMessage, res: ServerResponse, body: Buffer, key: string, headers: Headers): Promise<void> {
+  async function miss(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    key: string,
+    headers: Headers,
+  ): Promise<void> {
     const dependencies = responseCache!.track();
     try {
-      const { status, head, bytes } = await send(res, await yoga.fetch(toRequest(req, headers, body), { dependencies }));
-      if (status === 200) responseCache!.set(key, { request: body, status, head: [...head, 'x-response-cache', 'hit'], body: bytes }, dependencies);
+      const { status, head, bytes } = await send(
+        res,
+        await yoga.fetch(toRequest(req, headers, body), { dependencies }),
+      );
+      if (status === 200)
+        responseCache!.set(
+          key,
+          { request: body, status, head: [...head, 'x-response-cache', 'hit'], body: bytes },
+          dependencies,
+        );
     } finally {
       responseCache!.untrack(dependencies);
     }
@@ -165,7 +188,8 @@ function cacheKey(who: string, h: IncomingHttpHeaders, body: Buffer): string {
 async function send(res: ServerResponse, response: Response) {
   const bytes = Buffer.from(await response.arrayBuffer());
   const head: string[] = [];
-  for (const [name, value] of response.headers) if (name !== 'content-length' && name !== 'date') head.push(name, value);
+  for (const [name, value] of response.headers)
+    if (name !== 'content-length' && name !== 'date') head.push(name, value);
   head.push('content-length', String(bytes.length));
   res.writeHead(response.status, head);
   res.end(bytes);
@@ -184,7 +208,11 @@ function toHeaders(h: IncomingHttpHeaders): Headers {
 }
 
 function toRequest(req: IncomingMessage, headers: Headers, body: Buffer): Request {
-  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers, body: body as Uint8Array<ArrayBuffer> });
+  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+    method: req.method ?? 'POST',
+    headers,
+    body: body as Uint8Array<ArrayBuffer>,
+  });
 }
 
 /**
@@ -198,9 +226,15 @@ function readBody(req: IncomingMessage, length: number, done: (body: Buffer) => 
   let size = 0;
   req.on('data', (chunk: Buffer) => {
     size += chunk.length;
-    if (size > length) return void req.destroy();
+    if (size > length) {
+      req.destroy();
+      return;
+    }
     if (first === undefined) first = chunk;
-    else (chunks ??= [first]).push(chunk);
+    else {
+      chunks ??= [first];
+      chunks.push(chunk);
+    }
   });
   req.on('end', () => done(chunks ? Buffer.concat(chunks, size) : (first ?? Buffer.alloc(0))));
 }

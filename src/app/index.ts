@@ -6,14 +6,14 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { ConfigError, loadConfig, type GatewayConfig } from '../platform/config.ts';
+import { ConfigError, type GatewayConfig, loadConfig } from '../platform/config.ts';
+import { createLogger, resolveLogFormat } from '../platform/logger.ts';
 import { createGateway, type Gateway } from './gateway.ts';
 import { createHttpHandler } from './http-handler.ts';
-import { createLogger, resolveLogFormat } from '../platform/logger.ts';
 import { createMetricsHandler } from './metrics.ts';
 
 async function main(): Promise<void> {
-  let config;
+  let config: GatewayConfig;
   try {
     config = loadConfig(process.env);
   } catch (error) {
@@ -33,15 +33,24 @@ async function main(): Promise<void> {
   if (!upstream) {
     // Loaded only when it is used: a gateway in front of a real upstream never loads the simulator's code.
     const { createSandbox, SANDBOX_CREDENTIALS } = await import('../sandbox/index.ts');
-    const sandbox = await createSandbox({ seed: config.sandbox.seed, simCount: config.sandbox.simCount, credentials: SANDBOX_CREDENTIALS });
+    const sandbox = await createSandbox({
+      seed: config.sandbox.seed,
+      simCount: config.sandbox.simCount,
+      credentials: SANDBOX_CREDENTIALS,
+    });
     closeSandbox = () => sandbox.close();
     upstream = { url: `${sandbox.url}/customer/v2`, flavour: 'pressone', ...SANDBOX_CREDENTIALS };
-    logger.warn({ sandboxUrl: sandbox.url, sims: config.sandbox.simCount }, 'UPSTREAM_URL is not set: serving the built-in sandbox (simulated upstream, no real money)');
+    logger.warn(
+      { sandboxUrl: sandbox.url, sims: config.sandbox.simCount },
+      'UPSTREAM_URL is not set: serving the built-in sandbox (simulated upstream, no real money)',
+    );
   }
 
   const gateway = createGateway({ config, upstream, logger });
   if (gateway.services.authenticator.open) {
-    logger.warn('NO AUTHENTICATION: every caller has full partner access. Allowed only with the built-in sandbox; set AUTH_API_KEYS / AUTH_JWT_SECRET / AUTH_JWKS_URL.');
+    logger.warn(
+      'NO AUTHENTICATION: every caller has full partner access. Allowed only with the built-in sandbox; set AUTH_API_KEYS / AUTH_JWT_SECRET / AUTH_JWKS_URL.',
+    );
   }
   startMetricsListener(config, gateway, logger);
   const handler = createHttpHandler(gateway);
@@ -60,7 +69,9 @@ async function main(): Promise<void> {
     // The usual first-run failures: one actionable line, no stack trace.
     if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
       const why = error.code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges this process does not have';
-      console.error(`Cannot listen on ${config.host}:${config.port}: port ${config.port} ${why}. Stop the other process or set PORT to a free port (e.g. PORT=${config.port === 4000 ? 4001 : 4000} npm start).`);
+      console.error(
+        `Cannot listen on ${config.host}:${config.port}: port ${config.port} ${why}. Stop the other process or set PORT to a free port (e.g. PORT=${config.port === 4000 ? 4001 : 4000} npm start).`,
+      );
       process.exit(1);
     }
     throw error;
@@ -76,7 +87,10 @@ async function main(): Promise<void> {
         `cache: ${summary.cache}; metrics: ${summary.metrics}`,
     );
     const drainSeconds = Math.ceil(config.shutdown.drainMs / 1000);
-    logger.info({ drainSeconds }, `graceful shutdown waits up to ${drainSeconds} s for purchases under way: set the orchestrator's termination grace period to at least that`);
+    logger.info(
+      { drainSeconds },
+      `graceful shutdown waits up to ${drainSeconds} s for purchases under way: set the orchestrator's termination grace period to at least that`,
+    );
   });
 
   const shutdown = (signal: string) => {
@@ -115,11 +129,19 @@ function startMetricsListener(config: GatewayConfig, gateway: Gateway, logger: L
   if (!config.metrics) return;
   const { port, host } = config.metrics;
   const server = createServer(createMetricsHandler(gateway.metrics));
-  server.on('error', (error: NodeJS.ErrnoException) => logger.error({ err: { code: error.code, message: error.message }, host, port }, 'metrics listener failed: serving without /metrics'));
+  server.on('error', (error: NodeJS.ErrnoException) =>
+    logger.error(
+      { err: { code: error.code, message: error.message }, host, port },
+      'metrics listener failed: serving without /metrics',
+    ),
+  );
   server.listen(port, host, () => {
     const address = server.address();
     const bound = typeof address === 'object' && address ? address.port : port;
-    logger.info({ metricsUrl: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/metrics` }, 'metrics listening');
+    logger.info(
+      { metricsUrl: `http://${host.includes(':') ? `[${host}]` : host}:${bound}/metrics` },
+      'metrics listening',
+    );
   });
   server.unref();
 }

@@ -8,8 +8,8 @@
  * See README.md, "HTTP endpoints and authentication".
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Plugin } from 'graphql-yoga';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatewayCaches } from '../domain/cache/index.ts';
 
 export interface GatewayMetrics {
@@ -22,7 +22,10 @@ export interface GatewayMetrics {
 
 const BREAKER_STATES = { closed: 0, 'half-open': 1, open: 2 } as const;
 
-export function createMetrics(caches: GatewayCaches, breakerState: () => keyof typeof BREAKER_STATES | undefined): GatewayMetrics {
+export function createMetrics(
+  caches: GatewayCaches,
+  breakerState: () => keyof typeof BREAKER_STATES | undefined,
+): GatewayMetrics {
   const registry = new Registry();
   const requestDuration = new Histogram({
     name: 'gateway_http_request_duration_seconds',
@@ -90,7 +93,11 @@ export function createMetrics(caches: GatewayCaches, breakerState: () => keyof t
       },
       onResponse({ request, response }) {
         const t0 = started.get(request);
-        if (t0 !== undefined) requestDuration.observe({ method: request.method, status: String(response.status) }, (performance.now() - t0) / 1000);
+        if (t0 !== undefined)
+          requestDuration.observe(
+            { method: request.method, status: String(response.status) },
+            (performance.now() - t0) / 1000,
+          );
       },
     },
   };

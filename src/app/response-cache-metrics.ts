@@ -6,7 +6,13 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ResponseCache } from '../graphql/response-cache.ts';
 
-const EVENTS = { hit: 'hits', miss: 'misses', store: 'stores', invalidation: 'invalidations', eviction: 'evictions' } as const;
+const EVENTS = {
+  hit: 'hits',
+  miss: 'misses',
+  store: 'stores',
+  invalidation: 'invalidations',
+  eviction: 'evictions',
+} as const;
 
 export function registerResponseCacheMetrics(registry: Registry, cache: ResponseCache): void {
   new Counter({

@@ -11,8 +11,8 @@
  * "HTTP endpoints and authentication".
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { systemClock, type Clock } from '../platform/clock.ts';
+import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { type Clock, systemClock } from '../platform/clock.ts';
 import type { GatewayConfig } from '../platform/config.ts';
 
 /** The one message every authentication failure answers with; the reason goes to the log only. */
@@ -63,7 +63,9 @@ export function createAuthenticator(auth: GatewayConfig['auth'], clock: Clock = 
         currentDate: new Date(clock.now()),
       };
       ({ payload } =
-        jwtKey instanceof Uint8Array ? await jwtVerify(token, jwtKey, options) : await jwtVerify(token, jwtKey, options));
+        jwtKey instanceof Uint8Array
+          ? await jwtVerify(token, jwtKey, options)
+          : await jwtVerify(token, jwtKey, options));
     } catch (error) {
       // jose's codes and messages name the failed check (signature, exp, iat, iss, aud…), never the token.
       const { code, message } = error as { code?: string; message?: string };

@@ -21,18 +21,58 @@ interface ErrorCodeSpec {
 }
 
 export const ERROR_CODES = [
-  { code: 'INSUFFICIENT_FUNDS', meaning: 'The partner balance does not cover the top-up.', purchase: { permanent: false, retryAfter: false } },
-  { code: 'PACKAGE_NOT_AVAILABLE', meaning: 'The package is invalid, out of stock or not for this SIM.', purchase: { permanent: true, retryAfter: false } },
-  { code: 'SIM_NOT_FOUND', meaning: 'No such SIM, or not one the caller may see.', purchase: { permanent: true, retryAfter: false } },
+  {
+    code: 'INSUFFICIENT_FUNDS',
+    meaning: 'The partner balance does not cover the top-up.',
+    purchase: { permanent: false, retryAfter: false },
+  },
+  {
+    code: 'PACKAGE_NOT_AVAILABLE',
+    meaning: 'The package is invalid, out of stock or not for this SIM.',
+    purchase: { permanent: true, retryAfter: false },
+  },
+  {
+    code: 'SIM_NOT_FOUND',
+    meaning: 'No such SIM, or not one the caller may see.',
+    purchase: { permanent: true, retryAfter: false },
+  },
   { code: 'SIM_RECYCLED', meaning: 'The SIM has been recycled.', purchase: { permanent: true, retryAfter: false } },
-  { code: 'TOPUP_DISABLED', meaning: "The SIM's operator disabled top-ups.", purchase: { permanent: true, retryAfter: false } },
-  { code: 'OPERATOR_MAINTENANCE', meaning: "The SIM's operator is under maintenance.", purchase: { permanent: false, retryAfter: false } },
-  { code: 'IDEMPOTENCY_KEY_REUSED', meaning: 'The idempotency key was used for a different purchase.', purchase: { permanent: false, retryAfter: false } },
-  { code: 'IDEMPOTENCY_IN_PROGRESS', meaning: 'An earlier attempt with this key is not settled yet.', purchase: { permanent: false, retryAfter: true } },
-  { code: 'RATE_LIMITED', meaning: 'The upstream may not be asked now; retry after `retryAfterSeconds`.', purchase: { permanent: false, retryAfter: true } },
-  { code: 'UPSTREAM_UNAVAILABLE', meaning: 'The upstream failed or could not be reached.', purchase: { permanent: false, retryAfter: true } },
+  {
+    code: 'TOPUP_DISABLED',
+    meaning: "The SIM's operator disabled top-ups.",
+    purchase: { permanent: true, retryAfter: false },
+  },
+  {
+    code: 'OPERATOR_MAINTENANCE',
+    meaning: "The SIM's operator is under maintenance.",
+    purchase: { permanent: false, retryAfter: false },
+  },
+  {
+    code: 'IDEMPOTENCY_KEY_REUSED',
+    meaning: 'The idempotency key was used for a different purchase.',
+    purchase: { permanent: false, retryAfter: false },
+  },
+  {
+    code: 'IDEMPOTENCY_IN_PROGRESS',
+    meaning: 'An earlier attempt with this key is not settled yet.',
+    purchase: { permanent: false, retryAfter: true },
+  },
+  {
+    code: 'RATE_LIMITED',
+    meaning: 'The upstream may not be asked now; retry after `retryAfterSeconds`.',
+    purchase: { permanent: false, retryAfter: true },
+  },
+  {
+    code: 'UPSTREAM_UNAVAILABLE',
+    meaning: 'The upstream failed or could not be reached.',
+    purchase: { permanent: false, retryAfter: true },
+  },
   // Not permanent: the reason is unknown and may pass; a retry searches first, so it cannot buy twice.
-  { code: 'PURCHASE_REFUSED', meaning: 'The upstream refused the order for a reason the gateway does not map.', purchase: { permanent: false, retryAfter: false } },
+  {
+    code: 'PURCHASE_REFUSED',
+    meaning: 'The upstream refused the order for a reason the gateway does not map.',
+    purchase: { permanent: false, retryAfter: false },
+  },
   { code: 'BAD_USER_INPUT', meaning: 'An argument is invalid; nothing was asked of the upstream.' },
   { code: 'FORBIDDEN', meaning: 'The caller may not read this.' },
   { code: 'UNAUTHENTICATED', meaning: 'No valid credentials.' },
@@ -51,9 +91,13 @@ export type PurchaseFailureCode = Extract<Spec, { purchase: object }>['code'];
 const purchaseSpecs = ERROR_CODES.filter((spec): spec is Extract<Spec, { purchase: object }> => 'purchase' in spec);
 export const PURCHASE_FAILURE_CODES: readonly PurchaseFailureCode[] = purchaseSpecs.map((spec) => spec.code);
 /** Purchase failures that cannot change on a retry: replayed under their key. The others free the key for a retry. */
-export const PERMANENT_FAILURES: ReadonlySet<PurchaseFailureCode> = new Set(purchaseSpecs.filter((s) => s.purchase.permanent).map((s) => s.code));
+export const PERMANENT_FAILURES: ReadonlySet<PurchaseFailureCode> = new Set(
+  purchaseSpecs.filter((s) => s.purchase.permanent).map((s) => s.code),
+);
 /** Purchase failures that may carry `retryAfterSeconds`. */
-export const RETRY_AFTER_FAILURES: ReadonlySet<PurchaseFailureCode> = new Set(purchaseSpecs.filter((s) => s.purchase.retryAfter).map((s) => s.code));
+export const RETRY_AFTER_FAILURES: ReadonlySet<PurchaseFailureCode> = new Set(
+  purchaseSpecs.filter((s) => s.purchase.retryAfter).map((s) => s.code),
+);
 
 /** Upstream business error codes (422 `{code, reason}`) and what they mean to a client. */
 export const BUSINESS_CODES: Readonly<Record<number, { code: PurchaseFailureCode; message: string }>> = {

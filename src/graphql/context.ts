@@ -6,13 +6,13 @@
 import { setMaxListeners } from 'node:events';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { UNAUTHENTICATED_MESSAGE, type Authenticator, type Principal } from '../domain/auth.ts';
+import { type Authenticator, type Principal, UNAUTHENTICATED_MESSAGE } from '../domain/auth.ts';
 import { CallAllowance, type GatewayCaches } from '../domain/cache/index.ts';
-import type { GatewayConfig } from '../platform/config.ts';
 import type { PurchaseService } from '../domain/purchase/index.ts';
+import type { GatewayConfig } from '../platform/config.ts';
+import type { UpstreamClient } from '../upstream/index.ts';
 import { DataAccess } from './data-access.ts';
 import { ResponseDependencies } from './response-cache.ts';
-import type { UpstreamClient } from '../upstream/index.ts';
 
 /** The long-lived dependencies every request shares; built once by the composition root. Not resolver-visible. */
 export interface GatewayServices {

@@ -11,10 +11,17 @@
  * The caches, the client and the tracker are private: a resolver cannot bypass the recording.
  */
 import DataLoader from 'dataloader';
-import { CallAllowance, CallAllowanceExceededError, BALANCE_KEY, type CacheRead, type GatewayCaches, type ResourceCache } from '../domain/cache/index.ts';
+import {
+  BALANCE_KEY,
+  type CacheRead,
+  type CallAllowance,
+  CallAllowanceExceededError,
+  type GatewayCaches,
+  type ResourceCache,
+} from '../domain/cache/index.ts';
 import type { PurchaseInput, PurchaseOutcome, PurchaseService } from '../domain/purchase/index.ts';
 import type { Balance, HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from '../upstream/index.ts';
-import { ResponseDependencies } from './response-cache.ts';
+import type { ResponseDependencies } from './response-cache.ts';
 
 /** The per-ICCID resources a query may prefetch alongside a SIM's existence check. */
 export type SimResource = 'usage' | 'topups' | 'history';
@@ -123,7 +130,11 @@ export class DataAccess {
     const firstPage = Math.floor(offset / first) + 1;
     const pages = offset % first === 0 ? [firstPage] : [firstPage, firstPage + 1];
     const results = await this.uncached('sims', pages.length, (client, signal) =>
-      Promise.all(pages.map((page) => client.listSims({ limit: first, page, ...(iccidContains ? { iccidContains } : {}) }, signal))),
+      Promise.all(
+        pages.map((page) =>
+          client.listSims({ limit: first, page, ...(iccidContains ? { iccidContains } : {}) }, signal),
+        ),
+      ),
     );
     const start = (firstPage - 1) * first;
     const items = results.flatMap((r) => r.items).slice(offset - start, offset - start + first);
@@ -145,7 +156,11 @@ export class DataAccess {
    * A direct upstream read that no per-ICCID cache backs: takes `calls` from the request's allowance (all or
    * none) and marks the response uncacheable before calling.
    */
-  async uncached<T>(endpoint: string, calls: number, read: (client: UpstreamClient, signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  async uncached<T>(
+    endpoint: string,
+    calls: number,
+    read: (client: UpstreamClient, signal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T> {
     this.#dependencies.refuse();
     if (!this.#allowance.tryTake(calls)) throw new CallAllowanceExceededError(endpoint, this.#allowance.limit);
     return read(this.#client, this.#signal);
@@ -156,7 +171,9 @@ export class DataAccess {
     return new DataLoader<string, CacheRead<V>>(
       async (iccids) => {
         // Contract: one result per key, in key order; a failure is an Error in its slot, never a hole.
-        const settled = await Promise.allSettled(iccids.map((iccid) => cache.get(iccid, this.#signal, this.#allowance)));
+        const settled = await Promise.allSettled(
+          iccids.map((iccid) => cache.get(iccid, this.#signal, this.#allowance)),
+        );
         const tracked = dependencies.tracked;
         return settled.map((r, i) => {
           if (r.status === 'fulfilled') {

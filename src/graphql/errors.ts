@@ -5,7 +5,7 @@
  * See README.md, "Purchasing top-ups safely" (last paragraph).
  */
 import { GraphQLError } from 'graphql';
-import { BUSINESS_CODES, CallAllowanceExceededError, retryAfterOf, type ErrorCode } from '../domain/errors.ts';
+import { BUSINESS_CODES, CallAllowanceExceededError, type ErrorCode, retryAfterOf } from '../domain/errors.ts';
 import {
   UpstreamAuthError,
   UpstreamBadResponseError,
@@ -42,9 +42,13 @@ export function toGraphQLError(error: unknown, iccid?: string): unknown {
   }
   const retryAfterSeconds = retryAfterOf(error);
   if (retryAfterSeconds !== undefined) {
-    return new GatewayError('RATE_LIMITED', `The upstream limits how often this can be read; retry in ${retryAfterSeconds}s.`, {
-      retryAfterSeconds,
-    });
+    return new GatewayError(
+      'RATE_LIMITED',
+      `The upstream limits how often this can be read; retry in ${retryAfterSeconds}s.`,
+      {
+        retryAfterSeconds,
+      },
+    );
   }
   if (error instanceof CallAllowanceExceededError) {
     // The request, not the upstream, is the problem: retrying the same request cannot help; a smaller one can.

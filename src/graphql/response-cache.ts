@@ -96,7 +96,8 @@ export class ResponseCache {
   constructor(private readonly options: ResponseCacheOptions) {
     this.entries = new LRUCache<string, CachedResponse>({
       maxSize: options.maxBytes,
-      sizeCalculation: (entry, key) => entry.body.length + entry.request.length + key.length + 256 + entry.head.reduce((n, s) => n + s.length, 0),
+      sizeCalculation: (entry, key) =>
+        entry.body.length + entry.request.length + key.length + 256 + entry.head.reduce((n, s) => n + s.length, 0),
       dispose: (entry, key, reason) => {
         if (reason === 'evict') this.stats.evictions++;
         this.unindex(key, entry);
@@ -107,7 +108,7 @@ export class ResponseCache {
   /** The live response stored under `key` for exactly this request body, if any. */
   get(key: string, request: Buffer): CachedResponse | undefined {
     const entry = this.entries.get(key);
-    if (entry && entry.request.equals(request)) {
+    if (entry?.request.equals(request)) {
       if (entry.expiresAt > this.options.clock.now()) {
         this.stats.hits++;
         return entry;
@@ -127,12 +128,20 @@ export class ResponseCache {
     for (const dep of deps.keys) if ((this.changedAt.get(dep) ?? -1) > deps.since!) return; // changed while built
     const expiresAt = Math.min(deps.expiresAt, this.options.clock.now() + this.options.maxTtlMs);
     if (expiresAt <= this.options.clock.now()) return;
-    const entry: CachedResponse = { ...response, request: Buffer.from(response.request), expiresAt, dependencies: [...deps.keys] };
+    const entry: CachedResponse = {
+      ...response,
+      request: Buffer.from(response.request),
+      expiresAt,
+      dependencies: [...deps.keys],
+    };
     this.entries.set(key, entry);
     if (!this.entries.has(key)) return; // larger than the whole cache
     for (const dep of entry.dependencies) {
       let set = this.dependents.get(dep);
-      if (!set) this.dependents.set(dep, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.dependents.set(dep, set);
+      }
       set.add(key);
     }
     this.stats.stores++;
@@ -154,7 +163,10 @@ export class ResponseCache {
     this.open.delete(since);
     // Forget the changes no open request began before.
     const oldest = this.open.keys().next();
-    if (oldest.done) return this.changedAt.clear();
+    if (oldest.done) {
+      this.changedAt.clear();
+      return;
+    }
     for (const [dep, at] of this.changedAt) {
       if (at > oldest.value) break;
       this.changedAt.delete(dep);

@@ -7,7 +7,7 @@
  * The upstream's flavours and endpoint names come from upstream-vocabulary.ts, the one list of each.
  */
 import { z } from 'zod';
-import { FLAVOURS, UPSTREAM_ENDPOINTS, type Flavour, type UpstreamEndpoint } from './upstream-vocabulary.ts';
+import { FLAVOURS, type Flavour, UPSTREAM_ENDPOINTS, type UpstreamEndpoint } from './upstream-vocabulary.ts';
 
 /** Env var name for a path override, e.g. `submitTopup` → `UPSTREAM_PATH_SUBMIT_TOPUP`. */
 export function pathOverrideVariable(endpoint: UpstreamEndpoint): string {
@@ -33,7 +33,10 @@ const secureUrl = z.url({ protocol: /^https?$/ }).refine((v) => {
 
 /** `*` or a comma list of exact origins (`scheme://host[:port]`, no path). */
 const corsOrigins = z.string().transform((v, ctx) => {
-  const list = v.split(',').map((o) => o.trim()).filter(Boolean);
+  const list = v
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   if (list.length === 1 && list[0] === '*') return '*' as const;
   for (const origin of list) {
     let parsed: URL | undefined;
@@ -43,7 +46,10 @@ const corsOrigins = z.string().transform((v, ctx) => {
       parsed = undefined;
     }
     if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
-      ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin: use "*" or exact origins like https://app.example.com (no path, no trailing slash)` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${origin}" is not an origin: use "*" or exact origins like https://app.example.com (no path, no trailing slash)`,
+      });
     }
   }
   return list;
@@ -59,7 +65,10 @@ export const MIN_API_KEY_LENGTH = 24;
  * rotated under the same name without losing either, while renaming an entry starts a new scope. Hence: name required
  * and unique, key ≥ 24 characters and unique. Problems name the entry by position (and name), never echo a key.
  */
-function parseApiKeys(value: string, ctx: { addIssue(issue: { code: 'custom'; message: string }): void }): { name: string; key: string }[] {
+function parseApiKeys(
+  value: string,
+  ctx: { addIssue(issue: { code: 'custom'; message: string }): void },
+): { name: string; key: string }[] {
   const keys: { name: string; key: string }[] = [];
   const names = new Set<string>();
   const secrets = new Set<string>();
@@ -72,7 +81,10 @@ function parseApiKeys(value: string, ctx: { addIssue(issue: { code: 'custom'; me
     }
     const colon = entry.indexOf(':');
     if (colon < 0) {
-      ctx.addIssue({ code: 'custom', message: `${where} has no "name:" prefix (expected name:key; the name identifies the caller)` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `${where} has no "name:" prefix (expected name:key; the name identifies the caller)`,
+      });
       return;
     }
     const name = entry.slice(0, colon).trim();
@@ -101,12 +113,21 @@ const tracingEnv = {
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   OTEL_EXPORTER_OTLP_PROTOCOL: z.literal('http/json', 'only http/json is supported (OTLP over HTTP, JSON)').optional(),
-  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.literal('http/json', 'only http/json is supported (OTLP over HTTP, JSON)').optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z
+    .literal('http/json', 'only http/json is supported (OTLP over HTTP, JSON)')
+    .optional(),
   OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
   OTEL_EXPORTER_OTLP_TRACES_HEADERS: z.string().optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('esim-gateway'),
   OTEL_TRACES_SAMPLER: z
-    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .enum([
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ])
     .default('parentbased_always_on'),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
 };
@@ -119,7 +140,13 @@ export interface TracingConfig {
   /** Sent to the collector (e.g. its auth); never logged. */
   headers: Record<string, string>;
   serviceName: string;
-  sampler: 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
+  sampler:
+    | 'always_on'
+    | 'always_off'
+    | 'traceidratio'
+    | 'parentbased_always_on'
+    | 'parentbased_always_off'
+    | 'parentbased_traceidratio';
   samplerRatio: number;
 }
 
@@ -137,7 +164,8 @@ function otlpHeaders(...lists: (string | undefined)[]): Record<string, string> {
 
 function tracingConfig(e: z.output<z.ZodObject<typeof tracingEnv>>): TracingConfig {
   const endpoint =
-    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
   return {
     enabled: endpoint !== undefined && !e.OTEL_SDK_DISABLED && e.OTEL_TRACES_EXPORTER === 'otlp',
     endpoint,
@@ -149,84 +177,85 @@ function tracingConfig(e: z.output<z.ZodObject<typeof tracingEnv>>): TracingConf
 }
 // --- end tracing ---
 
-const envSchema = z
-  .object({
-    PORT: int(0, 65535).default(4000),
-    HOST: z.string().min(1).default('127.0.0.1'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
-    GRAPHIQL: bool.optional(),
-    INTROSPECTION: bool.optional(),
-    METRICS: bool.default(true),
-    METRICS_PORT: int(0, 65535).default(9464),
-    METRICS_HOST: z.string().min(1).optional(),
-    CORS_ORIGINS: corsOrigins.optional(),
-    READY_CHECK_INTERVAL_SECONDS: int(1, 3_600).default(10),
-    GRAPHQL_JIT: bool.default(true),
-    RESPONSE_CACHE: bool.default(true),
-    RESPONSE_CACHE_MAX_BYTES: int(0, 10_000_000_000).default(64 * 1024 * 1024),
-    RESPONSE_CACHE_MAX_TTL_SECONDS: int(1, 86_400).default(60),
-    MAX_REQUEST_BYTES: int(1_024, 10_000_000).default(102_400),
-    MAX_QUERY_DEPTH: int(2, 100).default(10),
-    MAX_QUERY_ALIASES: int(0, 1_000).default(30),
-    MAX_QUERY_TOKENS: int(100, 100_000).default(3_000),
-    MAX_QUERY_DIRECTIVES: int(0, 1_000).default(20),
-    MAX_QUERY_COST: int(100, 1_000_000).default(20_000),
-    MAX_BATCH_OPERATIONS: int(1, 100).default(5),
+const envSchema = z.object({
+  PORT: int(0, 65535).default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
+  GRAPHIQL: bool.optional(),
+  INTROSPECTION: bool.optional(),
+  METRICS: bool.default(true),
+  METRICS_PORT: int(0, 65535).default(9464),
+  METRICS_HOST: z.string().min(1).optional(),
+  CORS_ORIGINS: corsOrigins.optional(),
+  READY_CHECK_INTERVAL_SECONDS: int(1, 3_600).default(10),
+  GRAPHQL_JIT: bool.default(true),
+  RESPONSE_CACHE: bool.default(true),
+  RESPONSE_CACHE_MAX_BYTES: int(0, 10_000_000_000).default(64 * 1024 * 1024),
+  RESPONSE_CACHE_MAX_TTL_SECONDS: int(1, 86_400).default(60),
+  MAX_REQUEST_BYTES: int(1_024, 10_000_000).default(102_400),
+  MAX_QUERY_DEPTH: int(2, 100).default(10),
+  MAX_QUERY_ALIASES: int(0, 1_000).default(30),
+  MAX_QUERY_TOKENS: int(100, 100_000).default(3_000),
+  MAX_QUERY_DIRECTIVES: int(0, 1_000).default(20),
+  MAX_QUERY_COST: int(100, 1_000_000).default(20_000),
+  MAX_BATCH_OPERATIONS: int(1, 100).default(5),
 
-    AUTH_API_KEYS: z.string().transform(parseApiKeys).optional(),
-    AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256)').optional(),
-    AUTH_JWKS_URL: secureUrl.optional(),
-    AUTH_JWT_ISSUER: z.string().min(1).optional(),
-    AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
-    AUTH_ICCIDS_CLAIM: z.string().min(1).default('iccids'),
-    AUTH_JWT_MAX_AGE_SECONDS: int(60, 30 * 86_400).default(86_400),
+  AUTH_API_KEYS: z.string().transform(parseApiKeys).optional(),
+  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256)').optional(),
+  AUTH_JWKS_URL: secureUrl.optional(),
+  AUTH_JWT_ISSUER: z.string().min(1).optional(),
+  AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+  AUTH_ICCIDS_CLAIM: z.string().min(1).default('iccids'),
+  AUTH_JWT_MAX_AGE_SECONDS: int(60, 30 * 86_400).default(86_400),
 
-    UPSTREAM_URL: secureUrl.optional(),
-    UPSTREAM_FLAVOR: z.enum(FLAVOURS).default('pressone'),
-    UPSTREAM_CLIENT_ID: z.string().min(1).optional(),
-    UPSTREAM_CLIENT_SECRET: z.string().min(1).optional(),
-    UPSTREAM_CONNECTIONS: int(1, 1024).default(16),
-    UPSTREAM_CONNECT_TIMEOUT_MS: int(1, 600_000).default(5_000),
-    UPSTREAM_HEADERS_TIMEOUT_MS: int(1, 600_000).default(10_000),
-    UPSTREAM_BODY_TIMEOUT_MS: int(1, 600_000).default(10_000),
-    UPSTREAM_MAX_RESPONSE_BYTES: int(1_024, 1_073_741_824).default(4 * 1024 * 1024),
-    /** Unset: connect + headers + body timeouts + 1 s (defaultCallDeadlineMs in src/upstream/transport.ts). */
-    UPSTREAM_CALL_DEADLINE_MS: int(1, 1_800_000).optional(),
-    MAX_UPSTREAM_CALLS_PER_REQUEST: int(1, 100_000).default(500),
-    UPSTREAM_GET_RETRIES: int(0, 2).default(2),
-    UPSTREAM_RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.2),
-    UPSTREAM_TOKEN_REFRESH_SECONDS: int(60, 86_400).default(86_400),
-    UPSTREAM_BREAKER_CONSECUTIVE_FAILURES: int(1, 1_000).default(5),
-    UPSTREAM_BREAKER_FAILURE_RATE: z.coerce.number().gt(0).max(1).default(0.5),
-    UPSTREAM_BREAKER_MIN_CALLS: int(1, 100_000).default(10),
-    UPSTREAM_BREAKER_WINDOW_SECONDS: int(1, 3_600).default(60),
-    UPSTREAM_BREAKER_COOL_DOWN_SECONDS: int(1, 3_600).default(30),
-    UPSTREAM_USAGE_LIMIT_PER_MINUTE: int(1, 100_000).default(100),
-    UPSTREAM_HISTORY_INTERVAL_SECONDS: int(0, 86_400).default(900),
-    UPSTREAM_DETAILS_LIMIT_PER_MINUTE: int(1, 100_000).default(10),
+  UPSTREAM_URL: secureUrl.optional(),
+  UPSTREAM_FLAVOR: z.enum(FLAVOURS).default('pressone'),
+  UPSTREAM_CLIENT_ID: z.string().min(1).optional(),
+  UPSTREAM_CLIENT_SECRET: z.string().min(1).optional(),
+  UPSTREAM_CONNECTIONS: int(1, 1024).default(16),
+  UPSTREAM_CONNECT_TIMEOUT_MS: int(1, 600_000).default(5_000),
+  UPSTREAM_HEADERS_TIMEOUT_MS: int(1, 600_000).default(10_000),
+  UPSTREAM_BODY_TIMEOUT_MS: int(1, 600_000).default(10_000),
+  UPSTREAM_MAX_RESPONSE_BYTES: int(1_024, 1_073_741_824).default(4 * 1024 * 1024),
+  /** Unset: connect + headers + body timeouts + 1 s (defaultCallDeadlineMs in src/upstream/transport.ts). */
+  UPSTREAM_CALL_DEADLINE_MS: int(1, 1_800_000).optional(),
+  MAX_UPSTREAM_CALLS_PER_REQUEST: int(1, 100_000).default(500),
+  UPSTREAM_GET_RETRIES: int(0, 2).default(2),
+  UPSTREAM_RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.2),
+  UPSTREAM_TOKEN_REFRESH_SECONDS: int(60, 86_400).default(86_400),
+  UPSTREAM_BREAKER_CONSECUTIVE_FAILURES: int(1, 1_000).default(5),
+  UPSTREAM_BREAKER_FAILURE_RATE: z.coerce.number().gt(0).max(1).default(0.5),
+  UPSTREAM_BREAKER_MIN_CALLS: int(1, 100_000).default(10),
+  UPSTREAM_BREAKER_WINDOW_SECONDS: int(1, 3_600).default(60),
+  UPSTREAM_BREAKER_COOL_DOWN_SECONDS: int(1, 3_600).default(30),
+  UPSTREAM_USAGE_LIMIT_PER_MINUTE: int(1, 100_000).default(100),
+  UPSTREAM_HISTORY_INTERVAL_SECONDS: int(0, 86_400).default(900),
+  UPSTREAM_DETAILS_LIMIT_PER_MINUTE: int(1, 100_000).default(10),
 
-    CACHE_MAX_SIMS: int(1, 10_000_000).default(100_000),
-    CACHE_DETAILS_TTL_SECONDS: int(0, 604_800).default(3_600),
-    CACHE_USAGE_TTL_SECONDS: int(0, 86_400).default(300),
-    CACHE_TOPUPS_TTL_SECONDS: int(0, 86_400).default(60),
-    CACHE_HISTORY_TTL_SECONDS: int(0, 86_400).default(900),
-    CACHE_BALANCE_TTL_SECONDS: int(0, 86_400).default(30),
-    CACHE_NEGATIVE_TTL_SECONDS: int(0, 86_400).default(60),
-    CACHE_STALE_WHILE_REVALIDATE_SECONDS: int(0, 86_400).default(60),
-    CACHE_MAX_STALE_SECONDS: int(0, 7 * 86_400).default(86_400),
+  CACHE_MAX_SIMS: int(1, 10_000_000).default(100_000),
+  CACHE_DETAILS_TTL_SECONDS: int(0, 604_800).default(3_600),
+  CACHE_USAGE_TTL_SECONDS: int(0, 86_400).default(300),
+  CACHE_TOPUPS_TTL_SECONDS: int(0, 86_400).default(60),
+  CACHE_HISTORY_TTL_SECONDS: int(0, 86_400).default(900),
+  CACHE_BALANCE_TTL_SECONDS: int(0, 86_400).default(30),
+  CACHE_NEGATIVE_TTL_SECONDS: int(0, 86_400).default(60),
+  CACHE_STALE_WHILE_REVALIDATE_SECONDS: int(0, 86_400).default(60),
+  CACHE_MAX_STALE_SECONDS: int(0, 7 * 86_400).default(86_400),
 
-    MAX_SIMS_PER_QUERY: int(1, 1_000).default(100),
-    MAX_SIM_LIST_PAGE: int(1, 1_000).default(100),
-    IDEMPOTENCY_TTL_HOURS: int(24, 24 * 30).default(24),
-    IDEMPOTENCY_MAX_KEYS: int(1, 10_000_000).default(100_000),
-    PURCHASE_RECONCILE_GRACE_SECONDS: int(0, 86_400).default(120),
+  MAX_SIMS_PER_QUERY: int(1, 1_000).default(100),
+  MAX_SIM_LIST_PAGE: int(1, 1_000).default(100),
+  IDEMPOTENCY_TTL_HOURS: int(24, 24 * 30).default(24),
+  IDEMPOTENCY_MAX_KEYS: int(1, 10_000_000).default(100_000),
+  PURCHASE_RECONCILE_GRACE_SECONDS: int(0, 86_400).default(120),
 
-    SANDBOX_SEED: int(0, 2 ** 31 - 1).default(42),
-    SANDBOX_SIM_COUNT: int(1, 1_000_000).default(50),
-    ...Object.fromEntries(UPSTREAM_ENDPOINTS.map((e) => [pathOverrideVariable(e), z.string().regex(/^\//, 'must start with "/"').optional()])),
-    ...tracingEnv,
-  });
+  SANDBOX_SEED: int(0, 2 ** 31 - 1).default(42),
+  SANDBOX_SIM_COUNT: int(1, 1_000_000).default(50),
+  ...Object.fromEntries(
+    UPSTREAM_ENDPOINTS.map((e) => [pathOverrideVariable(e), z.string().regex(/^\//, 'must start with "/"').optional()]),
+  ),
+  ...tracingEnv,
+});
 
 /** The environment as read: variable name → non-empty string. */
 type RawEnv = Readonly<Record<string, string>>;
@@ -252,7 +281,8 @@ function crossFieldProblems(env: RawEnv): Problem[] {
     if (!env.AUTH_API_KEYS?.replace(/[\s,]/g, '') && !env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) {
       problems.push({
         variable: 'AUTH_API_KEYS',
-        message: 'a real upstream needs authentication: set AUTH_API_KEYS and/or AUTH_JWT_SECRET / AUTH_JWKS_URL (no-auth is for the sandbox only)',
+        message:
+          'a real upstream needs authentication: set AUTH_API_KEYS and/or AUTH_JWT_SECRET / AUTH_JWKS_URL (no-auth is for the sandbox only)',
       });
     }
   }
@@ -289,7 +319,14 @@ export interface GatewayConfig {
   auth: {
     apiKeys: { name: string; key: string }[];
     jwt:
-      | { secret?: string; jwksUrl?: string; issuer?: string; audience?: string; iccidsClaim: string; maxAgeSeconds: number }
+      | {
+          secret?: string;
+          jwksUrl?: string;
+          issuer?: string;
+          audience?: string;
+          iccidsClaim: string;
+          maxAgeSeconds: number;
+        }
       | undefined;
   };
   limits: { usagePerMinute: number; historyIntervalSeconds: number; detailsPerMinute: number };
@@ -321,7 +358,13 @@ export interface GatewayConfig {
   /** Extra GET attempts (≤ 2, so ≤ 3 attempts) and the share of first attempts the retry budget allows on top. */
   retries: { getRetries: number; budgetRatio: number };
   tokenRefreshSeconds: number;
-  breaker: { consecutiveFailures: number; failureRateThreshold: number; minimumCalls: number; windowMs: number; coolDownMs: number };
+  breaker: {
+    consecutiveFailures: number;
+    failureRateThreshold: number;
+    minimumCalls: number;
+    windowMs: number;
+    coolDownMs: number;
+  };
   cache: {
     maxSims: number;
     detailsTtlSeconds: number;
@@ -375,7 +418,9 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   // Field checks and cross-field rules both run, always: every problem is reported at once.
   const parsed = envSchema.safeParse(cleaned);
   const problems: Problem[] = [
-    ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ variable: i.path.join('.') || '(env)', message: i.message }))),
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((i) => ({ variable: i.path.join('.') || '(env)', message: i.message }))),
     ...crossFieldProblems(cleaned),
   ];
   if (!parsed.success || problems.length) throw new ConfigError(problems.map((p) => `${p.variable}: ${p.message}`));
@@ -385,7 +430,11 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     const value = e[pathOverrideVariable(endpoint)];
     if (typeof value === 'string') upstreamPaths[endpoint] = value;
   }
-  const timings = purchaseTimings({ connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS });
+  const timings = purchaseTimings({
+    connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS,
+    headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS,
+    bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS,
+  });
   return {
     port: e.PORT,
     host: e.HOST,
@@ -428,11 +477,20 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       maxBatchOperations: e.MAX_BATCH_OPERATIONS,
     },
     upstream: e.UPSTREAM_URL
-      ? { url: e.UPSTREAM_URL, flavour: e.UPSTREAM_FLAVOR, clientId: e.UPSTREAM_CLIENT_ID!, clientSecret: e.UPSTREAM_CLIENT_SECRET! }
+      ? {
+          url: e.UPSTREAM_URL,
+          flavour: e.UPSTREAM_FLAVOR,
+          clientId: e.UPSTREAM_CLIENT_ID!,
+          clientSecret: e.UPSTREAM_CLIENT_SECRET!,
+        }
       : undefined,
     upstreamPaths,
     upstreamConnections: e.UPSTREAM_CONNECTIONS,
-    timeouts: { connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS, headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS, bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS },
+    timeouts: {
+      connectMs: e.UPSTREAM_CONNECT_TIMEOUT_MS,
+      headersMs: e.UPSTREAM_HEADERS_TIMEOUT_MS,
+      bodyMs: e.UPSTREAM_BODY_TIMEOUT_MS,
+    },
     upstreamResponse: { maxBytes: e.UPSTREAM_MAX_RESPONSE_BYTES, callDeadlineMs: e.UPSTREAM_CALL_DEADLINE_MS },
     maxUpstreamCallsPerRequest: e.MAX_UPSTREAM_CALLS_PER_REQUEST,
     retries: { getRetries: e.UPSTREAM_GET_RETRIES, budgetRatio: e.UPSTREAM_RETRY_BUDGET_RATIO },

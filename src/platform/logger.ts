@@ -3,7 +3,7 @@
  * Formats: `json` (one object per line, for log collectors) or `pretty` (pino-pretty, for a person at a terminal).
  * Redaction happens in pino before either format sees the line, so it holds in both.
  */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import pretty from 'pino-pretty';
 import { traceLogFields } from './tracing.ts';
 
@@ -38,7 +38,11 @@ export interface LoggerOptions {
   traceIds?: boolean;
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream, { format = 'json', traceIds = false }: LoggerOptions = {}): Logger {
+export function createLogger(
+  level: string,
+  destination?: pino.DestinationStream,
+  { format = 'json', traceIds = false }: LoggerOptions = {},
+): Logger {
   const options = {
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },

@@ -70,7 +70,10 @@ export function createRedisConnections(settings: RedisSettings, logger: Logger):
   const setState = (next: RedisState) => {
     if (next === state) return;
     state = next;
-    (next === 'up' ? logger.info.bind(logger) : logger.warn.bind(logger))({ redis: next, url: redactRedisUrl(settings.url) }, `redis ${next}`);
+    (next === 'up' ? logger.info.bind(logger) : logger.warn.bind(logger))(
+      { redis: next, url: redactRedisUrl(settings.url) },
+      `redis ${next}`,
+    );
     events.emit('state', next);
   };
   const command = new Redis(settings.url, options(settings));
@@ -88,7 +91,9 @@ export function createRedisConnections(settings: RedisSettings, logger: Logger):
       if (!sub) {
         // A subscriber must keep its subscriptions across reconnects: ioredis resubscribes on ready.
         sub = new Redis(settings.url, { ...options(settings), commandTimeout: undefined, autoResubscribe: true });
-        sub.on('error', (error: Error) => logger.debug({ err: { name: error.name, message: error.message } }, 'redis subscriber error'));
+        sub.on('error', (error: Error) =>
+          logger.debug({ err: { name: error.name, message: error.message } }, 'redis subscriber error'),
+        );
       }
       return sub;
     },

@@ -12,7 +12,7 @@
  * - attributes never carry a credential: no token, Authorization, API key, client secret or request body. ICCIDs
  *   are identifiers, not secrets (they are already in logs), and are recorded on upstream spans.
  */
-import { context, propagation, SpanKind, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { type Context, context, propagation, type Span, SpanKind, type Tracer, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -22,11 +22,11 @@ import {
   AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
+  type Sampler,
   SimpleSpanProcessor,
+  type SpanExporter,
   TraceIdRatioBasedSampler,
   TracerProvider,
-  type Sampler,
-  type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import type { TracingConfig } from './config.ts';
 
@@ -55,7 +55,12 @@ export function createTracing(config: TracingConfig, options: { exporter?: SpanE
   }
   const processor = options.exporter
     ? new SimpleSpanProcessor({ exporter: options.exporter })
-    : new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ ...(config.endpoint ? { url: config.endpoint } : {}), headers: config.headers }) });
+    : new BatchSpanProcessor({
+        exporter: new OTLPTraceExporter({
+          ...(config.endpoint ? { url: config.endpoint } : {}),
+          headers: config.headers,
+        }),
+      });
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
     sampler: sampler(config.sampler, config.samplerRatio),
@@ -132,7 +137,8 @@ export function noteCacheRead(resource: string, key: string, outcome: CacheOutco
   if (!active) return;
   const reads = context.active().getValue(CACHE_READS) as Map<string, CacheReadNote> | undefined;
   // First answer wins: a later read of the same key in this operation comes from the request's DataLoader.
-  if (reads && !reads.has(`${resource}:${key}`)) reads.set(`${resource}:${key}`, budgetWaitMs === undefined ? { outcome } : { outcome, budgetWaitMs });
+  if (reads && !reads.has(`${resource}:${key}`))
+    reads.set(`${resource}:${key}`, budgetWaitMs === undefined ? { outcome } : { outcome, budgetWaitMs });
 }
 
 export function cacheReadOf(ctx: Context, resource: string, key: string): CacheReadNote | undefined {
@@ -143,14 +149,22 @@ export function cacheReadOf(ctx: Context, resource: string, key: string): CacheR
  * Starts the span of a request the HTTP fast path answers from the response cache (Yoga never sees it, so its
  * plugin cannot); the caller ends it once the bytes are written.
  */
-export function startResponseCacheHitSpan(tracer: Tracer, method: string, path: string, headers: Record<string, string | string[] | undefined>): Span {
+export function startResponseCacheHitSpan(
+  tracer: Tracer,
+  method: string,
+  path: string,
+  headers: Record<string, string | string[] | undefined>,
+): Span {
   const parent = extractContext((name) => {
     const value = headers[name];
     return typeof value === 'string' ? value : undefined;
   });
   return tracer.startSpan(
     `${method} ${path}`,
-    { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path, 'gateway.response_cache': 'hit' } },
+    {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.request.method': method, 'url.path': path, 'gateway.response_cache': 'hit' },
+    },
     parent,
   );
 }

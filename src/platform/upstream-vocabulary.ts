@@ -11,5 +11,16 @@
 export const FLAVOURS = ['pressone', 'airalo'] as const;
 export type Flavour = (typeof FLAVOURS)[number];
 
-export const UPSTREAM_ENDPOINTS = ['token', 'balance', 'sims', 'sim', 'usage', 'topups', 'packages', 'submitTopup', 'orders', 'order'] as const;
+export const UPSTREAM_ENDPOINTS = [
+  'token',
+  'balance',
+  'sims',
+  'sim',
+  'usage',
+  'topups',
+  'packages',
+  'submitTopup',
+  'orders',
+  'order',
+] as const;
 export type UpstreamEndpoint = (typeof UPSTREAM_ENDPOINTS)[number];

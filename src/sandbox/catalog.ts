@@ -120,45 +120,81 @@ const triggerPackage = ([marker, code]: readonly [string, number]): PackageSpec 
 
 /** Index order matters: the generator gives the first SIMs one operator each. */
 export const OPERATORS: readonly OperatorDef[] = [
-  defineOperator('merhaba', 'Merhaba', 'Turkey', { type: 'automatic', value: null }, false,
+  defineOperator(
+    'merhaba',
+    'Merhaba',
+    'Turkey',
+    { type: 'automatic', value: null },
+    false,
     { suffix: '7days-1gb', price: 9.5, mb: 1024, days: 7 },
     [
       { suffix: '7days-1gb', price: 9.5, mb: 1024, days: 7 },
       { suffix: '15days-3gb', price: 17, mb: 3072, days: 15 },
       { suffix: '30days-5gb', price: 26, mb: 5120, days: 30 },
       { suffix: '30days-10gb', price: 40, mb: 10240, days: 30 },
-    ]),
-  defineOperator('bonbon-mobile', 'Bonbon Mobile', 'France', { type: 'manual', value: 'rh' }, false,
+    ],
+  ),
+  defineOperator(
+    'bonbon-mobile',
+    'Bonbon Mobile',
+    'France',
+    { type: 'manual', value: 'rh' },
+    false,
     { suffix: '30days-3gb', price: 10, mb: 3072, days: 30, voice: 100, text: 100 },
     [
       { suffix: '30days-3gb', price: 10, mb: 3072, days: 30, voice: 100, text: 100 },
       { suffix: '30days-5gb', price: 15, mb: 5120, days: 30, voice: 100, text: 100 },
       { suffix: '30days-10gb', price: 22.5, mb: 10240, days: 30, voice: 100, text: 100 },
-    ]),
-  defineOperator('uki-mobile', 'Uki Mobile', 'United Kingdom', { type: 'manual', value: 'globaldata' }, true,
+    ],
+  ),
+  defineOperator(
+    'uki-mobile',
+    'Uki Mobile',
+    'United Kingdom',
+    { type: 'manual', value: 'globaldata' },
+    true,
     { suffix: '7days-unlimited', price: 25, mb: 0, days: 7 },
     [
       { suffix: '1day-unlimited', price: 5, mb: 0, days: 1 },
       { suffix: '3days-unlimited', price: 12, mb: 0, days: 3 },
       { suffix: '7days-unlimited', price: 25, mb: 0, days: 7 },
-    ]),
-  defineOperator('change', 'Change', 'Global', { type: 'automatic', value: null }, false,
+    ],
+  ),
+  defineOperator(
+    'change',
+    'Change',
+    'Global',
+    { type: 'automatic', value: null },
+    false,
     { suffix: '7days-1gb', price: 4.5, mb: 1024, days: 7 },
     [
       { suffix: '7days-1gb', price: 4.5, mb: 1024, days: 7 },
       { suffix: '15days-2gb', price: 8, mb: 2048, days: 15 },
       { suffix: '30days-5gb', price: 17, mb: 5120, days: 30 },
-    ]),
-  defineOperator('sakura-mobile', 'Sakura Mobile', 'Japan', { type: 'automatic', value: null }, false,
+    ],
+  ),
+  defineOperator(
+    'sakura-mobile',
+    'Sakura Mobile',
+    'Japan',
+    { type: 'automatic', value: null },
+    false,
     { suffix: '7days-1gb', price: 6, mb: 1024, days: 7 },
-    []),
-  defineOperator('kallur-digital', 'Kallur Digital', 'Faroe Islands', { type: 'automatic', value: null }, false,
+    [],
+  ),
+  defineOperator(
+    'kallur-digital',
+    'Kallur Digital',
+    'Faroe Islands',
+    { type: 'automatic', value: null },
+    false,
     { suffix: '7days-1gb', price: 9.5, mb: 1024, days: 7 },
     [
       { suffix: '7days-1gb', price: 9.5, mb: 1024, days: 7 },
       { suffix: '30days-3gb', price: 20, mb: 3072, days: 30 },
       ...TRIGGER_CODES.map(triggerPackage),
-    ]),
+    ],
+  ),
 ];
 
 /** The business error code a trigger package id asks for, if any. */

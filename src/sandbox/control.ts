@@ -4,7 +4,16 @@ import type { ManualClock } from '../platform/clock.ts';
 import { orderCode } from './format.ts';
 import { json, readRawBody } from './http-io.ts';
 import type { SandboxState } from './state.ts';
-import type { CallFilter, FaultRule, IccidFilter, SandboxControl, SandboxEndpoint, SandboxOrder, SandboxResponse, SimStatus } from './types.ts';
+import type {
+  CallFilter,
+  FaultRule,
+  IccidFilter,
+  SandboxControl,
+  SandboxEndpoint,
+  SandboxOrder,
+  SandboxResponse,
+  SimStatus,
+} from './types.ts';
 
 export function createControl(state: SandboxState): SandboxControl {
   return {
@@ -95,19 +104,39 @@ export async function handleControlRequest(
   try {
     if (route === 'GET info') {
       const { clientId, clientSecret } = state.options.credentials;
-      return ok({ url: origin, pressoneBaseUrl: `${origin}/customer/v2`, airaloBaseUrl: `${origin}/v2`, clientId, clientSecret, simCount: state.data.simCount, seed: state.options.seed });
+      return ok({
+        url: origin,
+        pressoneBaseUrl: `${origin}/customer/v2`,
+        airaloBaseUrl: `${origin}/v2`,
+        clientId,
+        clientSecret,
+        simCount: state.data.simCount,
+        seed: state.options.seed,
+      });
     }
     if (route === 'GET calls') {
       const calls = control.calls(callFilterFrom(params));
       return ok({ count: calls.length, calls });
     }
-    if (route === 'DELETE calls') return (control.resetCalls(), ok({ ok: true }));
+    if (route === 'DELETE calls') {
+      control.resetCalls();
+      return ok({ ok: true });
+    }
     if (route === 'GET orders') return ok({ orders: control.orders() });
     if (route === 'GET faults') return ok({ faults: state.faults.list() });
     if (route === 'POST faults') return ok({ id: control.addFault((await readJson(req)) as FaultRule) });
-    if (route === 'DELETE faults') return (control.clearFaults(), ok({ ok: true }));
-    if (req.method === 'DELETE' && path.startsWith('faults/')) return (control.removeFault(decodeURIComponent(path.slice(7))), ok({ ok: true }));
-    if (route === 'POST reset') return (control.reset(), ok({ ok: true }));
+    if (route === 'DELETE faults') {
+      control.clearFaults();
+      return ok({ ok: true });
+    }
+    if (req.method === 'DELETE' && path.startsWith('faults/')) {
+      control.removeFault(decodeURIComponent(path.slice(7)));
+      return ok({ ok: true });
+    }
+    if (route === 'POST reset') {
+      control.reset();
+      return ok({ ok: true });
+    }
     if (route === 'GET iccids') {
       const filter: IccidFilter = {};
       const status = params.get('status');
@@ -129,7 +158,8 @@ export async function handleControlRequest(
     }
     if (route === 'GET clock') return ok({ now: state.clock.now(), manual: isManualClock(state.clock) });
     if (route === 'POST clock/advance') {
-      if (!isManualClock(state.clock)) return fail(409, 'the sandbox runs on a real clock; pass a ManualClock to advance it');
+      if (!isManualClock(state.clock))
+        return fail(409, 'the sandbox runs on a real clock; pass a ManualClock to advance it');
       const { ms } = (await readJson(req)) as { ms?: unknown };
       if (typeof ms !== 'number' || !(ms >= 0)) return fail(400, 'send {"ms": number ≥ 0}');
       state.clock.advance(ms);

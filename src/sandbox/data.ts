@@ -2,8 +2,8 @@
  * The seeded data set: SIMs, their purchases (initial order + top-ups, which double as orders and
  * package-history entries) and their live usage. Same seed + same start time → same data.
  */
-import { OPERATORS, triggerCode, type OperatorDef, type PackageDef } from './catalog.ts';
-import { createRandom, randomInt, type Random } from './prng.ts';
+import { OPERATORS, type OperatorDef, type PackageDef, triggerCode } from './catalog.ts';
+import { createRandom, type Random, randomInt } from './prng.ts';
 import type { SimStatus } from './types.ts';
 
 export type HistoryStatus = 'NOT_ACTIVE' | 'ACTIVE' | 'FINISHED' | 'EXPIRED';
@@ -71,8 +71,12 @@ function pickStatus(random: Random): SimStatus {
 
 /** `count` (≤ 18) random decimal digits, from two draws. */
 function digits(random: Random, count: number): string {
-  const high = Math.floor(random() * 1e9).toString().padStart(9, '0');
-  const low = Math.floor(random() * 1e9).toString().padStart(9, '0');
+  const high = Math.floor(random() * 1e9)
+    .toString()
+    .padStart(9, '0');
+  const low = Math.floor(random() * 1e9)
+    .toString()
+    .padStart(9, '0');
   return (high + low).slice(0, count);
 }
 
@@ -169,7 +173,8 @@ export class DataSet {
     for (let i = this.submitted.length - 1; i >= 0; i--) yield this.submitted[i]!;
     for (let s = this.simCount - 1; s >= 0; s--) {
       const purchases = this.sim(s).purchases;
-      for (let k = purchases.length - 1; k >= 0; k--) if (purchases[k]!.id < FIRST_ORDER_ID + MAX_SEEDED_PURCHASES * this.simCount) yield purchases[k]!;
+      for (let k = purchases.length - 1; k >= 0; k--)
+        if (purchases[k]!.id < FIRST_ORDER_ID + MAX_SEEDED_PURCHASES * this.simCount) yield purchases[k]!;
     }
   }
 

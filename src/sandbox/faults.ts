@@ -41,17 +41,26 @@ interface ActiveRule {
 }
 
 export function validateFaultRule(rule: unknown): FaultRule {
-  if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) throw new TypeError('a fault rule is an object');
+  if (rule === null || typeof rule !== 'object' || Array.isArray(rule))
+    throw new TypeError('a fault rule is an object');
   const r = rule as FaultRule;
   const statuses = [500, 502, 503, 504];
-  if (r.errorStatus !== undefined && !statuses.includes(r.errorStatus)) throw new TypeError('errorStatus must be 500, 502, 503 or 504');
-  if (r.errorRate !== undefined && !(r.errorRate >= 0 && r.errorRate <= 1)) throw new TypeError('errorRate must be within 0..1');
-  if (r.reset !== undefined && r.reset !== 'after-headers' && r.reset !== 'mid-body') throw new TypeError('reset must be after-headers or mid-body');
-  if (r.rateLimit !== undefined && !(typeof r.rateLimit.retryAfterSeconds === 'number' && r.rateLimit.retryAfterSeconds >= 0)) {
+  if (r.errorStatus !== undefined && !statuses.includes(r.errorStatus))
+    throw new TypeError('errorStatus must be 500, 502, 503 or 504');
+  if (r.errorRate !== undefined && !(r.errorRate >= 0 && r.errorRate <= 1))
+    throw new TypeError('errorRate must be within 0..1');
+  if (r.reset !== undefined && r.reset !== 'after-headers' && r.reset !== 'mid-body')
+    throw new TypeError('reset must be after-headers or mid-body');
+  if (
+    r.rateLimit !== undefined &&
+    !(typeof r.rateLimit.retryAfterSeconds === 'number' && r.rateLimit.retryAfterSeconds >= 0)
+  ) {
     throw new TypeError('rateLimit.retryAfterSeconds must be a number ≥ 0');
   }
-  if (r.times !== undefined && !(Number.isInteger(r.times) && r.times > 0)) throw new TypeError('times must be a positive integer');
-  if (r.afterProcessing !== undefined && typeof r.afterProcessing !== 'boolean') throw new TypeError('afterProcessing must be a boolean');
+  if (r.times !== undefined && !(Number.isInteger(r.times) && r.times > 0))
+    throw new TypeError('times must be a positive integer');
+  if (r.afterProcessing !== undefined && typeof r.afterProcessing !== 'boolean')
+    throw new TypeError('afterProcessing must be a boolean');
   if (r.oversizeBody !== undefined && !(Number.isInteger(r.oversizeBody?.bytes) && r.oversizeBody.bytes > 0)) {
     throw new TypeError('oversizeBody.bytes must be a positive integer');
   }
@@ -61,11 +70,16 @@ export function validateFaultRule(rule: unknown): FaultRule {
       throw new TypeError('trickleBody needs intervalMs > 0 and an integer bytesPerTick > 0');
     }
   }
-  if (r.emptyBalances !== undefined && typeof r.emptyBalances !== 'boolean') throw new TypeError('emptyBalances must be a boolean');
-  if (r.rejectWith !== undefined && !(Number.isInteger(r.rejectWith?.status) && r.rejectWith.status >= 400 && r.rejectWith.status <= 499)) {
+  if (r.emptyBalances !== undefined && typeof r.emptyBalances !== 'boolean')
+    throw new TypeError('emptyBalances must be a boolean');
+  if (
+    r.rejectWith !== undefined &&
+    !(Number.isInteger(r.rejectWith?.status) && r.rejectWith.status >= 400 && r.rejectWith.status <= 499)
+  ) {
     throw new TypeError('rejectWith.status must be a 4xx status');
   }
-  if (r.incompleteBody !== undefined && typeof r.incompleteBody !== 'boolean') throw new TypeError('incompleteBody must be a boolean');
+  if (r.incompleteBody !== undefined && typeof r.incompleteBody !== 'boolean')
+    throw new TypeError('incompleteBody must be a boolean');
   return { ...r };
 }
 
@@ -153,7 +167,8 @@ export class FaultRegistry {
     if (rule.reset) return { kind: 'reset', when: rule.reset };
     if (rule.errorStatus !== undefined) {
       const rate = rule.errorRate ?? 1;
-      if (rate >= 1 || this.random() < rate) return { kind: 'respond', response: serverErrorResponse(rule.errorStatus) };
+      if (rate >= 1 || this.random() < rate)
+        return { kind: 'respond', response: serverErrorResponse(rule.errorStatus) };
     }
     if (rule.rateLimit) {
       const seconds = rule.rateLimit.retryAfterSeconds;
@@ -175,15 +190,24 @@ export class FaultRegistry {
     }
     if (rule.rejectWith) {
       const { status, body } = rule.rejectWith;
-      return { kind: 'respond', response: { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? null) } };
+      return {
+        kind: 'respond',
+        response: { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body ?? null) },
+      };
     }
     if (rule.emptyBalances) {
       const body = JSON.stringify({ data: { balances: [] }, meta: { message: 'success' } });
       return { kind: 'respond', response: { status: 200, headers: { 'Content-Type': 'application/json' }, body } };
     }
     if (rule.malformedJson) return { kind: 'malformed' };
-    if (rule.oversizeBody) return { kind: 'oversize', bytes: rule.oversizeBody.bytes, chunked: rule.oversizeBody.chunked === true };
-    if (rule.trickleBody) return { kind: 'trickle', intervalMs: rule.trickleBody.intervalMs, bytesPerTick: rule.trickleBody.bytesPerTick ?? 1 };
+    if (rule.oversizeBody)
+      return { kind: 'oversize', bytes: rule.oversizeBody.bytes, chunked: rule.oversizeBody.chunked === true };
+    if (rule.trickleBody)
+      return {
+        kind: 'trickle',
+        intervalMs: rule.trickleBody.intervalMs,
+        bytesPerTick: rule.trickleBody.bytesPerTick ?? 1,
+      };
     if (rule.incompleteBody) return { kind: 'incomplete' };
     return null;
   }

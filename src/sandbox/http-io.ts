@@ -67,7 +67,8 @@ export async function parseFields(raw: Buffer, contentType: string | undefined):
   if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
     for (const [key, value] of Object.entries(parsed)) {
       if (value === null || value === undefined) continue;
-      fields[key] = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      fields[key] =
+        typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
     }
   }
   return fields;

@@ -1,6 +1,6 @@
+export { OPERATORS, TRIGGER_CODES, TRIGGER_PREFIX } from './catalog.ts';
 export { createSandbox } from './server.ts';
 export { SANDBOX_CREDENTIALS } from './state.ts';
-export { OPERATORS, TRIGGER_CODES, TRIGGER_PREFIX } from './catalog.ts';
 export type {
   CallFilter,
   CallRecord,

@@ -40,7 +40,13 @@ export class FixedWindowLimiter {
       return { allowed: false, limit: this.limit, remaining: 0, resetAt: window.resetAt, retryAfterSeconds };
     }
     window.count++;
-    return { allowed: true, limit: this.limit, remaining: this.limit - window.count, resetAt: window.resetAt, retryAfterSeconds };
+    return {
+      allowed: true,
+      limit: this.limit,
+      remaining: this.limit - window.count,
+      resetAt: window.resetAt,
+      retryAfterSeconds,
+    };
   }
 
   clear(): void {

@@ -81,7 +81,10 @@ export function renderSim(sim: SimRecord, origin: string, include: Set<string>):
   if (include.has('order.status')) simable.status = STATUS_COMPLETED;
   if (include.has('order.user')) simable.user = USER;
   if (include.has('share')) {
-    simable.sharing = { link: `${origin}/share/${sim.matchingId.toLowerCase()}`, access_code: String(1000 + (sim.id % 9000)) };
+    simable.sharing = {
+      link: `${origin}/share/${sim.matchingId.toLowerCase()}`,
+      access_code: String(1000 + (sim.id % 9000)),
+    };
   }
   return {
     ...renderSimCore(sim, origin),

@@ -47,8 +47,12 @@ function decode(segment: string): string {
 }
 
 function matchParts(method: string, parts: string[], flavour: SandboxFlavour, basePath: string): RouteResult {
-  const route = (endpoint: SandboxEndpoint, expected: string, iccid: string | null = null, orderId: string | null = null): RouteResult =>
-    method === expected ? { endpoint, flavour, basePath, iccid, orderId } : { error: 405 };
+  const route = (
+    endpoint: SandboxEndpoint,
+    expected: string,
+    iccid: string | null = null,
+    orderId: string | null = null,
+  ): RouteResult => (method === expected ? { endpoint, flavour, basePath, iccid, orderId } : { error: 405 });
   const [first, second, third] = parts;
   if (parts.length === 1) {
     if (first === 'token') return route('token', 'POST');

@@ -3,13 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createControl, handleControlRequest } from './control.ts';
-import type { Handler, RequestContext } from './handlers/context.ts';
+import { type FaultAction, type FaultPlan, serverErrorResponse } from './faults.ts';
 import { balance } from './handlers/account.ts';
 import { requireBearer, token } from './handlers/auth.ts';
+import type { Handler, RequestContext } from './handlers/context.ts';
 import { getOrder, listOrders, submitTopup } from './handlers/orders.ts';
 import { getSim, history, listSims, topups, usage } from './handlers/sims.ts';
 import { json, notFound, parseFields, readRawBody } from './http-io.ts';
-import { serverErrorResponse, type FaultAction, type FaultPlan } from './faults.ts';
 import { matchRoute, type RouteMatch } from './routes.ts';
 import { resolveOptions, SandboxState } from './state.ts';
 import type { Sandbox, SandboxEndpoint, SandboxOptions, SandboxResponse } from './types.ts';
@@ -36,7 +36,10 @@ function send(res: ServerResponse, response: SandboxResponse): void {
 /** The answer padded with spaces to `total` bytes, written with backpressure until done or the client hangs up. */
 function streamOversize(res: ServerResponse, response: SandboxResponse, total: number, chunked: boolean): void {
   const head = Buffer.from(response.body);
-  res.writeHead(response.status, { ...response.headers, ...(chunked ? {} : { 'Content-Length': Math.max(total, head.length) }) });
+  res.writeHead(response.status, {
+    ...response.headers,
+    ...(chunked ? {} : { 'Content-Length': Math.max(total, head.length) }),
+  });
   const pad = Buffer.alloc(64 * 1024, 0x20);
   let sent = 0;
   const pump = (): void => {
@@ -51,7 +54,13 @@ function streamOversize(res: ServerResponse, response: SandboxResponse, total: n
 }
 
 /** The answer `bytesPerTick` bytes at a time, one tick every `intervalMs`. */
-function trickle(res: ServerResponse, response: SandboxResponse, intervalMs: number, bytesPerTick: number, timers: Set<NodeJS.Timeout>): void {
+function trickle(
+  res: ServerResponse,
+  response: SandboxResponse,
+  intervalMs: number,
+  bytesPerTick: number,
+  timers: Set<NodeJS.Timeout>,
+): void {
   const bytes = Buffer.from(response.body);
   res.writeHead(response.status, { ...response.headers, 'Content-Length': bytes.length });
   let offset = 0;
@@ -80,7 +89,11 @@ function dispatch(ctx: RequestContext): SandboxResponse {
   }
 }
 
-export function createSandboxServer(state: SandboxState): { server: Server; setOrigin(origin: string): void; shutdown(): void } {
+export function createSandboxServer(state: SandboxState): {
+  server: Server;
+  setOrigin(origin: string): void;
+  shutdown(): void;
+} {
   let origin = '';
   let closing = false;
   const timers = new Set<NodeJS.Timeout>();
@@ -95,7 +108,13 @@ export function createSandboxServer(state: SandboxState): { server: Server; setO
       timers.add(timer);
     });
 
-  async function handleUpstream(req: IncomingMessage, res: ServerResponse, route: RouteMatch, search: string, path: string): Promise<void> {
+  async function handleUpstream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: RouteMatch,
+    search: string,
+    path: string,
+  ): Promise<void> {
     const started = performance.now();
     const method = req.method ?? 'GET';
     const query = new URLSearchParams(search);
@@ -109,11 +128,26 @@ export function createSandboxServer(state: SandboxState): { server: Server; setO
     }
     const iccid =
       route.iccid ??
-      (route.endpoint === 'submitTopup' ? (body.iccid ?? null) : route.endpoint === 'orders' ? query.get('filter[iccid]') : null);
+      (route.endpoint === 'submitTopup'
+        ? (body.iccid ?? null)
+        : route.endpoint === 'orders'
+          ? query.get('filter[iccid]')
+          : null);
     const record = (status: number): void => {
       const traceparent = req.headers.traceparent;
-      state.record({ endpoint: route.endpoint, flavour: route.flavour, method, iccid, status, at: state.clock.now(), ...(typeof traceparent === 'string' ? { traceparent } : {}) });
-      log?.info({ method, path, endpoint: route.endpoint, iccid, status, ms: Math.round(performance.now() - started) }, 'request');
+      state.record({
+        endpoint: route.endpoint,
+        flavour: route.flavour,
+        method,
+        iccid,
+        status,
+        at: state.clock.now(),
+        ...(typeof traceparent === 'string' ? { traceparent } : {}),
+      });
+      log?.info(
+        { method, path, endpoint: route.endpoint, iccid, status, ms: Math.round(performance.now() - started) },
+        'request',
+      );
     };
     const replace = (action: Extract<FaultAction, { kind: 'hang' | 'respond' }>): void => {
       if (action.kind === 'hang') {
@@ -200,7 +234,12 @@ export function createSandboxServer(state: SandboxState): { server: Server; setO
     }
     const route = matchRoute(req.method ?? 'GET', path);
     if ('error' in route) {
-      send(res, route.error === 405 ? json(405, { message: `The ${req.method} method is not supported for this route.` }) : notFound());
+      send(
+        res,
+        route.error === 405
+          ? json(405, { message: `The ${req.method} method is not supported for this route.` })
+          : notFound(),
+      );
       return;
     }
     handleUpstream(req, res, route, search, path).catch(() => {

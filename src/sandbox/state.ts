@@ -1,7 +1,7 @@
 /** All mutable sandbox state, and the defaults of every option. */
 import { randomBytes } from 'node:crypto';
 import { systemClock } from '../platform/clock.ts';
-import { generateDataSet, type DataSet, type Purchase } from './data.ts';
+import { type DataSet, generateDataSet, type Purchase } from './data.ts';
 import { FaultRegistry } from './faults.ts';
 import { FixedWindowLimiter, UsageSnapshotCache } from './limits.ts';
 import type { CallFilter, CallRecord, ResolvedSandboxOptions, SandboxFlavour, SandboxOptions } from './types.ts';

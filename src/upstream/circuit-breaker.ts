@@ -73,7 +73,8 @@ export class CircuitBreaker {
     this.#clock = clock;
     this.#options = { ...breakerDefaults, ...withoutUndefined(options) };
     const { failureRateThreshold, minimumCalls, windowMs, consecutiveFailures, coolDownMs } = this.#options;
-    if (!(failureRateThreshold > 0 && failureRateThreshold <= 1)) throw new RangeError('failureRateThreshold must be within (0, 1]');
+    if (!(failureRateThreshold > 0 && failureRateThreshold <= 1))
+      throw new RangeError('failureRateThreshold must be within (0, 1]');
     if (!(minimumCalls >= 1)) throw new RangeError('minimumCalls must be ≥ 1');
     if (!(windowMs >= BUCKETS)) throw new RangeError(`windowMs must be ≥ ${BUCKETS}`);
     if (!(consecutiveFailures >= 1)) throw new RangeError('consecutiveFailures must be ≥ 1');
@@ -163,7 +164,8 @@ export class CircuitBreaker {
   }
 
   #coolDown(): void {
-    if (this.#state === 'open' && this.#clock.now() - this.#openedAt >= this.#options.coolDownMs) this.#transition('half-open');
+    if (this.#state === 'open' && this.#clock.now() - this.#openedAt >= this.#options.coolDownMs)
+      this.#transition('half-open');
   }
 
   #open(): void {

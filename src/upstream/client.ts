@@ -6,21 +6,21 @@
 import type { BreakerState } from './circuit-breaker.ts';
 import { createEndpointResolver, type Flavour, type UpstreamEndpoint } from './flavours.ts';
 import {
+  type Balance,
   balanceResponseSchema,
+  type HistoryEntry,
   historyResponseSchema,
   orderListResponseSchema,
   orderResponseSchema,
-  simListResponseSchema,
-  simResponseSchema,
-  topupsResponseSchema,
-  usageResponseSchema,
-  type Balance,
-  type HistoryEntry,
   type Page,
   type SimDetails,
+  simListResponseSchema,
+  simResponseSchema,
   type TopupOrder,
   type TopupPackage,
+  topupsResponseSchema,
   type Usage,
+  usageResponseSchema,
 } from './models/index.ts';
 import { createUpstreamTransport, type UpstreamTransportOptions } from './transport.ts';
 
@@ -38,7 +38,10 @@ export type { Page };
 
 export interface UpstreamClient {
   getBalance(signal?: AbortSignal): Promise<Balance>;
-  listSims(q: { limit: number; page: number; iccidContains?: string }, signal?: AbortSignal): Promise<{ items: SimDetails[]; page: Page }>;
+  listSims(
+    q: { limit: number; page: number; iccidContains?: string },
+    signal?: AbortSignal,
+  ): Promise<{ items: SimDetails[]; page: Page }>;
   getSim(iccid: string, signal?: AbortSignal): Promise<SimDetails>;
   getUsage(iccid: string, signal?: AbortSignal): Promise<Usage>;
   getTopups(iccid: string, signal?: AbortSignal): Promise<TopupPackage[]>;
@@ -49,8 +52,14 @@ export interface UpstreamClient {
    * body is unreadable or incomplete (UpstreamBadResponseError/UpstreamNotFoundError with the 2xx status — the order was
    * probably placed), the abort reason when `signal` fires. purchase-service.ts classifySubmitFailure decides.
    */
-  submitTopup(input: { iccid: string; packageId: string; description?: string }, signal?: AbortSignal): Promise<TopupOrder>;
-  listOrders(q: { iccid?: string; description?: string; limit: number; page: number }, signal?: AbortSignal): Promise<{ items: TopupOrder[]; page: Page }>;
+  submitTopup(
+    input: { iccid: string; packageId: string; description?: string },
+    signal?: AbortSignal,
+  ): Promise<TopupOrder>;
+  listOrders(
+    q: { iccid?: string; description?: string; limit: number; page: number },
+    signal?: AbortSignal,
+  ): Promise<{ items: TopupOrder[]; page: Page }>;
   getOrder(id: string, signal?: AbortSignal): Promise<TopupOrder>;
   /** The circuit breaker's state; 'open' means every call fails fast with UpstreamUnavailableError. */
   breakerState(): BreakerState;
@@ -60,7 +69,10 @@ export interface UpstreamClient {
 export type { BreakerState };
 
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
-  const transport = createUpstreamTransport(createEndpointResolver(options.baseUrl, options.flavour, options.paths), options);
+  const transport = createUpstreamTransport(
+    createEndpointResolver(options.baseUrl, options.flavour, options.paths),
+    options,
+  );
   const { call } = transport;
 
   return {
@@ -70,7 +82,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
     listSims(q, signal) {
       return call(
-        { endpoint: 'sims', method: 'GET', query: { limit: q.limit, page: q.page, 'filter[iccid]': q.iccidContains || undefined } },
+        {
+          endpoint: 'sims',
+          method: 'GET',
+          query: { limit: q.limit, page: q.page, 'filter[iccid]': q.iccidContains || undefined },
+        },
         simListResponseSchema(q),
         signal,
       );
@@ -127,7 +143,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     },
 
     getOrder(id, signal) {
-      return call({ endpoint: 'order', method: 'GET', params: { id }, query: { include: 'sims' } }, orderResponseSchema, signal);
+      return call(
+        { endpoint: 'order', method: 'GET', params: { id }, query: { include: 'sims' } },
+        orderResponseSchema,
+        signal,
+      );
     },
 
     breakerState: () => transport.breakerState(),

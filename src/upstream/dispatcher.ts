@@ -15,9 +15,9 @@
  * the retry interceptor must see raw 5xx statuses, before they become errors. A test pins it. The knobs: README
  * "Configuration" (`UPSTREAM_CONNECTIONS`, `UPSTREAM_*_TIMEOUT_MS`, `UPSTREAM_CALL_DEADLINE_MS`, …).
  */
-import { Pool, type Dispatcher } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import type { Clock } from '../platform/clock.ts';
-import { UpstreamUnavailableError, errorFromResponse } from './errors.ts';
+import { errorFromResponse, UpstreamUnavailableError } from './errors.ts';
 import type { UpstreamEndpoint } from './flavours.ts';
 import { RetryBudget } from './retry-budget.ts';
 
@@ -31,7 +31,10 @@ export interface UpstreamTrace {
  * Dispatch options as sent by transport.ts: undici's, plus the endpoint name used to label errors and a trace the
  * interceptors fill in (undici hands the same options object to every interceptor and to every retry).
  */
-export type UpstreamDispatchOptions = Dispatcher.DispatchOptions & { upstreamEndpoint?: UpstreamEndpoint; upstreamTrace?: UpstreamTrace };
+export type UpstreamDispatchOptions = Dispatcher.DispatchOptions & {
+  upstreamEndpoint?: UpstreamEndpoint;
+  upstreamTrace?: UpstreamTrace;
+};
 
 export interface UpstreamDispatcherOptions {
   origin: string;
@@ -62,13 +65,27 @@ export const interceptorOrder = ['getRetry', 'responseGuard', 'errorConversion']
 const RETRYABLE_STATUS: ReadonlySet<number> = new Set([500, 502, 503, 504]);
 
 /** Connection failures: the request never left this process, whatever its method. */
-const CONNECT_FAILURE_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETDOWN', 'ENETUNREACH', 'EHOSTDOWN', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT'];
+const CONNECT_FAILURE_CODES = [
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETDOWN',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+];
 
 /**
  * Transport failures worth another GET attempt. Headers/body timeouts are deliberately absent: a slow upstream would
  * otherwise cost (1 + getRetries) × the timeout before the caller hears anything.
  */
-const RETRYABLE_CODES: ReadonlySet<string> = new Set([...CONNECT_FAILURE_CODES, 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  ...CONNECT_FAILURE_CODES,
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+]);
 
 /** Codes of the failures the response guard raises (see ResponseGuardError). */
 export const RESPONSE_TOO_LARGE = 'UPSTREAM_RESPONSE_TOO_LARGE';
@@ -77,7 +94,12 @@ export const CALL_DEADLINE = 'UPSTREAM_CALL_DEADLINE';
 export const CALL_DEADLINE_QUEUED = 'UPSTREAM_CALL_DEADLINE_QUEUED';
 
 /** Failures that happen before a single byte of the request can have reached the upstream. */
-const NOT_SENT_CODES: ReadonlySet<string> = new Set([...CONNECT_FAILURE_CODES, 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED', CALL_DEADLINE_QUEUED]);
+const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  ...CONNECT_FAILURE_CODES,
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  CALL_DEADLINE_QUEUED,
+]);
 
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -168,7 +190,12 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     this.#handler.onRequestStart?.(this.#controller, context);
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
     // The budget is asked last: a token is spent only on a retry that will happen.
     if (RETRYABLE_STATUS.has(statusCode) && this.#attempt <= this.#maxRetries && this.#budget.tryWithdraw()) {
       this.#discarding = true;
@@ -182,7 +209,10 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     if (!this.#discarding) this.#handler.onResponseData?.(this.#controller, chunk);
   }
 
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+  onResponseEnd(
+    _controller: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[] | undefined>,
+  ): void {
     if (this.#discarding) this.#scheduleRetry();
     else this.#handler.onResponseEnd?.(this.#controller, trailers);
   }
@@ -203,16 +233,19 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     const step = this.#baseDelayMs * 2 ** (this.#attempt - 1);
     this.#attempt += 1;
     this.#discarding = false;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      const trace = (this.#opts as UpstreamDispatchOptions).upstreamTrace;
-      if (trace) trace.attempts = this.#attempt;
-      try {
-        this.#dispatch(this.#opts, this);
-      } catch (error) {
-        this.#handler.onResponseError?.(this.#controller, error as Error);
-      }
-    }, step / 2 + Math.random() * (step / 2));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        const trace = (this.#opts as UpstreamDispatchOptions).upstreamTrace;
+        if (trace) trace.attempts = this.#attempt;
+        try {
+          this.#dispatch(this.#opts, this);
+        } catch (error) {
+          this.#handler.onResponseError?.(this.#controller, error as Error);
+        }
+      },
+      step / 2 + Math.random() * (step / 2),
+    );
   }
 }
 
@@ -220,7 +253,11 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
  * GET-only retry on 5xx and network errors, each retry paid from `budget` (shared by every request of the client).
  * POST (and every other method) bypasses it entirely.
  */
-export function getRetryInterceptor(maxRetries: number, baseDelayMs: number, budget: RetryBudget = new RetryBudget()): Dispatcher.DispatcherComposeInterceptor {
+export function getRetryInterceptor(
+  maxRetries: number,
+  baseDelayMs: number,
+  budget: RetryBudget = new RetryBudget(),
+): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) =>
     String(opts.method).toUpperCase() === 'GET' && maxRetries > 0
       ? dispatch(opts, new GetRetryHandler(opts, handler, dispatch, maxRetries, baseDelayMs, budget))
@@ -278,11 +315,22 @@ class ResponseGuardHandler implements Dispatcher.DispatchHandler {
     this.#handler.onRequestStart?.(controller, context);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
     if (this.#settled) return;
     const declared = contentLength(headers);
     if (declared !== null && declared > this.#maxBytes) {
-      this.#fail(controller, new ResponseGuardError(RESPONSE_TOO_LARGE, `HTTP ${statusCode} with content-length ${declared} > ${this.#maxBytes} bytes, refused unread`));
+      this.#fail(
+        controller,
+        new ResponseGuardError(
+          RESPONSE_TOO_LARGE,
+          `HTTP ${statusCode} with content-length ${declared} > ${this.#maxBytes} bytes, refused unread`,
+        ),
+      );
       return;
     }
     this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
@@ -292,13 +340,19 @@ class ResponseGuardHandler implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#received += chunk.length;
     if (this.#received > this.#maxBytes) {
-      this.#fail(controller, new ResponseGuardError(RESPONSE_TOO_LARGE, `over ${this.#maxBytes} bytes (${this.#received} read), aborted`));
+      this.#fail(
+        controller,
+        new ResponseGuardError(RESPONSE_TOO_LARGE, `over ${this.#maxBytes} bytes (${this.#received} read), aborted`),
+      );
       return;
     }
     this.#handler.onResponseData?.(controller, chunk);
   }
 
-  onResponseEnd(controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+  onResponseEnd(
+    controller: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[] | undefined>,
+  ): void {
     if (this.#settle()) this.#handler.onResponseEnd?.(controller, trailers);
   }
 
@@ -325,11 +379,20 @@ class ResponseGuardHandler implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     const controller = this.#controller;
     if (controller) {
-      this.#fail(controller, new ResponseGuardError(CALL_DEADLINE, `no complete answer within the ${deadlineMs} ms call deadline (${this.#received} body bytes read)`));
+      this.#fail(
+        controller,
+        new ResponseGuardError(
+          CALL_DEADLINE,
+          `no complete answer within the ${deadlineMs} ms call deadline (${this.#received} body bytes read)`,
+        ),
+      );
       return;
     }
     // Still queued for a connection: tell the caller now, and abort the request before it is written.
-    const error = new ResponseGuardError(CALL_DEADLINE_QUEUED, `not sent within the ${deadlineMs} ms call deadline (no free upstream connection)`);
+    const error = new ResponseGuardError(
+      CALL_DEADLINE_QUEUED,
+      `not sent within the ${deadlineMs} ms call deadline (no free upstream connection)`,
+    );
     this.#earlyAbort = error;
     this.#settled = true;
     this.#handler.onResponseError?.(detachedController(error), error);
@@ -342,7 +405,10 @@ function detachedController(reason: Error): Dispatcher.DispatchController {
 }
 
 /** The call deadline and the response-size cap; see ResponseGuardHandler. */
-export function responseGuardInterceptor(maxBytes: number, deadlineMs: number): Dispatcher.DispatcherComposeInterceptor {
+export function responseGuardInterceptor(
+  maxBytes: number,
+  deadlineMs: number,
+): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) => dispatch(opts, new ResponseGuardHandler(handler, maxBytes, deadlineMs));
 }
 
@@ -373,7 +439,12 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
     this.#handler.onRequestStart?.(controller, context);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
     this.#status = statusCode;
     if (statusCode < 400) {
       this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
@@ -393,13 +464,19 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd(controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+  onResponseEnd(
+    controller: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[] | undefined>,
+  ): void {
     if (this.#status < 400) {
       this.#handler.onResponseEnd?.(controller, trailers);
       return;
     }
     const body = Buffer.concat(this.#chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8');
-    this.#handler.onResponseError?.(controller, errorFromResponse(this.#endpoint, this.#method, this.#status, this.#headers, body, this.#clock));
+    this.#handler.onResponseError?.(
+      controller,
+      errorFromResponse(this.#endpoint, this.#method, this.#status, this.#headers, body, this.#clock),
+    );
   }
 
   onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
@@ -421,7 +498,8 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
 
 /** Converts every non-2xx answer and every transport failure into an UpstreamError: transport.ts sees only 2xx answers. */
 export function errorConversionInterceptor(clock: Clock): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (opts, handler) => dispatch(opts, new ErrorConversionHandler(opts as UpstreamDispatchOptions, handler, clock));
+  return (dispatch) => (opts, handler) =>
+    dispatch(opts, new ErrorConversionHandler(opts as UpstreamDispatchOptions, handler, clock));
 }
 
 export function createUpstreamDispatcher(options: UpstreamDispatcherOptions): UpstreamDispatcher {
@@ -435,7 +513,11 @@ export function createUpstreamDispatcher(options: UpstreamDispatcherOptions): Up
       });
   const base: Dispatcher = options.dispatcher ?? (owned as Pool);
   const byName = {
-    getRetry: getRetryInterceptor(options.getRetries, options.retryBaseDelayMs, options.retryBudget ?? new RetryBudget()),
+    getRetry: getRetryInterceptor(
+      options.getRetries,
+      options.retryBaseDelayMs,
+      options.retryBudget ?? new RetryBudget(),
+    ),
     responseGuard: responseGuardInterceptor(options.maxResponseBytes, options.callDeadlineMs),
     errorConversion: errorConversionInterceptor(options.clock),
   };

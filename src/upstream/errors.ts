@@ -43,7 +43,11 @@ export class UpstreamValidationError extends UpstreamError {
 
   constructor(endpoint: UpstreamEndpoint, status: number, fields: Record<string, string>) {
     const names = Object.keys(fields);
-    super(endpoint, status, `upstream ${endpoint}: request rejected (${status})${names.length ? ` on ${names.join(', ')}` : ''}`);
+    super(
+      endpoint,
+      status,
+      `upstream ${endpoint}: request rejected (${status})${names.length ? ` on ${names.join(', ')}` : ''}`,
+    );
     this.fields = fields;
   }
 }
@@ -78,8 +82,19 @@ export class UpstreamUnavailableError extends UpstreamError {
   /** What failed, composed here: 'HTTP 503', an undici/errno code ('UND_ERR_HEADERS_TIMEOUT'), 'circuit open' … */
   readonly detail: string;
 
-  constructor(endpoint: UpstreamEndpoint, status: number | null, ambiguous: boolean, detail: string, options?: { cause?: unknown }) {
-    super(endpoint, status, `upstream ${endpoint}: unavailable (${detail})${ambiguous ? '; the request may have been processed' : ''}`, options);
+  constructor(
+    endpoint: UpstreamEndpoint,
+    status: number | null,
+    ambiguous: boolean,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      endpoint,
+      status,
+      `upstream ${endpoint}: unavailable (${detail})${ambiguous ? '; the request may have been processed' : ''}`,
+      options,
+    );
     this.ambiguous = ambiguous;
     this.detail = detail;
   }
@@ -143,7 +158,12 @@ function validationFields(body: unknown): Record<string, string> {
 
 function businessError(body: unknown): { code: number; reason: string } | null {
   if (!isRecord(body)) return null;
-  const code = typeof body.code === 'number' ? body.code : typeof body.code === 'string' && /^\d+$/.test(body.code) ? Number(body.code) : null;
+  const code =
+    typeof body.code === 'number'
+      ? body.code
+      : typeof body.code === 'string' && /^\d+$/.test(body.code)
+        ? Number(body.code)
+        : null;
   if (code === null) return null;
   return { code, reason: typeof body.reason === 'string' ? body.reason : '' };
 }

@@ -5,9 +5,9 @@
  * disagree with themselves (`/cusomter/v2/…`, `v1/sims/:iccid/…`). The names themselves are listed once, in
  * src/platform/upstream-vocabulary.ts (config.ts needs them too); the tables here are keyed by them.
  */
-import { UPSTREAM_ENDPOINTS, type Flavour, type UpstreamEndpoint } from '../platform/upstream-vocabulary.ts';
+import { type Flavour, UPSTREAM_ENDPOINTS, type UpstreamEndpoint } from '../platform/upstream-vocabulary.ts';
 
-export { FLAVOURS, UPSTREAM_ENDPOINTS, type Flavour, type UpstreamEndpoint } from '../platform/upstream-vocabulary.ts';
+export { FLAVOURS, type Flavour, UPSTREAM_ENDPOINTS, type UpstreamEndpoint } from '../platform/upstream-vocabulary.ts';
 
 export const flavourBasePaths: Readonly<Record<Flavour, string>> = {
   pressone: '/customer/v2',
@@ -32,7 +32,11 @@ export interface EndpointResolver {
   /** The origin every request goes to (one Pool per origin). */
   readonly origin: string;
   /** Absolute path (with query string) for one call. Parameters are percent-encoded. */
-  path(endpoint: UpstreamEndpoint, params?: { iccid?: string; id?: string }, query?: Record<string, string | number | undefined>): string;
+  path(
+    endpoint: UpstreamEndpoint,
+    params?: { iccid?: string; id?: string },
+    query?: Record<string, string | number | undefined>,
+  ): string;
 }
 
 /**
@@ -46,7 +50,8 @@ export function createEndpointResolver(
   overrides: Partial<Record<UpstreamEndpoint, string>> = {},
 ): EndpointResolver {
   const base = new URL(baseUrl);
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError(`upstream baseUrl must be http(s): ${base.protocol}`);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new TypeError(`upstream baseUrl must be http(s): ${base.protocol}`);
   const origin = base.origin;
   let basePath = base.pathname.replace(/\/+$/, '');
   if (basePath === '') basePath = flavourBasePaths[flavour];
@@ -71,7 +76,8 @@ export function createEndpointResolver(
     path(endpoint, params = {}, query = {}) {
       const path = templates[endpoint].replace(/\{(iccid|id)\}/g, (_, name: 'iccid' | 'id') => {
         const value = params[name];
-        if (value === undefined || value === '') throw new TypeError(`upstream ${endpoint}: missing path parameter ${name}`);
+        if (value === undefined || value === '')
+          throw new TypeError(`upstream ${endpoint}: missing path parameter ${name}`);
         return encodeURIComponent(value);
       });
       const search = new URLSearchParams();

@@ -2,25 +2,24 @@
  * Public API of the upstream module: everything HTTP about the partner API (README "Architecture"). Imports nothing
  * from src/graphql, src/domain or src/app.
  */
-export { createUpstreamClient } from './client.ts';
-export type { UpstreamClient, UpstreamClientOptions, UpstreamCallEvent } from './client.ts';
+
 export type { BreakerState, CircuitBreakerOptions } from './circuit-breaker.ts';
 export { breakerDefaults } from './circuit-breaker.ts';
-export type { RetryBudgetOptions } from './retry-budget.ts';
-export type { Flavour, UpstreamEndpoint } from './flavours.ts';
-export { FLAVOURS, UPSTREAM_ENDPOINTS, defaultEndpointPaths, flavourBasePaths } from './flavours.ts';
+export type { UpstreamCallEvent, UpstreamClient, UpstreamClientOptions } from './client.ts';
+export { createUpstreamClient } from './client.ts';
 export {
+  CircuitOpenError,
+  UpstreamAuthError,
+  UpstreamBadResponseError,
+  UpstreamBusinessError,
   UpstreamError,
   UpstreamNotFoundError,
   UpstreamRateLimitedError,
-  UpstreamValidationError,
-  UpstreamBusinessError,
-  UpstreamAuthError,
   UpstreamUnavailableError,
-  CircuitOpenError,
-  UpstreamBadResponseError,
+  UpstreamValidationError,
 } from './errors.ts';
-export { SIM_STATUSES, toDecimalString, toIsoUtc } from './models/index.ts';
+export type { Flavour, UpstreamEndpoint } from './flavours.ts';
+export { defaultEndpointPaths, FLAVOURS, flavourBasePaths, UPSTREAM_ENDPOINTS } from './flavours.ts';
 export type {
   Balance,
   HistoryEntry,
@@ -34,3 +33,5 @@ export type {
   TopupPackage,
   Usage,
 } from './models/index.ts';
+export { SIM_STATUSES, toDecimalString, toIsoUtc } from './models/index.ts';
+export type { RetryBudgetOptions } from './retry-budget.ts';

@@ -6,7 +6,14 @@
  * The token never leaves this module except as the Authorization header transport.ts builds from it.
  */
 import type { Clock } from '../platform/clock.ts';
-import { CircuitOpenError, UpstreamAuthError, UpstreamBadResponseError, UpstreamError, UpstreamRateLimitedError, UpstreamUnavailableError } from './errors.ts';
+import {
+  CircuitOpenError,
+  UpstreamAuthError,
+  UpstreamBadResponseError,
+  UpstreamError,
+  UpstreamRateLimitedError,
+  UpstreamUnavailableError,
+} from './errors.ts';
 
 export interface FetchedToken {
   accessToken: string;
@@ -35,7 +42,8 @@ const EXPIRY_MARGIN_SECONDS = 60;
 /** Seconds we may use a token: expires_in minus a margin, capped by the configured refresh period. */
 export function tokenLifetimeSeconds(expiresInSeconds: number | null, refreshSeconds: number): number {
   if (expiresInSeconds === null || !Number.isFinite(expiresInSeconds)) return refreshSeconds;
-  const usable = expiresInSeconds > EXPIRY_MARGIN_SECONDS * 2 ? expiresInSeconds - EXPIRY_MARGIN_SECONDS : expiresInSeconds / 2;
+  const usable =
+    expiresInSeconds > EXPIRY_MARGIN_SECONDS * 2 ? expiresInSeconds - EXPIRY_MARGIN_SECONDS : expiresInSeconds / 2;
   return Math.max(0, Math.min(usable, refreshSeconds));
 }
 
@@ -44,10 +52,21 @@ export function tokenLifetimeSeconds(expiresInSeconds: number | null, refreshSec
  * down → UpstreamUnavailableError (never ambiguous: fetching a token spends nothing); 429 and bad bodies unchanged.
  */
 function toTokenFailure(error: unknown): UpstreamError {
-  if (error instanceof UpstreamRateLimitedError || error instanceof UpstreamBadResponseError || error instanceof UpstreamAuthError) return error;
+  if (
+    error instanceof UpstreamRateLimitedError ||
+    error instanceof UpstreamBadResponseError ||
+    error instanceof UpstreamAuthError
+  )
+    return error;
   if (error instanceof CircuitOpenError) return error;
   if (error instanceof UpstreamUnavailableError) {
-    return new UpstreamUnavailableError('token', error.status, false, error.status === null ? 'token request failed' : `HTTP ${error.status}`, { cause: error.cause });
+    return new UpstreamUnavailableError(
+      'token',
+      error.status,
+      false,
+      error.status === null ? 'token request failed' : `HTTP ${error.status}`,
+      { cause: error.cause },
+    );
   }
   if (error instanceof UpstreamError) return new UpstreamAuthError('token', error.status, 'token request rejected');
   return new UpstreamUnavailableError('token', null, false, 'token request failed', { cause: error });
@@ -71,7 +90,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       const converted = toTokenFailure(error);
       // Nothing was sent: the breaker has its own cool-down, and its probe must not be held back by ours.
       if (converted instanceof CircuitOpenError) throw converted;
-      const backoffMs = converted instanceof UpstreamRateLimitedError ? converted.retryAfterSeconds * 1000 : failureBackoffMs;
+      const backoffMs =
+        converted instanceof UpstreamRateLimitedError ? converted.retryAfterSeconds * 1000 : failureBackoffMs;
       failure = { error: converted, until: clock.now() + backoffMs };
       throw converted;
     }

@@ -4,10 +4,10 @@
  * Attributes: endpoint, method, the URL path template's endpoint name (never the query string), HTTP status,
  * attempts, outcome, circuit-breaker state and ICCID. Never a header, the token, a body or the client secret.
  */
-import { SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
+import { type Span, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { injectContext } from '../platform/tracing.ts';
 import type { BreakerState } from './circuit-breaker.ts';
-import { UpstreamBusinessError, UpstreamNotFoundError, type UpstreamError } from './errors.ts';
+import { UpstreamBusinessError, type UpstreamError, UpstreamNotFoundError } from './errors.ts';
 
 export function startUpstreamSpan(
   tracer: Tracer | undefined,
@@ -29,13 +29,21 @@ export function startUpstreamSpan(
   return span;
 }
 
-export function endUpstreamSpan(span: Span | undefined, status: number, attempts: number, outcome: 'ok' | 'aborted' | UpstreamError): void {
+export function endUpstreamSpan(
+  span: Span | undefined,
+  status: number,
+  attempts: number,
+  outcome: 'ok' | 'aborted' | UpstreamError,
+): void {
   if (!span) return;
   span.setAttribute('upstream.attempts', attempts);
   if (status > 0) span.setAttribute('http.response.status_code', status);
   span.setAttribute('upstream.outcome', typeof outcome === 'string' ? outcome : outcome.name);
   // 404 and 422 answers are about one SIM or order from a healthy upstream, not failures of the call.
-  if (typeof outcome !== 'string' && !(outcome instanceof UpstreamNotFoundError || outcome instanceof UpstreamBusinessError)) {
+  if (
+    typeof outcome !== 'string' &&
+    !(outcome instanceof UpstreamNotFoundError || outcome instanceof UpstreamBusinessError)
+  ) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.name });
   }
   span.end();

@@ -12,8 +12,8 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { raceAbort } from '../platform/abort.ts';
-import { systemClock, type Clock } from '../platform/clock.ts';
-import { CircuitBreaker, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker.ts';
+import { type Clock, systemClock } from '../platform/clock.ts';
+import { type BreakerState, CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.ts';
 import { createUpstreamDispatcher, type UpstreamDispatchOptions, type UpstreamTrace } from './dispatcher.ts';
 import {
   CircuitOpenError,
@@ -22,8 +22,8 @@ import {
   UpstreamBusinessError,
   UpstreamError,
   UpstreamNotFoundError,
-  UpstreamValidationError,
   UpstreamUnavailableError,
+  UpstreamValidationError,
 } from './errors.ts';
 import type { EndpointResolver, UpstreamEndpoint } from './flavours.ts';
 import { isNotFoundBody, summariseIssues, tokenResponseSchema } from './models/index.ts';
@@ -122,7 +122,10 @@ export function defaultCallDeadlineMs(timeouts: { connectMs: number; headersMs: 
   return timeouts.connectMs + timeouts.headersMs + timeouts.bodyMs + 1_000;
 }
 
-export function createUpstreamTransport(resolver: EndpointResolver, options: UpstreamTransportOptions): UpstreamTransport {
+export function createUpstreamTransport(
+  resolver: EndpointResolver,
+  options: UpstreamTransportOptions,
+): UpstreamTransport {
   const clock = options.clock ?? systemClock;
   const logger = options.logger?.child({ component: 'upstream' });
   const timeouts = {
@@ -162,7 +165,13 @@ export function createUpstreamTransport(resolver: EndpointResolver, options: Ups
    * The log line of one exchange. Only fields composed here: no header, no body, and error messages that by the
    * contract of errors.ts carry neither token nor secret nor upstream text.
    */
-  function logCall(spec: CallSpec, status: number, durationMs: number, attempt: number, outcome: 'ok' | 'aborted' | UpstreamError): void {
+  function logCall(
+    spec: CallSpec,
+    status: number,
+    durationMs: number,
+    attempt: number,
+    outcome: 'ok' | 'aborted' | UpstreamError,
+  ): void {
     if (!logger) return;
     const fields = {
       endpoint: spec.endpoint,
@@ -173,26 +182,40 @@ export function createUpstreamTransport(resolver: EndpointResolver, options: Ups
       ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }),
     };
     if (outcome === 'ok') logger.debug(fields, 'upstream call');
-    else if (outcome === 'aborted') logger.debug({ ...fields, aborted: true }, 'upstream call abandoned by its callers');
+    else if (outcome === 'aborted')
+      logger.debug({ ...fields, aborted: true }, 'upstream call abandoned by its callers');
     else if (
       spec.endpoint !== 'token' &&
-      (outcome instanceof UpstreamNotFoundError || outcome instanceof UpstreamBusinessError || outcome instanceof UpstreamValidationError)
+      (outcome instanceof UpstreamNotFoundError ||
+        outcome instanceof UpstreamBusinessError ||
+        outcome instanceof UpstreamValidationError)
     ) {
       // 404 and 422 (business code or field validation): answers about one SIM, package or order from a healthy
       // upstream, not failures — debug, never warn. The token endpoint refusing our credentials stays a warning.
       logger.debug({ ...fields, error: outcome.name, reason: outcome.message }, 'upstream call refused');
     } else if (outcome instanceof UpstreamBadResponseError) {
       // A 2xx the gateway cannot use (not JSON, wrong shape, a required value missing): the upstream broke its contract.
-      logger.warn({ ...fields, error: outcome.name, reason: outcome.message, contractViolation: true }, 'upstream answer violates its contract');
+      logger.warn(
+        { ...fields, error: outcome.name, reason: outcome.message, contractViolation: true },
+        'upstream answer violates its contract',
+      );
     } else logger.warn({ ...fields, error: outcome.name, reason: outcome.message }, 'upstream call failed');
   }
 
   function circuitOpen(spec: CallSpec): CircuitOpenError {
-    logger?.debug({ endpoint: spec.endpoint, method: spec.method, ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }) }, 'upstream call refused: circuit open');
+    logger?.debug(
+      { endpoint: spec.endpoint, method: spec.method, ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }) },
+      'upstream call refused: circuit open',
+    );
     return new CircuitOpenError(spec.endpoint);
   }
 
-  function parse<S extends z.ZodType>(endpoint: UpstreamEndpoint, status: number, json: unknown, schema: S): z.output<S> {
+  function parse<S extends z.ZodType>(
+    endpoint: UpstreamEndpoint,
+    status: number,
+    json: unknown,
+    schema: S,
+  ): z.output<S> {
     if (isNotFoundBody(json)) throw new UpstreamNotFoundError(endpoint, status);
     const result = schema.safeParse(json);
     if (!result.success) throw new UpstreamBadResponseError(endpoint, status, summariseIssues(result.error));
@@ -203,7 +226,12 @@ export function createUpstreamTransport(resolver: EndpointResolver, options: Ups
    * One HTTP exchange, admitted by the circuit breaker and reported to it, to `onCall` and to the log. Returns the
    * parsed model of a 2xx answer; everything else arrives here, and leaves, as an UpstreamError.
    */
-  async function exchange<S extends z.ZodType>(spec: CallSpec, token: string | null, signal: AbortSignal | undefined, schema: S): Promise<z.output<S>> {
+  async function exchange<S extends z.ZodType>(
+    spec: CallSpec,
+    token: string | null,
+    signal: AbortSignal | undefined,
+    schema: S,
+  ): Promise<z.output<S>> {
     const { endpoint, method } = spec;
     const permit = breaker.tryAcquire();
     if (!permit) throw circuitOpen(spec);
@@ -229,7 +257,8 @@ export function createUpstreamTransport(resolver: EndpointResolver, options: Ups
       const response = await dispatcher.request(requestOptions);
       status = response.statusCode;
       const text = await response.body.text();
-      if (status < 200 || status >= 300) throw new UpstreamBadResponseError(endpoint, status, `unexpected HTTP ${status}`);
+      if (status < 200 || status >= 300)
+        throw new UpstreamBadResponseError(endpoint, status, `unexpected HTTP ${status}`);
       let json: unknown;
       try {
         json = JSON.parse(text) as unknown;
@@ -243,7 +272,12 @@ export function createUpstreamTransport(resolver: EndpointResolver, options: Ups
         outcome = 'aborted';
         throw signal.reason;
       }
-      outcome = error instanceof UpstreamError ? error : new UpstreamUnavailableError(endpoint, null, method !== 'GET', describeTransportError(error), { cause: error });
+      outcome =
+        error instanceof UpstreamError
+          ? error
+          : new UpstreamUnavailableError(endpoint, null, method !== 'GET', describeTransportError(error), {
+              cause: error,
+            });
       throw outcome;
     } finally {
       // Only a sick upstream trips the breaker; 4xx answers and unparsable 2xx bodies come from one that is up.
@@ -267,7 +301,11 @@ export function createUpstreamTransport(resolver: EndpointResolver, options: Ups
         grant_type: 'client_credentials',
       });
       return exchange(
-        { endpoint: 'token', method: 'POST', body: { contentType: 'application/x-www-form-urlencoded', text: form.toString() } },
+        {
+          endpoint: 'token',
+          method: 'POST',
+          body: { contentType: 'application/x-www-form-urlencoded', text: form.toString() },
+        },
         null,
         undefined,
         tokenResponseSchema,

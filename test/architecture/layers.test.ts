@@ -11,7 +11,9 @@ function imports(): { from: string; to: string }[] {
   for (const file of readdirSync(SRC, { recursive: true, encoding: 'utf8' })) {
     if (!file.endsWith('.ts')) continue;
     const text = readFileSync(path.join(SRC, file), 'utf8');
-    for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
+    for (const match of text.matchAll(
+      /(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g,
+    )) {
       const target = match[1] ?? match[2]!;
       edges.push({ from: file, to: path.relative(SRC, path.resolve(SRC, path.dirname(file), target)) });
     }
@@ -43,6 +45,10 @@ describe('layers', () => {
   });
 
   it('src/sandbox imports nothing from the gateway but the clock', () => {
-    expect(arrows('sandbox', ['app', 'graphql', 'domain', 'upstream', 'platform']).filter((a) => !a.endsWith('→ platform/clock.ts'))).toEqual([]);
+    expect(
+      arrows('sandbox', ['app', 'graphql', 'domain', 'upstream', 'platform']).filter(
+        (a) => !a.endsWith('→ platform/clock.ts'),
+      ),
+    ).toEqual([]);
   });
 });

@@ -17,10 +17,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Request } from 'playwright-core';
+import { type BrowserContext, chromium, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpHandler } from '../../src/app/http-handler.ts';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
@@ -43,7 +43,8 @@ let profile: string;
 let browser: BrowserContext;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)`);
   h = await startHarness(); // no UPSTREAM_URL: GraphiQL and introspection on, as with `npm start`
   server = createServer(createHttpHandler(h.gateway));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -70,7 +71,9 @@ describe('GraphiQL in Chromium', () => {
     const requests: string[] = [];
     const problems: string[] = [];
     page.on('request', (request) => requests.push(request.url()));
-    page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+    page.on('requestfailed', (request) =>
+      problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`),
+    );
     page.on('response', (response) => {
       if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
     });
@@ -83,7 +86,9 @@ describe('GraphiQL in Chromium', () => {
       await openAndRun();
     } catch (error) {
       // A timeout alone says little: show what the page reported meanwhile.
-      throw new Error(`${(error as Error).message}\nrecorded by the page:\n${problems.join('\n') || '(nothing)'}`, { cause: error });
+      throw new Error(`${(error as Error).message}\nrecorded by the page:\n${problems.join('\n') || '(nothing)'}`, {
+        cause: error,
+      });
     }
 
     // Nothing from another origin (data: URLs are the fonts and icons inlined in GraphiQL's CSS), nothing failed.
@@ -99,9 +104,13 @@ describe('GraphiQL in Chromium', () => {
 
       // The editor shows the example operation (Monaco renders lines with non-breaking spaces).
       const editor = page.locator('.graphiql-query-editor .view-lines');
-      await expect.poll(async () => normalise(await editor.innerText()), { timeout: 30_000 }).toContain('query MyEsims {');
+      await expect
+        .poll(async () => normalise(await editor.innerText()), { timeout: 30_000 })
+        .toContain('query MyEsims {');
       const example = await readFile(join(REPO_ROOT, 'examples/my-esims.graphql'), 'utf8');
-      expect(normalise(await editor.innerText())).toContain(normalise(example.split('\n').find((line) => line.includes('simList'))!));
+      expect(normalise(await editor.innerText())).toContain(
+        normalise(example.split('\n').find((line) => line.includes('simList'))!),
+      );
 
       // Run it: the POST carries the CSRF header and the answer holds five SIMs.
       const isRun = (request: Request) => request.method() === 'POST' && (request.postData() ?? '').includes('MyEsims');

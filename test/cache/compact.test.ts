@@ -10,7 +10,8 @@ const details = (over: Partial<SimDetails> = {}): SimDetails => ({
   matchingId: 'P69YY-GF1N9-JN350-41IUT',
   qrCode: 'LPA:1$lpa.sandbox.example$P69YY-GF1N9-JN350-41IUT',
   qrCodeUrl: 'https://sandbox.example/qr?id=11005',
-  appleInstallUrl: 'https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA:1$lpa.sandbox.example$P69YY-GF1N9-JN350-41IUT',
+  appleInstallUrl:
+    'https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA:1$lpa.sandbox.example$P69YY-GF1N9-JN350-41IUT',
   apnType: 'automatic',
   apnValue: null,
   isRoaming: true,
@@ -19,7 +20,17 @@ const details = (over: Partial<SimDetails> = {}): SimDetails => ({
   voucherCode: null,
   confirmationCode: null,
   brandSettingsName: null,
-  initialOrder: { id: '9021', code: '20250919-009021', packageId: 'kallur-7days-1gb', packageTitle: 'Kallur 1 GB', validityDays: 7, price: '9.50', currency: 'USD', dataLabel: '1 GB', status: null },
+  initialOrder: {
+    id: '9021',
+    code: '20250919-009021',
+    packageId: 'kallur-7days-1gb',
+    packageTitle: 'Kallur 1 GB',
+    validityDays: 7,
+    price: '9.50',
+    currency: 'USD',
+    dataLabel: '1 GB',
+    status: null,
+  },
   ...over,
 });
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BudgetExhaustedError, CallAllowance, CallAllowanceExceededError, CallBudget, ResourceCache } from '../../src/domain/cache/index.ts';
+import {
+  BudgetExhaustedError,
+  CallAllowance,
+  CallAllowanceExceededError,
+  CallBudget,
+  ResourceCache,
+} from '../../src/domain/cache/index.ts';
 import { createManualClock } from '../../src/platform/clock.ts';
 import {
   UpstreamBusinessError,
@@ -8,7 +14,14 @@ import {
   UpstreamUnavailableError,
 } from '../../src/upstream/index.ts';
 
-function setup(options: { ttlMs?: number; maxStaleMs?: number; budget?: { limit: number; windowMs: number }; negativeTtlMs?: number } = {}) {
+function setup(
+  options: {
+    ttlMs?: number;
+    maxStaleMs?: number;
+    budget?: { limit: number; windowMs: number };
+    negativeTtlMs?: number;
+  } = {},
+) {
   const clock = createManualClock();
   const calls: string[] = [];
   let next: (key: string, signal: AbortSignal) => Promise<number> = async () => calls.length;
@@ -95,7 +108,9 @@ describe('ResourceCache', () => {
   it('remembers definitive refusals for the negative TTL', async () => {
     const { clock, calls, cache, setLoad } = setup({ negativeTtlMs: 60_000 });
     setLoad(async (key) => {
-      throw key === 'gone' ? new UpstreamNotFoundError('sim', 404) : new UpstreamBusinessError('topups', 422, 73, 'recycled');
+      throw key === 'gone'
+        ? new UpstreamNotFoundError('sim', 404)
+        : new UpstreamBusinessError('topups', 422, 73, 'recycled');
     });
     await expect(cache.get('gone')).rejects.toBeInstanceOf(UpstreamNotFoundError);
     await expect(cache.get('gone')).rejects.toBeInstanceOf(UpstreamNotFoundError);

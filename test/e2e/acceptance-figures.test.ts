@@ -17,13 +17,17 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SANDBOX_PRINCIPAL } from '../../src/domain/auth.ts';
-import { createManualClock } from '../../src/platform/clock.ts';
 import { orderReference } from '../../src/domain/purchase/index.ts';
-import { startHarness, type GqlResult, type Harness } from '../support/harness.ts';
+import { createManualClock } from '../../src/platform/clock.ts';
 import type { FaultRule } from '../../src/sandbox/types.ts';
+import { type GqlResult, type Harness, startHarness } from '../support/harness.ts';
 
 /** Short upstream timeouts (undici rounds sub-second headers/body timeouts up to its ~1 s timer tick). */
-const SHORT_TIMEOUTS = { UPSTREAM_HEADERS_TIMEOUT_MS: '300', UPSTREAM_BODY_TIMEOUT_MS: '300', UPSTREAM_CONNECT_TIMEOUT_MS: '300' };
+const SHORT_TIMEOUTS = {
+  UPSTREAM_HEADERS_TIMEOUT_MS: '300',
+  UPSTREAM_BODY_TIMEOUT_MS: '300',
+  UPSTREAM_CONNECT_TIMEOUT_MS: '300',
+};
 const GRACE_SECONDS = 60;
 
 const PURCHASE = `
@@ -38,8 +42,10 @@ const PURCHASE = `
     }
   }
 `;
-const HISTORY = 'query AcceptanceHistory($iccid: ID!) { sim(iccid: $iccid) { iccid packageHistory { id status package { id type } } } }';
-const USAGE = 'query AcceptanceUsage($iccid: ID!) { sim(iccid: $iccid) { iccid usage { status remainingMb totalMb stale fetchedAt } } }';
+const HISTORY =
+  'query AcceptanceHistory($iccid: ID!) { sim(iccid: $iccid) { iccid packageHistory { id status package { id type } } } }';
+const USAGE =
+  'query AcceptanceUsage($iccid: ID!) { sim(iccid: $iccid) { iccid usage { status remainingMb totalMb stale fetchedAt } } }';
 
 interface PurchaseArgs {
   iccid: string;
@@ -82,8 +88,10 @@ async function expectEveryAnswered(harness: Harness, iccids: string[]): Promise<
   });
 }
 
-const submits = (h: Harness) => h.sandbox.control.countCalls({ endpoint: 'submitTopup', method: 'POST', flavour: 'pressone' });
-const errorsAt = (result: GqlResult<any>, path: string) => (result.errors ?? []).filter((e) => e.path?.join('.') === path);
+const submits = (h: Harness) =>
+  h.sandbox.control.countCalls({ endpoint: 'submitTopup', method: 'POST', flavour: 'pressone' });
+const errorsAt = (result: GqlResult<any>, path: string) =>
+  (result.errors ?? []).filter((e) => e.path?.join('.') === path);
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -98,7 +106,9 @@ describe('figure 1: 50 concurrent same-key purchaseTopup → 1 upstream order', 
     const { iccid, packageId } = simWithPackage(h);
     const balanceBefore = h.sandbox.control.balance();
 
-    const results = await Promise.all(Array.from({ length: 50 }, () => buy(h!, { iccid, packageId, idempotencyKey: 'fig1-burst' })));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => buy(h!, { iccid, packageId, idempotencyKey: 'fig1-burst' })),
+    );
 
     expect(results.map((r) => r.__typename)).toEqual(Array(50).fill('PurchaseTopupSuccess'));
     const orders = h.sandbox.control.orders();
@@ -140,10 +150,18 @@ describe.concurrent('figure 2: a submit that hangs, resets or answers 502 → 0 
         expect(harness.sandbox.control.countCalls({ endpoint: 'submitTopup', status })).toBe(1); // the fault really happened
         // One search before the submit (nothing yet), one after the ambiguous answer (found).
         expect(harness.sandbox.control.countCalls({ endpoint: 'orders', iccid })).toBe(2);
-        expect(first).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false, order: { id: String(orders[0]!.id), packageId } });
+        expect(first).toMatchObject({
+          __typename: 'PurchaseTopupSuccess',
+          replayed: false,
+          order: { id: String(orders[0]!.id), packageId },
+        });
 
         const retry = await buy(harness, { iccid, packageId, idempotencyKey: key });
-        expect(retry).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true, order: { id: String(orders[0]!.id) } });
+        expect(retry).toMatchObject({
+          __typename: 'PurchaseTopupSuccess',
+          replayed: true,
+          order: { id: String(orders[0]!.id) },
+        });
         expect(submits(harness)).toBe(1);
         expect(harness.sandbox.control.orders()).toHaveLength(1);
       } finally {
@@ -152,7 +170,9 @@ describe.concurrent('figure 2: a submit that hangs, resets or answers 502 → 0 
     },
   );
 
-  it('hang after the upstream processed the order, with the order list unreadable meanwhile → UPSTREAM_UNAVAILABLE and 1 submit call; the retry with the same key returns that order', async ({ expect }) => {
+  it('hang after the upstream processed the order, with the order list unreadable meanwhile → UPSTREAM_UNAVAILABLE and 1 submit call; the retry with the same key returns that order', async ({
+    expect,
+  }) => {
     const harness = await startHarness({ env });
     try {
       const { iccid, packageId } = simWithPackage(harness);
@@ -163,13 +183,21 @@ describe.concurrent('figure 2: a submit that hangs, resets or answers 502 → 0 
       // search that follows the timeout cannot find the order.
       await expect.poll(() => harness.sandbox.control.orders().length, { timeout: 5_000, interval: 5 }).toBe(1);
       const listDown = harness.sandbox.control.addFault({ endpoint: 'orders', iccid, errorStatus: 503 });
-      expect(await first).toMatchObject({ __typename: 'UpstreamUnavailableError', code: 'UPSTREAM_UNAVAILABLE', retryAfterSeconds: 5 });
+      expect(await first).toMatchObject({
+        __typename: 'UpstreamUnavailableError',
+        code: 'UPSTREAM_UNAVAILABLE',
+        retryAfterSeconds: 5,
+      });
       harness.sandbox.control.removeFault(listDown);
       const order = harness.sandbox.control.orders()[0]!;
       expect(order.description).toContain(orderReference(SANDBOX_PRINCIPAL.id, key));
 
       const retry = await buy(harness, { iccid, packageId, idempotencyKey: key });
-      expect(retry).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true, order: { id: String(order.id), packageId } });
+      expect(retry).toMatchObject({
+        __typename: 'PurchaseTopupSuccess',
+        replayed: true,
+        order: { id: String(order.id), packageId },
+      });
       const replay = await buy(harness, { iccid, packageId, idempotencyKey: key });
       expect(replay).toEqual(retry);
       expect(submits(harness)).toBe(1);
@@ -189,14 +217,22 @@ describe.concurrent('figure 2: a submit that hangs, resets or answers 502 → 0 
       try {
         const key = `fig2-lost-${name}`;
         const { iccid, packageId, first } = await firstPurchaseUnderFault(harness, fault, key);
-        expect(first).toMatchObject({ __typename: 'UpstreamUnavailableError', code: 'UPSTREAM_UNAVAILABLE', retryAfterSeconds: 5 });
+        expect(first).toMatchObject({
+          __typename: 'UpstreamUnavailableError',
+          code: 'UPSTREAM_UNAVAILABLE',
+          retryAfterSeconds: 5,
+        });
         expect(submits(harness)).toBe(1);
 
         // Within the grace period: each retry searches the order list, finds nothing, and does not POST.
         for (const advanceMs of [0, 30_000, (GRACE_SECONDS - 31) * 1000]) {
           harness.clock.advance(advanceMs);
           const retry = await buy(harness, { iccid, packageId, idempotencyKey: key });
-          expect(retry).toMatchObject({ __typename: 'IdempotencyInProgressError', code: 'IDEMPOTENCY_IN_PROGRESS', retryAfterSeconds: 5 });
+          expect(retry).toMatchObject({
+            __typename: 'IdempotencyInProgressError',
+            code: 'IDEMPOTENCY_IN_PROGRESS',
+            retryAfterSeconds: 5,
+          });
         }
         expect(submits(harness)).toBe(1);
         // One search before the submit, one after its ambiguous answer, one per retry.
@@ -208,7 +244,11 @@ describe.concurrent('figure 2: a submit that hangs, resets or answers 502 → 0 
         const after = await buy(harness, { iccid, packageId, idempotencyKey: key });
         expect(after).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false, order: { packageId } });
         const replay = await buy(harness, { iccid, packageId, idempotencyKey: key });
-        expect(replay).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true, order: { id: after.order.id } });
+        expect(replay).toMatchObject({
+          __typename: 'PurchaseTopupSuccess',
+          replayed: true,
+          order: { id: after.order.id },
+        });
         expect(submits(harness)).toBe(2);
         expect(harness.sandbox.control.orders()).toHaveLength(1);
         expect(String(harness.sandbox.control.orders()[0]!.id)).toBe(after.order.id);
@@ -267,7 +307,12 @@ describe('figure 4: a 429 with Retry-After: 900 on usage → 0 upstream calls fo
       const callsBefore = usageCalls();
 
       // The forced 429 (one only: any further call would reach the upstream and be answered normally).
-      h.sandbox.control.addFault({ endpoint: 'usage', iccid, rateLimit: { retryAfterSeconds: 900, asHttpDate }, times: 1 });
+      h.sandbox.control.addFault({
+        endpoint: 'usage',
+        iccid,
+        rateLimit: { retryAfterSeconds: 900, asHttpDate },
+        times: 1,
+      });
       const limitedAt = h.clock.now();
       const limited = await h.gql(USAGE, { iccid });
       expect(h.sandbox.control.countCalls({ endpoint: 'usage', iccid, status: 429 })).toBe(1);
@@ -298,7 +343,10 @@ describe('figure 4: a 429 with Retry-After: 900 on usage → 0 upstream calls fo
       h.clock.set(limitedAt + 900_000);
       const recovered = await h.gql(USAGE, { iccid });
       expect(recovered.errors).toBeUndefined();
-      expect(recovered.data.sim.usage).toMatchObject({ stale: false, fetchedAt: new Date(limitedAt + 900_000).toISOString() });
+      expect(recovered.data.sim.usage).toMatchObject({
+        stale: false,
+        fetchedAt: new Date(limitedAt + 900_000).toISOString(),
+      });
       expect(usageCalls()).toBe(callsBefore + 2);
       await h.gql(USAGE, { iccid });
       expect(usageCalls()).toBe(callsBefore + 2);

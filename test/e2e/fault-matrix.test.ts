@@ -13,12 +13,16 @@
  *
  * Timeouts are short (300 ms configured; undici rounds sub-second headers/body timeouts up to its ~1 s timer tick).
  */
-import { afterEach, describe, expect, it, type ExpectStatic } from 'vitest';
+import { afterEach, describe, type ExpectStatic, expect, it } from 'vitest';
 import type { GatewayCaches } from '../../src/domain/cache/index.ts';
 import type { FaultRule, SandboxEndpoint } from '../../src/sandbox/types.ts';
-import { startHarness, type GqlResult, type Harness } from '../support/harness.ts';
+import { type GqlResult, type Harness, startHarness } from '../support/harness.ts';
 
-const TIMEOUTS = { UPSTREAM_HEADERS_TIMEOUT_MS: '300', UPSTREAM_BODY_TIMEOUT_MS: '300', UPSTREAM_CONNECT_TIMEOUT_MS: '300' };
+const TIMEOUTS = {
+  UPSTREAM_HEADERS_TIMEOUT_MS: '300',
+  UPSTREAM_BODY_TIMEOUT_MS: '300',
+  UPSTREAM_CONNECT_TIMEOUT_MS: '300',
+};
 /**
  * Stale-while-revalidate off: a read past its TTL then waits for the upstream and meets the fault itself, which is the
  * path under test (stale-if-error). The SWR path is covered separately below.
@@ -71,7 +75,8 @@ const RESOURCES: Record<Resource, ResourceCase> = {
   },
   packages: {
     path: 'sim.packageHistoryInfo',
-    query: 'query Q($iccid: ID!) { sim(iccid: $iccid) { iccid packageHistoryInfo { stale fetchedAt entries { id status } } } }',
+    query:
+      'query Q($iccid: ID!) { sim(iccid: $iccid) { iccid packageHistoryInfo { stale fetchedAt entries { id status } } } }',
     cache: 'history',
     value: (d) => d.sim?.packageHistoryInfo?.entries,
     fetchedAt: (d) => d.sim?.packageHistoryInfo?.fetchedAt,
@@ -87,7 +92,15 @@ const RESOURCES: Record<Resource, ResourceCase> = {
   },
 };
 
-type FaultName = 'hang' | 'reset after-headers' | 'reset mid-body (truncated body)' | '500' | '502' | '503' | '504' | 'malformed JSON';
+type FaultName =
+  | 'hang'
+  | 'reset after-headers'
+  | 'reset mid-body (truncated body)'
+  | '500'
+  | '502'
+  | '503'
+  | '504'
+  | 'malformed JSON';
 
 /** `times: 3` covers every attempt a GET may make (1 + 2 retries); the rule is gone afterwards. */
 const FAULTS: Record<FaultName, Omit<FaultRule, 'endpoint' | 'iccid'>> = {
@@ -102,7 +115,8 @@ const FAULTS: Record<FaultName, Omit<FaultRule, 'endpoint' | 'iccid'>> = {
 };
 
 /** Nothing of the transport, the upstream's bodies, its address or our credentials may reach a client. */
-const LEAKS = /UND_ERR|ECONN|EPIPE|socket|timeout|nginx|<html|Gateway Time-out|Bad Gateway|Server Error|Service Unavailable|Too Many Attempts|resource_not_found|HTTP \d{3}|127\.0\.0\.1|sandbox|Bearer|secret|access_token|not JSON|Unexpected error/i;
+const LEAKS =
+  /UND_ERR|ECONN|EPIPE|socket|timeout|nginx|<html|Gateway Time-out|Bad Gateway|Server Error|Service Unavailable|Too Many Attempts|resource_not_found|HTTP \d{3}|127\.0\.0\.1|sandbox|Bearer|secret|access_token|not JSON|Unexpected error/i;
 
 const at = (result: GqlResult<any>, path: string) => (result.errors ?? []).filter((e) => e.path?.join('.') === path);
 
@@ -127,13 +141,16 @@ async function stableIccid(h: Harness): Promise<string> {
 describe.concurrent('fault matrix: every GET resource × every upstream fault', () => {
   for (const [resource, spec] of Object.entries(RESOURCES) as [Resource, ResourceCase][]) {
     for (const [faultName, fault] of Object.entries(FAULTS) as [FaultName, Omit<FaultRule, 'endpoint' | 'iccid'>][]) {
-      it(`${resource} × ${faultName}: cold → UPSTREAM_UNAVAILABLE; warm past TTL → stale value; no hang`, async ({ expect }) => {
+      it(`${resource} × ${faultName}: cold → UPSTREAM_UNAVAILABLE; warm past TTL → stale value; no hang`, async ({
+        expect,
+      }) => {
         const h = await startHarness({ env: ENV });
         try {
           const iccid = await stableIccid(h);
           const variables = resource === 'balance' ? {} : { iccid };
           const endpoint: SandboxEndpoint = resource;
-          const inject = () => h.sandbox.control.addFault({ endpoint, ...(resource === 'balance' ? {} : { iccid }), ...fault });
+          const inject = () =>
+            h.sandbox.control.addFault({ endpoint, ...(resource === 'balance' ? {} : { iccid }), ...fault });
           const ttlMs = TTL_SECONDS[resource] * 1000 + 1_000;
 
           // 1. Cold cache: null (only that field) + UPSTREAM_UNAVAILABLE, in time.
@@ -142,7 +159,10 @@ describe.concurrent('fault matrix: every GET resource × every upstream fault', 
           expect(cold.ms).toBeLessThan(QUERY_BUDGET_MS);
           expect(cold.result.status).toBe(200);
           expect(spec.value(cold.result.data ?? null) ?? null).toBeNull();
-          expect(at(cold.result, spec.path).map((e) => e.extensions?.code), JSON.stringify(cold.result)).toEqual(['UPSTREAM_UNAVAILABLE']);
+          expect(
+            at(cold.result, spec.path).map((e) => e.extensions?.code),
+            JSON.stringify(cold.result),
+          ).toEqual(['UPSTREAM_UNAVAILABLE']);
           expectOnlyTypedErrors(expect, cold.result, ['UPSTREAM_UNAVAILABLE']);
           if (resource !== 'sim' && resource !== 'balance') expect(cold.result.data.sim.iccid).toBe(iccid); // the rest of the SIM stays
           expect(h.sandbox.control.countCalls({ endpoint })).toBeGreaterThan(0);
@@ -193,31 +213,46 @@ describe.concurrent('fault matrix: every GET resource × every upstream fault', 
 
 describe('stale-while-revalidate (default config) under faults', () => {
   for (const kind of ['hang', '503'] as const) {
-  it.concurrent(`a faulting background refresh (${kind}) never delays the stale answer, and recovers`, async ({ expect }) => {
-    const h = await startHarness({ env: TIMEOUTS });
-    try {
-      const iccid = await stableIccid(h);
-      const spec = RESOURCES.usage;
-      const warm = await h.gql(spec.query, { iccid });
-      h.clock.advance(TTL_SECONDS.usage * 1000 + 1_000); // inside the default 60 s SWR window
-      h.sandbox.control.addFault({ endpoint: 'usage', iccid, ...(kind === 'hang' ? { hang: true } : { errorStatus: 503 }), times: 3 });
-      const stale = await timed(() => h.gql(spec.query, { iccid }));
-      expect(stale.ms).toBeLessThan(250);
-      expect(stale.result.errors).toBeUndefined();
-      expect(spec.value(stale.result.data)).toEqual(spec.value(warm.data));
-      expect(spec.stale(stale.result.data)).toBe(true);
-      // The background refresh meets the fault and fails; the cached value stays, and so does the process.
-      await expect.poll(() => h.sandbox.control.countCalls({ endpoint: 'usage', iccid }), { timeout: QUERY_BUDGET_MS }).toBeGreaterThan(1);
-      await expect.poll(() => h.gateway.services.caches.usage.stats.upstreamCalls, { timeout: QUERY_BUDGET_MS }).toBe(2);
-      await new Promise((resolve) => setTimeout(resolve, kind === 'hang' ? 1_500 : 400)); // let the refresh fail
-      expect(h.gateway.services.caches.usage.peek(iccid)?.fetchedAt).toBe(spec.fetchedAt(warm.data) && Date.parse(spec.fetchedAt(warm.data) as string));
-      h.sandbox.control.clearFaults();
-      await h.gql(spec.query, { iccid }); // stale again, triggers a refresh that now succeeds
-      await expect.poll(async () => spec.stale((await h.gql(spec.query, { iccid })).data), { timeout: QUERY_BUDGET_MS }).toBe(false);
-    } finally {
-      await h.close();
-    }
-  });
+    it.concurrent(`a faulting background refresh (${kind}) never delays the stale answer, and recovers`, async ({
+      expect,
+    }) => {
+      const h = await startHarness({ env: TIMEOUTS });
+      try {
+        const iccid = await stableIccid(h);
+        const spec = RESOURCES.usage;
+        const warm = await h.gql(spec.query, { iccid });
+        h.clock.advance(TTL_SECONDS.usage * 1000 + 1_000); // inside the default 60 s SWR window
+        h.sandbox.control.addFault({
+          endpoint: 'usage',
+          iccid,
+          ...(kind === 'hang' ? { hang: true } : { errorStatus: 503 }),
+          times: 3,
+        });
+        const stale = await timed(() => h.gql(spec.query, { iccid }));
+        expect(stale.ms).toBeLessThan(250);
+        expect(stale.result.errors).toBeUndefined();
+        expect(spec.value(stale.result.data)).toEqual(spec.value(warm.data));
+        expect(spec.stale(stale.result.data)).toBe(true);
+        // The background refresh meets the fault and fails; the cached value stays, and so does the process.
+        await expect
+          .poll(() => h.sandbox.control.countCalls({ endpoint: 'usage', iccid }), { timeout: QUERY_BUDGET_MS })
+          .toBeGreaterThan(1);
+        await expect
+          .poll(() => h.gateway.services.caches.usage.stats.upstreamCalls, { timeout: QUERY_BUDGET_MS })
+          .toBe(2);
+        await new Promise((resolve) => setTimeout(resolve, kind === 'hang' ? 1_500 : 400)); // let the refresh fail
+        expect(h.gateway.services.caches.usage.peek(iccid)?.fetchedAt).toBe(
+          spec.fetchedAt(warm.data) && Date.parse(spec.fetchedAt(warm.data) as string),
+        );
+        h.sandbox.control.clearFaults();
+        await h.gql(spec.query, { iccid }); // stale again, triggers a refresh that now succeeds
+        await expect
+          .poll(async () => spec.stale((await h.gql(spec.query, { iccid })).data), { timeout: QUERY_BUDGET_MS })
+          .toBe(false);
+      } finally {
+        await h.close();
+      }
+    });
   }
 });
 
@@ -288,7 +323,9 @@ describe('circuit breaker, end to end', () => {
     h = await startHarness({ env: ENV });
     const iccids = h.sandbox.control.iccids().slice(0, 30);
     h.sandbox.control.addFault({ endpoint: 'usage', rateLimit: { retryAfterSeconds: 120 } });
-    const result = await h.gql('query Q($iccids: [ID!]!) { sims(iccids: $iccids) { iccid usage { status } } }', { iccids });
+    const result = await h.gql('query Q($iccids: [ID!]!) { sims(iccids: $iccids) { iccid usage { status } } }', {
+      iccids,
+    });
     expect(h.sandbox.control.countCalls({ endpoint: 'usage', status: 429 })).toBe(30);
     expect(result.errors).toHaveLength(30);
     expectOnlyTypedErrors(expect, result, ['RATE_LIMITED']);
@@ -304,7 +341,9 @@ describe('circuit breaker, end to end', () => {
   it('404s on many unknown ICCIDs never open it (and say SIM_NOT_FOUND)', async () => {
     h = await startHarness({ env: ENV });
     const unknown = Array.from({ length: 30 }, (_, i) => `1111000000000000${String(i).padStart(3, '0')}`);
-    const result = await h.gql('query Q($iccids: [ID!]!) { sims(iccids: $iccids) { iccid usage { status } } }', { iccids: unknown });
+    const result = await h.gql('query Q($iccids: [ID!]!) { sims(iccids: $iccids) { iccid usage { status } } }', {
+      iccids: unknown,
+    });
     expect(result.data.sims).toEqual(unknown.map(() => null));
     expect(h.sandbox.control.countCalls({ endpoint: 'sim', status: 404 })).toBe(30);
     expectOnlyTypedErrors(expect, result, ['SIM_NOT_FOUND']);

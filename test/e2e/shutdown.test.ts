@@ -14,7 +14,7 @@
  * ENTRY (env SHUTDOWN_E2E_ENTRY, default src/app/index.ts) lets the same tests run against another entry, e.g. the
  * compiled `dist/app/index.js` or a patched copy.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -63,22 +63,30 @@ const children: ChildProcess[] = [];
 const agents: Agent[] = [];
 
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   for (const agent of agents.splice(0)) agent.destroy();
 });
 
 async function startGateway(): Promise<GatewayProcess> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // The built-in sandbox (and no authentication) only when no upstream is configured; nothing from the caller's env leaks in.
-  for (const name of Object.keys(env)) if (/^(UPSTREAM_|AUTH_|SANDBOX_|LOG_FORMAT|METRICS)/.test(name)) delete env[name];
+  for (const name of Object.keys(env))
+    if (/^(UPSTREAM_|AUTH_|SANDBOX_|LOG_FORMAT|METRICS)/.test(name)) delete env[name];
   Object.assign(env, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', LOG_FORMAT: 'json', METRICS_PORT: '0' });
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
 
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   // 'close', not 'exit': only then has every line the child wrote to stdout been read.
-  const exited = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, at: performance.now() })));
+  const exited = new Promise<Exit>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal, at: performance.now() })),
+  );
 
   const logs: LogLine[] = [];
   const waiters: { prefix: string; resolve: (line: LogLine) => void }[] = [];
@@ -108,8 +116,12 @@ async function startGateway(): Promise<GatewayProcess> {
   const failure = (what: string) => new Error(`${what}\nstdout: ${JSON.stringify(logs)}\nstderr: ${stderr}`);
   await Promise.race([
     started,
-    exited.then((exit) => Promise.reject(failure(`gateway exited during startup (code ${exit.code}, signal ${exit.signal})`))),
-    sleep(STARTUP_TIMEOUT_MS).then(() => Promise.reject(failure(`gateway did not log url and sandboxUrl within ${STARTUP_TIMEOUT_MS} ms`))),
+    exited.then((exit) =>
+      Promise.reject(failure(`gateway exited during startup (code ${exit.code}, signal ${exit.signal})`)),
+    ),
+    sleep(STARTUP_TIMEOUT_MS).then(() =>
+      Promise.reject(failure(`gateway did not log url and sandboxUrl within ${STARTUP_TIMEOUT_MS} ms`)),
+    ),
   ]);
 
   return {
@@ -136,15 +148,25 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 function exitWithin(gateway: GatewayProcess, ms: number): Promise<Exit> {
   return Promise.race([
     gateway.exited,
-    sleep(ms).then(() => Promise.reject(new Error(`gateway still running ${ms} ms later; logs: ${JSON.stringify(gateway.logs.map((l) => l.msg))}`))),
+    sleep(ms).then(() =>
+      Promise.reject(
+        new Error(`gateway still running ${ms} ms later; logs: ${JSON.stringify(gateway.logs.map((l) => l.msg))}`),
+      ),
+    ),
   ]);
 }
 
 /** The sandbox control API of the child (never authenticated). */
-async function control<T>(gateway: GatewayProcess, path: string, init?: { method: string; body?: unknown }): Promise<T> {
+async function control<T>(
+  gateway: GatewayProcess,
+  path: string,
+  init?: { method: string; body?: unknown },
+): Promise<T> {
   const response = await fetch(`${gateway.sandboxUrl}/__sandbox/${path}`, {
     method: init?.method ?? 'GET',
-    ...(init?.body !== undefined ? { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } } : {}),
+    ...(init?.body !== undefined
+      ? { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } }
+      : {}),
   });
   expect(response.status, `control ${path}`).toBe(200);
   return (await response.json()) as T;
@@ -162,7 +184,12 @@ interface HttpAnswer {
  * One GraphQL POST over its own TCP connection (`Connection: close`), or over `agent` when given. Rejects on any
  * transport error (refused, reset, hang-up).
  */
-function graphql(gateway: GatewayProcess, query: string, variables: Record<string, unknown>, agent?: Agent): Promise<HttpAnswer> {
+function graphql(
+  gateway: GatewayProcess,
+  query: string,
+  variables: Record<string, unknown>,
+  agent?: Agent,
+): Promise<HttpAnswer> {
   const payload = JSON.stringify({ query, variables });
   return new Promise((resolve, reject) => {
     const req = request(
@@ -184,7 +211,12 @@ function graphql(gateway: GatewayProcess, query: string, variables: Record<strin
         res.on('error', reject);
         res.on('end', () => {
           try {
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text), at: performance.now() });
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: JSON.parse(text),
+              at: performance.now(),
+            });
           } catch (error) {
             reject(new Error(`not JSON (${res.statusCode}): ${text}`, { cause: error }));
           }
@@ -205,7 +237,8 @@ async function refusedWithin(gateway: GatewayProcess, ms: number): Promise<strin
   for (;;) {
     const outcome = await connectOnce(gateway);
     if (outcome !== 'accepted') return outcome;
-    if (performance.now() > deadline) throw new Error(`new connections still accepted ${ms} ms after the shutdown began`);
+    if (performance.now() > deadline)
+      throw new Error(`new connections still accepted ${ms} ms after the shutdown began`);
     await sleep(20);
   }
 }
@@ -237,7 +270,8 @@ function track<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => bo
   return { promise, settled: () => done };
 }
 
-const LIST_USAGE_QUERY = 'query ListUsage($first: Int) { simList(first: $first) { edges { node { iccid usage { status remainingMb } } } } }';
+const LIST_USAGE_QUERY =
+  'query ListUsage($first: Int) { simList(first: $first) { edges { node { iccid usage { status remainingMb } } } } }';
 const USAGE_QUERY = 'query Usage($iccid: ID!) { sim(iccid: $iccid) { iccid usage { status remainingMb totalMb } } }';
 const PACKAGES_QUERY = 'query Packages($iccid: ID!) { sim(iccid: $iccid) { iccid topupPackages { id } } }';
 const PURCHASE = `mutation Buy($input: PurchaseTopupInput!) {
@@ -270,8 +304,14 @@ describe('graceful shutdown of the gateway process (src/app/index.ts)', () => {
       // Two sequential upstream phases, both slow: the SIM list is in flight when the signal arrives, and the usage
       // reads for the listed SIMs are only sent after shutdown has begun (a shutdown that releases the upstream
       // client before the HTTP requests are done fails them).
-      await control(gateway, 'faults', { method: 'POST', body: { endpoint: 'sims', latencyMs: UPSTREAM_LATENCY_MS / 2 } });
-      await control(gateway, 'faults', { method: 'POST', body: { endpoint: 'usage', latencyMs: UPSTREAM_LATENCY_MS / 2 } });
+      await control(gateway, 'faults', {
+        method: 'POST',
+        body: { endpoint: 'sims', latencyMs: UPSTREAM_LATENCY_MS / 2 },
+      });
+      await control(gateway, 'faults', {
+        method: 'POST',
+        body: { endpoint: 'usage', latencyMs: UPSTREAM_LATENCY_MS / 2 },
+      });
 
       const sent = performance.now();
       const query = track(graphql(gateway, LIST_USAGE_QUERY, { first: 3 }));
@@ -289,10 +329,14 @@ describe('graceful shutdown of the gateway process (src/app/index.ts)', () => {
       const answer = await query.promise;
       expect(answer.status).toBe(200);
       expect(answer.body.errors).toBeUndefined();
-      const nodes = (answer.body.data.simList.edges as { node: { iccid: string; usage: unknown } }[]).map((e) => e.node);
+      const nodes = (answer.body.data.simList.edges as { node: { iccid: string; usage: unknown } }[]).map(
+        (e) => e.node,
+      );
       expect(nodes).toHaveLength(3);
       for (const node of nodes) expect(node.usage, node.iccid).toMatchObject({ status: expect.any(String) });
-      expect(answer.at - sent, 'the answer waited for both delayed upstream phases').toBeGreaterThanOrEqual(UPSTREAM_LATENCY_MS - 50);
+      expect(answer.at - sent, 'the answer waited for both delayed upstream phases').toBeGreaterThanOrEqual(
+        UPSTREAM_LATENCY_MS - 50,
+      );
 
       const exit = await exitWithin(gateway, EXIT_BUDGET_MS);
       expect(exit, gateway.stderr()).toMatchObject({ code: 0, signal: null });
@@ -318,7 +362,10 @@ describe('graceful shutdown of the gateway process (src/app/index.ts)', () => {
 
       // The submit is held up before the order is placed (so it lands during the drain) and again after it, before
       // the answer (so the placed order can be read from the sandbox while the mutation is still waiting for it).
-      await control(gateway, 'faults', { method: 'POST', body: { endpoint: 'submitTopup', latencyMs: UPSTREAM_LATENCY_MS / 2 } });
+      await control(gateway, 'faults', {
+        method: 'POST',
+        body: { endpoint: 'submitTopup', latencyMs: UPSTREAM_LATENCY_MS / 2 },
+      });
       await control(gateway, 'faults', {
         method: 'POST',
         body: { endpoint: 'submitTopup', latencyMs: UPSTREAM_LATENCY_MS, afterProcessing: true },
@@ -338,7 +385,9 @@ describe('graceful shutdown of the gateway process (src/app/index.ts)', () => {
         placed = (await control<{ orders: SandboxOrder[] }>(gateway, 'orders')).orders;
         if (placed.length === 0) await sleep(25);
       }
-      expect(mutation.settled(), 'the order must be visible in the sandbox before the mutation is answered').toBe(false);
+      expect(mutation.settled(), 'the order must be visible in the sandbox before the mutation is answered').toBe(
+        false,
+      );
       expect(placed).toHaveLength(1);
       const order = placed[0]!;
       expect(order).toMatchObject({ iccid, packageId });

@@ -8,7 +8,7 @@
  * - LOG_FORMAT: JSON lines when stdout is not a terminal, pino-pretty when asked.
  * Each child needs ~2.5–6 s to start on a loaded 2-core box (tsx compiles the sources).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,7 +22,8 @@ const TEST_TIMEOUT_MS = 25_000;
 const children: ChildProcess[] = [];
 const servers: Server[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
@@ -37,10 +38,15 @@ interface Run {
 
 function run(env: Record<string, string>): Run {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env };
-  for (const name of Object.keys(childEnv)) if (/^(UPSTREAM_|AUTH_|SANDBOX_|LOG_FORMAT|GRAPHIQL|METRICS)/.test(name) && !(name in env)) delete childEnv[name];
+  for (const name of Object.keys(childEnv))
+    if (/^(UPSTREAM_|AUTH_|SANDBOX_|LOG_FORMAT|GRAPHIQL|METRICS)/.test(name) && !(name in env)) delete childEnv[name];
   // An ephemeral metrics port, so that gateways started side by side never compete for the default one.
   if (!('METRICS_PORT' in env)) childEnv.METRICS_PORT = '0';
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    cwd: REPO_ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let stdout = '';
   let stderr = '';
@@ -60,17 +66,28 @@ function run(env: Record<string, string>): Run {
         const check = () => stdout.includes(text) && resolve();
         listeners.push(check);
         check();
-        void exited.then((code) => reject(new Error(`exited (${code}) before "${text}"\nstdout: ${stdout}\nstderr: ${stderr}`)));
-        setTimeout(() => reject(new Error(`no "${text}" within ${STARTUP_TIMEOUT_MS} ms\nstdout: ${stdout}\nstderr: ${stderr}`)), STARTUP_TIMEOUT_MS).unref();
+        void exited.then((code) =>
+          reject(new Error(`exited (${code}) before "${text}"\nstdout: ${stdout}\nstderr: ${stderr}`)),
+        );
+        setTimeout(
+          () => reject(new Error(`no "${text}" within ${STARTUP_TIMEOUT_MS} ms\nstdout: ${stdout}\nstderr: ${stderr}`)),
+          STARTUP_TIMEOUT_MS,
+        ).unref();
       }),
   };
 }
 
-const jsonLines = (text: string) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+const jsonLines = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 const listeningLine = (r: Run) => jsonLines(r.stdout()).find((l) => String(l.msg).startsWith('gateway listening'))!;
 
 describe('startup, at the process level', () => {
-  it('a port already in use: exit 1, one line naming the port and PORT, no stack trace', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('a port already in use: exit 1, one line naming the port and PORT, no stack trace', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const blocker = createServer();
     servers.push(blocker);
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
@@ -86,7 +103,9 @@ describe('startup, at the process level', () => {
     expect(r.stdout()).not.toMatch(/EADDRINUSE|\s+at /);
   });
 
-  it('the start log tells the truth: sandbox, GraphiQL on, no auth, in-memory cache, metrics (JSON when piped)', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('the start log tells the truth: sandbox, GraphiQL on, no auth, in-memory cache, metrics (JSON when piped)', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const r = run({ PORT: '0' });
     await r.waitFor('gateway listening');
     const line = listeningLine(r); // parses: JSON lines by default when stdout is a pipe
@@ -97,10 +116,14 @@ describe('startup, at the process level', () => {
       metrics: expect.stringMatching(/^on at http:\/\/127\.0\.0\.1:\d+\/metrics$/),
     });
     expect(line.upstream).toMatch(/^built-in sandbox \(pressone, http:\/\/127\.0\.0\.1:\d+\/customer\/v2\)$/);
-    expect(line.msg).toMatch(/GraphiQL on; upstream: built-in sandbox .*; auth: none; cache: in-memory \(one replica only\); metrics: on at http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect(line.msg).toMatch(
+      /GraphiQL on; upstream: built-in sandbox .*; auth: none; cache: in-memory \(one replica only\); metrics: on at http:\/\/127\.0\.0\.1:\d+\/metrics$/,
+    );
   });
 
-  it('the start log tells the truth: partner API without credentials in the URL, GraphiQL off, API keys, metrics off', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('the start log tells the truth: partner API without credentials in the URL, GraphiQL off, API keys, metrics off', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const r = run({
       PORT: '0',
       // Nothing listens there: the token is fetched lazily, so the gateway still starts (and /ready says 503).
@@ -124,8 +147,13 @@ describe('startup, at the process level', () => {
   it('LOG_FORMAT=pretty writes human-readable lines', { timeout: TEST_TIMEOUT_MS }, async () => {
     const r = run({ PORT: '0', LOG_FORMAT: 'pretty' });
     await r.waitFor('gateway listening');
-    const line = r.stdout().split('\n').find((l) => l.includes('gateway listening'))!;
-    expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: gateway listening on http:\/\/127\.0\.0\.1:\d+\/graphql — GraphiQL on;/);
+    const line = r
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('gateway listening'))!;
+    expect(line).toMatch(
+      /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: gateway listening on http:\/\/127\.0\.0\.1:\d+\/graphql — GraphiQL on;/,
+    );
     expect(r.stdout()).not.toMatch(/^\{"level"/m);
   });
 

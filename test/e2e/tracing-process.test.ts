@@ -26,11 +26,16 @@ it('exports the spans of a request over OTLP/HTTP at shutdown, and logs carry th
   });
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) if (/^(UPSTREAM_|AUTH_|SANDBOX_|OTEL_|LOG_FORMAT|METRICS)/.test(name)) delete env[name];
+  for (const name of Object.keys(env))
+    if (/^(UPSTREAM_|AUTH_|SANDBOX_|OTEL_|LOG_FORMAT|METRICS)/.test(name)) delete env[name];
   Object.assign(env, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', LOG_FORMAT: 'json', METRICS_PORT: '0' });
   env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
   env.OTEL_SERVICE_NAME = 'gateway-e2e';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/index.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/index.ts'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   try {
     const logs: Record<string, unknown>[] = [];
     const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
@@ -64,7 +69,15 @@ it('exports the spans of a request over OTLP/HTTP at shutdown, and logs carry th
     expect(await exited).toBe(0);
     const sent = exports.map((e) => e.body).join('\n');
     expect(exports.every((e) => e.path === '/v1/traces')).toBe(true);
-    for (const name of ['POST /graphql', 'query ProcessBalance', 'Query.balance', 'upstream balance', 'upstream token', TRACE, 'gateway-e2e']) {
+    for (const name of [
+      'POST /graphql',
+      'query ProcessBalance',
+      'Query.balance',
+      'upstream balance',
+      'upstream token',
+      TRACE,
+      'gateway-e2e',
+    ]) {
       expect(sent).toContain(name);
     }
     expect(sent).not.toContain(SANDBOX_CREDENTIALS.clientSecret);

@@ -2,7 +2,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../__generated__/gql.ts';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 
 const JWT_SECRET = 'test-jwt-secret-that-is-long-enough-for-hs256';
 const API_KEY = 'partner-backend-key-0123456789abcdef';
@@ -132,15 +132,23 @@ describe('end-user isolation', () => {
     expect(result.errors![0]!.extensions!.code).toBe('FORBIDDEN');
   });
 
-  it("lets an end user buy only for their own SIMs, with keys scoped per user", async () => {
+  it('lets an end user buy only for their own SIMs, with keys scoped per user', async () => {
     const packageId = h.sandbox.control.topupPackageIds(theirs).find((id) => !id.startsWith('sandbox-trigger-'))!;
     const ordersBefore = h.sandbox.control.orders().length;
-    const refused = await h.gql(BuyAs, { input: { iccid: theirs, packageId, idempotencyKey: 'user-key' } }, await asUser([mine]));
+    const refused = await h.gql(
+      BuyAs,
+      { input: { iccid: theirs, packageId, idempotencyKey: 'user-key' } },
+      await asUser([mine]),
+    );
     expect(refused.data!.purchaseTopup).toMatchObject({ __typename: 'SimNotFoundError', code: 'SIM_NOT_FOUND' });
     expect(h.sandbox.control.orders()).toHaveLength(ordersBefore);
 
     const ownerHeaders = await asUser([theirs], 'user-2');
-    const bought = await h.gql(BuyAs, { input: { iccid: theirs, packageId, idempotencyKey: 'user-key' } }, ownerHeaders);
+    const bought = await h.gql(
+      BuyAs,
+      { input: { iccid: theirs, packageId, idempotencyKey: 'user-key' } },
+      ownerHeaders,
+    );
     expect(bought.data!.purchaseTopup.__typename).toBe('PurchaseTopupSuccess');
     // The same key from another principal is a different purchase (no cross-user replay)...
     const partner = await h.gql(BuyAs, { input: { iccid: theirs, packageId, idempotencyKey: 'user-key' } }, asPartner);

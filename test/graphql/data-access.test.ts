@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpHandler } from '../../src/app/http-handler.ts';
 import { createContext, type GatewayContext, type GatewayServerContext } from '../../src/graphql/context.ts';
 import { useResponseCacheGuard } from '../../src/graphql/plugins/response-cache-guard.ts';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 
 const KEY = 'partner-a-key-0123456789abcdefghij';
 
@@ -28,7 +28,8 @@ function testSchema() {
       }),
       listedTotal: t.int({
         resolve: async (_root, _args, ctx) =>
-          (await ctx.data.uncached('sims', 1, (client, signal) => client.listSims({ limit: 1, page: 1 }, signal))).page.total,
+          (await ctx.data.uncached('sims', 1, (client, signal) => client.listSims({ limit: 1, page: 1 }, signal))).page
+            .total,
       }),
       noDirectAccess: t.boolean({
         resolve: (_root, _args, ctx) => {
@@ -77,8 +78,15 @@ afterEach(async () => {
 });
 
 async function post(query: string) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body: JSON.stringify({ query }) });
-  return { cache: response.headers.get('x-response-cache'), json: (await response.json()) as { data?: any; errors?: unknown[] } };
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': KEY },
+    body: JSON.stringify({ query }),
+  });
+  return {
+    cache: response.headers.get('x-response-cache'),
+    json: (await response.json()) as { data?: any; errors?: unknown[] },
+  };
 }
 
 describe('data access object', () => {
@@ -116,8 +124,12 @@ describe('data access object', () => {
   it('counts direct upstream reads against the request allowance', async () => {
     await start();
     const services = h.gateway.services;
-    const context = await createContext({ ...services, config: { ...services.config, maxUpstreamCallsPerRequest: 1 } }, new Request('http://x/graphql', { headers: { 'x-api-key': KEY } }));
-    const read = () => context.data.uncached('sims', 1, (client, signal) => client.listSims({ limit: 1, page: 1 }, signal));
+    const context = await createContext(
+      { ...services, config: { ...services.config, maxUpstreamCallsPerRequest: 1 } },
+      new Request('http://x/graphql', { headers: { 'x-api-key': KEY } }),
+    );
+    const read = () =>
+      context.data.uncached('sims', 1, (client, signal) => client.listSims({ limit: 1, page: 1 }, signal));
     await read();
     await expect(read()).rejects.toMatchObject({ name: 'CallAllowanceExceededError' });
   });

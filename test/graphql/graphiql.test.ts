@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHIQL_CSP } from '../../src/app/graphiql.ts';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 
 let h: Harness;
 let page: string;
@@ -43,7 +43,9 @@ describe('GraphiQL served by the gateway', () => {
 
   it('opens with examples/my-esims.graphql and sends the CSRF header with every request', async () => {
     const { graphiql, workers } = pageConfig(page);
-    expect(graphiql.defaultQuery).toBe(await readFile(new URL('../../examples/my-esims.graphql', import.meta.url), 'utf8'));
+    expect(graphiql.defaultQuery).toBe(
+      await readFile(new URL('../../examples/my-esims.graphql', import.meta.url), 'utf8'),
+    );
     expect(graphiql.additionalHeaders).toEqual({ 'x-graphql-csrf': '1' });
     expect(JSON.parse(graphiql.headers as string)).toEqual({ 'x-graphql-csrf': '1' });
     expect(graphiql.endpoint).toBe('/graphql');
@@ -55,7 +57,9 @@ describe('GraphiQL served by the gateway', () => {
     for (const path of [...references(page), ...Object.values(workers)]) {
       const plain = await h.fetch(path);
       expect(plain.status, path).toBe(200);
-      expect(plain.headers.get('content-type'), path).toMatch(path.endsWith('.js') ? /^text\/javascript/ : path.endsWith('.css') ? /^text\/css/ : /^image\//);
+      expect(plain.headers.get('content-type'), path).toMatch(
+        path.endsWith('.js') ? /^text\/javascript/ : path.endsWith('.css') ? /^text\/css/ : /^image\//,
+      );
       expect(plain.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
       expect(plain.headers.get('content-encoding')).toBeNull();
       const bytes = Buffer.from(await plain.arrayBuffer());

@@ -6,13 +6,14 @@
  */
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 
 const settings = { jit: 'true', 'no jit': 'false' } as const;
 const gateways: Partial<Record<keyof typeof settings, Harness>> = {};
 
 beforeAll(async () => {
-  for (const [name, jit] of Object.entries(settings)) gateways[name as keyof typeof settings] = await startHarness({ env: { GRAPHQL_JIT: jit } });
+  for (const [name, jit] of Object.entries(settings))
+    gateways[name as keyof typeof settings] = await startHarness({ env: { GRAPHQL_JIT: jit } });
 });
 afterAll(async () => {
   for (const h of Object.values(gateways)) await h?.close();
@@ -71,8 +72,12 @@ describe('graphql-jit reports what graphql-js reports', () => {
   it('runs the operation named by operationName in a document with several (compiled queries are not shared across them)', async () => {
     const document = 'query A { a: __typename } query B { b: __typename }';
     for (const h of Object.values(gateways)) {
-      expect(JSON.parse((await post(h!, { query: document, operationName: 'A' })).body)).toEqual({ data: { a: 'Query' } });
-      expect(JSON.parse((await post(h!, { query: document, operationName: 'B' })).body)).toEqual({ data: { b: 'Query' } });
+      expect(JSON.parse((await post(h!, { query: document, operationName: 'A' })).body)).toEqual({
+        data: { a: 'Query' },
+      });
+      expect(JSON.parse((await post(h!, { query: document, operationName: 'B' })).body)).toEqual({
+        data: { b: 'Query' },
+      });
     }
   });
 });
@@ -101,7 +106,9 @@ describe.each(Object.keys(settings))('graphql-http server audits (%s)', (name) =
         const headers = new Headers(request.headers);
         const body = request.body ? await request.arrayBuffer() : undefined;
         if (body) headers.set('content-length', String(body.byteLength));
-        return h.gateway.yoga.fetch(new Request(request.url, { method: request.method, headers, ...(body ? { body } : {}) }));
+        return h.gateway.yoga.fetch(
+          new Request(request.url, { method: request.method, headers, ...(body ? { body } : {}) }),
+        );
       },
     });
     const failures: string[] = [];

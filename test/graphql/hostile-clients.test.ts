@@ -1,11 +1,19 @@
 /** Hostile or careless clients: each class of abuse is refused with a typed error, before any upstream call. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 
 let h: Harness;
 let iccid: string;
 beforeAll(async () => {
-  h = await startHarness({ env: { MAX_QUERY_DEPTH: '6', MAX_QUERY_ALIASES: '10', MAX_QUERY_TOKENS: '500', MAX_QUERY_COST: '2000', MAX_REQUEST_BYTES: '4096' } });
+  h = await startHarness({
+    env: {
+      MAX_QUERY_DEPTH: '6',
+      MAX_QUERY_ALIASES: '10',
+      MAX_QUERY_TOKENS: '500',
+      MAX_QUERY_COST: '2000',
+      MAX_REQUEST_BYTES: '4096',
+    },
+  });
   iccid = h.sandbox.control.iccids({ status: 'ACTIVE' })[0]!;
 });
 afterAll(async () => h?.close());
@@ -35,7 +43,9 @@ describe('hostile clients', () => {
   it('rejects an over-expensive query', async () => {
     const fat = (alias: string) =>
       `${alias}: simList(first: 100) { edges { node { usage { status remainingMb totalMb usedMb } topupPackages { id title price { amount currency } } packageHistory { id package { id title price { amount } } } } } }`;
-    expect(firstCode(await h.gql(`{ ${['a', 'b', 'c', 'd', 'e', 'f'].map(fat).join(' ')} }`))).toBe('QUERY_TOO_COMPLEX');
+    expect(firstCode(await h.gql(`{ ${['a', 'b', 'c', 'd', 'e', 'f'].map(fat).join(' ')} }`))).toBe(
+      'QUERY_TOO_COMPLEX',
+    );
   });
 
   it('names the cost limit in a plain message, not a "Syntax Error"', async () => {
@@ -55,14 +65,22 @@ describe('hostile clients', () => {
   it('reports an out-of-range simList(first:) rather than the cost it causes', async () => {
     const result = await h.gql('{ simList(first: 100000) { nodes { iccid usage { status } } } }');
     expect(result.errors).toHaveLength(1);
-    expect(result.errors![0]!.message).toBe('first must be between 1 and 100 (MAX_SIM_LIST_PAGE); page with after: endCursor.');
+    expect(result.errors![0]!.message).toBe(
+      'first must be between 1 and 100 (MAX_SIM_LIST_PAGE); page with after: endCursor.',
+    );
     expect(result.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
     // Through a variable the cost is not multiplied: the resolver refuses it, with the same message, on that field only.
     const viaVariable = await h.gql('query ($n: Int) { simList(first: $n) { totalCount } }', { n: 100000 });
     expect(viaVariable.data).toEqual({ simList: null });
-    expect(viaVariable.errors![0]).toMatchObject({ message: result.errors![0]!.message, path: ['simList'], extensions: { code: 'BAD_USER_INPUT', field: 'first' } });
+    expect(viaVariable.errors![0]).toMatchObject({
+      message: result.errors![0]!.message,
+      path: ['simList'],
+      extensions: { code: 'BAD_USER_INPUT', field: 'first' },
+    });
     // In range but too expensive: the cost error.
-    const fat = await h.gql('{ simList(first: 100) { nodes { iccid usage { status remainingMb totalMb usedMb } topupPackages { id title } } } }');
+    const fat = await h.gql(
+      '{ simList(first: 100) { nodes { iccid usage { status remainingMb totalMb usedMb } topupPackages { id title } } } }',
+    );
     expect(fat.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
   });
 
@@ -86,19 +104,29 @@ describe('hostile clients', () => {
     });
     expect(tooBig.status).toBe(413);
     expect(((await tooBig.json()) as any).errors[0].extensions.code).toBe('REQUEST_TOO_LARGE');
-    const unknownLength = await h.fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+    const unknownLength = await h.fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ __typename }"}',
+    });
     expect(unknownLength.status).toBe(411);
   });
 
   it('refuses a mutation over GET', async () => {
-    const query = encodeURIComponent('mutation { purchaseTopup(input: {iccid: "1", packageId: "p", idempotencyKey: "k"}) { __typename } }');
-    const response = await h.fetch(`/graphql?query=${query}`, { headers: { 'x-graphql-csrf': '1', accept: 'application/json' } });
+    const query = encodeURIComponent(
+      'mutation { purchaseTopup(input: {iccid: "1", packageId: "p", idempotencyKey: "k"}) { __typename } }',
+    );
+    const response = await h.fetch(`/graphql?query=${query}`, {
+      headers: { 'x-graphql-csrf': '1', accept: 'application/json' },
+    });
     expect(response.status).toBe(405);
     expect(h.sandbox.control.orders()).toHaveLength(0);
   });
 
   it('refuses simple (non-preflighted) requests without the CSRF header, naming the header and when it is needed', async () => {
-    const response = await h.fetch(`/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json' } });
+    const response = await h.fetch(`/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { accept: 'application/json' },
+    });
     expect(response.status).toBe(403);
     const error = ((await response.json()) as any).errors[0];
     expect(error.extensions.code).toBe('CSRF_HEADER_REQUIRED');
@@ -111,7 +139,9 @@ describe('hostile clients', () => {
       body: '{"query":"{ __typename }"}',
     });
     expect(textPlain.status).toBe(403);
-    const withHeader = await h.fetch(`/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/json', 'x-graphql-csrf': '1' } });
+    const withHeader = await h.fetch(`/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { accept: 'application/json', 'x-graphql-csrf': '1' },
+    });
     expect(withHeader.status).toBe(200);
   });
 

@@ -8,14 +8,16 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UNAUTHENTICATED_MESSAGE } from '../../src/domain/auth.ts';
 import { createHttpHandler } from '../../src/app/http-handler.ts';
+import { UNAUTHENTICATED_MESSAGE } from '../../src/domain/auth.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 
 const API_KEY = 'partner-backend-key-0123456789abcdef';
 const JWT_SECRET = 'test-jwt-secret-that-is-long-enough-for-hs256';
-const UNAUTHENTICATED_BODY = JSON.stringify({ errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: 'UNAUTHENTICATED' } }] });
+const UNAUTHENTICATED_BODY = JSON.stringify({
+  errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: 'UNAUTHENTICATED' } }],
+});
 
 let h: Harness | undefined;
 let server: Server | undefined;
@@ -34,7 +36,10 @@ async function start(env: Record<string, string>): Promise<Harness> {
       done();
     },
   });
-  h = await startHarness({ env: { AUTH_API_KEYS: `backend:${API_KEY}`, AUTH_JWT_SECRET: JWT_SECRET, ...env }, logger: createLogger('info', sink) });
+  h = await startHarness({
+    env: { AUTH_API_KEYS: `backend:${API_KEY}`, AUTH_JWT_SECRET: JWT_SECRET, ...env },
+    logger: createLogger('info', sink),
+  });
   return h;
 }
 
@@ -57,7 +62,12 @@ function jwt(claims: Record<string, unknown> = {}, secret = JWT_SECRET): Promise
 function post(harness: Harness, body: string, headers: Record<string, string> = {}): Promise<Response> {
   return harness.fetch('/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      ...headers,
+    },
     body,
   });
 }
@@ -89,7 +99,9 @@ describe('authentication failures', () => {
     }
     expect((await post(harness, TYPENAME, { authorization: `Bearer ${await jwt(good)}` })).status).toBe(200);
 
-    const failures = lines.map((l) => JSON.parse(l) as { msg: string; reason?: string }).filter((l) => l.msg === 'authentication failed');
+    const failures = lines
+      .map((l) => JSON.parse(l) as { msg: string; reason?: string })
+      .filter((l) => l.msg === 'authentication failed');
     expect(failures).toHaveLength(Object.keys(attempts).length);
     const reasons = failures.map((f) => f.reason!);
     expect(reasons[1]).toBe('unknown API key');
@@ -102,7 +114,8 @@ describe('authentication failures', () => {
 
   it('require exp and iat, and refuse a token issued longer ago than AUTH_JWT_MAX_AGE_SECONDS whatever its exp', async () => {
     const harness = await start({ AUTH_JWT_MAX_AGE_SECONDS: '600' });
-    const status = async (token: string) => (await post(harness, TYPENAME, { authorization: `Bearer ${token}` })).status;
+    const status = async (token: string) =>
+      (await post(harness, TYPENAME, { authorization: `Bearer ${token}` })).status;
     const yearLong = await jwt({ exp: seconds() + 365 * 86_400 });
     expect(await status(yearLong)).toBe(200);
     expect(await status(await jwt({ iat: seconds() - 300 }))).toBe(200);
@@ -132,7 +145,9 @@ describe('authentication comes before parsing', () => {
       expect(response.status, body).toBe(401);
       expect(await response.text(), body).toBe(UNAUTHENTICATED_BODY);
     }
-    const get = await harness.fetch(`/graphql?query=${encodeURIComponent('{ nope }')}`, { headers: { accept: 'application/json', 'x-graphql-csrf': '1' } });
+    const get = await harness.fetch(`/graphql?query=${encodeURIComponent('{ nope }')}`, {
+      headers: { accept: 'application/json', 'x-graphql-csrf': '1' },
+    });
     expect(get.status).toBe(401);
     expect(await get.text()).toBe(UNAUTHENTICATED_BODY);
     // Authenticated, the same probe is parsed and validated as usual.
@@ -146,10 +161,21 @@ describe('authentication comes before parsing', () => {
     const authenticator = harness.gateway.services.authenticator;
     const authenticate = authenticator.authenticate.bind(authenticator);
     let calls = 0;
-    (authenticator as { authenticate: typeof authenticate }).authenticate = (headers) => (calls++, authenticate(headers));
-    const batch = JSON.stringify([{ query: '{ __typename }' }, { query: '{ a: __typename }' }, { query: '{ b: __typename }' }]);
+    (authenticator as { authenticate: typeof authenticate }).authenticate = (headers) => {
+      calls++;
+      return authenticate(headers);
+    };
+    const batch = JSON.stringify([
+      { query: '{ __typename }' },
+      { query: '{ a: __typename }' },
+      { query: '{ b: __typename }' },
+    ]);
     const response = await post(harness, batch, { authorization: `Bearer ${await jwt()}` });
-    expect(await response.json()).toEqual([{ data: { __typename: 'Query' } }, { data: { a: 'Query' } }, { data: { b: 'Query' } }]);
+    expect(await response.json()).toEqual([
+      { data: { __typename: 'Query' } },
+      { data: { a: 'Query' } },
+      { data: { b: 'Query' } },
+    ]);
     expect(calls).toBe(1);
   });
 
@@ -158,8 +184,16 @@ describe('authentication comes before parsing', () => {
       const harness = await start({ INTROSPECTION: 'false', RESPONSE_CACHE: responseCache });
       const url = await listen(harness);
       for (const body of probes) {
-        for (const headers of [{}, { 'x-api-key': 'wrong-key-wrong-key-wrong-key-0123' }, { authorization: 'Bearer x.y.z' }] as Record<string, string>[]) {
-          const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+        for (const headers of [
+          {},
+          { 'x-api-key': 'wrong-key-wrong-key-wrong-key-0123' },
+          { authorization: 'Bearer x.y.z' },
+        ] as Record<string, string>[]) {
+          const response = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...headers },
+            body,
+          });
           expect(response.status, `${responseCache} ${body}`).toBe(401);
           expect(await response.text()).toBe(UNAUTHENTICATED_BODY);
         }
@@ -175,7 +209,11 @@ describe('CORS', () => {
   const preflight = (harness: Harness, origin: string) =>
     harness.fetch('/graphql', {
       method: 'OPTIONS',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-api-key' },
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type, x-api-key',
+      },
     });
 
   it('allows only CORS_ORIGINS, never with credentials; a response-cache hit carries the same headers', async () => {
@@ -197,7 +235,11 @@ describe('CORS', () => {
       ['null', null],
     ] as const) {
       for (let i = 0; i < 3; i++) {
-        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, origin }, body });
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, origin },
+          body,
+        });
         expect(response.status).toBe(200);
         expect(response.headers.get('access-control-allow-origin'), `${origin} #${i}`).toBe(expected);
         expect(response.headers.get('access-control-allow-credentials')).toBeNull();
@@ -225,15 +267,22 @@ describe('error detail', () => {
         throw new Error('internal detail: db password=hunter2');
       };
       const [iccid] = harness.sandbox.control.iccids({ status: 'ACTIVE' });
-      const broken = await post(harness, JSON.stringify({ query: `{ sim(iccid: "${iccid}") { usage { status } } }` }), { 'x-api-key': API_KEY });
+      const broken = await post(harness, JSON.stringify({ query: `{ sim(iccid: "${iccid}") { usage { status } } }` }), {
+        'x-api-key': API_KEY,
+      });
       const text = await broken.text();
       expect(JSON.parse(text).errors[0].message).toBe('Unexpected error.');
       expect(text).not.toMatch(/hunter2|internal detail|originalError|stack/);
 
       for (const accept of ['application/json', 'application/graphql-response+json']) {
-        const malformed = await post(harness, '{"query": "{ __typename }", "secret-ish body', { 'x-api-key': API_KEY, accept });
+        const malformed = await post(harness, '{"query": "{ __typename }", "secret-ish body', {
+          'x-api-key': API_KEY,
+          accept,
+        });
         expect(malformed.status).toBe(400);
-        expect(JSON.parse(await malformed.clone().text())).toEqual({ errors: [{ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+        expect(JSON.parse(await malformed.clone().text())).toEqual({
+          errors: [{ message: 'POST body sent invalid JSON.', extensions: { code: 'BAD_REQUEST' } }],
+        });
         expect(await malformed.text()).not.toMatch(/secret-ish|originalError|SyntaxError/);
       }
     } finally {

@@ -3,9 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/platform/logger.ts';
 import { createMetricsHandler } from '../../src/app/metrics.ts';
-import { SANDBOX_CREDENTIALS, startHarness, type Harness } from '../support/harness.ts';
+import { createLogger } from '../../src/platform/logger.ts';
+import { type Harness, SANDBOX_CREDENTIALS, startHarness } from '../support/harness.ts';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -24,7 +24,9 @@ describe('operability', () => {
   });
 
   it('answers /ready with 503 when the upstream refuses our credentials', async () => {
-    h = await startHarness({ sandbox: { credentials: { clientId: SANDBOX_CREDENTIALS.clientId, clientSecret: 'a-different-secret' } } });
+    h = await startHarness({
+      sandbox: { credentials: { clientId: SANDBOX_CREDENTIALS.clientId, clientSecret: 'a-different-secret' } },
+    });
     const ready = await h.fetch('/ready');
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: 'not ready' });
@@ -58,52 +60,68 @@ describe('operability', () => {
 const upstreamTokensSoFar = (harness: Harness) => harness.sandbox.control.issuedTokens().at(-1);
 
 describe('secrets', () => {
-  it.each(['json', 'pretty'] as const)('never writes the client secret, the upstream token, API keys or Authorization headers to the logs (%s)', async (format) => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    const apiKey = 'partner-backend-key-SECRET-0123456789';
-    const jwtSecret = 'jwt-hs256-secret-that-must-never-be-logged';
-    h = await startHarness({
-      env: { AUTH_API_KEYS: `backend:${apiKey}`, AUTH_JWT_SECRET: jwtSecret, LOG_LEVEL: 'trace' },
-      logger: createLogger('trace', sink, { format }),
-    });
-    const headers = { 'x-api-key': apiKey };
-    const iccid = h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })[0]!;
-    const packageId = h.sandbox.control.topupPackageIds(iccid)[0]!;
-    // Force error paths: 5xx, malformed JSON, 429, an ambiguous purchase, a bad bearer token, an expired upstream token.
-    h.sandbox.control.addFault({ endpoint: 'usage', errorStatus: 500, times: 3 });
-    h.sandbox.control.addFault({ endpoint: 'topups', malformedJson: true, times: 1 });
-    h.sandbox.control.addFault({ endpoint: 'packages', rateLimit: { retryAfterSeconds: 30 }, times: 1 });
-    await h.gql(`{ sim(iccid: "${iccid}") { usage { status } topupPackages { id } packageHistory { id } } }`, {}, headers);
-    h.sandbox.control.addFault({ endpoint: 'submitTopup', errorStatus: 502, times: 1 });
-    await h.gql(`mutation { purchaseTopup(input: {iccid: "${iccid}", packageId: "${packageId}", idempotencyKey: "k"}) { __typename } }`, {}, headers);
-    await h.gql('{ balance { available { amount } } }', {}, { authorization: `Bearer not.a.jwt` });
-    await h.gql('{ balance { available { amount } } }', {}, { authorization: `Bearer ${apiKey}` });
-    h.clock.advance(25 * 3_600_000); // past the daily token refresh
-    await h.gql('{ balance { available { amount } } }', {}, headers);
+  it.each(['json', 'pretty'] as const)(
+    'never writes the client secret, the upstream token, API keys or Authorization headers to the logs (%s)',
+    async (format) => {
+      const lines: string[] = [];
+      const sink = new Writable({
+        write(chunk, _enc, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      });
+      const apiKey = 'partner-backend-key-SECRET-0123456789';
+      const jwtSecret = 'jwt-hs256-secret-that-must-never-be-logged';
+      h = await startHarness({
+        env: { AUTH_API_KEYS: `backend:${apiKey}`, AUTH_JWT_SECRET: jwtSecret, LOG_LEVEL: 'trace' },
+        logger: createLogger('trace', sink, { format }),
+      });
+      const headers = { 'x-api-key': apiKey };
+      const iccid = h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })[0]!;
+      const packageId = h.sandbox.control.topupPackageIds(iccid)[0]!;
+      // Force error paths: 5xx, malformed JSON, 429, an ambiguous purchase, a bad bearer token, an expired upstream token.
+      h.sandbox.control.addFault({ endpoint: 'usage', errorStatus: 500, times: 3 });
+      h.sandbox.control.addFault({ endpoint: 'topups', malformedJson: true, times: 1 });
+      h.sandbox.control.addFault({ endpoint: 'packages', rateLimit: { retryAfterSeconds: 30 }, times: 1 });
+      await h.gql(
+        `{ sim(iccid: "${iccid}") { usage { status } topupPackages { id } packageHistory { id } } }`,
+        {},
+        headers,
+      );
+      h.sandbox.control.addFault({ endpoint: 'submitTopup', errorStatus: 502, times: 1 });
+      await h.gql(
+        `mutation { purchaseTopup(input: {iccid: "${iccid}", packageId: "${packageId}", idempotencyKey: "k"}) { __typename } }`,
+        {},
+        headers,
+      );
+      await h.gql('{ balance { available { amount } } }', {}, { authorization: `Bearer not.a.jwt` });
+      await h.gql('{ balance { available { amount } } }', {}, { authorization: `Bearer ${apiKey}` });
+      h.clock.advance(25 * 3_600_000); // past the daily token refresh
+      await h.gql('{ balance { available { amount } } }', {}, headers);
 
-    // A careless log call with secret-bearing fields: the redaction paths hold whatever the format.
-    h.gateway.services.logger.warn(
-      { headers: { authorization: `Bearer ${apiKey}` }, upstream: { clientSecret: SANDBOX_CREDENTIALS.clientSecret }, access_token: upstreamTokensSoFar(h) },
-      'careless line',
-    );
-    const log = lines.join('');
-    expect(log.length).toBeGreaterThan(0);
-    expect(log).toContain('[redacted]');
-    // The format asked for: JSON lines, or pino-pretty's "[time] LEVEL: msg" with fields on indented lines.
-    if (format === 'json') expect(() => lines.map((l) => JSON.parse(l))).not.toThrow();
-    else {
-      expect(log).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] (TRACE|DEBUG|INFO|WARN)/m);
-      expect(log).not.toMatch(/^\{"level"/m);
-    }
-    const upstreamTokens = h.sandbox.control.issuedTokens();
-    expect(upstreamTokens.length).toBeGreaterThanOrEqual(2);
-    for (const secret of [SANDBOX_CREDENTIALS.clientSecret, apiKey, jwtSecret, ...upstreamTokens]) expect(log).not.toContain(secret);
-    expect(log).not.toMatch(/Bearer [A-Za-z0-9._-]{8,}/);
-  });
+      // A careless log call with secret-bearing fields: the redaction paths hold whatever the format.
+      h.gateway.services.logger.warn(
+        {
+          headers: { authorization: `Bearer ${apiKey}` },
+          upstream: { clientSecret: SANDBOX_CREDENTIALS.clientSecret },
+          access_token: upstreamTokensSoFar(h),
+        },
+        'careless line',
+      );
+      const log = lines.join('');
+      expect(log.length).toBeGreaterThan(0);
+      expect(log).toContain('[redacted]');
+      // The format asked for: JSON lines, or pino-pretty's "[time] LEVEL: msg" with fields on indented lines.
+      if (format === 'json') expect(() => lines.map((l) => JSON.parse(l))).not.toThrow();
+      else {
+        expect(log).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] (TRACE|DEBUG|INFO|WARN)/m);
+        expect(log).not.toMatch(/^\{"level"/m);
+      }
+      const upstreamTokens = h.sandbox.control.issuedTokens();
+      expect(upstreamTokens.length).toBeGreaterThanOrEqual(2);
+      for (const secret of [SANDBOX_CREDENTIALS.clientSecret, apiKey, jwtSecret, ...upstreamTokens])
+        expect(log).not.toContain(secret);
+      expect(log).not.toMatch(/Bearer [A-Za-z0-9._-]{8,}/);
+    },
+  );
 });

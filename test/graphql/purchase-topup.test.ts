@@ -1,12 +1,12 @@
 /** The money path through the whole stack, with orders counted at the sandbox. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/platform/config.ts';
 import { createGateway } from '../../src/app/gateway.ts';
-import { createLogger } from '../../src/platform/logger.ts';
 import { orderReference } from '../../src/domain/purchase/index.ts';
+import { loadConfig } from '../../src/platform/config.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { graphql } from '../__generated__/gql.ts';
-import { BASE_PATHS, SANDBOX_CREDENTIALS, startHarness, type Harness } from '../support/harness.ts';
 import { fetchToken } from '../sandbox/helpers.ts';
+import { BASE_PATHS, type Harness, SANDBOX_CREDENTIALS, startHarness } from '../support/harness.ts';
 
 const PurchaseTopup = graphql(`
   mutation PurchaseTopup($input: PurchaseTopupInput!) {
@@ -38,7 +38,10 @@ const AfterPurchase = graphql(`
 let h: Harness;
 afterEach(async () => h?.close());
 
-async function activeSimWithPackage(harness: Harness, match: (id: string) => boolean = (id) => !id.startsWith('sandbox-trigger-')) {
+async function activeSimWithPackage(
+  harness: Harness,
+  match: (id: string) => boolean = (id) => !id.startsWith('sandbox-trigger-'),
+) {
   for (const iccid of harness.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })) {
     const packageId = harness.sandbox.control.topupPackageIds(iccid).find(match);
     if (packageId) return { iccid, packageId };
@@ -46,8 +49,10 @@ async function activeSimWithPackage(harness: Harness, match: (id: string) => boo
   throw new Error('the seeded sandbox has no such SIM');
 }
 
-const buy = (harness: Harness, input: { iccid: string; packageId: string; idempotencyKey: string; description?: string }) =>
-  harness.gql(PurchaseTopup, { input });
+const buy = (
+  harness: Harness,
+  input: { iccid: string; packageId: string; idempotencyKey: string; description?: string },
+) => harness.gql(PurchaseTopup, { input });
 
 describe('purchaseTopup', () => {
   it('orders once, returns the order, and later reads show the purchase (balance, history) without re-reading history', async () => {
@@ -61,13 +66,20 @@ describe('purchaseTopup', () => {
     const success = result.data!.purchaseTopup;
     expect(success.__typename).toBe('PurchaseTopupSuccess');
     if (success.__typename !== 'PurchaseTopupSuccess') return;
-    expect(success).toMatchObject({ replayed: false, sim: { iccid }, order: { packageId, description: 'customer 42' } });
+    expect(success).toMatchObject({
+      replayed: false,
+      sim: { iccid },
+      order: { packageId, description: 'customer 42' },
+    });
     expect(success.order.price).toEqual({ amount: price, currency: 'USD' });
     expect(h.sandbox.control.orders()).toHaveLength(1);
     expect(h.sandbox.control.orders()[0]!.description).toContain('customer 42');
 
     const after = await h.gql(AfterPurchase, { iccid });
-    expect(Number(after.data!.balance!.available.amount)).toBeCloseTo(Number(before.data!.balance!.available.amount) - Number(price), 2);
+    expect(Number(after.data!.balance!.available.amount)).toBeCloseTo(
+      Number(before.data!.balance!.available.amount) - Number(price),
+      2,
+    );
     expect(after.data!.sim!.packageHistory!.map((e) => e.package.id)).toContain(packageId);
     expect(after.data!.sim!.packageHistory!.length).toBe(before.data!.sim!.packageHistory!.length + 1);
     expect(h.sandbox.control.countCalls({ endpoint: 'packages', iccid })).toBe(1);
@@ -91,14 +103,19 @@ describe('purchaseTopup', () => {
     await buy(h, { iccid, packageId, idempotencyKey: 'shared' });
     h.sandbox.control.resetCalls();
     const reused = await buy(h, { iccid, packageId, idempotencyKey: 'shared', description: 'something else' });
-    expect(reused.data!.purchaseTopup).toMatchObject({ __typename: 'IdempotencyKeyReusedError', code: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(reused.data!.purchaseTopup).toMatchObject({
+      __typename: 'IdempotencyKeyReusedError',
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
     expect(h.sandbox.control.countCalls()).toBe(0);
   });
 
   it('places exactly one upstream order for 20 concurrent calls with one key', async () => {
     h = await startHarness({ sandbox: { faults: [{ endpoint: 'submitTopup', latencyMs: 30 }] } });
     const { iccid, packageId } = await activeSimWithPackage(h);
-    const results = await Promise.all(Array.from({ length: 20 }, () => buy(h, { iccid, packageId, idempotencyKey: 'burst' })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => buy(h, { iccid, packageId, idempotencyKey: 'burst' })),
+    );
     const orderIds = new Set(results.map((r) => (r.data!.purchaseTopup as any).order?.id));
     expect(orderIds.size).toBe(1);
     expect([...orderIds][0]).toBeDefined();
@@ -116,7 +133,10 @@ describe('purchaseTopup', () => {
     const { iccid, packageId } = await activeSimWithPackage(h, (id) => id === `sandbox-trigger-${trigger}`);
     // Named so that nobody mistakes it for a real package: its id and its title say it is a sandbox trigger.
     const listed = await h.gql(`{ sim(iccid: "${iccid}") { topupPackages { id title } } }`);
-    expect(listed.data.sim.topupPackages).toContainEqual({ id: packageId, title: expect.stringMatching(/^\[sandbox trigger\] /) });
+    expect(listed.data.sim.topupPackages).toContainEqual({
+      id: packageId,
+      title: expect.stringMatching(/^\[sandbox trigger\] /),
+    });
     const result = await buy(h, { iccid, packageId, idempotencyKey: `k-${trigger}` });
     expect(result.data!.purchaseTopup).toMatchObject({ __typename: typename, code });
     expect(h.sandbox.control.orders()).toHaveLength(0);
@@ -137,7 +157,10 @@ describe('purchaseTopup', () => {
     h = await startHarness();
     const { iccid } = await activeSimWithPackage(h);
     const wrongPackage = await buy(h, { iccid, packageId: 'no-such-package', idempotencyKey: 'a' });
-    expect(wrongPackage.data!.purchaseTopup).toMatchObject({ __typename: 'PackageNotAvailableError', code: 'PACKAGE_NOT_AVAILABLE' });
+    expect(wrongPackage.data!.purchaseTopup).toMatchObject({
+      __typename: 'PackageNotAvailableError',
+      code: 'PACKAGE_NOT_AVAILABLE',
+    });
     const unknown = await buy(h, { iccid: '8999999999999999999', packageId: 'x-topup', idempotencyKey: 'b' });
     expect(unknown.data!.purchaseTopup).toMatchObject({ __typename: 'SimNotFoundError', code: 'SIM_NOT_FOUND' });
     const recycled = h.sandbox.control.iccids({ status: 'RECYCLED' })[0]!;
@@ -150,7 +173,12 @@ describe('purchaseTopup', () => {
     h = await startHarness();
     const bad = await buy(h, { iccid: 'abc', packageId: 'p', idempotencyKey: 'k' });
     expect(bad.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
-    const longDescription = await buy(h, { iccid: '8944500000000000001', packageId: 'p', idempotencyKey: 'k', description: 'x'.repeat(201) });
+    const longDescription = await buy(h, {
+      iccid: '8944500000000000001',
+      packageId: 'p',
+      idempotencyKey: 'k',
+      description: 'x'.repeat(201),
+    });
     expect(longDescription.errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     expect(h.sandbox.control.countCalls()).toBe(0);
   });
@@ -160,7 +188,11 @@ describe('purchaseTopup', () => {
     const { iccid, packageId } = await activeSimWithPackage(h);
     h.sandbox.control.addFault({ endpoint: 'submitTopup', rateLimit: { retryAfterSeconds: 30 }, times: 1 });
     const limited = await buy(h, { iccid, packageId, idempotencyKey: 'rl' });
-    expect(limited.data!.purchaseTopup).toMatchObject({ __typename: 'RateLimitedError', code: 'RATE_LIMITED', retryAfterSeconds: 30 });
+    expect(limited.data!.purchaseTopup).toMatchObject({
+      __typename: 'RateLimitedError',
+      code: 'RATE_LIMITED',
+      retryAfterSeconds: 30,
+    });
     const retried = await buy(h, { iccid, packageId, idempotencyKey: 'rl' });
     expect(retried.data!.purchaseTopup.__typename).toBe('PurchaseTopupSuccess');
     expect(h.sandbox.control.orders()).toHaveLength(1);
@@ -171,11 +203,17 @@ describe('purchaseTopup', () => {
     const { iccid, packageId } = await activeSimWithPackage(h);
     h.sandbox.control.addFault({ endpoint: 'submitTopup', errorStatus: 502, times: 1 });
     const first = await buy(h, { iccid, packageId, idempotencyKey: 'ambiguous' });
-    expect(first.data!.purchaseTopup).toMatchObject({ __typename: 'UpstreamUnavailableError', code: 'UPSTREAM_UNAVAILABLE' });
+    expect(first.data!.purchaseTopup).toMatchObject({
+      __typename: 'UpstreamUnavailableError',
+      code: 'UPSTREAM_UNAVAILABLE',
+    });
     expect(h.sandbox.control.countCalls({ endpoint: 'submitTopup' })).toBe(1);
 
     const soon = await buy(h, { iccid, packageId, idempotencyKey: 'ambiguous' });
-    expect(soon.data!.purchaseTopup).toMatchObject({ __typename: 'IdempotencyInProgressError', code: 'IDEMPOTENCY_IN_PROGRESS' });
+    expect(soon.data!.purchaseTopup).toMatchObject({
+      __typename: 'IdempotencyInProgressError',
+      code: 'IDEMPOTENCY_IN_PROGRESS',
+    });
     expect(h.sandbox.control.countCalls({ endpoint: 'submitTopup' })).toBe(1);
 
     h.clock.advance(121_000);
@@ -200,7 +238,11 @@ describe('purchaseTopup', () => {
 });
 
 /** Short upstream timeouts, so a hung submit is given up on within about a second. */
-const SHORT_TIMEOUTS = { UPSTREAM_HEADERS_TIMEOUT_MS: '300', UPSTREAM_BODY_TIMEOUT_MS: '300', UPSTREAM_CONNECT_TIMEOUT_MS: '300' };
+const SHORT_TIMEOUTS = {
+  UPSTREAM_HEADERS_TIMEOUT_MS: '300',
+  UPSTREAM_BODY_TIMEOUT_MS: '300',
+  UPSTREAM_CONNECT_TIMEOUT_MS: '300',
+};
 const ALPHA_KEY = 'alpha-api-key-0123456789abcdef';
 const BETA_KEY = 'beta-api-key-0123456789abcdef0';
 const TWO_PARTNERS = { AUTH_API_KEYS: `alpha:${ALPHA_KEY},beta:${BETA_KEY}` };
@@ -218,7 +260,10 @@ function startGateway(harness: Harness, env: Record<string, string> = {}) {
   });
   return {
     close: () => gateway.close(),
-    async buy(input: { iccid: string; packageId: string; idempotencyKey: string; description?: string }, headers: Record<string, string> = {}): Promise<any> {
+    async buy(
+      input: { iccid: string; packageId: string; idempotencyKey: string; description?: string },
+      headers: Record<string, string> = {},
+    ): Promise<any> {
       const body = JSON.stringify({ query: PurchaseTopup.toString(), variables: { input } });
       const response = await gateway.yoga.fetch('http://gateway.test/graphql', {
         method: 'POST',
@@ -240,15 +285,23 @@ describe('purchaseTopup: a key the gateway does not remember is searched for ups
     h = await startHarness();
     const { iccid, packageId } = await activeSimWithPackage(h);
     const result = await buy(h, { iccid, packageId, idempotencyKey: 'first', description: 'customer 7' });
-    expect(result.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false, order: { description: 'customer 7' } });
+    expect(result.data!.purchaseTopup).toMatchObject({
+      __typename: 'PurchaseTopupSuccess',
+      replayed: false,
+      order: { description: 'customer 7' },
+    });
     // (The `sim { iccid }` selection of the answer is a read of its own, not part of the purchase.)
     const calls = h.sandbox.control.calls().filter((c) => c.endpoint === 'orders' || c.endpoint === 'submitTopup');
-    expect(calls.map(({ endpoint, method, iccid: callIccid, status }) => ({ endpoint, method, iccid: callIccid, status }))).toEqual([
+    expect(
+      calls.map(({ endpoint, method, iccid: callIccid, status }) => ({ endpoint, method, iccid: callIccid, status })),
+    ).toEqual([
       { endpoint: 'orders', method: 'GET', iccid, status: 200 },
       { endpoint: 'submitTopup', method: 'POST', iccid, status: 200 },
     ]);
     expect(h.sandbox.control.orders()).toHaveLength(1);
-    expect(h.sandbox.control.orders()[0]!.description).toBe(`customer 7 [${orderReference('partner:sandbox', 'first')}]`);
+    expect(h.sandbox.control.orders()[0]!.description).toBe(
+      `customer 7 [${orderReference('partner:sandbox', 'first')}]`,
+    );
   });
 
   it('restart: gateway A lost the answer to a submit whose order landed (UPSTREAM_UNAVAILABLE); a fresh gateway B retried with the same key returns that order — 1 submit, 1 order in total', async () => {
@@ -261,7 +314,11 @@ describe('purchaseTopup: a key the gateway does not remember is searched for ups
     const first = buy(h, input);
     await expect.poll(() => h.sandbox.control.orders().length, { timeout: 5_000, interval: 5 }).toBe(1);
     const listDown = h.sandbox.control.addFault({ endpoint: 'orders', errorStatus: 503 });
-    expect((await first).data!.purchaseTopup).toMatchObject({ __typename: 'UpstreamUnavailableError', code: 'UPSTREAM_UNAVAILABLE', retryAfterSeconds: 5 });
+    expect((await first).data!.purchaseTopup).toMatchObject({
+      __typename: 'UpstreamUnavailableError',
+      code: 'UPSTREAM_UNAVAILABLE',
+      retryAfterSeconds: 5,
+    });
     h.sandbox.control.removeFault(listDown);
     const [order] = h.sandbox.control.orders();
     expect(submits(h)).toBe(1);
@@ -271,7 +328,11 @@ describe('purchaseTopup: a key the gateway does not remember is searched for ups
     try {
       h.sandbox.control.resetCalls();
       const retry = await b.buy(input);
-      expect(retry).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true, order: { id: String(order!.id), packageId } });
+      expect(retry).toMatchObject({
+        __typename: 'PurchaseTopupSuccess',
+        replayed: true,
+        order: { id: String(order!.id), packageId },
+      });
       expect(searches(h)).toBe(1);
       expect(submits(h)).toBe(0);
       const again = await b.buy(input);
@@ -287,10 +348,15 @@ describe('purchaseTopup: a key the gateway does not remember is searched for ups
     h = await startHarness();
     const sim = h.sandbox.control
       .iccids({ status: 'ACTIVE', hasTopups: true })
-      .map((iccid) => ({ iccid, ids: h.sandbox.control.topupPackageIds(iccid).filter((id) => !id.startsWith('sandbox-trigger-')) }))
+      .map((iccid) => ({
+        iccid,
+        ids: h.sandbox.control.topupPackageIds(iccid).filter((id) => !id.startsWith('sandbox-trigger-')),
+      }))
       .find((s) => s.ids.length >= 2)!;
     const [first, other] = sim.ids as [string, string];
-    expect((await buy(h, { iccid: sim.iccid, packageId: first, idempotencyKey: 'k' })).data!.purchaseTopup.__typename).toBe('PurchaseTopupSuccess');
+    expect(
+      (await buy(h, { iccid: sim.iccid, packageId: first, idempotencyKey: 'k' })).data!.purchaseTopup.__typename,
+    ).toBe('PurchaseTopupSuccess');
     await h.gateway.close();
     const b = startGateway(h);
     try {
@@ -300,7 +366,10 @@ describe('purchaseTopup: a key the gateway does not remember is searched for ups
         code: 'IDEMPOTENCY_KEY_REUSED',
       });
       expect(submits(h)).toBe(0);
-      expect(await b.buy({ iccid: sim.iccid, packageId: first, idempotencyKey: 'k' })).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true });
+      expect(await b.buy({ iccid: sim.iccid, packageId: first, idempotencyKey: 'k' })).toMatchObject({
+        __typename: 'PurchaseTopupSuccess',
+        replayed: true,
+      });
       expect(submits(h)).toBe(0);
       expect(h.sandbox.control.orders()).toHaveLength(1);
     } finally {
@@ -320,7 +389,11 @@ describe('purchaseTopup: a key the gateway does not remember is searched for ups
       const beta = await b.buy(input.input, { 'x-api-key': BETA_KEY });
       expect(beta).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
       const alphaAgain = await b.buy(input.input, { 'x-api-key': ALPHA_KEY });
-      expect(alphaAgain).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true, order: { id: (alpha.data!.purchaseTopup as any).order.id } });
+      expect(alphaAgain).toMatchObject({
+        __typename: 'PurchaseTopupSuccess',
+        replayed: true,
+        order: { id: (alpha.data!.purchaseTopup as any).order.id },
+      });
       expect(beta.order.id).not.toBe(alphaAgain.order.id);
       expect(submits(h)).toBe(2);
       expect(h.sandbox.control.orders().map((o) => o.description)).toEqual([
@@ -348,11 +421,15 @@ describe('purchaseTopup: a key the gateway does not remember is searched for ups
   });
 
   it('eviction under concurrency (IDEMPOTENCY_MAX_KEYS=1): 10 interleaved concurrent calls each for keys A and B → 1 search and 1 submit per key, 2 orders', async () => {
-    h = await startHarness({ env: { IDEMPOTENCY_MAX_KEYS: '1' }, sandbox: { faults: [{ endpoint: 'submitTopup', latencyMs: 50 }] } });
+    h = await startHarness({
+      env: { IDEMPOTENCY_MAX_KEYS: '1' },
+      sandbox: { faults: [{ endpoint: 'submitTopup', latencyMs: 50 }] },
+    });
     const { iccid, packageId } = await activeSimWithPackage(h);
     const keys = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 'A' : 'B'));
     const results = await Promise.all(keys.map((idempotencyKey) => buy(h, { iccid, packageId, idempotencyKey })));
-    const orderIds = (key: string) => new Set(results.filter((_, i) => keys[i] === key).map((r) => (r.data!.purchaseTopup as any).order?.id));
+    const orderIds = (key: string) =>
+      new Set(results.filter((_, i) => keys[i] === key).map((r) => (r.data!.purchaseTopup as any).order?.id));
     expect(orderIds('A').size).toBe(1);
     expect(orderIds('B').size).toBe(1);
     expect(searches(h)).toBe(2);
@@ -365,13 +442,21 @@ describe('purchaseTopup: a key the gateway does not remember is searched for ups
     const { iccid, packageId } = await activeSimWithPackage(h);
     h.sandbox.control.addFault({ endpoint: 'submitTopup', errorStatus: 502, times: 1 });
     const a = await buy(h, { iccid, packageId, idempotencyKey: 'A' });
-    expect(a.data!.purchaseTopup).toMatchObject({ __typename: 'UpstreamUnavailableError', code: 'UPSTREAM_UNAVAILABLE' });
-    expect((await buy(h, { iccid, packageId, idempotencyKey: 'B' })).data!.purchaseTopup.__typename).toBe('PurchaseTopupSuccess');
+    expect(a.data!.purchaseTopup).toMatchObject({
+      __typename: 'UpstreamUnavailableError',
+      code: 'UPSTREAM_UNAVAILABLE',
+    });
+    expect((await buy(h, { iccid, packageId, idempotencyKey: 'B' })).data!.purchaseTopup.__typename).toBe(
+      'PurchaseTopupSuccess',
+    );
     expect(submits(h)).toBe(2);
 
     h.clock.advance(59_000);
     const soon = await buy(h, { iccid, packageId, idempotencyKey: 'A' });
-    expect(soon.data!.purchaseTopup).toMatchObject({ __typename: 'IdempotencyInProgressError', code: 'IDEMPOTENCY_IN_PROGRESS' });
+    expect(soon.data!.purchaseTopup).toMatchObject({
+      __typename: 'IdempotencyInProgressError',
+      code: 'IDEMPOTENCY_IN_PROGRESS',
+    });
     expect(submits(h)).toBe(2);
 
     h.clock.advance(1_000);
@@ -383,52 +468,72 @@ describe('purchaseTopup: a key the gateway does not remember is searched for ups
 
   it.each([
     ['503', { errorStatus: 503 as const }, { __typename: 'UpstreamUnavailableError', code: 'UPSTREAM_UNAVAILABLE' }],
-    ['429', { rateLimit: { retryAfterSeconds: 30 } }, { __typename: 'RateLimitedError', code: 'RATE_LIMITED', retryAfterSeconds: 30 }],
-  ])('the order list answers %s → a typed retryable error and 0 submits (never a blind submit); the same key succeeds once it is readable', async (_name, fault, expected) => {
-    h = await startHarness();
-    const { iccid, packageId } = await activeSimWithPackage(h);
-    const listDown = h.sandbox.control.addFault({ endpoint: 'orders', ...fault });
-    const refused = await buy(h, { iccid, packageId, idempotencyKey: 'list-down' });
-    expect(refused.data!.purchaseTopup).toMatchObject(expected);
-    expect((refused.data!.purchaseTopup as any).message).toMatch(/nothing was submitted/);
-    expect(searches(h)).toBeGreaterThanOrEqual(1);
-    expect(submits(h)).toBe(0);
-    expect(h.sandbox.control.orders()).toHaveLength(0);
+    [
+      '429',
+      { rateLimit: { retryAfterSeconds: 30 } },
+      { __typename: 'RateLimitedError', code: 'RATE_LIMITED', retryAfterSeconds: 30 },
+    ],
+  ])(
+    'the order list answers %s → a typed retryable error and 0 submits (never a blind submit); the same key succeeds once it is readable',
+    async (_name, fault, expected) => {
+      h = await startHarness();
+      const { iccid, packageId } = await activeSimWithPackage(h);
+      const listDown = h.sandbox.control.addFault({ endpoint: 'orders', ...fault });
+      const refused = await buy(h, { iccid, packageId, idempotencyKey: 'list-down' });
+      expect(refused.data!.purchaseTopup).toMatchObject(expected);
+      expect((refused.data!.purchaseTopup as any).message).toMatch(/nothing was submitted/);
+      expect(searches(h)).toBeGreaterThanOrEqual(1);
+      expect(submits(h)).toBe(0);
+      expect(h.sandbox.control.orders()).toHaveLength(0);
 
-    h.sandbox.control.removeFault(listDown);
-    const ok = await buy(h, { iccid, packageId, idempotencyKey: 'list-down' });
-    expect(ok.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
-    expect(submits(h)).toBe(1);
-    expect(h.sandbox.control.orders()).toHaveLength(1);
-  });
+      h.sandbox.control.removeFault(listDown);
+      const ok = await buy(h, { iccid, packageId, idempotencyKey: 'list-down' });
+      expect(ok.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+      expect(submits(h)).toBe(1);
+      expect(h.sandbox.control.orders()).toHaveLength(1);
+    },
+  );
 });
 
 describe('purchaseTopup: once the POST may have reached the upstream, a failure is never "nothing was bought"', () => {
   it.each([
     ['a body that is not JSON', { malformedJson: true }],
     ['a JSON body missing the fields the model requires (id, code)', { incompleteBody: true }],
-  ])('a 2xx submit with %s is reconciled: the placed order is found and returned — 1 submit, 1 order, the key remembered', async (_name, fault) => {
-    h = await startHarness();
-    const { iccid, packageId } = await activeSimWithPackage(h);
-    h.sandbox.control.addFault({ endpoint: 'submitTopup', times: 1, ...fault });
-    const result = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable', description: 'customer 9' });
-    expect(result.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false, order: { packageId, description: 'customer 9' } });
-    const [order] = h.sandbox.control.orders();
-    expect((result.data!.purchaseTopup as any).order.id).toBe(String(order!.id));
-    expect(submits(h)).toBe(1);
-    expect(searches(h)).toBe(2); // before the submit, and the reconciling one
-    h.sandbox.control.resetCalls();
-    const replay = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable', description: 'customer 9' });
-    expect(replay.data!.purchaseTopup).toEqual({ ...result.data!.purchaseTopup, replayed: true });
-    expect(h.sandbox.control.countCalls()).toBe(0);
-    expect(h.sandbox.control.orders()).toHaveLength(1);
-  });
+  ])(
+    'a 2xx submit with %s is reconciled: the placed order is found and returned — 1 submit, 1 order, the key remembered',
+    async (_name, fault) => {
+      h = await startHarness();
+      const { iccid, packageId } = await activeSimWithPackage(h);
+      h.sandbox.control.addFault({ endpoint: 'submitTopup', times: 1, ...fault });
+      const result = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable', description: 'customer 9' });
+      expect(result.data!.purchaseTopup).toMatchObject({
+        __typename: 'PurchaseTopupSuccess',
+        replayed: false,
+        order: { packageId, description: 'customer 9' },
+      });
+      const [order] = h.sandbox.control.orders();
+      expect((result.data!.purchaseTopup as any).order.id).toBe(String(order!.id));
+      expect(submits(h)).toBe(1);
+      expect(searches(h)).toBe(2); // before the submit, and the reconciling one
+      h.sandbox.control.resetCalls();
+      const replay = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable', description: 'customer 9' });
+      expect(replay.data!.purchaseTopup).toEqual({ ...result.data!.purchaseTopup, replayed: true });
+      expect(h.sandbox.control.countCalls()).toBe(0);
+      expect(h.sandbox.control.orders()).toHaveLength(1);
+    },
+  );
 
   it('an unreadable 2xx whose order cannot be found yet → outcome unknown (not "nothing was bought"), IDEMPOTENCY_IN_PROGRESS on a retry, the order once the list is readable — never a second submit', async () => {
     h = await startHarness();
     const { iccid, packageId } = await activeSimWithPackage(h);
     // The order is placed; the answer is held 300 ms and then arrives unreadable; meanwhile the order list goes down.
-    h.sandbox.control.addFault({ endpoint: 'submitTopup', malformedJson: true, afterProcessing: true, latencyMs: 300, times: 1 });
+    h.sandbox.control.addFault({
+      endpoint: 'submitTopup',
+      malformedJson: true,
+      afterProcessing: true,
+      latencyMs: 300,
+      times: 1,
+    });
     const first = buy(h, { iccid, packageId, idempotencyKey: 'unreadable-2' });
     await expect.poll(() => h.sandbox.control.orders().length, { timeout: 5_000, interval: 5 }).toBe(1);
     const listDown = h.sandbox.control.addFault({ endpoint: 'orders', errorStatus: 503 });
@@ -438,10 +543,17 @@ describe('purchaseTopup: once the POST may have reached the upstream, a failure 
     expect(answer.message).toMatch(/do not use a new idempotencyKey/);
 
     const soon = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable-2' });
-    expect(soon.data!.purchaseTopup).toMatchObject({ __typename: 'IdempotencyInProgressError', code: 'IDEMPOTENCY_IN_PROGRESS' });
+    expect(soon.data!.purchaseTopup).toMatchObject({
+      __typename: 'IdempotencyInProgressError',
+      code: 'IDEMPOTENCY_IN_PROGRESS',
+    });
     h.sandbox.control.removeFault(listDown);
     const found = await buy(h, { iccid, packageId, idempotencyKey: 'unreadable-2' });
-    expect(found.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true, order: { id: String(h.sandbox.control.orders()[0]!.id) } });
+    expect(found.data!.purchaseTopup).toMatchObject({
+      __typename: 'PurchaseTopupSuccess',
+      replayed: true,
+      order: { id: String(h.sandbox.control.orders()[0]!.id) },
+    });
     expect(submits(h)).toBe(1);
     expect(h.sandbox.control.orders()).toHaveLength(1);
   });
@@ -449,31 +561,60 @@ describe('purchaseTopup: once the POST may have reached the upstream, a failure 
 
 describe('purchaseTopup: 4xx refusals are mapped by what the upstream said', () => {
   it.each([
-    ['422 on description', 422, { data: { description: 'The description may not be greater than 255 characters.' }, meta: { message: 'the parameter is invalid' } }],
-    ['422 order limit (documented)', 422, { data: { package_id: 'validation.order_exceed_limit' }, meta: { message: 'the parameter is invalid' } }],
-    ['422 on missing fields', 422, { data: { iccid: 'The iccid field is required.', package_id: 'The package id field is required.' } }],
+    [
+      '422 on description',
+      422,
+      {
+        data: { description: 'The description may not be greater than 255 characters.' },
+        meta: { message: 'the parameter is invalid' },
+      },
+    ],
+    [
+      '422 order limit (documented)',
+      422,
+      { data: { package_id: 'validation.order_exceed_limit' }, meta: { message: 'the parameter is invalid' } },
+    ],
+    [
+      '422 on missing fields',
+      422,
+      { data: { iccid: 'The iccid field is required.', package_id: 'The package id field is required.' } },
+    ],
     ['422 with an unknown business code', 422, { code: 53, reason: 'An unexpected error occurred.' }],
     ['409 without a body the gateway knows', 409, { message: 'Conflict' }],
-  ])('%s → PURCHASE_REFUSED (not PACKAGE_NOT_AVAILABLE), not replayed: the same key succeeds once the upstream accepts', async (_name, status, body) => {
-    h = await startHarness();
-    const { iccid, packageId } = await activeSimWithPackage(h);
-    h.sandbox.control.addFault({ endpoint: 'submitTopup', rejectWith: { status, body }, times: 1 });
-    const refused = await buy(h, { iccid, packageId, idempotencyKey: 'refused' });
-    expect(refused.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseRefusedError', code: 'PURCHASE_REFUSED' });
-    expect((refused.data!.purchaseTopup as any).message).not.toContain('255 characters'); // upstream prose is never echoed
-    expect(h.sandbox.control.orders()).toHaveLength(0);
-    const retried = await buy(h, { iccid, packageId, idempotencyKey: 'refused' });
-    expect(retried.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
-    expect(submits(h)).toBe(2);
-    expect(h.sandbox.control.orders()).toHaveLength(1);
-  });
+  ])(
+    '%s → PURCHASE_REFUSED (not PACKAGE_NOT_AVAILABLE), not replayed: the same key succeeds once the upstream accepts',
+    async (_name, status, body) => {
+      h = await startHarness();
+      const { iccid, packageId } = await activeSimWithPackage(h);
+      h.sandbox.control.addFault({ endpoint: 'submitTopup', rejectWith: { status, body }, times: 1 });
+      const refused = await buy(h, { iccid, packageId, idempotencyKey: 'refused' });
+      expect(refused.data!.purchaseTopup).toMatchObject({
+        __typename: 'PurchaseRefusedError',
+        code: 'PURCHASE_REFUSED',
+      });
+      expect((refused.data!.purchaseTopup as any).message).not.toContain('255 characters'); // upstream prose is never echoed
+      expect(h.sandbox.control.orders()).toHaveLength(0);
+      const retried = await buy(h, { iccid, packageId, idempotencyKey: 'refused' });
+      expect(retried.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+      expect(submits(h)).toBe(2);
+      expect(h.sandbox.control.orders()).toHaveLength(1);
+    },
+  );
 
   it('an unrecognised refusal is checked against the order list: an order that landed anyway is returned, not "refused"', async () => {
     h = await startHarness();
     const { iccid, packageId } = await activeSimWithPackage(h);
-    h.sandbox.control.addFault({ endpoint: 'submitTopup', rejectWith: { status: 409, body: {} }, afterProcessing: true, times: 1 });
+    h.sandbox.control.addFault({
+      endpoint: 'submitTopup',
+      rejectWith: { status: 409, body: {} },
+      afterProcessing: true,
+      times: 1,
+    });
     const result = await buy(h, { iccid, packageId, idempotencyKey: 'odd-409' });
-    expect(result.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', order: { id: String(h.sandbox.control.orders()[0]!.id) } });
+    expect(result.data!.purchaseTopup).toMatchObject({
+      __typename: 'PurchaseTopupSuccess',
+      order: { id: String(h.sandbox.control.orders()[0]!.id) },
+    });
     expect(submits(h)).toBe(1);
     expect(searches(h)).toBe(2);
   });
@@ -485,14 +626,20 @@ describe('purchaseTopup: 4xx refusals are mapped by what the upstream said', () 
     expect(wrongPackage.data!.purchaseTopup).toMatchObject({ __typename: 'PackageNotAvailableError' });
     expect(searches(h)).toBe(1);
     h.sandbox.control.resetCalls();
-    expect((await buy(h, { iccid, packageId: 'no-such-package', idempotencyKey: 'documented' })).data!.purchaseTopup).toEqual(wrongPackage.data!.purchaseTopup);
+    expect(
+      (await buy(h, { iccid, packageId: 'no-such-package', idempotencyKey: 'documented' })).data!.purchaseTopup,
+    ).toEqual(wrongPackage.data!.purchaseTopup);
     expect(h.sandbox.control.countCalls()).toBe(0);
   });
 });
 
 describe('purchaseTopup: the order reference is matched exactly where the gateway writes it, across pages', () => {
   /** Places an order straight at the sandbox, bypassing the gateway (another system, or a client before this check). */
-  async function placeDirectly(harness: Harness, token: string, input: { iccid: string; packageId: string; description: string }) {
+  async function placeDirectly(
+    harness: Harness,
+    token: string,
+    input: { iccid: string; packageId: string; description: string },
+  ) {
     const response = await fetch(`${harness.sandbox.url}${BASE_PATHS.pressone}/orders/topups`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${token}` },
@@ -512,14 +659,22 @@ describe('purchaseTopup: the order reference is matched exactly where the gatewa
     // 60 newer orders on the same SIM whose text contains the reference, but not at the end where the gateway puts it.
     for (let i = 0; i < 60; i++) {
       h.clock.advance(1_000);
-      await placeDirectly(h, token, { iccid, packageId, description: i % 2 ? `[${reference}] copied ${i}` : `see ${reference} ${i}` });
+      await placeDirectly(h, token, {
+        iccid,
+        packageId,
+        description: i % 2 ? `[${reference}] copied ${i}` : `see ${reference} ${i}`,
+      });
     }
     await h.gateway.close();
     const b = startGateway(h);
     try {
       h.sandbox.control.resetCalls();
       const retry = await b.buy({ iccid, packageId, idempotencyKey: 'deep', description: 'customer 1' });
-      expect(retry).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: true, order: { id: realId, description: 'customer 1' } });
+      expect(retry).toMatchObject({
+        __typename: 'PurchaseTopupSuccess',
+        replayed: true,
+        order: { id: realId, description: 'customer 1' },
+      });
       expect(searches(h)).toBe(2); // two pages of 50
       expect(submits(h)).toBe(0);
       expect(h.sandbox.control.orders()).toHaveLength(61);
@@ -585,7 +740,10 @@ describe('purchaseTopup: the principal is the AUTH_API_KEYS entry name', () => {
     }
     const renamed = startGateway(h, { AUTH_API_KEYS: `backend-v2:${NEW_KEY}` });
     try {
-      expect(await renamed.buy(input, { 'x-api-key': NEW_KEY })).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
+      expect(await renamed.buy(input, { 'x-api-key': NEW_KEY })).toMatchObject({
+        __typename: 'PurchaseTopupSuccess',
+        replayed: false,
+      });
       expect(submits(h)).toBe(2);
       expect(h.sandbox.control.orders()).toHaveLength(2);
     } finally {

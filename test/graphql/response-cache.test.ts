@@ -1,11 +1,11 @@
 /** The HTTP fast path over a real socket: what it serves from the response cache, to whom, and until when. */
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpHandler } from '../../src/app/http-handler.ts';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 
 const KEY_A = 'partner-a-key-0123456789abcdefghij';
 const KEY_B = 'partner-b-key-0123456789abcdefghij';
@@ -46,12 +46,26 @@ interface RawResponse {
 /** Exactly these headers (plus Content-Length unless `chunked`) and these body bytes. */
 function raw(body: string, headers: Record<string, string | string[]>, chunked = false): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: chunked ? headers : { 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, cache: res.headers['x-response-cache'] as string | undefined, text }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: chunked ? headers : { 'content-length': String(Buffer.byteLength(body)), ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            cache: res.headers['x-response-cache'] as string | undefined,
+            text,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     if (chunked) req.write(body);
     req.end(chunked ? undefined : body);
@@ -94,7 +108,9 @@ function sameFingerprint(text: string, name: string): string {
       const row = basis.get(bit);
       if (!row) break;
       value = (value ^ row.value) >>> 0;
-      letters = new Set([...letters].filter((l) => !row.letters.has(l)).concat([...row.letters].filter((l) => !letters.has(l))));
+      letters = new Set(
+        [...letters].filter((l) => !row.letters.has(l)).concat([...row.letters].filter((l) => !letters.has(l))),
+      );
     }
     if (value === 0) {
       for (const l of letters) bytes[at + l]! ^= 0x20;
@@ -174,7 +190,9 @@ describe('response cache fast path', () => {
     };
     await neverStored(screen([good!, '8999999999999999999']));
     await neverStored('{ simList(first: 3) { nodes { iccid } } }');
-    await neverStored(`mutation { purchaseTopup(input: {iccid: "${good}", packageId: "${packageId}", idempotencyKey: "rc-m"}) { __typename } }`);
+    await neverStored(
+      `mutation { purchaseTopup(input: {iccid: "${good}", packageId: "${packageId}", idempotencyKey: "rc-m"}) { __typename } }`,
+    );
 
     const usage = `{ sim(iccid: "${good}") { usage { stale } } }`;
     await post(usage);
@@ -294,7 +312,12 @@ describe('response cache fast path', () => {
     const [iccid] = h.sandbox.control.iccids({ status: 'ACTIVE' });
     const body = JSON.stringify({ query: `{ sim(iccid: "${iccid}") { iccid } }` });
     await warm(() => raw(body, { 'content-type': 'application/json', 'x-api-key': KEY_A }));
-    for (const contentType of ['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+    for (const contentType of [
+      'text/plain',
+      'text/plain; charset=utf-8',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
       const simple = await raw(body, { 'content-type': contentType, 'x-api-key': KEY_A });
       expect(simple).toMatchObject({ status: 403, cache: undefined });
       expect(simple.text).toContain('CSRF');
@@ -319,7 +342,13 @@ describe('response cache fast path', () => {
       { origin: 'https://app.example', 'access-control-request-method': 'POST' },
     ];
     const head = (r: RawResponse) => {
-      const { date: _date, 'x-response-cache': _cache, connection: _connection, 'keep-alive': _keepAlive, ...rest } = r.headers;
+      const {
+        date: _date,
+        'x-response-cache': _cache,
+        connection: _connection,
+        'keep-alive': _keepAlive,
+        ...rest
+      } = r.headers;
       return rest;
     };
     const heads = new Set<string>();

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { graphql } from '../__generated__/gql.ts';
-import { startHarness, type Flavour, type Harness } from '../support/harness.ts';
+import { type Flavour, type Harness, startHarness } from '../support/harness.ts';
 
 const SimScreen = graphql(`
   query SimScreen($iccid: ID!) {
@@ -183,8 +183,12 @@ describe.each(['pressone', 'airalo'] as const)('reads on the %s flavour', (flavo
     h.sandbox.control.resetCalls();
     const again = await h.gql(ManySims, { iccids });
     expect(again.data).toEqual(result.data);
-    expect(h.sandbox.control.countCalls({ endpoint: 'sim' }) + h.sandbox.control.countCalls({ endpoint: 'usage' })).toBe(0);
-    expect(h.sandbox.control.countCalls({ endpoint: 'packages' }) + h.sandbox.control.countCalls({ endpoint: 'topups' })).toBe(0);
+    expect(
+      h.sandbox.control.countCalls({ endpoint: 'sim' }) + h.sandbox.control.countCalls({ endpoint: 'usage' }),
+    ).toBe(0);
+    expect(
+      h.sandbox.control.countCalls({ endpoint: 'packages' }) + h.sandbox.control.countCalls({ endpoint: 'topups' }),
+    ).toBe(0);
   });
 });
 
@@ -203,9 +207,19 @@ describe('what a query costs upstream', () => {
     const h = await harness();
     const iccid = h.sandbox.control.iccids({ status: 'ACTIVE' })[0]!;
     h.sandbox.control.addFault({ endpoint: 'sim', iccid, latencyMs: 1_000 });
-    const pending = h.gql('query Q($iccid: ID!) { sim(iccid: $iccid) { iccid usage { status } topupPackages { id } } }', { iccid });
+    const pending = h.gql(
+      'query Q($iccid: ID!) { sim(iccid: $iccid) { iccid usage { status } topupPackages { id } } }',
+      { iccid },
+    );
     // usage and top-ups are answered while the details call is still under way
-    await expect.poll(() => h.sandbox.control.countCalls({ endpoint: 'usage', iccid }) + h.sandbox.control.countCalls({ endpoint: 'topups', iccid }), { timeout: 800 }).toBe(2);
+    await expect
+      .poll(
+        () =>
+          h.sandbox.control.countCalls({ endpoint: 'usage', iccid }) +
+          h.sandbox.control.countCalls({ endpoint: 'topups', iccid }),
+        { timeout: 800 },
+      )
+      .toBe(2);
     expect(h.sandbox.control.countCalls({ endpoint: 'sim', iccid })).toBe(0);
     const result = await pending;
     expect(result.errors).toBeUndefined();
@@ -216,10 +230,15 @@ describe('what a query costs upstream', () => {
   it('never prefetches a field under @skip/@include, and an unknown ICCID still answers SIM_NOT_FOUND', async () => {
     const h = await harness();
     const iccid = h.sandbox.control.iccids({ status: 'ACTIVE' })[0]!;
-    const skipped = await h.gql('query Q($iccid: ID!, $no: Boolean!) { sim(iccid: $iccid) { iccid usage @include(if: $no) { status } } }', { iccid, no: false });
+    const skipped = await h.gql(
+      'query Q($iccid: ID!, $no: Boolean!) { sim(iccid: $iccid) { iccid usage @include(if: $no) { status } } }',
+      { iccid, no: false },
+    );
     expect(skipped.errors).toBeUndefined();
     expect(h.sandbox.control.countCalls({ endpoint: 'usage' })).toBe(0);
-    const unknown = await h.gql('query Q($iccid: ID!) { sim(iccid: $iccid) { iccid usage { status } } }', { iccid: '8999000000000000001' });
+    const unknown = await h.gql('query Q($iccid: ID!) { sim(iccid: $iccid) { iccid usage { status } } }', {
+      iccid: '8999000000000000001',
+    });
     expect(unknown.data.sim).toBeNull();
     expect(unknown.errors!.map((e) => e.extensions?.code)).toEqual(['SIM_NOT_FOUND']);
   });
@@ -235,7 +254,9 @@ describe('what a query costs upstream', () => {
     const later = await h.gql(UsageOnly, { iccids });
     expect(h.sandbox.control.countCalls({ endpoint: 'usage' })).toBe(6);
     expect(h.sandbox.control.countCalls({ endpoint: 'sim' })).toBe(3);
-    expect(Date.parse(later.data!.sims![0]!.usage!.fetchedAt)).toBe(Date.parse(first.data!.sims![0]!.usage!.fetchedAt) + 301_000);
+    expect(Date.parse(later.data!.sims![0]!.usage!.fetchedAt)).toBe(
+      Date.parse(first.data!.sims![0]!.usage!.fetchedAt) + 301_000,
+    );
   });
 
   it('serves usage just past its TTL at once, marked stale, and refreshes it in the background', async () => {
@@ -244,11 +265,12 @@ describe('what a query costs upstream', () => {
     const first = await h.gql(UsageOnly, { iccids });
     h.clock.advance(330_000);
     const stale = await h.gql(UsageOnly, { iccids });
-    expect(stale.data!.sims![0]!.usage).toMatchObject({ stale: true, fetchedAt: first.data!.sims![0]!.usage!.fetchedAt });
+    expect(stale.data!.sims![0]!.usage).toMatchObject({
+      stale: true,
+      fetchedAt: first.data!.sims![0]!.usage!.fetchedAt,
+    });
     await expect.poll(() => h.sandbox.control.countCalls({ endpoint: 'usage', status: 200 })).toBe(2);
-    await expect
-      .poll(async () => (await h.gql(UsageOnly, { iccids })).data!.sims![0]!.usage!.stale)
-      .toBe(false);
+    await expect.poll(async () => (await h.gql(UsageOnly, { iccids })).data!.sims![0]!.usage!.stale).toBe(false);
     expect(h.sandbox.control.countCalls({ endpoint: 'usage' })).toBe(2);
   });
 
@@ -278,7 +300,8 @@ describe('flavours', () => {
     for (const iccid of iccids) {
       const [a, b] = await Promise.all([pressone.gql(SimScreen, { iccid }), airalo.gql(SimScreen, { iccid })]);
       // The two sandboxes differ only in their port, which their QR code URLs carry.
-      const withoutOrigin = (r: unknown, sandboxUrl: string) => JSON.parse(JSON.stringify(r).replaceAll(sandboxUrl, 'SANDBOX'));
+      const withoutOrigin = (r: unknown, sandboxUrl: string) =>
+        JSON.parse(JSON.stringify(r).replaceAll(sandboxUrl, 'SANDBOX'));
       expect(withoutOrigin(b, airalo.sandbox.url)).toEqual(withoutOrigin(a, pressone.sandbox.url));
     }
   });

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { graphql } from '../__generated__/gql.ts';
 import { MyEsimsDocument } from '../__generated__/graphql.ts';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 
 const SimResources = graphql(`
   query SimResources($iccid: ID!) {
@@ -36,7 +36,9 @@ describe('upstream limits and failures', () => {
     const result = await h.gql(MyEsimsDocument);
     expect(result.data!.balance).toBeNull();
     expect(result.data!.simList!.nodes).toHaveLength(5);
-    expect(result.errors!.filter((e) => e.path!.length === 1)).toEqual([expect.objectContaining({ path: ['balance'] })]);
+    expect(result.errors!.filter((e) => e.path!.length === 1)).toEqual([
+      expect.objectContaining({ path: ['balance'] }),
+    ]);
   });
 
   it('turns a 429 into RATE_LIMITED with retryAfterSeconds on that field only, and makes no call until Retry-After has passed', async () => {
@@ -63,7 +65,12 @@ describe('upstream limits and failures', () => {
   it('understands Retry-After as an HTTP-date', async () => {
     h = await startHarness();
     const iccid = h.sandbox.control.iccids({ status: 'ACTIVE' })[0]!;
-    h.sandbox.control.addFault({ endpoint: 'usage', iccid, rateLimit: { retryAfterSeconds: 600, asHttpDate: true }, times: 1 });
+    h.sandbox.control.addFault({
+      endpoint: 'usage',
+      iccid,
+      rateLimit: { retryAfterSeconds: 600, asHttpDate: true },
+      times: 1,
+    });
     const limited = await h.gql(SimResources, { iccid });
     const retry = limited.errors!.find((e) => e.path?.join('.') === 'sim.usage')!.extensions!.retryAfterSeconds;
     expect(retry).toBeGreaterThanOrEqual(599);
@@ -115,7 +122,9 @@ describe('upstream limits and failures', () => {
     const result = await h.gql(SimResources, { iccid });
     expect(result.data!.sim!.iccid).toBe(iccid);
     expect(result.data!.sim!.usage!.status).toBe('RECYCLED');
-    expect(result.errors!.find((e) => e.path?.join('.') === 'sim.topupPackages')!.extensions!.code).toBe('SIM_RECYCLED');
+    expect(result.errors!.find((e) => e.path?.join('.') === 'sim.topupPackages')!.extensions!.code).toBe(
+      'SIM_RECYCLED',
+    );
   });
 
   it('masks malformed upstream JSON as UPSTREAM_UNAVAILABLE without echoing the body', async () => {
@@ -124,6 +133,8 @@ describe('upstream limits and failures', () => {
     h.sandbox.control.addFault({ endpoint: 'usage', malformedJson: true });
     const result = await h.gql(SimResources, { iccid });
     expect(result.data!.sim!.usage).toBeNull();
-    expect(result.errors!.find((e) => e.path?.join('.') === 'sim.usage')!.extensions!.code).toBe('UPSTREAM_UNAVAILABLE');
+    expect(result.errors!.find((e) => e.path?.join('.') === 'sim.usage')!.extensions!.code).toBe(
+      'UPSTREAM_UNAVAILABLE',
+    );
   });
 });

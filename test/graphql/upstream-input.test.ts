@@ -3,7 +3,7 @@
  * balance is an upstream error, and call budgets outlive the cache's LRU bound.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 
 let h: Harness;
 afterEach(async () => h?.close());
@@ -24,12 +24,15 @@ describe('call budgets outlive the LRU bound (item 16)', () => {
     for (const iccid of iccids) expect(h.sandbox.control.countCalls({ endpoint: 'packages', iccid })).toBe(1);
     const limited = second.errors!.filter((e) => e.extensions?.code === 'RATE_LIMITED');
     expect(limited.length).toBeGreaterThanOrEqual(40);
-    expect(limited.every((e) => e.extensions!.retryAfterSeconds > 0 && e.extensions!.retryAfterSeconds <= 600)).toBe(true);
+    expect(limited.every((e) => e.extensions!.retryAfterSeconds > 0 && e.extensions!.retryAfterSeconds <= 600)).toBe(
+      true,
+    );
 
     // Once the window has passed, each SIM may be read again, once.
     h.clock.advance(10 * 60_000);
     await h.gql(query, { iccids });
-    for (const iccid of iccids) expect(h.sandbox.control.countCalls({ endpoint: 'packages', iccid })).toBeLessThanOrEqual(2);
+    for (const iccid of iccids)
+      expect(h.sandbox.control.countCalls({ endpoint: 'packages', iccid })).toBeLessThanOrEqual(2);
   });
 });
 
@@ -39,7 +42,9 @@ describe('a missing balance is an upstream error, not zero (item 15)', () => {
     h.sandbox.control.addFault({ endpoint: 'balance', emptyBalances: true, times: 1 });
     const missing = await h.gql('{ balance { available { amount currency } } }');
     expect(missing.data).toEqual({ balance: null });
-    expect(missing.errors).toEqual([expect.objectContaining({ path: ['balance'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } })]);
+    expect(missing.errors).toEqual([
+      expect.objectContaining({ path: ['balance'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } }),
+    ]);
     expect(JSON.stringify(missing)).not.toContain('0.00');
 
     // The next answer with an entry is served as usual: nothing bogus was cached.
@@ -58,7 +63,9 @@ describe('oversize and trickling upstream answers (item 13)', () => {
     h = await startHarness({ env: { UPSTREAM_MAX_RESPONSE_BYTES: String(256 * 1024) }, logger });
     h.sandbox.control.addFault({ endpoint: 'balance', oversizeBody: { bytes: 150 * 1024 * 1024 }, times: 1 });
     const result = await h.gql('{ balance { available { amount } } }');
-    expect(result.errors).toEqual([expect.objectContaining({ path: ['balance'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } })]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({ path: ['balance'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } }),
+    ]);
     const line = lines.map((l) => JSON.parse(l)).find((l) => l.endpoint === 'balance');
     expect(line).toMatchObject({ level: 40, endpoint: 'balance', error: 'UpstreamUnavailableError' });
     expect(line.reason).toContain('UPSTREAM_RESPONSE_TOO_LARGE: HTTP 200 with content-length 157286400 > 262144 bytes');
@@ -69,11 +76,16 @@ describe('oversize and trickling upstream answers (item 13)', () => {
     h = await startHarness({ env: { UPSTREAM_MAX_RESPONSE_BYTES: String(64 * 1024), UPSTREAM_GET_RETRIES: '0' } });
     const iccid = h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })[0]!;
     h.sandbox.control.addFault({ endpoint: 'usage', iccid, oversizeBody: { bytes: 20 * 1024 * 1024, chunked: true } });
-    const result = await h.gql('query($iccid: ID!) { sim(iccid: $iccid) { iccid usage { status } topupPackages { id } } }', { iccid });
+    const result = await h.gql(
+      'query($iccid: ID!) { sim(iccid: $iccid) { iccid usage { status } topupPackages { id } } }',
+      { iccid },
+    );
     expect(result.data.sim.iccid).toBe(iccid);
     expect(result.data.sim.usage).toBeNull();
     expect(result.data.sim.topupPackages.length).toBeGreaterThan(0);
-    expect(result.errors).toEqual([expect.objectContaining({ path: ['sim', 'usage'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } })]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({ path: ['sim', 'usage'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } }),
+    ]);
   });
 
   it('a usage body trickling past UPSTREAM_CALL_DEADLINE_MS → UPSTREAM_UNAVAILABLE at the deadline, not never', async () => {
@@ -84,12 +96,15 @@ describe('oversize and trickling upstream answers (item 13)', () => {
     const started = performance.now();
     const result = await h.gql('query($iccid: ID!) { sim(iccid: $iccid) { usage { status } } }', { iccid });
     expect(performance.now() - started).toBeLessThan(3_000);
-    expect(result.errors).toEqual([expect.objectContaining({ path: ['sim', 'usage'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } })]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({ path: ['sim', 'usage'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } }),
+    ]);
   });
 });
 
 describe('upstream calls per request are bounded (item 14)', () => {
-  const unknownIccids = (alias: number) => Array.from({ length: 100 }, (_, i) => `8999${String(alias).padStart(3, '0')}${String(i).padStart(12, '0')}`);
+  const unknownIccids = (alias: number) =>
+    Array.from({ length: 100 }, (_, i) => `8999${String(alias).padStart(3, '0')}${String(i).padStart(12, '0')}`);
   const aliased = (n: number) =>
     `query(${Array.from({ length: n }, (_, a) => `$l${a}: [ID!]!`).join(', ')}) {\n` +
     Array.from({ length: n }, (_, a) => `  a${a}: sims(iccids: $l${a}) { iccid usage { status } }`).join('\n') +
@@ -127,7 +142,10 @@ describe('upstream calls per request are bounded (item 14)', () => {
     h = await startHarness({ sandbox: { simCount: 100 } });
     const iccids = h.sandbox.control.iccids();
     expect(iccids).toHaveLength(100);
-    const result = await h.gql('query($iccids: [ID!]!) { sims(iccids: $iccids) { iccid usage { status } topupPackages { id } packageHistory { id } } }', { iccids });
+    const result = await h.gql(
+      'query($iccids: [ID!]!) { sims(iccids: $iccids) { iccid usage { status } topupPackages { id } packageHistory { id } } }',
+      { iccids },
+    );
     expect((result.errors ?? []).filter((e) => e.extensions?.code === 'QUERY_TOO_EXPENSIVE')).toEqual([]);
     expect(upstreamCalls(h)).toBe(400);
   });
@@ -136,7 +154,10 @@ describe('upstream calls per request are bounded (item 14)', () => {
     h = await startHarness({ env: { MAX_UPSTREAM_CALLS_PER_REQUEST: '20' } });
     // An unaligned window (`after` not on a page boundary) reads two upstream pages.
     const after = Buffer.from('sim:3').toString('base64url');
-    const aliases = Array.from({ length: 12 }, (_, a) => `  l${a}: simList(first: ${a + 5}, after: "${after}") { totalCount }`).join('\n');
+    const aliases = Array.from(
+      { length: 12 },
+      (_, a) => `  l${a}: simList(first: ${a + 5}, after: "${after}") { totalCount }`,
+    ).join('\n');
     const result = await h.gql(`{\n  balance { available { amount } }\n${aliases}\n}`);
     // 1 balance + 2 pages per alias until fewer than 2 calls are left (a window takes its pages all or none).
     expect(upstreamCalls(h)).toBe(19);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpHandler } from '../../src/app/http-handler.ts';
 import { createMetricsHandler } from '../../src/app/metrics.ts';
-import { startHarness, type Harness } from '../support/harness.ts';
+import { type Harness, startHarness } from '../support/harness.ts';
 
 let h: Harness;
 let server: Server;
@@ -30,7 +30,11 @@ afterEach(async () => {
 });
 
 async function post(query: string) {
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
   await response.text();
   return response.headers.get('x-response-cache');
 }
@@ -55,8 +59,8 @@ describe('response-cache metrics', () => {
     expect(await scrape()).toMatchObject({
       'gateway_response_cache_events_total{event="hit"}': 0,
       'gateway_response_cache_events_total{event="miss"}': 0,
-      'gateway_response_cache_entries': 0,
-      'gateway_response_cache_bytes': 0,
+      gateway_response_cache_entries: 0,
+      gateway_response_cache_bytes: 0,
     });
 
     expect(await post(usageOf(iccid!))).toBeNull(); // miss, built from fresh upstream reads: not stored
@@ -69,15 +73,15 @@ describe('response-cache metrics', () => {
       'gateway_response_cache_events_total{event="store"}': 1,
       'gateway_response_cache_events_total{event="hit"}': 2,
       'gateway_response_cache_events_total{event="invalidation"}': 0,
-      'gateway_response_cache_entries': 1,
+      gateway_response_cache_entries: 1,
     });
     expect(warm.gateway_response_cache_bytes).toBeGreaterThan(100);
 
     h.gateway.services.caches.usage.invalidate(iccid!); // a resource the stored response was built from changes
     expect(await scrape()).toMatchObject({
       'gateway_response_cache_events_total{event="invalidation"}': 1,
-      'gateway_response_cache_entries': 0,
-      'gateway_response_cache_bytes': 0,
+      gateway_response_cache_entries: 0,
+      gateway_response_cache_bytes: 0,
     });
   });
 
@@ -88,7 +92,7 @@ describe('response-cache metrics', () => {
     expect(await scrape()).toMatchObject({
       'gateway_response_cache_events_total{event="store"}': 2,
       'gateway_response_cache_events_total{event="eviction"}': 1,
-      'gateway_response_cache_entries': 1,
+      gateway_response_cache_entries: 1,
     });
     expect(await post(usageOf(b!))).toBe('hit');
     expect(await post(usageOf(a!))).toBeNull(); // a was the one evicted

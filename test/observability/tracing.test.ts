@@ -11,7 +11,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpHandler } from '../../src/app/http-handler.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { SANDBOX_CREDENTIALS, startHarness, type Harness } from '../support/harness.ts';
+import { type Harness, SANDBOX_CREDENTIALS, startHarness } from '../support/harness.ts';
 
 const API_KEY = 'partner-a-key-0123456789abcdefghij';
 const INCOMING_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -60,7 +60,11 @@ describe('tracing', () => {
 
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': API_KEY, traceparent: `00-${INCOMING_TRACE}-${INCOMING_SPAN}-01` },
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': API_KEY,
+        traceparent: `00-${INCOMING_TRACE}-${INCOMING_SPAN}-01`,
+      },
       body: JSON.stringify({ query: screen(iccids) }),
     });
     expect(response.status).toBe(200);
@@ -75,32 +79,63 @@ describe('tracing', () => {
     expect(request).toBeDefined();
     expect(request!.kind).toBe(SpanKind.SERVER);
     expect(parentOf(request!)).toBe(INCOMING_SPAN);
-    expect(request!.attributes).toMatchObject({ 'http.request.method': 'POST', 'url.path': '/graphql', 'http.response.status_code': 200, 'gateway.response_cache': 'miss' });
+    expect(request!.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'url.path': '/graphql',
+      'http.response.status_code': 200,
+      'gateway.response_cache': 'miss',
+    });
 
     const [operation] = byName(spans, 'query Screen');
     expect(operation).toBeDefined();
     expect(parentOf(operation!)).toBe(request!.spanContext().spanId);
-    expect(operation!.attributes).toMatchObject({ 'graphql.operation.type': 'query', 'graphql.operation.name': 'Screen' });
+    expect(operation!.attributes).toMatchObject({
+      'graphql.operation.type': 'query',
+      'graphql.operation.name': 'Screen',
+    });
 
     // Resolver spans: the loading fields only, each under the operation.
     const resolverNames = ['Query.balance', 'Query.sims', 'Sim.usage', 'Sim.topupPackages'];
     const resolvers = spans.filter((s) => resolverNames.includes(s.name));
-    expect(resolvers.map((s) => s.name).sort()).toEqual(['Query.balance', 'Query.sims', 'Sim.topupPackages', 'Sim.topupPackages', 'Sim.usage', 'Sim.usage']);
+    expect(resolvers.map((s) => s.name).sort()).toEqual([
+      'Query.balance',
+      'Query.sims',
+      'Sim.topupPackages',
+      'Sim.topupPackages',
+      'Sim.usage',
+      'Sim.usage',
+    ]);
     for (const span of resolvers) expect(parentOf(span)).toBe(operation!.spanContext().spanId);
     expect(spans.filter((s) => /^(Sim\.iccid|Usage\.|TopupPackage\.|Balance\.|Money\.)/.test(s.name))).toEqual([]);
     const usage = byName(spans, 'Sim.usage').find((s) => s.attributes['esim.iccid'] === iccids[0])!;
-    expect(usage.attributes).toMatchObject({ 'graphql.field.path': 'sims.0.usage', 'gateway.cache.resource': 'usage', 'gateway.cache.outcome': 'miss' });
+    expect(usage.attributes).toMatchObject({
+      'graphql.field.path': 'sims.0.usage',
+      'gateway.cache.resource': 'usage',
+      'gateway.cache.outcome': 'miss',
+    });
 
     // Upstream spans: client kind, each under the resolver whose read started it (usage and top-ups are prefetched by `sims`).
     const upstream = spans.filter((s) => s.kind === SpanKind.CLIENT);
     expect(upstream.map((s) => s.name).sort()).toEqual(
-      ['upstream balance', 'upstream sim', 'upstream sim', 'upstream token', 'upstream topups', 'upstream topups', 'upstream usage', 'upstream usage'].sort(),
+      [
+        'upstream balance',
+        'upstream sim',
+        'upstream sim',
+        'upstream token',
+        'upstream topups',
+        'upstream topups',
+        'upstream usage',
+        'upstream usage',
+      ].sort(),
     );
     const resolverIds = new Set(resolvers.map((s) => s.spanContext().spanId));
     for (const span of upstream) expect(resolverIds.has(parentOf(span)!)).toBe(true);
-    expect(parentOf(byName(spans, 'upstream balance')[0]!)).toBe(byName(spans, 'Query.balance')[0]!.spanContext().spanId);
+    expect(parentOf(byName(spans, 'upstream balance')[0]!)).toBe(
+      byName(spans, 'Query.balance')[0]!.spanContext().spanId,
+    );
     const sims = byName(spans, 'Query.sims')[0]!.spanContext().spanId;
-    for (const span of [...byName(spans, 'upstream usage'), ...byName(spans, 'upstream sim')]) expect(parentOf(span)).toBe(sims);
+    for (const span of [...byName(spans, 'upstream usage'), ...byName(spans, 'upstream sim')])
+      expect(parentOf(span)).toBe(sims);
     expect(byName(spans, 'upstream usage')[0]!.attributes).toMatchObject({
       'upstream.endpoint': 'usage',
       'http.request.method': 'GET',
@@ -150,7 +185,11 @@ describe('tracing', () => {
     const url = await listen(h);
     const iccids = h.sandbox.control.iccids({ status: 'ACTIVE' }).slice(0, 1);
     const post = () =>
-      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: JSON.stringify({ query: screen(iccids) }) });
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+        body: JSON.stringify({ query: screen(iccids) }),
+      });
 
     await (await post()).text();
     exporter.reset();
@@ -165,15 +204,24 @@ describe('tracing', () => {
     expect(third.headers.get('x-response-cache')).toBe('hit');
     await third.text();
     spans = exporter.getFinishedSpans();
-    expect(spans.map((s) => [s.name, s.kind, s.attributes['gateway.response_cache'], s.attributes['http.response.status_code']])).toEqual([
-      ['POST /graphql', SpanKind.SERVER, 'hit', 200],
-    ]);
+    expect(
+      spans.map((s) => [
+        s.name,
+        s.kind,
+        s.attributes['gateway.response_cache'],
+        s.attributes['http.response.status_code'],
+      ]),
+    ).toEqual([['POST /graphql', SpanKind.SERVER, 'hit', 200]]);
   });
 
   it('a read the per-ICCID budget refuses says so on its resolver span, with the wait', async () => {
     const exporter = new InMemorySpanExporter();
     h = await startHarness({
-      env: { UPSTREAM_USAGE_LIMIT_PER_MINUTE: '1', CACHE_USAGE_TTL_SECONDS: '0', CACHE_STALE_WHILE_REVALIDATE_SECONDS: '0' },
+      env: {
+        UPSTREAM_USAGE_LIMIT_PER_MINUTE: '1',
+        CACHE_USAGE_TTL_SECONDS: '0',
+        CACHE_STALE_WHILE_REVALIDATE_SECONDS: '0',
+      },
       spanExporter: exporter,
     });
     const [iccid] = h.sandbox.control.iccids({ status: 'ACTIVE' });
@@ -197,7 +245,11 @@ describe('tracing', () => {
     expect(result.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
     const spans = exporter.getFinishedSpans();
     const call = byName(spans, 'upstream usage')[0]!;
-    expect(call.attributes).toMatchObject({ 'http.response.status_code': 503, 'upstream.attempts': 2, 'upstream.outcome': 'UpstreamUnavailableError' });
+    expect(call.attributes).toMatchObject({
+      'http.response.status_code': 503,
+      'upstream.attempts': 2,
+      'upstream.outcome': 'UpstreamUnavailableError',
+    });
     expect(call.status.code).toBe(2 /* ERROR */);
     expect(byName(spans, 'Sim.usage')[0]!.attributes['graphql.error.code']).toBe('UPSTREAM_UNAVAILABLE');
   });
@@ -206,7 +258,9 @@ describe('tracing', () => {
     h = await startHarness();
     expect(h.gateway.tracing).toBeUndefined();
     const [iccid] = h.sandbox.control.iccids({ status: 'ACTIVE' });
-    await h.gql(`{ sim(iccid: "${iccid}") { usage { stale } } }`, undefined, { traceparent: `00-${INCOMING_TRACE}-${INCOMING_SPAN}-01` });
+    await h.gql(`{ sim(iccid: "${iccid}") { usage { stale } } }`, undefined, {
+      traceparent: `00-${INCOMING_TRACE}-${INCOMING_SPAN}-01`,
+    });
     const calls = h.sandbox.control.calls();
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.every((c) => c.traceparent === undefined)).toBe(true);
@@ -225,7 +279,13 @@ describe('tracing', () => {
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
     try {
       const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
-      h = await startHarness({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=abc%20def', OTEL_SERVICE_NAME: 'gw-test' } });
+      h = await startHarness({
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_EXPORTER_OTLP_HEADERS: 'x-collector-key=abc%20def',
+          OTEL_SERVICE_NAME: 'gw-test',
+        },
+      });
       expect(h.gateway.tracing).toBeDefined();
       await h.gql('query Bal { balance { available { amount } } }');
       await h.close();

@@ -5,8 +5,8 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisConnections, redactRedisUrl, type RedisConnections } from '../../src/platform/redis.ts';
-import { startRedisServer, type RedisServer } from '../support/redis-server.ts';
+import { createRedisConnections, type RedisConnections, redactRedisUrl } from '../../src/platform/redis.ts';
+import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
 
 let server: RedisServer;
 let redis: RedisConnections;
@@ -21,7 +21,10 @@ async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
 
 beforeAll(async () => {
   server = await startRedisServer();
-  redis = createRedisConnections({ url: server.url, keyPrefix: 'gw-test:', commandTimeoutMs: 200 }, pino({ level: 'silent' }));
+  redis = createRedisConnections(
+    { url: server.url, keyPrefix: 'gw-test:', commandTimeoutMs: 200 },
+    pino({ level: 'silent' }),
+  );
   await until(() => redis.state === 'up');
 });
 afterAll(async () => {

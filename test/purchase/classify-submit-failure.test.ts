@@ -21,11 +21,17 @@ const codeOf = (error: unknown) => {
 describe('classifySubmitFailure', () => {
   it.each([
     ['a 2xx whose body is not JSON', new UpstreamBadResponseError('submitTopup', 200, 'body is not JSON')],
-    ['a 2xx whose body lacks required fields', new UpstreamBadResponseError('submitTopup', 201, 'data.id: expected an id')],
+    [
+      'a 2xx whose body lacks required fields',
+      new UpstreamBadResponseError('submitTopup', 201, 'data.id: expected an id'),
+    ],
     ['a 2xx with a not-found-looking body', new UpstreamNotFoundError('submitTopup', 200)],
     ['a 3xx', new UpstreamBadResponseError('submitTopup', 302, 'unexpected HTTP 302')],
     ['a 5xx', new UpstreamUnavailableError('submitTopup', 502, true, 'HTTP 502')],
-    ['a headers timeout after sending', new UpstreamUnavailableError('submitTopup', null, true, 'UND_ERR_HEADERS_TIMEOUT')],
+    [
+      'a headers timeout after sending',
+      new UpstreamUnavailableError('submitTopup', null, true, 'UND_ERR_HEADERS_TIMEOUT'),
+    ],
     ['the submit deadline (abort)', new DOMException('The operation was aborted due to timeout', 'TimeoutError')],
     ['an error the gateway does not know', new Error('boom')],
   ])('%s → ambiguous (reconcile, never "nothing was bought")', (_name, error) => {
@@ -35,7 +41,10 @@ describe('classifySubmitFailure', () => {
   it.each([
     ['the circuit breaker refused the call', new CircuitOpenError('submitTopup')],
     ['the connection was refused', new UpstreamUnavailableError('submitTopup', null, false, 'ECONNREFUSED')],
-    ['the token request failed (a POST of its own, ambiguous for the token, not for the order)', new UpstreamUnavailableError('token', 503, true, 'HTTP 503')],
+    [
+      'the token request failed (a POST of its own, ambiguous for the token, not for the order)',
+      new UpstreamUnavailableError('token', 503, true, 'HTTP 503'),
+    ],
     ['the token request was rate-limited', new UpstreamRateLimitedError('token', 429, 30)],
   ])('%s → not sent', (_name, error) => {
     expect(kindOf(error)).toBe('not-sent');
@@ -44,19 +53,45 @@ describe('classifySubmitFailure', () => {
   it('maps the documented 4xx answers to their codes', () => {
     expect(codeOf(new UpstreamBusinessError('submitTopup', 422, 11, 'Insufficient credit'))).toBe('INSUFFICIENT_FUNDS');
     expect(codeOf(new UpstreamBusinessError('submitTopup', 422, 73, 'recycled'))).toBe('SIM_RECYCLED');
-    expect(codeOf(new UpstreamValidationError('submitTopup', 422, { package_id: 'invalid topup package' }))).toBe('PACKAGE_NOT_AVAILABLE');
-    expect(codeOf(new UpstreamValidationError('submitTopup', 422, { iccid: 'The selected iccid is invalid.' }))).toBe('SIM_NOT_FOUND');
-    expect(codeOf(new UpstreamValidationError('submitTopup', 422, { iccid: 'The selected iccid is invalid.', package_id: 'invalid topup package' }))).toBe('SIM_NOT_FOUND');
+    expect(codeOf(new UpstreamValidationError('submitTopup', 422, { package_id: 'invalid topup package' }))).toBe(
+      'PACKAGE_NOT_AVAILABLE',
+    );
+    expect(codeOf(new UpstreamValidationError('submitTopup', 422, { iccid: 'The selected iccid is invalid.' }))).toBe(
+      'SIM_NOT_FOUND',
+    );
+    expect(
+      codeOf(
+        new UpstreamValidationError('submitTopup', 422, {
+          iccid: 'The selected iccid is invalid.',
+          package_id: 'invalid topup package',
+        }),
+      ),
+    ).toBe('SIM_NOT_FOUND');
     expect(codeOf(new UpstreamRateLimitedError('submitTopup', 429, 30))).toBe('RATE_LIMITED');
     expect(codeOf(new UpstreamAuthError('submitTopup', 403))).toBe('UPSTREAM_UNAVAILABLE');
-    expect(kindOf(new UpstreamValidationError('submitTopup', 422, { package_id: 'validation.order_exceed_limit' }))).toBe('refused');
-    expect(codeOf(new UpstreamValidationError('submitTopup', 422, { package_id: 'validation.order_exceed_limit' }))).toBe('PURCHASE_REFUSED');
+    expect(
+      kindOf(new UpstreamValidationError('submitTopup', 422, { package_id: 'validation.order_exceed_limit' })),
+    ).toBe('refused');
+    expect(
+      codeOf(new UpstreamValidationError('submitTopup', 422, { package_id: 'validation.order_exceed_limit' })),
+    ).toBe('PURCHASE_REFUSED');
   });
 
   it.each([
-    ['422 on description', new UpstreamValidationError('submitTopup', 422, { description: 'The description may not be greater than 255 characters.' })],
-    ['422 on a known field with another message', new UpstreamValidationError('submitTopup', 422, { package_id: 'The package id field is required.' })],
-    ['422 on a known and an unknown field', new UpstreamValidationError('submitTopup', 422, { package_id: 'invalid topup package', quantity: 'bad' })],
+    [
+      '422 on description',
+      new UpstreamValidationError('submitTopup', 422, {
+        description: 'The description may not be greater than 255 characters.',
+      }),
+    ],
+    [
+      '422 on a known field with another message',
+      new UpstreamValidationError('submitTopup', 422, { package_id: 'The package id field is required.' }),
+    ],
+    [
+      '422 on a known and an unknown field',
+      new UpstreamValidationError('submitTopup', 422, { package_id: 'invalid topup package', quantity: 'bad' }),
+    ],
     ['422 without fields', new UpstreamValidationError('submitTopup', 422, {})],
     ['422 with an undocumented business code', new UpstreamBusinessError('submitTopup', 422, 53, 'unexpected')],
     ['400', new UpstreamValidationError('submitTopup', 400, {})],

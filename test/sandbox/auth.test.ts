@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/platform/clock.ts';
-import { SANDBOX_CREDENTIALS, createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
+import { createSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../../src/sandbox/index.ts';
 import { BASES, FLAVOURS } from './helpers.ts';
 
 const { clientId: ID, clientSecret: SECRET } = SANDBOX_CREDENTIALS;
@@ -46,10 +46,21 @@ describe('POST token', () => {
 
   it('answers 422 for an unknown client id and 401 for a wrong secret, with the documented bodies', async () => {
     const { sandbox } = await start();
-    const unknown = await postToken(`${sandbox.url}/v2/token`, JSON.stringify({ client_id: 'nope', client_secret: SECRET, grant_type: 'client_credentials' }), 'application/json');
+    const unknown = await postToken(
+      `${sandbox.url}/v2/token`,
+      JSON.stringify({ client_id: 'nope', client_secret: SECRET, grant_type: 'client_credentials' }),
+      'application/json',
+    );
     expect(unknown.status).toBe(422);
-    expect(await unknown.json()).toEqual({ data: { client_id: 'The selected client id is invalid.' }, meta: { message: 'the parameter is invalid' } });
-    const wrong = await postToken(`${sandbox.url}/customer/v2/token`, JSON.stringify({ client_id: ID, client_secret: 'bad', grant_type: 'client_credentials' }), 'application/json');
+    expect(await unknown.json()).toEqual({
+      data: { client_id: 'The selected client id is invalid.' },
+      meta: { message: 'the parameter is invalid' },
+    });
+    const wrong = await postToken(
+      `${sandbox.url}/customer/v2/token`,
+      JSON.stringify({ client_id: ID, client_secret: 'bad', grant_type: 'client_credentials' }),
+      'application/json',
+    );
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toEqual({ data: [], meta: { message: 'Client authentication failed' } });
     const missing = await postToken(`${sandbox.url}/v2/token`, '{}', 'application/json');
@@ -60,7 +71,8 @@ describe('POST token', () => {
   it('limits the token endpoint to 5 per minute, then lets it through after the window', async () => {
     const { sandbox, clock } = await start();
     const body = JSON.stringify({ client_id: ID, client_secret: SECRET, grant_type: 'client_credentials' });
-    for (let i = 0; i < 5; i++) expect((await postToken(`${sandbox.url}/v2/token`, body, 'application/json')).status).toBe(200);
+    for (let i = 0; i < 5; i++)
+      expect((await postToken(`${sandbox.url}/v2/token`, body, 'application/json')).status).toBe(200);
     clock.advance(20_000);
     const limited = await postToken(`${sandbox.url}/customer/v2/token`, body, 'application/json');
     expect(limited.status).toBe(429);
@@ -84,7 +96,9 @@ describe('POST token', () => {
     const ok = await fetch(`${sandbox.url}/v2/balance`, { headers: { authorization: `Bearer ${token.access_token}` } });
     expect(ok.status).toBe(200);
     clock.advance(60_000);
-    const expired = await fetch(`${sandbox.url}/v2/balance`, { headers: { authorization: `Bearer ${token.access_token}` } });
+    const expired = await fetch(`${sandbox.url}/v2/balance`, {
+      headers: { authorization: `Bearer ${token.access_token}` },
+    });
     expect(expired.status).toBe(401);
     expect(((await expired.json()) as any).meta.message).toMatch(/Authentication failed.*expired token/);
   });
@@ -107,7 +121,11 @@ describe('bearer token on every other endpoint', () => {
       const { sandbox } = await start();
       const iccid = sandbox.control.iccids()[0]!;
       for (const [method, path] of paths(iccid)) {
-        for (const headers of [{} as Record<string, string>, { authorization: 'Bearer not-a-token' }, { authorization: 'Basic abc' }]) {
+        for (const headers of [
+          {} as Record<string, string>,
+          { authorization: 'Bearer not-a-token' },
+          { authorization: 'Basic abc' },
+        ]) {
           const res = await fetch(`${sandbox.url}${BASES[flavour]}/${path}`, { method, headers });
           expect(res.status, `${method} ${path}`).toBe(401);
           expect(((await res.json()) as any).data).toEqual([]);

@@ -30,7 +30,9 @@ describe('seeded data set', () => {
     expect(control.iccids({ hasTopups: false }).length).toBeGreaterThan(0);
     expect(all.every((i) => /^89\d{17,18}$/.test(i))).toBe(true);
     expect(new Set(all.map((i) => i.length))).toEqual(new Set([19, 20]));
-    const operators = new Set(all.map((i) => control.topupPackageIds(i)[0]?.split('-').slice(0, 2).join('-') ?? 'none'));
+    const operators = new Set(
+      all.map((i) => control.topupPackageIds(i)[0]?.split('-').slice(0, 2).join('-') ?? 'none'),
+    );
     expect(operators.size).toBeGreaterThanOrEqual(5);
     expect(all.some((i) => control.topupPackageIds(i).includes('sandbox-trigger-maintenance-mode'))).toBe(true);
     expect(control.balance()).toBe(5000);

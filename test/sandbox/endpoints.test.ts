@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASES, FLAVOURS, startHarness, type Harness } from './helpers.ts';
+import { BASES, FLAVOURS, type Harness, startHarness } from './helpers.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -13,7 +13,10 @@ describe.each(FLAVOURS)('read endpoints (%s)', (flavour) => {
   it('GET balance: USD balance, text/plain on PressOne and JSON on Airalo', async () => {
     const res = await h.get(`${base}/balance`);
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ data: { balances: { name: 'balance', availableBalance: { amount: 5000, currency: 'USD' } } }, meta: { message: 'success' } });
+    expect(res.json).toEqual({
+      data: { balances: { name: 'balance', availableBalance: { amount: 5000, currency: 'USD' } } },
+      meta: { message: 'success' },
+    });
     expect(res.headers.get('content-type')).toMatch(flavour === 'pressone' ? /^text\/plain/ : /^application\/json/);
   });
 
@@ -21,18 +24,29 @@ describe.each(FLAVOURS)('read endpoints (%s)', (flavour) => {
     const first = await h.get(`${base}/sims?limit=20&page=1`);
     expect(first.status).toBe(200);
     expect(first.json.data).toHaveLength(20);
-    expect(first.json.meta).toMatchObject({ current_page: 1, from: 1, to: 20, last_page: 3, per_page: '20', total: 50 });
+    expect(first.json.meta).toMatchObject({
+      current_page: 1,
+      from: 1,
+      to: 20,
+      last_page: 3,
+      per_page: '20',
+      total: 50,
+    });
     expect(first.json.links.prev).toBeNull();
     expect(first.json.links.next).toBe(`${h.sandbox.url}${base}/sims?limit=20&page=2`);
     const last = await h.get(`${base}/sims?limit=20&page=3`);
     expect(last.json.data).toHaveLength(10);
     expect(last.json.links.next).toBeNull();
-    const ids = [...first.json.data, ...(await h.get(`${base}/sims?limit=20&page=2`)).json.data, ...last.json.data].map((s: any) => s.iccid);
+    const ids = [...first.json.data, ...(await h.get(`${base}/sims?limit=20&page=2`)).json.data, ...last.json.data].map(
+      (s: any) => s.iccid,
+    );
     expect(new Set(ids).size).toBe(50);
     expect(first.json.data[0].simable.status).toBeUndefined();
 
     const iccid = h.sandbox.control.iccids()[3]!;
-    const filtered = await h.get(`${base}/sims?filter[iccid]=${iccid.slice(2, 14)}&include=order,order.status,order.user,share`);
+    const filtered = await h.get(
+      `${base}/sims?filter[iccid]=${iccid.slice(2, 14)}&include=order,order.status,order.user,share`,
+    );
     expect(filtered.json.data.map((s: any) => s.iccid)).toContain(iccid);
     const sim = filtered.json.data.find((s: any) => s.iccid === iccid);
     expect(sim.simable.status).toEqual({ name: 'Completed', slug: 'completed' });
@@ -46,7 +60,11 @@ describe.each(FLAVOURS)('read endpoints (%s)', (flavour) => {
     const res = await h.get(`${base}/sims/${iccid}`);
     expect(res.status).toBe(200);
     expect(res.json.meta.message).toBe('succes');
-    expect(res.json.data).toMatchObject({ iccid, recycled: true, qrcode: `LPA:1$lpa.sandbox.example$${res.json.data.matching_id}` });
+    expect(res.json.data).toMatchObject({
+      iccid,
+      recycled: true,
+      qrcode: `LPA:1$lpa.sandbox.example$${res.json.data.matching_id}`,
+    });
     expect(res.json.data.recycled_at).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     expect(res.json.data.simable.price).toMatch(/^\d+\.\d\d$/);
     expect(res.json.data.simable.validity).toMatch(/^\d+$/);
@@ -65,25 +83,42 @@ describe.each(FLAVOURS)('read endpoints (%s)', (flavour) => {
     expect(res.json.data.remaining).toBeLessThanOrEqual(res.json.data.total);
     expect(res.headers.get('x-ratelimit-limit')).toBe('100');
     const recycled = await h.get(`${base}/sims/${h.sandbox.control.iccids({ status: 'RECYCLED' })[0]}/usage`);
-    expect(recycled.json.data).toEqual({ remaining: 0, total: 0, expired_at: null, is_unlimited: null, status: 'RECYCLED', remaining_voice: 0, remaining_text: 0, total_voice: 0, total_text: 0 });
-    const unlimited = await h.get(`${base}/sims/${h.sandbox.control.iccids({ status: 'ACTIVE', unlimited: true })[0]}/usage`);
+    expect(recycled.json.data).toEqual({
+      remaining: 0,
+      total: 0,
+      expired_at: null,
+      is_unlimited: null,
+      status: 'RECYCLED',
+      remaining_voice: 0,
+      remaining_text: 0,
+      total_voice: 0,
+      total_text: 0,
+    });
+    const unlimited = await h.get(
+      `${base}/sims/${h.sandbox.control.iccids({ status: 'ACTIVE', unlimited: true })[0]}/usage`,
+    );
     expect(unlimited.json.data).toMatchObject({ is_unlimited: true, total: 0, remaining: 0 });
     expect((await h.get(`${base}/sims/8999999999999999998/usage`)).status).toBe(404);
   });
 
-  it('GET sims/{iccid}/topups: the operator\'s packages, [] when none, 73 when recycled, 404 when unknown', async () => {
+  it("GET sims/{iccid}/topups: the operator's packages, [] when none, 73 when recycled, 404 when unknown", async () => {
     const control = h.sandbox.control;
     const withTopups = control.iccids({ status: 'ACTIVE' }).find((i) => control.topupPackageIds(i).length > 0)!;
     const res = await h.get(`${base}/sims/${withTopups}/topups`);
     expect(res.status).toBe(200);
     expect(res.json.data.map((p: any) => p.id)).toEqual(control.topupPackageIds(withTopups));
     expect(res.json.meta).toBeUndefined();
-    const none = control.iccids().find((i) => control.topupPackageIds(i).length === 0 && !control.iccids({ status: 'RECYCLED' }).includes(i))!;
+    const none = control
+      .iccids()
+      .find((i) => control.topupPackageIds(i).length === 0 && !control.iccids({ status: 'RECYCLED' }).includes(i))!;
     expect((await h.get(`${base}/sims/${none}/topups`)).json).toEqual({ data: [] });
     const recycled = control.iccids({ status: 'RECYCLED' })[0]!;
     const r = await h.get(`${base}/sims/${recycled}/topups`);
     expect(r.status).toBe(422);
-    expect(r.json).toEqual({ code: 73, reason: `The eSIM with iccid ${recycled} has been recycled. It can no longer be used or topped up.` });
+    expect(r.json).toEqual({
+      code: 73,
+      reason: `The eSIM with iccid ${recycled} has been recycled. It can no longer be used or topped up.`,
+    });
     const unknown = await h.get(`${base}/sims/8999999999999999997/topups`);
     expect(unknown.status).toBe(404);
     expect(unknown.json).toEqual({ data: [], meta: { message: 'messages.resource_not_found' } });

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { TOKEN_FIELDS, startHarness, type Harness } from './helpers.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Harness, startHarness, TOKEN_FIELDS } from './helpers.ts';
 
 let h: Harness;
 afterEach(() => h.sandbox.close());
@@ -27,7 +27,9 @@ describe('fault injection', () => {
   it('incompleteBody: the processed answer with its status, valid JSON, data without id and code (the order is placed)', async () => {
     h = await startHarness();
     const iccid = h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })[0]!;
-    const packageId = h.sandbox.control.topupPackageIds(iccid).find((id) => !/insufficient|maintenance|disabled|out-of-stock/.test(id))!;
+    const packageId = h.sandbox.control
+      .topupPackageIds(iccid)
+      .find((id) => !/insufficient|maintenance|disabled|out-of-stock/.test(id))!;
     h.sandbox.control.addFault({ endpoint: 'submitTopup', incompleteBody: true, times: 1 });
     const res = await h.post('/v2/orders/topups', { iccid, package_id: packageId });
     expect(res.status).toBe(200);
@@ -40,14 +42,21 @@ describe('fault injection', () => {
   it('rejectWith: answers that 4xx and body instead of processing (or after it, with afterProcessing); only 4xx accepted', async () => {
     h = await startHarness();
     const iccid = h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })[0]!;
-    const packageId = h.sandbox.control.topupPackageIds(iccid).find((id) => !/insufficient|maintenance|disabled|out-of-stock/.test(id))!;
+    const packageId = h.sandbox.control
+      .topupPackageIds(iccid)
+      .find((id) => !/insufficient|maintenance|disabled|out-of-stock/.test(id))!;
     const body = { data: { description: 'The description may not be greater than 255 characters.' } };
     h.sandbox.control.addFault({ endpoint: 'submitTopup', rejectWith: { status: 422, body }, times: 1 });
     const refused = await h.post('/v2/orders/topups', { iccid, package_id: packageId });
     expect(refused.status).toBe(422);
     expect(refused.json).toEqual(body);
     expect(h.sandbox.control.orders()).toHaveLength(0);
-    h.sandbox.control.addFault({ endpoint: 'submitTopup', rejectWith: { status: 409, body: {} }, afterProcessing: true, times: 1 });
+    h.sandbox.control.addFault({
+      endpoint: 'submitTopup',
+      rejectWith: { status: 409, body: {} },
+      afterProcessing: true,
+      times: 1,
+    });
     expect((await h.post('/v2/orders/topups', { iccid, package_id: packageId })).status).toBe(409);
     expect(h.sandbox.control.orders()).toHaveLength(1);
     expect(() => h.sandbox.control.addFault({ rejectWith: { status: 500, body: {} } })).toThrow(/4xx/);
@@ -85,7 +94,10 @@ describe('fault injection', () => {
     const iccid = h.sandbox.control.iccids()[0]!;
     h.sandbox.control.addFault({ endpoint: 'usage', iccid, hang: true });
     await expect(
-      fetch(`${h.sandbox.url}/v2/sims/${iccid}/usage`, { headers: { authorization: `Bearer ${h.token}` }, signal: AbortSignal.timeout(150) }),
+      fetch(`${h.sandbox.url}/v2/sims/${iccid}/usage`, {
+        headers: { authorization: `Bearer ${h.token}` },
+        signal: AbortSignal.timeout(150),
+      }),
     ).rejects.toThrow();
     expect(h.sandbox.control.countCalls({ endpoint: 'usage', iccid, status: 0 })).toBe(1);
     const other = h.sandbox.control.iccids()[1]!;
@@ -159,33 +171,40 @@ describe('fault injection', () => {
     /** An ordinary top-up for an ACTIVE SIM (not a trigger package). */
     const topup = (harness: Harness) => {
       for (const iccid of harness.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })) {
-        const packageId = harness.sandbox.control.topupPackageIds(iccid).find((id) => !id.startsWith('sandbox-trigger-'));
+        const packageId = harness.sandbox.control
+          .topupPackageIds(iccid)
+          .find((id) => !id.startsWith('sandbox-trigger-'));
         if (packageId) return { iccid, package_id: packageId, description: 'fault test' };
       }
       throw new Error('no ACTIVE SIM with an ordinary top-up package');
     };
 
-    it.each([502, 503] as const)('answers %i to a submitTopup whose order was placed and charged; without the flag nothing is ordered', async (status) => {
-      h = await startHarness();
-      const order = topup(h);
-      const balance = h.sandbox.control.balance();
-      h.sandbox.control.addFault({ endpoint: 'submitTopup', errorStatus: status, times: 1 });
-      expect((await h.post('/customer/v2/orders/topups', order)).status).toBe(status);
-      expect(h.sandbox.control.orders()).toHaveLength(0);
-      expect(h.sandbox.control.balance()).toBe(balance);
+    it.each([502, 503] as const)(
+      'answers %i to a submitTopup whose order was placed and charged; without the flag nothing is ordered',
+      async (status) => {
+        h = await startHarness();
+        const order = topup(h);
+        const balance = h.sandbox.control.balance();
+        h.sandbox.control.addFault({ endpoint: 'submitTopup', errorStatus: status, times: 1 });
+        expect((await h.post('/customer/v2/orders/topups', order)).status).toBe(status);
+        expect(h.sandbox.control.orders()).toHaveLength(0);
+        expect(h.sandbox.control.balance()).toBe(balance);
 
-      h.sandbox.control.addFault({ endpoint: 'submitTopup', errorStatus: status, afterProcessing: true, times: 1 });
-      const res = await h.post('/customer/v2/orders/topups', order);
-      expect(res.status).toBe(status);
-      expect(res.json?.data).toBeUndefined(); // the order's answer is gone
-      const orders = h.sandbox.control.orders();
-      expect(orders).toEqual([expect.objectContaining({ iccid: order.iccid, packageId: order.package_id, description: 'fault test' })]);
-      expect(h.sandbox.control.balance()).toBeCloseTo(balance - orders[0]!.price, 2);
-      expect(h.sandbox.control.countCalls({ endpoint: 'submitTopup', status })).toBe(2);
-      const listed = await h.get(`/v2/orders?filter[iccid]=${order.iccid}&filter[description]=fault%20test`);
-      expect(listed.json.data.map((o: { id: number }) => o.id)).toEqual([orders[0]!.id]); // the upstream's order list shows it
-      expect((await h.post('/customer/v2/orders/topups', order)).status).toBe(200); // `times` used up
-    });
+        h.sandbox.control.addFault({ endpoint: 'submitTopup', errorStatus: status, afterProcessing: true, times: 1 });
+        const res = await h.post('/customer/v2/orders/topups', order);
+        expect(res.status).toBe(status);
+        expect(res.json?.data).toBeUndefined(); // the order's answer is gone
+        const orders = h.sandbox.control.orders();
+        expect(orders).toEqual([
+          expect.objectContaining({ iccid: order.iccid, packageId: order.package_id, description: 'fault test' }),
+        ]);
+        expect(h.sandbox.control.balance()).toBeCloseTo(balance - orders[0]!.price, 2);
+        expect(h.sandbox.control.countCalls({ endpoint: 'submitTopup', status })).toBe(2);
+        const listed = await h.get(`/v2/orders?filter[iccid]=${order.iccid}&filter[description]=fault%20test`);
+        expect(listed.json.data.map((o: { id: number }) => o.id)).toEqual([orders[0]!.id]); // the upstream's order list shows it
+        expect((await h.post('/customer/v2/orders/topups', order)).status).toBe(200); // `times` used up
+      },
+    );
 
     it('hangs after the order was placed, recorded as status 0 as soon as it was processed; without the flag nothing is ordered', async () => {
       h = await startHarness();
@@ -205,8 +224,15 @@ describe('fault injection', () => {
       const controller = new AbortController();
       const pending = post(controller.signal);
       pending.catch(() => undefined);
-      await expect.poll(() => h.sandbox.control.countCalls({ endpoint: 'submitTopup', status: 0 }), { timeout: 2_000, interval: 5 }).toBe(2);
-      expect(h.sandbox.control.orders()).toEqual([expect.objectContaining({ iccid: order.iccid, packageId: order.package_id })]);
+      await expect
+        .poll(() => h.sandbox.control.countCalls({ endpoint: 'submitTopup', status: 0 }), {
+          timeout: 2_000,
+          interval: 5,
+        })
+        .toBe(2);
+      expect(h.sandbox.control.orders()).toEqual([
+        expect.objectContaining({ iccid: order.iccid, packageId: order.package_id }),
+      ]);
       controller.abort();
       await expect(pending).rejects.toThrow(); // never answered
     });
@@ -234,7 +260,12 @@ describe('fault injection', () => {
     it('works for any endpoint: a token issued, then answered 429', async () => {
       h = await startHarness();
       const issued = h.sandbox.control.issuedTokens().length;
-      h.sandbox.control.addFault({ endpoint: 'token', rateLimit: { retryAfterSeconds: 7 }, afterProcessing: true, times: 1 });
+      h.sandbox.control.addFault({
+        endpoint: 'token',
+        rateLimit: { retryAfterSeconds: 7 },
+        afterProcessing: true,
+        times: 1,
+      });
       const res = await h.post('/v2/token', TOKEN_FIELDS, null);
       expect(res.status).toBe(429);
       expect(res.headers.get('retry-after')).toBe('7');
@@ -243,17 +274,26 @@ describe('fault injection', () => {
 
     it('is validated: a boolean, listed with the rule, accepted over HTTP', async () => {
       h = await startHarness();
-      expect(() => h.sandbox.control.addFault({ endpoint: 'submitTopup', errorStatus: 502, afterProcessing: 'yes' as unknown as boolean })).toThrow(
-        /afterProcessing must be a boolean/,
-      );
-      const bad = await fetch(`${h.sandbox.url}/__sandbox/faults`, { method: 'POST', body: '{"errorStatus": 502, "afterProcessing": 1}' });
+      expect(() =>
+        h.sandbox.control.addFault({
+          endpoint: 'submitTopup',
+          errorStatus: 502,
+          afterProcessing: 'yes' as unknown as boolean,
+        }),
+      ).toThrow(/afterProcessing must be a boolean/);
+      const bad = await fetch(`${h.sandbox.url}/__sandbox/faults`, {
+        method: 'POST',
+        body: '{"errorStatus": 502, "afterProcessing": 1}',
+      });
       expect(bad.status).toBe(400);
       const ok = await fetch(`${h.sandbox.url}/__sandbox/faults`, {
         method: 'POST',
         body: JSON.stringify({ endpoint: 'submitTopup', errorStatus: 502, afterProcessing: true }),
       });
       expect(ok.status).toBe(200);
-      const { faults } = (await (await fetch(`${h.sandbox.url}/__sandbox/faults`)).json()) as { faults: Array<{ rule: unknown }> };
+      const { faults } = (await (await fetch(`${h.sandbox.url}/__sandbox/faults`)).json()) as {
+        faults: Array<{ rule: unknown }>;
+      };
       expect(faults.map((f) => f.rule)).toEqual([{ endpoint: 'submitTopup', errorStatus: 502, afterProcessing: true }]);
     });
   });
@@ -268,9 +308,19 @@ describe('control API over HTTP', () => {
     await h.get(`/customer/v2/sims/${iccid}/usage`);
     const calls = (await (await fetch(`${url}/__sandbox/calls?endpoint=usage&iccid=${iccid}`)).json()) as any;
     expect(calls.count).toBe(2);
-    expect(calls.calls[0]).toEqual({ endpoint: 'usage', flavour: 'airalo', method: 'GET', iccid, status: 200, at: h.clock.now() });
+    expect(calls.calls[0]).toEqual({
+      endpoint: 'usage',
+      flavour: 'airalo',
+      method: 'GET',
+      iccid,
+      status: 200,
+      at: h.clock.now(),
+    });
 
-    const add = await fetch(`${url}/__sandbox/faults`, { method: 'POST', body: JSON.stringify({ endpoint: 'balance', errorStatus: 502 }) });
+    const add = await fetch(`${url}/__sandbox/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ endpoint: 'balance', errorStatus: 502 }),
+    });
     const { id } = (await add.json()) as any;
     expect(id).toBeTypeOf('string');
     expect((await h.get('/v2/balance')).status).toBe(502);
@@ -278,13 +328,19 @@ describe('control API over HTTP', () => {
     await fetch(`${url}/__sandbox/faults`, { method: 'DELETE' });
     expect((await h.get('/v2/balance')).status).toBe(200);
 
-    const packageId = ((await (await fetch(`${url}/__sandbox/topup-package-ids/${iccid}`)).json()) as any).packageIds[0];
-    expect((await h.post('/v2/orders/topups', { iccid, package_id: packageId, description: 'via http' })).status).toBe(200);
+    const packageId = ((await (await fetch(`${url}/__sandbox/topup-package-ids/${iccid}`)).json()) as any)
+      .packageIds[0];
+    expect((await h.post('/v2/orders/topups', { iccid, package_id: packageId, description: 'via http' })).status).toBe(
+      200,
+    );
     const orders = (await (await fetch(`${url}/__sandbox/orders`)).json()) as any;
     expect(orders.orders).toEqual([expect.objectContaining({ iccid, packageId, description: 'via http' })]);
 
     const before = h.clock.now();
-    const advanced = await fetch(`${url}/__sandbox/clock/advance`, { method: 'POST', body: JSON.stringify({ ms: 60_000 }) });
+    const advanced = await fetch(`${url}/__sandbox/clock/advance`, {
+      method: 'POST',
+      body: JSON.stringify({ ms: 60_000 }),
+    });
     expect(((await advanced.json()) as any).now).toBe(before + 60_000);
     expect(h.clock.now()).toBe(before + 60_000);
 

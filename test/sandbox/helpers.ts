@@ -1,17 +1,25 @@
 import { createManualClock, type ManualClock } from '../../src/platform/clock.ts';
-import { SANDBOX_CREDENTIALS, createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
+import { createSandbox, SANDBOX_CREDENTIALS, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
 
 export const BASES = { pressone: '/customer/v2', airalo: '/v2' } as const;
 export const FLAVOURS = ['pressone', 'airalo'] as const;
 /** A valid token request body for the sandbox's default credentials. */
-export const TOKEN_FIELDS = { client_id: SANDBOX_CREDENTIALS.clientId, client_secret: SANDBOX_CREDENTIALS.clientSecret, grant_type: 'client_credentials' };
+export const TOKEN_FIELDS = {
+  client_id: SANDBOX_CREDENTIALS.clientId,
+  client_secret: SANDBOX_CREDENTIALS.clientSecret,
+  grant_type: 'client_credentials',
+};
 
 export interface Harness {
   sandbox: Sandbox;
   clock: ManualClock;
   token: string;
   get(path: string, token?: string | null): Promise<{ status: number; headers: Headers; text: string; json: any }>;
-  post(path: string, body: unknown, token?: string | null): Promise<{ status: number; headers: Headers; text: string; json: any }>;
+  post(
+    path: string,
+    body: unknown,
+    token?: string | null,
+  ): Promise<{ status: number; headers: Headers; text: string; json: any }>;
 }
 
 export async function fetchToken(url: string): Promise<string> {
@@ -46,7 +54,8 @@ export async function startHarness(options: SandboxOptions = {}): Promise<Harnes
     sandbox,
     clock,
     token,
-    get: async (path, t) => read(await fetch(`${sandbox.url}${path}`, { headers: { accept: 'application/json', ...auth(t) } })),
+    get: async (path, t) =>
+      read(await fetch(`${sandbox.url}${path}`, { headers: { accept: 'application/json', ...auth(t) } })),
     post: async (path, body, t) =>
       read(
         await fetch(`${sandbox.url}${path}`, {

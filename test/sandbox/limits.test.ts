@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BASES, FLAVOURS, startHarness, type Harness } from './helpers.ts';
+import { BASES, FLAVOURS, type Harness, startHarness } from './helpers.ts';
 
 let h: Harness;
 afterEach(() => h.sandbox.close());
@@ -56,13 +56,18 @@ describe('usage cache', () => {
 });
 
 describe.each(FLAVOURS)('package history (%s)', (flavour) => {
-  it('serves the flavour\'s envelope and allows one read per ICCID per 15 minutes', async () => {
+  it("serves the flavour's envelope and allows one read per ICCID per 15 minutes", async () => {
     h = await startHarness();
     const iccid = h.sandbox.control.iccids({ status: 'ACTIVE', hasTopups: true })[0]!;
     const res = await h.get(`${BASES[flavour]}/sims/${iccid}/packages`);
     expect(res.status).toBe(200);
     if (flavour === 'pressone') {
-      expect(res.json).toMatchObject({ success: true, code: 'PACKAGE_HISTORY_RETRIEVED', message: expect.any(String), timestamp: '2026-01-01T00:00:00.000Z' });
+      expect(res.json).toMatchObject({
+        success: true,
+        code: 'PACKAGE_HISTORY_RETRIEVED',
+        message: expect.any(String),
+        timestamp: '2026-01-01T00:00:00.000Z',
+      });
       expect(res.json.data.data[0].status).toBe('active');
       expect(res.json.data.data[0].activated_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     } else {

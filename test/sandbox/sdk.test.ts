@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/platform/clock.ts';
-import { SANDBOX_CREDENTIALS, createSandbox, type Sandbox } from '../../src/sandbox/index.ts';
+import { createSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../../src/sandbox/index.ts';
 
 const { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } = SANDBOX_CREDENTIALS;
 
@@ -37,12 +37,20 @@ afterAll(() => sandbox.close());
 describe('Airalo Node SDK style client', () => {
   it('gets a token, reads the top-up list and buys a top-up with signed JSON bodies', async () => {
     const base = `${sandbox.url}/v2`;
-    const tokenRes = await sdkPost(`${base}/token`, { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, grant_type: 'client_credentials' });
+    const tokenRes = await sdkPost(`${base}/token`, {
+      client_id: CLIENT_ID,
+      client_secret: CLIENT_SECRET,
+      grant_type: 'client_credentials',
+    });
     expect(tokenRes.status).toBe(200);
     const token = ((await tokenRes.json()) as any).data.access_token as string;
 
-    const iccid = sandbox.control.iccids({ status: 'ACTIVE' }).find((i) => sandbox.control.topupPackageIds(i).length > 0)!;
-    const list = await fetch(`${base}/sims/${iccid}/topups`, { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } });
+    const iccid = sandbox.control
+      .iccids({ status: 'ACTIVE' })
+      .find((i) => sandbox.control.topupPackageIds(i).length > 0)!;
+    const list = await fetch(`${base}/sims/${iccid}/topups`, {
+      headers: { Accept: 'application/json', Authorization: `Bearer ${token}` },
+    });
     const packageId = ((await list.json()) as any).data[0].id as string;
 
     const description = 'sdk/order 1'; // contains a slash: the SDK escapes it as \/ in the JSON it sends

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BASES, FLAVOURS, startHarness, type Harness } from './helpers.ts';
+import { BASES, FLAVOURS, type Harness, startHarness } from './helpers.ts';
 
 let h: Harness;
 afterEach(() => h.sandbox.close());
@@ -7,8 +7,11 @@ afterEach(() => h.sandbox.close());
 function activeWithTopups(harness: Harness, marker?: string): { iccid: string; packageId: string } {
   const control = harness.sandbox.control;
   for (const iccid of control.iccids({ status: 'ACTIVE' })) {
-    const ids = control.topupPackageIds(iccid).filter((id) => (marker ? id.includes(marker) : !id.startsWith('sandbox-trigger-')));
-    if (ids.length > 0 && !control.topupPackageIds(iccid)[0]!.includes('unlimited')) return { iccid, packageId: ids[0]! };
+    const ids = control
+      .topupPackageIds(iccid)
+      .filter((id) => (marker ? id.includes(marker) : !id.startsWith('sandbox-trigger-')));
+    if (ids.length > 0 && !control.topupPackageIds(iccid)[0]!.includes('unlimited'))
+      return { iccid, packageId: ids[0]! };
   }
   throw new Error('no such SIM');
 }
@@ -25,9 +28,19 @@ describe.each(FLAVOURS)('POST orders/topups (%s)', (flavour) => {
       meta: { message: 'the parameter is invalid' },
     });
     const { iccid } = activeWithTopups(h);
-    const wrongPackage = await h.post(`${base}/orders/topups`, { iccid, package_id: 'uki-mobile-1day-unlimited-topup-nope' });
-    expect(wrongPackage.json).toEqual({ data: { package_id: 'invalid topup package' }, meta: { message: 'the parameter is invalid' } });
-    const longDescription = await h.post(`${base}/orders/topups`, { iccid, package_id: 'x', description: 'd'.repeat(256) });
+    const wrongPackage = await h.post(`${base}/orders/topups`, {
+      iccid,
+      package_id: 'uki-mobile-1day-unlimited-topup-nope',
+    });
+    expect(wrongPackage.json).toEqual({
+      data: { package_id: 'invalid topup package' },
+      meta: { message: 'the parameter is invalid' },
+    });
+    const longDescription = await h.post(`${base}/orders/topups`, {
+      iccid,
+      package_id: 'x',
+      description: 'd'.repeat(256),
+    });
     expect(longDescription.json.data.description).toMatch(/255/);
     const unknownIccid = await h.post(`${base}/orders/topups`, { iccid: '8999999999999999999', package_id: 'x' });
     expect(unknownIccid.json.data.iccid).toBe('The selected iccid is invalid.');
@@ -45,13 +58,22 @@ describe.each(FLAVOURS)('POST orders/topups (%s)', (flavour) => {
     const res = await h.post(`${base}/orders/topups`, { iccid, package_id: packageId, description: 'gw-req-42' });
     expect(res.status).toBe(200);
     expect(res.json.meta.message).toBe('success');
-    expect(res.json.data).toMatchObject({ package_id: packageId, type: 'topup', quantity: '1', description: 'gw-req-42', currency: 'USD', price });
+    expect(res.json.data).toMatchObject({
+      package_id: packageId,
+      type: 'topup',
+      quantity: '1',
+      description: 'gw-req-42',
+      currency: 'USD',
+      price,
+    });
     expect(res.json.data.code).toMatch(/^\d{8}-\d{6}$/);
     expect(h.sandbox.control.balance()).toBeCloseTo(5000 - price, 2);
     expect((await h.get(`${base}/balance`)).json.data.balances.availableBalance.amount).toBeCloseTo(5000 - price, 2);
 
     const orders = h.sandbox.control.orders();
-    expect(orders).toEqual([expect.objectContaining({ id: res.json.data.id, iccid, packageId, description: 'gw-req-42', price, flavour })]);
+    expect(orders).toEqual([
+      expect.objectContaining({ id: res.json.data.id, iccid, packageId, description: 'gw-req-42', price, flavour }),
+    ]);
     const found = await h.get(`${base}/orders?filter[iccid]=${iccid}&filter[description]=gw-req&include=sims`);
     expect(found.json.data.map((o: any) => o.id)).toEqual([res.json.data.id]);
     expect((await h.get(`${base}/orders/${res.json.data.id}`)).json.data.package_id).toBe(packageId);
@@ -89,7 +111,12 @@ describe.each(FLAVOURS)('POST orders/topups (%s)', (flavour) => {
 
   it('fails the sandbox trigger packages with codes 11, 13, 23 and 34 without charging', async () => {
     h = await startHarness();
-    for (const [marker, code] of [['insufficient-balance', 11], ['maintenance-mode', 13], ['disabled-top-up', 23], ['out-of-stock', 34]] as const) {
+    for (const [marker, code] of [
+      ['insufficient-balance', 11],
+      ['maintenance-mode', 13],
+      ['disabled-top-up', 23],
+      ['out-of-stock', 34],
+    ] as const) {
       const { iccid, packageId } = activeWithTopups(h, marker);
       expect(packageId).toBe(`sandbox-trigger-${marker}`);
       const res = await h.post(`${base}/orders/topups`, { iccid, package_id: packageId });

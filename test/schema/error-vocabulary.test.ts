@@ -1,7 +1,12 @@
 /** The purchaseTopup result union is generated from the error vocabulary (src/domain/errors.ts), not written again. */
-import { GraphQLObjectType, GraphQLUnionType } from 'graphql';
+import type { GraphQLObjectType, GraphQLUnionType } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, PERMANENT_FAILURES, PURCHASE_FAILURE_CODES, RETRY_AFTER_FAILURES } from '../../src/domain/errors.ts';
+import {
+  ERROR_CODES,
+  PERMANENT_FAILURES,
+  PURCHASE_FAILURE_CODES,
+  RETRY_AFTER_FAILURES,
+} from '../../src/domain/errors.ts';
 import { schema } from '../../src/graphql/schema/index.ts';
 
 const union = schema.getType('PurchaseTopupResult') as GraphQLUnionType;
@@ -44,6 +49,11 @@ describe('error vocabulary', () => {
   });
 
   it('permanent failures are exactly those that cannot change on a retry', () => {
-    expect([...PERMANENT_FAILURES].sort()).toEqual(['PACKAGE_NOT_AVAILABLE', 'SIM_NOT_FOUND', 'SIM_RECYCLED', 'TOPUP_DISABLED']);
+    expect([...PERMANENT_FAILURES].sort()).toEqual([
+      'PACKAGE_NOT_AVAILABLE',
+      'SIM_NOT_FOUND',
+      'SIM_RECYCLED',
+      'TOPUP_DISABLED',
+    ]);
   });
 });

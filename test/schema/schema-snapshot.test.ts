@@ -23,7 +23,9 @@ describe('committed schema', () => {
     ]) {
       expect(sdl).toContain(line);
     }
-    expect(sdl).toMatch(/simList\(\s*after: String\s+first: Int = 20\s+("{3}.*"{3}\s+)?iccidContains: String\s*\): SimConnection\n/s);
+    expect(sdl).toMatch(
+      /simList\(\s*after: String\s+first: Int = 20\s+("{3}.*"{3}\s+)?iccidContains: String\s*\): SimConnection\n/s,
+    );
     expect(sdl).toMatch(/union PurchaseTopupResult = .*PurchaseTopupSuccess/);
     expect(sdl).toMatch(/enum SimStatus \{\s+ACTIVE\s+EXPIRED\s+FINISHED\s+NOT_ACTIVE\s+RECYCLED\s+UNKNOWN\s+\}/);
   });

@@ -2,14 +2,15 @@
  * Test harness: a sandbox upstream on an ephemeral 127.0.0.1 port, a gateway pointed at it, one shared
  * manual clock, and a `gql` helper that goes through `yoga.fetch` (the whole Yoga pipeline, no socket).
  */
-import type { TypedDocumentString } from '../__generated__/graphql.ts';
-import type { Logger } from 'pino';
+
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import type { Logger } from 'pino';
+import { createGateway, type Gateway } from '../../src/app/gateway.ts';
 import { createManualClock, type ManualClock } from '../../src/platform/clock.ts';
 import { loadConfig } from '../../src/platform/config.ts';
-import { createGateway, type Gateway } from '../../src/app/gateway.ts';
 import { createLogger } from '../../src/platform/logger.ts';
-import { SANDBOX_CREDENTIALS, createSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
+import { createSandbox, SANDBOX_CREDENTIALS, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
+import type { TypedDocumentString } from '../__generated__/graphql.ts';
 
 export { SANDBOX_CREDENTIALS };
 
@@ -39,7 +40,13 @@ export interface GqlResult<T> {
 }
 
 export async function startHarness(
-  options: { flavour?: Flavour; env?: Record<string, string>; sandbox?: SandboxOptions; logger?: Logger; spanExporter?: SpanExporter } = {},
+  options: {
+    flavour?: Flavour;
+    env?: Record<string, string>;
+    sandbox?: SandboxOptions;
+    logger?: Logger;
+    spanExporter?: SpanExporter;
+  } = {},
 ): Promise<Harness> {
   const flavour = options.flavour ?? 'pressone';
   const clock = createManualClock();
@@ -56,11 +63,20 @@ export async function startHarness(
     clock,
     sandbox,
     gateway,
-    async gql(query: string | TypedDocumentString<unknown, unknown>, variables?: unknown, headers: Record<string, string> = {}) {
+    async gql(
+      query: string | TypedDocumentString<unknown, unknown>,
+      variables?: unknown,
+      headers: Record<string, string> = {},
+    ) {
       const body = JSON.stringify({ query: query.toString(), variables });
       const response = await gateway.yoga.fetch('http://gateway.test/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+          ...headers,
+        },
         body,
       });
       return { status: response.status, ...((await response.json()) as object) };

@@ -5,7 +5,7 @@
  * Contract: `startRedisServer()` fails (never skips) when `redis-server` cannot be started — CI must go red when the
  * Redis tests cannot run.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 
 export interface RedisServer {
@@ -40,11 +40,27 @@ function launch(port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'yes',
+        '--loglevel',
+        'warning',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server on port ${port} did not start within 10 s: ${output}`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`redis-server on port ${port} did not start within 10 s: ${output}`)),
+      10_000,
+    );
     child.once('error', (error) => {
       clearTimeout(timer);
       reject(new Error(`cannot start redis-server (is it installed and on PATH?): ${error.message}`));

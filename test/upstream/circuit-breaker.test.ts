@@ -5,9 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/platform/clock.ts';
-import { CircuitBreaker, type BreakerState, type Permit } from '../../src/upstream/circuit-breaker.ts';
-import { CircuitOpenError, UpstreamUnavailableError, type UpstreamClientOptions } from '../../src/upstream/index.ts';
-import { airalo, createHarness, fixture, stripDocComments, tokenBody, type Harness } from './helpers.ts';
+import { type BreakerState, CircuitBreaker, type Permit } from '../../src/upstream/circuit-breaker.ts';
+import { CircuitOpenError, type UpstreamClientOptions, UpstreamUnavailableError } from '../../src/upstream/index.ts';
+import { airalo, createHarness, fixture, type Harness, stripDocComments, tokenBody } from './helpers.ts';
 
 function breakerWithLog(options: ConstructorParameters<typeof CircuitBreaker>[1] = {}) {
   const clock = createManualClock();
@@ -132,7 +132,10 @@ describe('CircuitBreaker state machine', () => {
 });
 
 const ICCID = '8910300000005271146';
-const BALANCE = JSON.stringify({ data: { balances: { name: 'balance', availableBalance: { amount: '7.10', currency: 'EUR' } } }, meta: { message: 'success' } });
+const BALANCE = JSON.stringify({
+  data: { balances: { name: 'balance', availableBalance: { amount: '7.10', currency: 'EUR' } } },
+  meta: { message: 'success' },
+});
 const USAGE = stripDocComments(fixture(airalo, 'usage.200'));
 
 let harness: Harness | undefined;
@@ -155,7 +158,8 @@ describe('client with a circuit breaker', () => {
   it('opens on sustained 503s, then fails fast with a non-ambiguous "circuit open" error and sends nothing', async () => {
     const { h, transitions } = setup();
     for (let i = 0; i < 5; i++) h.reply('GET', '/balance', 503, '{"message":"Service Unavailable"}');
-    for (let i = 0; i < 5; i++) await expect(h.client.getBalance()).rejects.toMatchObject({ name: 'UpstreamUnavailableError', status: 503 });
+    for (let i = 0; i < 5; i++)
+      await expect(h.client.getBalance()).rejects.toMatchObject({ name: 'UpstreamUnavailableError', status: 503 });
     expect(h.client.breakerState()).toBe('open');
     expect(transitions).toEqual(['open']);
 
@@ -165,7 +169,9 @@ describe('client with a circuit breaker', () => {
     expect(error).toBeInstanceOf(UpstreamUnavailableError);
     expect(error).toMatchObject({ endpoint: 'usage', status: null, ambiguous: false });
     // A POST refused by the breaker was never sent, so it is not ambiguous either.
-    const refused = await h.client.submitTopup({ iccid: ICCID, packageId: 'p', description: 'd' }).catch((e: unknown) => e);
+    const refused = await h.client
+      .submitTopup({ iccid: ICCID, packageId: 'p', description: 'd' })
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(CircuitOpenError);
     expect(refused).toMatchObject({ endpoint: 'submitTopup', ambiguous: false });
     expect(h.requests.length).toBe(sent);
@@ -173,7 +179,8 @@ describe('client with a circuit breaker', () => {
 
   it('lets one probe through after the cool-down (on the injected clock) and closes on its success', async () => {
     const { h, transitions } = setup({ circuitBreaker: { coolDownMs: 30_000 } });
-    for (let i = 0; i < 5; i++) h.reply('GET', '/balance', 502, '<html>bad gateway</html>', { 'content-type': 'text/html' });
+    for (let i = 0; i < 5; i++)
+      h.reply('GET', '/balance', 502, '<html>bad gateway</html>', { 'content-type': 'text/html' });
     for (let i = 0; i < 5; i++) await h.client.getBalance().catch(() => undefined);
     h.clock.advance(29_000);
     await expect(h.client.getBalance()).rejects.toBeInstanceOf(CircuitOpenError);
@@ -202,7 +209,8 @@ describe('client with a circuit breaker', () => {
 
   it('counts network errors and timeouts-like transport failures', async () => {
     const { h } = setup();
-    for (let i = 0; i < 5; i++) h.pool.intercept({ path: `/v2/sims/${ICCID}/usage`, method: 'GET' }).replyWithError(networkError('ECONNRESET'));
+    for (let i = 0; i < 5; i++)
+      h.pool.intercept({ path: `/v2/sims/${ICCID}/usage`, method: 'GET' }).replyWithError(networkError('ECONNRESET'));
     for (let i = 0; i < 5; i++) await expect(h.client.getUsage(ICCID)).rejects.toBeInstanceOf(UpstreamUnavailableError);
     expect(h.client.breakerState()).toBe('open');
   });
@@ -215,8 +223,10 @@ describe('client with a circuit breaker', () => {
     [403, '{"code":89,"reason":"Your IP address is not permitted"}', {}],
   ])('never counts a %i as a failure, however many', async (status, body, headers) => {
     const { h, transitions } = setup();
-    for (let i = 0; i < 30; i++) h.reply('GET', `/sims/${ICCID}/topups`, status, body, { 'content-type': 'application/json', ...headers });
-    for (let i = 0; i < 30; i++) await expect(h.client.getTopups(ICCID)).rejects.not.toBeInstanceOf(UpstreamUnavailableError);
+    for (let i = 0; i < 30; i++)
+      h.reply('GET', `/sims/${ICCID}/topups`, status, body, { 'content-type': 'application/json', ...headers });
+    for (let i = 0; i < 30; i++)
+      await expect(h.client.getTopups(ICCID)).rejects.not.toBeInstanceOf(UpstreamUnavailableError);
     expect(h.client.breakerState()).toBe('closed');
     expect(transitions).toEqual([]);
   });
@@ -224,14 +234,16 @@ describe('client with a circuit breaker', () => {
   it('never counts a 401 (refreshed or final) as a failure', async () => {
     const { h } = setup();
     for (let i = 0; i < 20; i++) h.reply('GET', '/balance', 401, fixture(airalo, 'order.401'));
-    for (let i = 0; i < 10; i++) await expect(h.client.getBalance()).rejects.toMatchObject({ name: 'UpstreamAuthError' });
+    for (let i = 0; i < 10; i++)
+      await expect(h.client.getBalance()).rejects.toMatchObject({ name: 'UpstreamAuthError' });
     expect(h.client.breakerState()).toBe('closed');
   });
 
   it('a 2xx with a malformed body comes from a live upstream: not a failure', async () => {
     const { h } = setup();
     for (let i = 0; i < 10; i++) h.reply('GET', `/sims/${ICCID}/usage`, 200, USAGE.slice(0, 40));
-    for (let i = 0; i < 10; i++) await expect(h.client.getUsage(ICCID)).rejects.toMatchObject({ name: 'UpstreamBadResponseError' });
+    for (let i = 0; i < 10; i++)
+      await expect(h.client.getUsage(ICCID)).rejects.toMatchObject({ name: 'UpstreamBadResponseError' });
     expect(h.client.breakerState()).toBe('closed');
   });
 
@@ -240,12 +252,17 @@ describe('client with a circuit breaker', () => {
     const h = harness;
     for (let i = 0; i < 5; i++) h.reply('POST', '/token', 503, '');
     for (let i = 0; i < 5; i++) {
-      await expect(h.client.getBalance()).rejects.toMatchObject({ name: 'UpstreamUnavailableError', endpoint: 'token' });
+      await expect(h.client.getBalance()).rejects.toMatchObject({
+        name: 'UpstreamUnavailableError',
+        endpoint: 'token',
+      });
       h.clock.advance(5_000); // past the token manager's own failure backoff
     }
     expect(h.client.breakerState()).toBe('open');
     expect(h.tokenRequests()).toHaveLength(5);
-    await expect(h.client.getBalance()).rejects.toSatisfy((e) => e instanceof CircuitOpenError && e.endpoint === 'balance');
+    await expect(h.client.getBalance()).rejects.toSatisfy(
+      (e) => e instanceof CircuitOpenError && e.endpoint === 'balance',
+    );
     expect(h.tokenRequests()).toHaveLength(5);
 
     // After the cool-down the token request is the probe; nothing holds it back.

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FLAVOURS, type Flavour } from '../../src/upstream/index.ts';
-import { ACCESS_TOKEN, airalo, createHarness, fixture, pressone, stripDocComments, type Harness } from './helpers.ts';
+import { ACCESS_TOKEN, airalo, createHarness, fixture, type Harness, pressone, stripDocComments } from './helpers.ts';
 
 const flavours: readonly Flavour[] = FLAVOURS;
 /** PressOne pages exist for balance, top-ups, usage and history; everything else is the same API as Airalo's. */
@@ -42,7 +42,14 @@ describe.each(flavours)('%s flavour: every endpoint with the documented example 
       createdAt: '2023-02-27T14:09:55.000Z',
       recycled: true,
       recycledAt: '2025-05-05T10:52:39.000Z',
-      initialOrder: { id: '9666', code: '20230227-009666', validityDays: 7, price: '9.50', currency: 'USD', status: 'COMPLETED' },
+      initialOrder: {
+        id: '9666',
+        code: '20230227-009666',
+        validityDays: 7,
+        price: '9.50',
+        currency: 'USD',
+        status: 'COMPLETED',
+      },
     });
     // The second item has no `recycled` field at all.
     expect(items[1]).toMatchObject({ iccid: '891000000000009106', recycled: false, recycledAt: null });
@@ -59,7 +66,8 @@ describe.each(flavours)('%s flavour: every endpoint with the documented example 
       matchingId: 'TEST',
       qrCode: 'LPA:1$lpa.airalo.com$TEST',
       qrCodeUrl: expect.stringContaining('https://sandbox.airalo.com/qr?'),
-      appleInstallUrl: 'https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA:1$wbg.prod.ondemandconnectivity.com$Y7MRQ886FCDJD4RH',
+      appleInstallUrl:
+        'https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=LPA:1$wbg.prod.ondemandconnectivity.com$Y7MRQ886FCDJD4RH',
       apnType: 'automatic',
       apnValue: null,
       isRoaming: true,
@@ -185,12 +193,32 @@ describe.each(flavours)('%s flavour: every endpoint with the documented example 
 
   it('lists orders with include=sims and the filters, taking the ICCID from the first sim', async () => {
     const h = setup(flavour);
-    h.reply('GET', '/orders?include=sims&filter%5Biccid%5D=891000000000009125&filter%5Bdescription%5D=gw-123&limit=5&page=1', 200, fixture(airalo, 'orders.200'));
-    const { items, page } = await h.client.listOrders({ iccid: '891000000000009125', description: 'gw-123', limit: 5, page: 1 });
+    h.reply(
+      'GET',
+      '/orders?include=sims&filter%5Biccid%5D=891000000000009125&filter%5Bdescription%5D=gw-123&limit=5&page=1',
+      200,
+      fixture(airalo, 'orders.200'),
+    );
+    const { items, page } = await h.client.listOrders({
+      iccid: '891000000000009125',
+      description: 'gw-123',
+      limit: 5,
+      page: 1,
+    });
     expect(page).toEqual({ currentPage: 1, lastPage: 18, perPage: 5, total: 87 });
-    expect(items[0]).toMatchObject({ id: '9666', iccid: '891000000000009125', price: '9.50', validityDays: 7, description: 'Example description to identify the order' });
+    expect(items[0]).toMatchObject({
+      id: '9666',
+      iccid: '891000000000009125',
+      price: '9.50',
+      validityDays: 7,
+      description: 'Example description to identify the order',
+    });
     // A top-up order with `sims: []` has no ICCID to report.
-    expect(items.find((o) => o.id === '9566')).toMatchObject({ iccid: null, price: '10.00', packageId: 'bonbon-mobile-30days-3gb-topup' });
+    expect(items.find((o) => o.id === '9566')).toMatchObject({
+      iccid: null,
+      price: '10.00',
+      packageId: 'bonbon-mobile-30days-3gb-topup',
+    });
   });
 
   it('gets one order', async () => {
@@ -218,7 +246,9 @@ describe('envelope and field quirks', () => {
     const iccid = '8910300000005271146';
     const sameItems = JSON.parse(fixture(pressone, 'packages.200')).data.data as Array<Record<string, unknown>>;
     // The same entries as Airalo sends them: flat `data` array, upper-case statuses.
-    const airaloBody = JSON.stringify({ data: sameItems.map((e) => ({ ...e, status: String(e.status).toUpperCase() })) });
+    const airaloBody = JSON.stringify({
+      data: sameItems.map((e) => ({ ...e, status: String(e.status).toUpperCase() })),
+    });
 
     const a = createHarness('pressone');
     a.serveTokens();
@@ -238,7 +268,18 @@ describe('envelope and field quirks', () => {
           activatedAt: '2024-01-15T10:30:00.000Z',
           expiresAt: '2024-01-22T10:30:00.000Z',
           finishedAt: null,
-          package: { id: '5e0db', type: 'INITIAL', title: 'Merhaba - 7 Days - 1GB', price: '9.50', netPrice: '7.50', currency: 'USD', amountMb: 1024, validityDays: 7, isUnlimited: false, dataLabel: '1 GB' },
+          package: {
+            id: '5e0db',
+            type: 'INITIAL',
+            title: 'Merhaba - 7 Days - 1GB',
+            price: '9.50',
+            netPrice: '7.50',
+            currency: 'USD',
+            amountMb: 1024,
+            validityDays: 7,
+            isUnlimited: false,
+            dataLabel: '1 GB',
+          },
         },
         {
           id: '2',
@@ -247,7 +288,18 @@ describe('envelope and field quirks', () => {
           activatedAt: '2024-01-08T10:30:00.000Z',
           expiresAt: '2024-01-15T10:30:00.000Z',
           finishedAt: '2024-01-15T10:30:00.000Z',
-          package: { id: 'topup-abc123', type: 'TOPUP', title: 'Top-up - 7 Days - 500MB', price: '5.00', netPrice: '4.00', currency: 'USD', amountMb: 512, validityDays: 7, isUnlimited: false, dataLabel: '500 MB' },
+          package: {
+            id: 'topup-abc123',
+            type: 'TOPUP',
+            title: 'Top-up - 7 Days - 500MB',
+            price: '5.00',
+            netPrice: '4.00',
+            currency: 'USD',
+            amountMb: 512,
+            validityDays: 7,
+            isUnlimited: false,
+            dataLabel: '500 MB',
+          },
         },
       ]);
     } finally {
@@ -260,7 +312,13 @@ describe('envelope and field quirks', () => {
     const h = setup('airalo');
     h.reply('GET', '/sims/8910300000005271146/packages', 200, fixture(airalo, 'packages.200'));
     const [first] = await h.client.getPackageHistory('8910300000005271146');
-    expect(first).toMatchObject({ id: '728', status: 'ACTIVE', remainingMb: 2378, activatedAt: '2023-01-09T10:30:45.000Z', package: { netPrice: '6.00', type: 'TOPUP' } });
+    expect(first).toMatchObject({
+      id: '728',
+      status: 'ACTIVE',
+      remainingMb: 2378,
+      activatedAt: '2023-01-09T10:30:45.000Z',
+      package: { netPrice: '6.00', type: 'TOPUP' },
+    });
   });
 
   it('tolerates extra fields (pricing, prices) and string numbers in top-up packages', async () => {
@@ -294,17 +352,44 @@ describe('envelope and field quirks', () => {
   it('maps unknown usage statuses to UNKNOWN and upper-cases known ones', async () => {
     const h = setup('pressone');
     const usage = (status: string) =>
-      JSON.stringify({ data: { remaining: '767', total: '2048', expired_at: '2022-01-01 00:00:00', is_unlimited: false, status, remaining_voice: 0, remaining_text: 0, total_voice: 0, total_text: 0 }, meta: { message: 'api.succes' } });
+      JSON.stringify({
+        data: {
+          remaining: '767',
+          total: '2048',
+          expired_at: '2022-01-01 00:00:00',
+          is_unlimited: false,
+          status,
+          remaining_voice: 0,
+          remaining_text: 0,
+          total_voice: 0,
+          total_text: 0,
+        },
+        meta: { message: 'api.succes' },
+      });
     h.reply('GET', '/sims/1/usage', 200, usage('not_active'));
     h.reply('GET', '/sims/2/usage', 200, usage('SUSPENDED'));
-    await expect(h.client.getUsage('1')).resolves.toMatchObject({ status: 'NOT_ACTIVE', remainingMb: 767, totalMb: 2048 });
+    await expect(h.client.getUsage('1')).resolves.toMatchObject({
+      status: 'NOT_ACTIVE',
+      remainingMb: 767,
+      totalMb: 2048,
+    });
     await expect(h.client.getUsage('2')).resolves.toMatchObject({ status: 'UNKNOWN' });
   });
 
   it('accepts a top-level iccid on order list items', async () => {
     const h = setup('airalo');
     const body = {
-      data: [{ id: 1, code: 'C1', package_id: 'p', price: 5, currency: 'EUR', created_at: '2025-11-18 13:37:07', iccid: '8944465400000267221' }],
+      data: [
+        {
+          id: 1,
+          code: 'C1',
+          package_id: 'p',
+          price: 5,
+          currency: 'EUR',
+          created_at: '2025-11-18 13:37:07',
+          iccid: '8944465400000267221',
+        },
+      ],
       meta: { message: 'success', current_page: '2', last_page: '3', per_page: '1', total: '3' },
     };
     h.reply('GET', '/orders?include=sims&limit=1&page=2', 200, JSON.stringify(body));

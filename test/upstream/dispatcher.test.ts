@@ -3,15 +3,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/platform/clock.ts';
 import { createUpstreamDispatcher, interceptorOrder } from '../../src/upstream/dispatcher.ts';
 import { createEndpointResolver } from '../../src/upstream/flavours.ts';
-import {
-  UpstreamRateLimitedError,
-  UpstreamUnavailableError,
-  createUpstreamClient,
-} from '../../src/upstream/index.ts';
-import { ORIGIN, airalo, createHarness, fixture, stripDocComments, type Harness } from './helpers.ts';
+import { createUpstreamClient, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../src/upstream/index.ts';
+import { airalo, createHarness, fixture, type Harness, ORIGIN, stripDocComments } from './helpers.ts';
 
 const ICCID = '8910300000005271146';
-const BALANCE = JSON.stringify({ data: { balances: { name: 'balance', availableBalance: { amount: '7.10', currency: 'EUR' } } }, meta: { message: 'success' } });
+const BALANCE = JSON.stringify({
+  data: { balances: { name: 'balance', availableBalance: { amount: '7.10', currency: 'EUR' } } },
+  meta: { message: 'success' },
+});
 const USAGE = stripDocComments(fixture(airalo, 'usage.200'));
 
 let harness: Harness | undefined;
@@ -72,7 +71,13 @@ describe('GET retry policy', () => {
     [422, 'UpstreamValidationError'],
   ])('never retries a %i', async (status, name) => {
     const h = setup();
-    h.reply('GET', '/balance', status, status === 429 ? fixture(airalo, 'usage.429') : '{"data":{},"meta":{"message":"x"}}', { 'retry-after': '1' });
+    h.reply(
+      'GET',
+      '/balance',
+      status,
+      status === 429 ? fixture(airalo, 'usage.429') : '{"data":{},"meta":{"message":"x"}}',
+      { 'retry-after': '1' },
+    );
     await expect(h.client.getBalance()).rejects.toMatchObject({ name });
     expect(balanceCalls(h)).toHaveLength(1);
   });
@@ -89,7 +94,8 @@ describe('GET retry policy', () => {
 });
 
 describe('POST is never retried', () => {
-  const submit = (h: Harness) => h.client.submitTopup({ iccid: ICCID, packageId: 'bonbon-mobile-30days-3gb-topup', description: 'gw-1' });
+  const submit = (h: Harness) =>
+    h.client.submitTopup({ iccid: ICCID, packageId: 'bonbon-mobile-30days-3gb-topup', description: 'gw-1' });
 
   it('a 502 on submit → ambiguous UpstreamUnavailableError after exactly one POST', async () => {
     const h = setup();
@@ -151,7 +157,7 @@ describe('interceptor order', () => {
 });
 
 describe('cancellation', () => {
-  it('rejects with the caller\'s abort reason while the request is in flight', async () => {
+  it("rejects with the caller's abort reason while the request is in flight", async () => {
     const h = setup();
     h.pool.intercept({ path: '/v2/balance', method: 'GET' }).reply(200, BALANCE).delay(5_000);
     const controller = new AbortController();
@@ -199,13 +205,27 @@ describe('paths and flavours', () => {
   });
 
   it('fills in the flavour base path for a bare origin and tolerates a trailing slash', () => {
-    expect(createEndpointResolver('https://x.test', 'pressone').path('usage', { iccid: '1' })).toBe('/customer/v2/sims/1/usage');
-    expect(createEndpointResolver('https://x.test/', 'airalo').path('order', { id: '9' }, { include: 'sims' })).toBe('/v2/orders/9?include=sims');
+    expect(createEndpointResolver('https://x.test', 'pressone').path('usage', { iccid: '1' })).toBe(
+      '/customer/v2/sims/1/usage',
+    );
+    expect(createEndpointResolver('https://x.test/', 'airalo').path('order', { id: '9' }, { include: 'sims' })).toBe(
+      '/v2/orders/9?include=sims',
+    );
     expect(createEndpointResolver('https://x.test/v2/', 'airalo').path('submitTopup')).toBe('/v2/orders/topups');
-    expect(createEndpointResolver('http://127.0.0.1:4010/customer/v2', 'pressone').origin).toBe('http://127.0.0.1:4010');
+    expect(createEndpointResolver('http://127.0.0.1:4010/customer/v2', 'pressone').origin).toBe(
+      'http://127.0.0.1:4010',
+    );
   });
 
   it('rejects an override that leaves the origin (one Pool per origin)', () => {
-    expect(() => createUpstreamClient({ baseUrl: `${ORIGIN}/v2`, flavour: 'airalo', clientId: 'a', clientSecret: 'b', paths: { usage: 'https://elsewhere.test/v2/sims/{iccid}/usage' } })).toThrow(/must stay on/);
+    expect(() =>
+      createUpstreamClient({
+        baseUrl: `${ORIGIN}/v2`,
+        flavour: 'airalo',
+        clientId: 'a',
+        clientSecret: 'b',
+        paths: { usage: 'https://elsewhere.test/v2/sims/{iccid}/usage' },
+      }),
+    ).toThrow(/must stay on/);
   });
 });

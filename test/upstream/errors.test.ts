@@ -9,7 +9,7 @@ import {
   UpstreamUnavailableError,
   UpstreamValidationError,
 } from '../../src/upstream/index.ts';
-import { ACCESS_TOKEN, CLIENT_SECRET, airalo, createHarness, fixture, pressone, type Harness } from './helpers.ts';
+import { ACCESS_TOKEN, airalo, CLIENT_SECRET, createHarness, fixture, type Harness, pressone } from './helpers.ts';
 
 const ICCID = '8910300000005271146';
 
@@ -53,7 +53,7 @@ describe('not found', () => {
     expect(error).toMatchObject({ endpoint: 'usage', status: 404 });
   });
 
-  it('treats the top-up list\'s 200 with the not-found body as not found (not as an empty list)', async () => {
+  it("treats the top-up list's 200 with the not-found body as not found (not as an empty list)", async () => {
     const h = setup('pressone');
     h.reply('GET', `/sims/${ICCID}/topups`, 200, fixture(airalo, 'topups.200-not-found'), { 'content-type': '*/*' });
     const error = await failure(h.client.getTopups(ICCID));
@@ -77,7 +77,9 @@ describe('422 answers', () => {
     if (key.startsWith('topups')) h.reply('GET', `/sims/${ICCID}/topups`, 422, fixture(airalo, key));
     else h.reply('POST', '/orders/topups', 422, fixture(airalo, key));
     const error = await failure(
-      key.startsWith('topups') ? h.client.getTopups(ICCID) : h.client.submitTopup({ iccid: '89340000000000872', packageId: 'p' }),
+      key.startsWith('topups')
+        ? h.client.getTopups(ICCID)
+        : h.client.submitTopup({ iccid: '89340000000000872', packageId: 'p' }),
     );
     expect(error).toBeInstanceOf(UpstreamBusinessError);
     const business = error as UpstreamBusinessError;
@@ -100,7 +102,10 @@ describe('422 answers', () => {
 
   it.each([
     ['submitTopup.422-invalid-package', { package_id: 'invalid topup package' }],
-    ['submitTopup.422-missing', { iccid: 'The iccid field is required.', package_id: 'The package id field is required.' }],
+    [
+      'submitTopup.422-missing',
+      { iccid: 'The iccid field is required.', package_id: 'The package id field is required.' },
+    ],
     ['submitTopup.422-limit', { package_id: 'validation.order_exceed_limit' }],
   ])('maps validation body %s to UpstreamValidationError with per-field messages', async (key, fields) => {
     const h = setup();
@@ -115,7 +120,10 @@ describe('422 answers', () => {
 describe('429 Too Many Attempts', () => {
   it('reads Retry-After in seconds, not capped (15 minutes for package history)', async () => {
     const h = setup('pressone');
-    h.reply('GET', `/sims/${ICCID}/packages`, 429, fixture(airalo, 'packages.429'), { 'content-type': 'application/json', 'retry-after': '900' });
+    h.reply('GET', `/sims/${ICCID}/packages`, 429, fixture(airalo, 'packages.429'), {
+      'content-type': 'application/json',
+      'retry-after': '900',
+    });
     const error = await failure(h.client.getPackageHistory(ICCID));
     expect(error).toBeInstanceOf(UpstreamRateLimitedError);
     expect((error as UpstreamRateLimitedError).retryAfterSeconds).toBe(900);
@@ -133,7 +141,11 @@ describe('429 Too Many Attempts', () => {
   it('falls back to X-RateLimit-Reset (epoch seconds), then to 60', async () => {
     const h = setup();
     const resetAt = Math.floor(h.clock.now() / 1000) + 37;
-    h.reply('GET', `/sims/${ICCID}/usage`, 429, fixture(airalo, 'usage.429'), { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(resetAt) });
+    h.reply('GET', `/sims/${ICCID}/usage`, 429, fixture(airalo, 'usage.429'), {
+      'x-ratelimit-limit': '100',
+      'x-ratelimit-remaining': '0',
+      'x-ratelimit-reset': String(resetAt),
+    });
     h.reply('GET', `/sims/${ICCID}/usage`, 429, fixture(airalo, 'usage.429'));
     expect(((await failure(h.client.getUsage(ICCID))) as UpstreamRateLimitedError).retryAfterSeconds).toBe(37);
     expect(((await failure(h.client.getUsage(ICCID))) as UpstreamRateLimitedError).retryAfterSeconds).toBe(60);
@@ -141,7 +153,7 @@ describe('429 Too Many Attempts', () => {
 });
 
 describe('bad responses', () => {
-  it('rejects a body that is not JSON (the docs\' usage example, with its inline // comment)', async () => {
+  it("rejects a body that is not JSON (the docs' usage example, with its inline // comment)", async () => {
     const h = setup('pressone');
     h.reply('GET', `/sims/${ICCID}/usage`, 200, fixture(pressone, 'usage.200'));
     const error = await failure(h.client.getUsage(ICCID));
@@ -158,7 +170,12 @@ describe('bad responses', () => {
   it('rejects a wrong shape with a zod summary that does not echo the body', async () => {
     const h = setup();
     const secretish = 'customer-jane@example.com';
-    h.reply('GET', `/sims/${ICCID}`, 200, JSON.stringify({ data: { id: 1, iccid: null, created_at: secretish }, meta: { message: 'success' } }));
+    h.reply(
+      'GET',
+      `/sims/${ICCID}`,
+      200,
+      JSON.stringify({ data: { id: 1, iccid: null, created_at: secretish }, meta: { message: 'success' } }),
+    );
     const error = await failure(h.client.getSim(ICCID));
     expect(error).toBeInstanceOf(UpstreamBadResponseError);
     expect(error.message).toContain('data.iccid');
@@ -191,7 +208,12 @@ describe('secrets', () => {
     h.reply('POST', '/orders/topups', 422, JSON.stringify({ data: { package_id: CLIENT_SECRET } }));
     errors.push(await failure(h.client.submitTopup({ iccid: ICCID, packageId: 'p' })));
 
-    expect(errors.map((e) => e.constructor)).toEqual([UpstreamAuthError, UpstreamUnavailableError, UpstreamBusinessError, UpstreamValidationError]);
+    expect(errors.map((e) => e.constructor)).toEqual([
+      UpstreamAuthError,
+      UpstreamUnavailableError,
+      UpstreamBusinessError,
+      UpstreamValidationError,
+    ]);
     for (const error of errors) {
       // `reason` / `fields` carry upstream prose on purpose (for logs); the message and stack never do.
       const text = `${error.message} ${error.stack ?? ''} ${String(error)}`;

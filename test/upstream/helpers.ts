@@ -3,10 +3,15 @@
  * and the real example bodies from the docs (fixtures/*.json, copied verbatim).
  */
 import { readFileSync } from 'node:fs';
-import { MockAgent, type Dispatcher } from 'undici';
+import { type Dispatcher, MockAgent } from 'undici';
 import { createManualClock, type ManualClock } from '../../src/platform/clock.ts';
-import { createUpstreamClient, type UpstreamClient, type UpstreamClientOptions, type UpstreamCallEvent } from '../../src/upstream/index.ts';
 import type { Flavour } from '../../src/upstream/index.ts';
+import {
+  createUpstreamClient,
+  type UpstreamCallEvent,
+  type UpstreamClient,
+  type UpstreamClientOptions,
+} from '../../src/upstream/index.ts';
 
 function loadFixtures(name: string): Record<string, string> {
   return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as Record<string, string>;
@@ -38,7 +43,10 @@ export const ACCESS_TOKEN = 'access-token-AAA';
 export const basePaths: Record<Flavour, string> = { pressone: '/customer/v2', airalo: '/v2' };
 
 export function tokenBody(accessToken = ACCESS_TOKEN, expiresIn: number | string = 31622400): string {
-  return JSON.stringify({ data: { token_type: 'Bearer', expires_in: expiresIn, access_token: accessToken }, meta: { message: 'success' } });
+  return JSON.stringify({
+    data: { token_type: 'Bearer', expires_in: expiresIn, access_token: accessToken },
+    meta: { message: 'success' },
+  });
 }
 
 export interface RecordedRequest {
@@ -120,7 +128,11 @@ export function createHarness(flavour: Flavour, options: Partial<UpstreamClientO
         .reply((opts) => {
           record(opts as never);
           const next = queue.length > 1 ? queue.shift()! : queue[0]!;
-          return { statusCode: 200, data: tokenBody(next), responseOptions: { headers: { 'content-type': 'application/json' } } };
+          return {
+            statusCode: 200,
+            data: tokenBody(next),
+            responseOptions: { headers: { 'content-type': 'application/json' } },
+          };
         })
         .persist();
     },

@@ -5,14 +5,17 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SANDBOX_CREDENTIALS } from '../../src/sandbox/index.ts';
 import { createUpstreamClient, type UpstreamClient } from '../../src/upstream/index.ts';
-import { CLIENT_SECRET, airalo, createHarness, fixture, stripDocComments, tokenBody, type Harness } from './helpers.ts';
+import { airalo, CLIENT_SECRET, createHarness, fixture, type Harness, stripDocComments, tokenBody } from './helpers.ts';
 
 const ICCID = '8910300000005271146';
-const BALANCE = JSON.stringify({ data: { balances: { name: 'balance', availableBalance: { amount: '7.10', currency: 'EUR' } } }, meta: { message: 'success' } });
+const BALANCE = JSON.stringify({
+  data: { balances: { name: 'balance', availableBalance: { amount: '7.10', currency: 'EUR' } } },
+  meta: { message: 'success' },
+});
 const USAGE = stripDocComments(fixture(airalo, 'usage.200'));
 /** Distinctive strings: none may ever reach a log line. */
 const TOKEN_1 = 'tok-FIRST-7d1e9a';
@@ -44,7 +47,8 @@ const callLines = (lines: LogLine[]) => lines.filter((l) => typeof l.endpoint ==
 function expectNoSecrets(raw: string[], ...extra: string[]): void {
   const text = raw.join('\n');
   expect(raw.length).toBeGreaterThan(0);
-  for (const secret of [CLIENT_SECRET, TOKEN_1, TOKEN_2, 'access-token-AAA', BODY_MARKER, ...extra]) expect(text).not.toContain(secret);
+  for (const secret of [CLIENT_SECRET, TOKEN_1, TOKEN_2, 'access-token-AAA', BODY_MARKER, ...extra])
+    expect(text).not.toContain(secret);
   expect(text).not.toMatch(/authorization|bearer|client_secret|access_token/i);
 }
 
@@ -70,8 +74,23 @@ describe('upstream call log (MockAgent)', () => {
     await h.client.getUsage(ICCID);
     const lines = callLines(log.lines);
     expect(lines).toEqual([
-      expect.objectContaining({ level: DEBUG, endpoint: 'token', method: 'POST', status: 200, attempt: 1, msg: 'upstream call' }),
-      expect.objectContaining({ level: DEBUG, endpoint: 'usage', method: 'GET', status: 200, attempt: 1, iccid: ICCID, msg: 'upstream call' }),
+      expect.objectContaining({
+        level: DEBUG,
+        endpoint: 'token',
+        method: 'POST',
+        status: 200,
+        attempt: 1,
+        msg: 'upstream call',
+      }),
+      expect.objectContaining({
+        level: DEBUG,
+        endpoint: 'usage',
+        method: 'GET',
+        status: 200,
+        attempt: 1,
+        iccid: ICCID,
+        msg: 'upstream call',
+      }),
     ]);
     expect(lines[1]!.durationMs).toBeTypeOf('number');
     expect(lines[0]).not.toHaveProperty('iccid');
@@ -101,9 +120,16 @@ describe('upstream call log (MockAgent)', () => {
   ])('the token endpoint answering %i: one warn line, no secret', async (status, key, error) => {
     const log = memoryLogger();
     const h = setup(log.logger);
-    h.reply('POST', '/token', status, fixture(airalo, key).replace('Client authentication failed', `Client authentication failed ${BODY_MARKER}`));
+    h.reply(
+      'POST',
+      '/token',
+      status,
+      fixture(airalo, key).replace('Client authentication failed', `Client authentication failed ${BODY_MARKER}`),
+    );
     await expect(h.client.getBalance()).rejects.toMatchObject({ name: 'UpstreamAuthError' });
-    expect(callLines(log.lines)).toEqual([expect.objectContaining({ level: WARN, endpoint: 'token', method: 'POST', status, error })]);
+    expect(callLines(log.lines)).toEqual([
+      expect.objectContaining({ level: WARN, endpoint: 'token', method: 'POST', status, error }),
+    ]);
     expectNoSecrets(log.raw, SANDBOX_CREDENTIALS.clientSecret, 'The selected client id is invalid');
   });
 
@@ -149,12 +175,25 @@ describe('upstream call log (MockAgent)', () => {
     h.serveTokens(TOKEN_1);
     h.reply('GET', `/sims/${ICCID}/topups`, 404, '{"data":[],"meta":{"message":"messages.resource_not_found"}}');
     await expect(h.client.getTopups(ICCID)).rejects.toMatchObject({ name: 'UpstreamNotFoundError' });
-    expect(callLines(log.lines).at(-1)).toMatchObject({ level: DEBUG, endpoint: 'topups', status: 404, error: 'UpstreamNotFoundError' });
+    expect(callLines(log.lines).at(-1)).toMatchObject({
+      level: DEBUG,
+      endpoint: 'topups',
+      status: 404,
+      error: 'UpstreamNotFoundError',
+    });
   });
 
   it.each([
-    ['a business refusal (recycled SIM)', '{"code":73,"reason":"The eSIM has been recycled."}', 'UpstreamBusinessError'],
-    ['a field validation refusal', '{"data":{"iccid":"The iccid field is required."},"meta":{"message":"the parameter is invalid"}}', 'UpstreamValidationError'],
+    [
+      'a business refusal (recycled SIM)',
+      '{"code":73,"reason":"The eSIM has been recycled."}',
+      'UpstreamBusinessError',
+    ],
+    [
+      'a field validation refusal',
+      '{"data":{"iccid":"The iccid field is required."},"meta":{"message":"the parameter is invalid"}}',
+      'UpstreamValidationError',
+    ],
   ])('a 422, %s, is an answer, not a failure: debug, never warn', async (_what, body, error) => {
     const log = memoryLogger();
     const h = setup(log.logger);
@@ -174,7 +213,11 @@ describe('upstream call log (MockAgent)', () => {
     await h.client.getBalance().catch(() => undefined);
     const lines = log.lines;
     expect(lines).toContainEqual(expect.objectContaining({ level: WARN, breaker: 'open' }));
-    expect(lines.at(-1)).toMatchObject({ level: DEBUG, endpoint: 'balance', msg: 'upstream call refused: circuit open' });
+    expect(lines.at(-1)).toMatchObject({
+      level: DEBUG,
+      endpoint: 'balance',
+      msg: 'upstream call refused: circuit open',
+    });
     expectNoSecrets(log.raw);
   });
 });
@@ -238,7 +281,11 @@ describe('upstream call log (real sockets)', () => {
       log.logger,
     );
     await expect(client.getBalance()).rejects.toMatchObject({ name: 'UpstreamUnavailableError' });
-    expect(callLines(log.lines).at(-1)).toMatchObject({ level: WARN, endpoint: 'balance', error: 'UpstreamUnavailableError' });
+    expect(callLines(log.lines).at(-1)).toMatchObject({
+      level: WARN,
+      endpoint: 'balance',
+      error: 'UpstreamUnavailableError',
+    });
     expectNoSecrets(log.raw);
   });
 });

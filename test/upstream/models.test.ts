@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { toDecimalString, toIsoUtc } from '../../src/upstream/index.ts';
-import { balanceResponseSchema, historyResponseSchema, isNotFoundBody, simSchema } from '../../src/upstream/models/index.ts';
+import {
+  balanceResponseSchema,
+  historyResponseSchema,
+  isNotFoundBody,
+  simSchema,
+} from '../../src/upstream/models/index.ts';
 import { airalo, fixture, pressone } from './helpers.ts';
 
 describe('toDecimalString', () => {
@@ -64,15 +69,30 @@ describe('schemas', () => {
 
   it('produces the same history from the PressOne and the Airalo envelope', () => {
     const pressoneBody = JSON.parse(fixture(pressone, 'packages.200'));
-    const airaloBody = { data: pressoneBody.data.data.map((e: { status: string }) => ({ ...e, status: e.status.toUpperCase() })) };
+    const airaloBody = {
+      data: pressoneBody.data.data.map((e: { status: string }) => ({ ...e, status: e.status.toUpperCase() })),
+    };
     expect(historyResponseSchema.parse(pressoneBody)).toEqual(historyResponseSchema.parse(airaloBody));
   });
 
   it('nulls remaining MB of unlimited history entries', () => {
     const body = {
-      data: [{ id: 5, status: 'active', remaining: 0, activated_at: null, expired_at: null, finished_at: null, package: { id: 'u', type: 'SIM', title: 'Unlimited', price: '3', amount: 0, day: 1, is_unlimited: true } }],
+      data: [
+        {
+          id: 5,
+          status: 'active',
+          remaining: 0,
+          activated_at: null,
+          expired_at: null,
+          finished_at: null,
+          package: { id: 'u', type: 'SIM', title: 'Unlimited', price: '3', amount: 0, day: 1, is_unlimited: true },
+        },
+      ],
     };
-    expect(historyResponseSchema.parse(body)[0]).toMatchObject({ remainingMb: null, package: { type: 'SIM', amountMb: null, isUnlimited: true, price: '3.00', currency: 'USD' } });
+    expect(historyResponseSchema.parse(body)[0]).toMatchObject({
+      remainingMb: null,
+      package: { type: 'SIM', amountMb: null, isUnlimited: true, price: '3.00', currency: 'USD' },
+    });
   });
 
   it('recognises the not-found body, whatever the status, and only that body', () => {
@@ -83,7 +103,19 @@ describe('schemas', () => {
   });
 
   it('coerces string numbers and booleans in an eSIM', () => {
-    const sim = simSchema.parse({ id: '7', iccid: '8944465400000267221', is_roaming: 1, recycled: '0', simable: { id: 3, validity: '30', price: 27 } });
-    expect(sim).toMatchObject({ id: '7', isRoaming: true, recycled: false, createdAt: null, initialOrder: { id: '3', validityDays: 30, price: '27.00', status: null } });
+    const sim = simSchema.parse({
+      id: '7',
+      iccid: '8944465400000267221',
+      is_roaming: 1,
+      recycled: '0',
+      simable: { id: 3, validity: '30', price: 27 },
+    });
+    expect(sim).toMatchObject({
+      id: '7',
+      isRoaming: true,
+      recycled: false,
+      createdAt: null,
+      initialOrder: { id: '3', validityDays: 30, price: '27.00', status: null },
+    });
   });
 });

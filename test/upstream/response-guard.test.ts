@@ -8,7 +8,12 @@ import { Dispatcher } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/platform/clock.ts';
 import { CALL_DEADLINE_QUEUED, createUpstreamDispatcher } from '../../src/upstream/dispatcher.ts';
-import { UpstreamUnavailableError, createUpstreamClient, type UpstreamClient, type UpstreamClientOptions } from '../../src/upstream/index.ts';
+import {
+  createUpstreamClient,
+  type UpstreamClient,
+  type UpstreamClientOptions,
+  UpstreamUnavailableError,
+} from '../../src/upstream/index.ts';
 import { tokenBody } from './helpers.ts';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
@@ -64,7 +69,10 @@ const HUGE = 150 * MB;
 function hugeBody(meter: { sent: number; done: Promise<void> }, withLength: boolean): Route {
   return (_req, res) => {
     const chunk = Buffer.alloc(64 * 1024, 0x20);
-    res.writeHead(200, { 'content-type': 'application/json', ...(withLength ? { 'content-length': String(HUGE) } : {}) });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      ...(withLength ? { 'content-length': String(HUGE) } : {}),
+    });
     meter.done = new Promise<void>((resolve) => {
       const pump = () => {
         while (meter.sent < HUGE && !res.destroyed) {
@@ -87,7 +95,8 @@ const trickle: Route = (_req, res) => {
   res.on('close', () => clearInterval(timer));
 };
 
-const submit = (client: UpstreamClient) => client.submitTopup({ iccid: '89340000000000872', packageId: 'bonbon-mobile-30days-3gb-topup', description: 'gw-1' });
+const submit = (client: UpstreamClient) =>
+  client.submitTopup({ iccid: '89340000000000872', packageId: 'bonbon-mobile-30days-3gb-topup', description: 'gw-1' });
 
 describe('response-size cap (UPSTREAM_MAX_RESPONSE_BYTES)', () => {
   it('a 150 MB answer with Content-Length is refused before its body is read; the server gets to send a few MB at most', async () => {
@@ -97,11 +106,15 @@ describe('response-size cap (UPSTREAM_MAX_RESPONSE_BYTES)', () => {
     const error = await client.getBalance().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamUnavailableError);
     expect(error).toMatchObject({ endpoint: 'balance', ambiguous: false });
-    expect((error as UpstreamUnavailableError).detail).toMatch(/^UPSTREAM_RESPONSE_TOO_LARGE: HTTP 200 with content-length 157286400 > 65536 bytes, refused unread$/);
+    expect((error as UpstreamUnavailableError).detail).toMatch(
+      /^UPSTREAM_RESPONSE_TOO_LARGE: HTTP 200 with content-length 157286400 > 65536 bytes, refused unread$/,
+    );
     await meter.done;
     // What the socket accepted before the client hung up: kernel buffers, not the 150 MB.
     expect(meter.sent).toBeLessThan(16 * MB);
-    console.info(`[measure] content-length 150 MB, cap 64 KiB: server sent ${(meter.sent / MB).toFixed(2)} MB before the client hung up`);
+    console.info(
+      `[measure] content-length 150 MB, cap 64 KiB: server sent ${(meter.sent / MB).toFixed(2)} MB before the client hung up`,
+    );
   });
 
   it('a 150 MB chunked answer is aborted once the cap is crossed', async () => {
@@ -119,19 +132,30 @@ describe('response-size cap (UPSTREAM_MAX_RESPONSE_BYTES)', () => {
     await meter.done;
     expect(meter.sent).toBeLessThan(16 * MB);
     expect(heapGrowth).toBeLessThan(32 * MB);
-    console.info(`[measure] chunked 150 MB, cap 64 KiB: server sent ${(meter.sent / MB).toFixed(2)} MB, heap grew ${(heapGrowth / MB).toFixed(1)} MB`);
+    console.info(
+      `[measure] chunked 150 MB, cap 64 KiB: server sent ${(meter.sent / MB).toFixed(2)} MB, heap grew ${(heapGrowth / MB).toFixed(1)} MB`,
+    );
   });
 
   it('answers within the cap are untouched', async () => {
-    const body = JSON.stringify({ data: { balances: { name: 'balance', availableBalance: { amount: 1, currency: 'USD' } } }, pad: 'x'.repeat(60_000) });
-    const upstream = await startUpstream({ 'GET /v2/balance': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body) });
+    const body = JSON.stringify({
+      data: { balances: { name: 'balance', availableBalance: { amount: 1, currency: 'USD' } } },
+      pad: 'x'.repeat(60_000),
+    });
+    const upstream = await startUpstream({
+      'GET /v2/balance': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body),
+    });
     await expect(clientFor(upstream.baseUrl).getBalance()).resolves.toEqual({ amount: '1.00', currency: 'USD' });
   });
 
   it('a submit whose 2xx answer is over the cap is ambiguous (the order was probably placed) and sent once', async () => {
     const meter = { sent: 0, done: Promise.resolve() };
     const upstream = await startUpstream({ 'POST /v2/orders/topups': hugeBody(meter, true) });
-    await expect(submit(clientFor(upstream.baseUrl))).rejects.toMatchObject({ name: 'UpstreamUnavailableError', endpoint: 'submitTopup', ambiguous: true });
+    await expect(submit(clientFor(upstream.baseUrl))).rejects.toMatchObject({
+      name: 'UpstreamUnavailableError',
+      endpoint: 'submitTopup',
+      ambiguous: true,
+    });
     expect(upstream.hits.filter((h) => h === 'POST /v2/orders/topups')).toHaveLength(1);
   });
 });
@@ -146,7 +170,9 @@ describe('call deadline (UPSTREAM_CALL_DEADLINE_MS)', () => {
     const elapsed = performance.now() - started;
     expect(error).toBeInstanceOf(UpstreamUnavailableError);
     expect(error).toMatchObject({ endpoint: 'balance', ambiguous: false });
-    expect((error as UpstreamUnavailableError).detail).toMatch(/^UPSTREAM_CALL_DEADLINE: no complete answer within the 600 ms call deadline/);
+    expect((error as UpstreamUnavailableError).detail).toMatch(
+      /^UPSTREAM_CALL_DEADLINE: no complete answer within the 600 ms call deadline/,
+    );
     expect(elapsed).toBeGreaterThanOrEqual(590);
     expect(elapsed).toBeLessThan(1_500);
   });
@@ -154,7 +180,11 @@ describe('call deadline (UPSTREAM_CALL_DEADLINE_MS)', () => {
   it('a submit whose 2xx body trickles past the deadline is ambiguous and sent once', async () => {
     const upstream = await startUpstream({ 'POST /v2/orders/topups': trickle });
     const client = clientFor(upstream.baseUrl, { callDeadlineMs: 400 });
-    await expect(submit(client)).rejects.toMatchObject({ name: 'UpstreamUnavailableError', endpoint: 'submitTopup', ambiguous: true });
+    await expect(submit(client)).rejects.toMatchObject({
+      name: 'UpstreamUnavailableError',
+      endpoint: 'submitTopup',
+      ambiguous: true,
+    });
     expect(upstream.hits.filter((h) => h === 'POST /v2/orders/topups')).toHaveLength(1);
   });
 });
@@ -168,7 +198,14 @@ class QueueingDispatcher extends Dispatcher {
   }
   release(): void {
     for (const entry of this.queued) {
-      const controller = { aborted: false, paused: false, reason: null, abort: (e: Error) => (entry.aborted = e), pause() {}, resume() {} };
+      const controller = {
+        aborted: false,
+        paused: false,
+        reason: null,
+        abort: (e: Error) => (entry.aborted = e),
+        pause() {},
+        resume() {},
+      };
       entry.handler.onRequestStart?.(controller as unknown as Dispatcher.DispatchController, {});
     }
   }
@@ -190,11 +227,21 @@ describe('call deadline while queued for a connection', () => {
     });
     const started = performance.now();
     const error = await upstream.dispatcher
-      .request({ origin: 'http://upstream.test', path: '/v2/orders/topups', method: 'POST', body: '{}', upstreamEndpoint: 'submitTopup' } as Dispatcher.RequestOptions)
+      .request({
+        origin: 'http://upstream.test',
+        path: '/v2/orders/topups',
+        method: 'POST',
+        body: '{}',
+        upstreamEndpoint: 'submitTopup',
+      } as Dispatcher.RequestOptions)
       .catch((e: unknown) => e);
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(error).toBeInstanceOf(UpstreamUnavailableError);
-    expect(error).toMatchObject({ endpoint: 'submitTopup', ambiguous: false, detail: expect.stringContaining(CALL_DEADLINE_QUEUED) });
+    expect(error).toMatchObject({
+      endpoint: 'submitTopup',
+      ambiguous: false,
+      detail: expect.stringContaining(CALL_DEADLINE_QUEUED),
+    });
     // When a connection frees up, the request is aborted before a byte is written.
     queue.release();
     expect(queue.queued[0]!.aborted).toBeInstanceOf(Error);

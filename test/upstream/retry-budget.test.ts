@@ -3,8 +3,8 @@
  * and wired into the retry interceptor (MockAgent; requests counted at the mock).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { RetryBudget } from '../../src/upstream/retry-budget.ts';
 import type { UpstreamClientOptions } from '../../src/upstream/index.ts';
+import { RetryBudget } from '../../src/upstream/retry-budget.ts';
 import { createHarness, type Harness } from './helpers.ts';
 
 describe('RetryBudget', () => {
@@ -55,7 +55,10 @@ afterEach(async () => {
 
 function setup(options: Partial<UpstreamClientOptions>): Harness {
   // The breaker would open on these sustained 503s; this file is about retries only.
-  harness = createHarness('airalo', { circuitBreaker: { consecutiveFailures: 1_000, minimumCalls: 1_000 }, ...options });
+  harness = createHarness('airalo', {
+    circuitBreaker: { consecutiveFailures: 1_000, minimumCalls: 1_000 },
+    ...options,
+  });
   harness.serveTokens();
   balanceRequests = 0;
   harness.pool
@@ -67,7 +70,6 @@ function setup(options: Partial<UpstreamClientOptions>): Harness {
     .persist();
   return harness;
 }
-
 
 describe('GET retries draw from the client-wide budget', () => {
   it('retries only while the budget has tokens, and resumes as first attempts earn new ones', async () => {

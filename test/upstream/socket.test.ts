@@ -5,7 +5,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UpstreamUnavailableError, createUpstreamClient, type UpstreamClient, type UpstreamClientOptions } from '../../src/upstream/index.ts';
+import {
+  createUpstreamClient,
+  type UpstreamClient,
+  type UpstreamClientOptions,
+  UpstreamUnavailableError,
+} from '../../src/upstream/index.ts';
 import { airalo, fixture, tokenBody } from './helpers.ts';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
@@ -33,7 +38,10 @@ async function startUpstream(): Promise<Upstream> {
     req.resume();
     req.on('end', () => {
       if (handler) handler(req, res);
-      else res.writeHead(404, { 'content-type': 'application/json' }).end('{"data":[],"meta":{"message":"messages.resource_not_found"}}');
+      else
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end('{"data":[],"meta":{"message":"messages.resource_not_found"}}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -44,7 +52,9 @@ async function startUpstream(): Promise<Upstream> {
     hits,
     route: (method, path, handler) => routes.set(`${method} ${path}`, handler),
   };
-  upstream.route('POST', '/v2/token', (_, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(tokenBody()));
+  upstream.route('POST', '/v2/token', (_, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(tokenBody()),
+  );
   cleanups.push(
     () =>
       new Promise<void>((resolve) => {
@@ -68,12 +78,19 @@ function clientFor(upstream: Upstream, options: Partial<UpstreamClientOptions> =
   return client;
 }
 
-const json = (body: string): Route => (_, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+const json =
+  (body: string): Route =>
+  (_, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
 const never: Route = () => {
   /* keep the socket open, answer nothing */
 };
-const BALANCE = JSON.stringify({ data: { balances: { name: 'balance', availableBalance: { amount: 1, currency: 'USD' } } }, meta: { message: 'success' } });
-const submit = (client: UpstreamClient) => client.submitTopup({ iccid: '89340000000000872', packageId: 'bonbon-mobile-30days-3gb-topup', description: 'gw-1' });
+const BALANCE = JSON.stringify({
+  data: { balances: { name: 'balance', availableBalance: { amount: 1, currency: 'USD' } } },
+  meta: { message: 'success' },
+});
+const submit = (client: UpstreamClient) =>
+  client.submitTopup({ iccid: '89340000000000872', packageId: 'bonbon-mobile-30days-3gb-topup', description: 'gw-1' });
 
 describe('timeouts and transport failures (real sockets)', () => {
   it('a GET whose headers never come → UpstreamUnavailableError after headersMs, not retried', async () => {
@@ -94,14 +111,22 @@ describe('timeouts and transport failures (real sockets)', () => {
       res.write(BALANCE.slice(0, 10));
     });
     const client = clientFor(upstream);
-    await expect(client.getBalance()).rejects.toMatchObject({ name: 'UpstreamUnavailableError', ambiguous: false, message: expect.stringContaining('UND_ERR_BODY_TIMEOUT') });
+    await expect(client.getBalance()).rejects.toMatchObject({
+      name: 'UpstreamUnavailableError',
+      ambiguous: false,
+      message: expect.stringContaining('UND_ERR_BODY_TIMEOUT'),
+    });
   });
 
   it('a submit that times out after being sent is ambiguous and sent exactly once', async () => {
     const upstream = await startUpstream();
     upstream.route('POST', '/v2/orders/topups', never);
     const client = clientFor(upstream);
-    await expect(submit(client)).rejects.toMatchObject({ name: 'UpstreamUnavailableError', endpoint: 'submitTopup', ambiguous: true });
+    await expect(submit(client)).rejects.toMatchObject({
+      name: 'UpstreamUnavailableError',
+      endpoint: 'submitTopup',
+      ambiguous: true,
+    });
     expect(upstream.hits.filter((h) => h === 'POST /v2/orders/topups')).toHaveLength(1);
   });
 
@@ -124,7 +149,11 @@ describe('timeouts and transport failures (real sockets)', () => {
     });
     // Let the Pool see its keep-alive socket close: a POST written on a socket the server is closing is ambiguous.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await expect(submit(client)).rejects.toMatchObject({ name: 'UpstreamUnavailableError', ambiguous: false, message: expect.stringContaining('ECONNREFUSED') });
+    await expect(submit(client)).rejects.toMatchObject({
+      name: 'UpstreamUnavailableError',
+      ambiguous: false,
+      message: expect.stringContaining('ECONNREFUSED'),
+    });
   });
 
   it('a real 200 with the documented submit body parses (end-to-end through the Pool)', async () => {

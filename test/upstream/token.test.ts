@@ -2,9 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/platform/clock.ts';
 import { UpstreamAuthError, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../src/upstream/index.ts';
 import { createTokenManager, tokenLifetimeSeconds } from '../../src/upstream/token.ts';
-import { ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, airalo, createHarness, fixture, type Harness } from './helpers.ts';
+import { ACCESS_TOKEN, airalo, CLIENT_ID, CLIENT_SECRET, createHarness, fixture, type Harness } from './helpers.ts';
 
-const BALANCE = JSON.stringify({ data: { balances: { name: 'balance', availableBalance: { amount: 12.5, currency: 'USD' } } }, meta: { message: 'success' } });
+const BALANCE = JSON.stringify({
+  data: { balances: { name: 'balance', availableBalance: { amount: 12.5, currency: 'USD' } } },
+  meta: { message: 'success' },
+});
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -88,7 +91,9 @@ describe('401 on a call', () => {
     h.serveTokens('stale-token', 'fresh-token');
     h.reply('POST', '/orders/topups', 401, fixture(airalo, 'order.401'));
     h.reply('POST', '/orders/topups', 200, fixture(airalo, 'submitTopup.200'));
-    await expect(h.client.submitTopup({ iccid: '89340000000000872', packageId: 'bonbon-mobile-30days-3gb-topup' })).resolves.toMatchObject({ id: '174' });
+    await expect(
+      h.client.submitTopup({ iccid: '89340000000000872', packageId: 'bonbon-mobile-30days-3gb-topup' }),
+    ).resolves.toMatchObject({ id: '174' });
     expect(h.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/orders/topups'))).toHaveLength(2);
   });
 
@@ -109,7 +114,12 @@ describe('401 on a call', () => {
     harness = createHarness('airalo');
     const h = harness;
     h.serveTokens();
-    h.reply('GET', '/balance', 403, JSON.stringify({ code: 89, reason: 'Your IP address is not permitted to access this resource.' }));
+    h.reply(
+      'GET',
+      '/balance',
+      403,
+      JSON.stringify({ code: 89, reason: 'Your IP address is not permitted to access this resource.' }),
+    );
     await expect(h.client.getBalance()).rejects.toMatchObject({ name: 'UpstreamAuthError', status: 403 });
     expect(h.tokenRequests()).toHaveLength(1);
   });
@@ -170,7 +180,11 @@ describe('token endpoint failures', () => {
   it('keeps a newer token when a stale one is invalidated late', async () => {
     const clock = createManualClock();
     const issued = ['a', 'b', 'c'];
-    const tokens = createTokenManager({ clock, refreshSeconds: 86_400, fetchToken: async () => ({ accessToken: issued.shift()!, expiresInSeconds: 3600 }) });
+    const tokens = createTokenManager({
+      clock,
+      refreshSeconds: 86_400,
+      fetchToken: async () => ({ accessToken: issued.shift()!, expiresInSeconds: 3600 }),
+    });
     expect(await tokens.get()).toBe('a');
     tokens.invalidate('a');
     expect(await tokens.get()).toBe('b');

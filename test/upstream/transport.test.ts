@@ -1,7 +1,7 @@
 /** transport.ts at the client's seam: how a call waits for the shared token, and what it leaves on the caller's signal. */
 import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { airalo, createHarness, fixture, tokenBody, type Harness } from './helpers.ts';
+import { airalo, createHarness, fixture, type Harness, tokenBody } from './helpers.ts';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -11,7 +11,8 @@ afterEach(async () => {
 
 describe('transport: a call and its caller’s signal', () => {
   it('a caller that gives up while the shared token is fetched gets its abort reason at once; the fetch goes on and serves the next call', async () => {
-    const h = (harness = createHarness('airalo'));
+    const h = createHarness('airalo');
+    harness = h;
     h.pool
       .intercept({ path: `${h.base}/token`, method: 'POST' })
       .reply(200, tokenBody(), { headers: { 'content-type': 'application/json' } })
@@ -30,7 +31,8 @@ describe('transport: a call and its caller’s signal', () => {
   });
 
   it('leaves no listener on a long-lived signal once its calls have settled', async () => {
-    const h = (harness = createHarness('airalo', { getRetries: 0 }));
+    const h = createHarness('airalo', { getRetries: 0 });
+    harness = h;
     h.serveTokens();
     h.reply('GET', '/balance', 200, fixture(airalo, 'balance.200'));
     h.reply('GET', '/balance', 500, '{}');

@@ -3,16 +3,24 @@
  * follows the layer rule, which test/architecture/layers.test.ts checks.
  */
 import { describe, expect, it } from 'vitest';
-import { loadConfig, pathOverrideVariable } from '../../src/platform/config.ts';
-import { FLAVOURS, SIM_STATUSES, UPSTREAM_ENDPOINTS, defaultEndpointPaths, flavourBasePaths } from '../../src/upstream/index.ts';
-import { createEndpointResolver } from '../../src/upstream/flavours.ts';
-import { usageResponseSchema } from '../../src/upstream/models/index.ts';
 import { schema } from '../../src/graphql/schema/index.ts';
+import { loadConfig, pathOverrideVariable } from '../../src/platform/config.ts';
+import { createEndpointResolver } from '../../src/upstream/flavours.ts';
+import {
+  defaultEndpointPaths,
+  FLAVOURS,
+  flavourBasePaths,
+  SIM_STATUSES,
+  UPSTREAM_ENDPOINTS,
+} from '../../src/upstream/index.ts';
+import { usageResponseSchema } from '../../src/upstream/models/index.ts';
 
 describe('upstream vocabulary', () => {
   it('every endpoint has a default path and an UPSTREAM_PATH_<ENDPOINT> override that reaches the request path', () => {
     expect(Object.keys(defaultEndpointPaths).sort()).toEqual([...UPSTREAM_ENDPOINTS].sort());
-    const env = Object.fromEntries(UPSTREAM_ENDPOINTS.map((e) => [pathOverrideVariable(e), `/custom/${e}/{iccid}/{id}`]));
+    const env = Object.fromEntries(
+      UPSTREAM_ENDPOINTS.map((e) => [pathOverrideVariable(e), `/custom/${e}/{iccid}/{id}`]),
+    );
     const paths = loadConfig(env).upstreamPaths;
     const resolver = createEndpointResolver('https://partners.example/v2', 'airalo', paths);
     for (const endpoint of UPSTREAM_ENDPOINTS) {
@@ -23,9 +31,17 @@ describe('upstream vocabulary', () => {
   it('every flavour is accepted by UPSTREAM_FLAVOR and has a base path; anything else is a configuration error', () => {
     expect(Object.keys(flavourBasePaths).sort()).toEqual([...FLAVOURS].sort());
     for (const flavour of FLAVOURS) {
-      const config = loadConfig({ UPSTREAM_FLAVOR: flavour, UPSTREAM_URL: 'https://partners.example/x', UPSTREAM_CLIENT_ID: 'i', UPSTREAM_CLIENT_SECRET: 's', AUTH_API_KEYS: 'backend:0123456789abcdef01234567' });
+      const config = loadConfig({
+        UPSTREAM_FLAVOR: flavour,
+        UPSTREAM_URL: 'https://partners.example/x',
+        UPSTREAM_CLIENT_ID: 'i',
+        UPSTREAM_CLIENT_SECRET: 's',
+        AUTH_API_KEYS: 'backend:0123456789abcdef01234567',
+      });
       expect(config.upstream?.flavour).toBe(flavour);
-      expect(createEndpointResolver('https://partners.example', flavour).path('balance')).toBe(`${flavourBasePaths[flavour]}/balance`);
+      expect(createEndpointResolver('https://partners.example', flavour).path('balance')).toBe(
+        `${flavourBasePaths[flavour]}/balance`,
+      );
     }
     expect(() => loadConfig({ UPSTREAM_FLAVOR: 'esimgo' })).toThrow(/UPSTREAM_FLAVOR/);
   });

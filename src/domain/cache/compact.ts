@@ -22,7 +22,8 @@ function intern(value: string | null): string | null {
 }
 
 const APPLE_INSTALL_PREFIX = 'https://esimsetup.apple.com/esim_qrcode_provisioning?carddata=';
-const derivedQrCode = (lpa: string | null, matchingId: string | null) => (lpa !== null && matchingId !== null ? `LPA:1$${lpa}$${matchingId}` : null);
+const derivedQrCode = (lpa: string | null, matchingId: string | null) =>
+  lpa !== null && matchingId !== null ? `LPA:1$${lpa}$${matchingId}` : null;
 
 /** Marks a field as "derived on read": not a string the upstream can send. */
 const DERIVED = Symbol('derived');
@@ -75,7 +76,10 @@ class CompactSimDetails implements SimDetails {
     };
     const qr = derivedQrCode(d.lpa, d.matchingId);
     this.#qrCode = d.qrCode !== null && d.qrCode === qr ? DERIVED : d.qrCode;
-    this.#appleInstallUrl = d.appleInstallUrl !== null && d.qrCode !== null && d.appleInstallUrl === APPLE_INSTALL_PREFIX + d.qrCode ? DERIVED : d.appleInstallUrl;
+    this.#appleInstallUrl =
+      d.appleInstallUrl !== null && d.qrCode !== null && d.appleInstallUrl === APPLE_INSTALL_PREFIX + d.qrCode
+        ? DERIVED
+        : d.appleInstallUrl;
   }
 
   get qrCode(): string | null {

@@ -10,10 +10,10 @@ import { CallBudget } from './call-budget.ts';
 import { compactSimDetails } from './compact.ts';
 import { ResourceCache } from './resource-cache.ts';
 
-export { ResourceCache, type CacheRead, type CacheStats } from './resource-cache.ts';
-export { CallBudget } from './call-budget.ts';
-export { CallAllowance } from './call-allowance.ts';
 export { BudgetExhaustedError, CallAllowanceExceededError } from '../errors.ts';
+export { CallAllowance } from './call-allowance.ts';
+export { CallBudget } from './call-budget.ts';
+export { type CacheRead, type CacheStats, ResourceCache } from './resource-cache.ts';
 
 export interface GatewayCaches {
   details: ResourceCache<SimDetails>;

@@ -17,16 +17,16 @@
 import { LRUCache } from 'lru-cache';
 import { raceAbort } from '../../platform/abort.ts';
 import type { Clock } from '../../platform/clock.ts';
+import { noteCacheRead } from '../../platform/tracing.ts';
 import {
   UpstreamBusinessError,
   UpstreamNotFoundError,
   UpstreamRateLimitedError,
   UpstreamUnavailableError,
 } from '../../upstream/index.ts';
-import type { CallAllowance } from './call-allowance.ts';
 import { BudgetExhaustedError, CallAllowanceExceededError } from '../errors.ts';
+import type { CallAllowance } from './call-allowance.ts';
 import { CallBudget } from './call-budget.ts';
-import { noteCacheRead } from '../../platform/tracing.ts';
 
 export interface CacheRead<V> {
   value: V;
@@ -57,7 +57,8 @@ export interface ResourceCacheOptions<V> {
 /** What the LRU stores: served as is on a fresh hit (no allocation per read), hence frozen. */
 type Entry<V> = Readonly<CacheRead<V> & { stale: false }>;
 
-const entryOf = <V>(value: V, fetchedAt: number): Entry<V> => Object.freeze({ value, fetchedAt, stale: false as const });
+const entryOf = <V>(value: V, fetchedAt: number): Entry<V> =>
+  Object.freeze({ value, fetchedAt, stale: false as const });
 
 interface Inflight<V> {
   promise: Promise<Entry<V>>;
@@ -82,7 +83,8 @@ export class ResourceCache<V> {
 
   constructor(private readonly options: ResourceCacheOptions<V>) {
     // Without a configured limit the budget still honours 429 Retry-After blocks.
-    this.budget = options.budget ?? new CallBudget({ limit: Number.POSITIVE_INFINITY, windowMs: 1, clock: options.clock });
+    this.budget =
+      options.budget ?? new CallBudget({ limit: Number.POSITIVE_INFINITY, windowMs: 1, clock: options.clock });
     // ttlResolution 0: lru-cache would otherwise memoise `now` on a real timer, which an injected clock defeats.
     const perf = { now: () => options.clock.now() };
     this.entries = new LRUCache<string, Entry<V>>({
@@ -93,7 +95,12 @@ export class ResourceCache<V> {
     });
     this.refusals = options.negativeTtlMs
       ? // Remembered refusals only save repeated 404/422 calls: a smaller bound than the values' costs nothing in safety.
-        new LRUCache<string, Error>({ max: Math.min(options.max, 10_000), ttl: options.negativeTtlMs, ttlResolution: 0, perf })
+        new LRUCache<string, Error>({
+          max: Math.min(options.max, 10_000),
+          ttl: options.negativeTtlMs,
+          ttlResolution: 0,
+          perf,
+        })
       : undefined;
   }
 
@@ -127,15 +134,18 @@ export class ResourceCache<V> {
     if (!joinable) {
       const waitMs = this.budget.waitMs(key);
       noteCacheRead(this.options.name, key, waitMs > 0 ? 'budget' : 'miss', waitMs > 0 ? waitMs : undefined); // tracing hook
-      if (waitMs > 0) return this.serveStale(entry, new BudgetExhaustedError(this.options.name, Math.ceil(waitMs / 1000)));
-      if (allowance && !allowance.tryTake()) return this.serveStale(entry, new CallAllowanceExceededError(this.options.name, allowance.limit));
+      if (waitMs > 0)
+        return this.serveStale(entry, new BudgetExhaustedError(this.options.name, Math.ceil(waitMs / 1000)));
+      if (allowance && !allowance.tryTake())
+        return this.serveStale(entry, new CallAllowanceExceededError(this.options.name, allowance.limit));
     }
     if (joinable) noteCacheRead(this.options.name, key, 'miss'); // tracing hook: joins a call under way
     try {
       const fresh = await this.join(key, joinable, signal);
       return fresh;
     } catch (error) {
-      if (error instanceof UpstreamRateLimitedError || error instanceof UpstreamUnavailableError) return this.serveStale(entry, error);
+      if (error instanceof UpstreamRateLimitedError || error instanceof UpstreamUnavailableError)
+        return this.serveStale(entry, error);
       throw error;
     }
   }

@@ -26,7 +26,13 @@ export type IdempotencyRecord =
    * (as running/outcome-unknown) before the POST, so that a killed process leaves a record the next start, or another
    * replica, reconciles instead of treating the key as new.
    */
-  | { state: 'pending'; fingerprint: string; reference: string; promise: Promise<PurchaseOutcome>; submittingSince?: number }
+  | {
+      state: 'pending';
+      fingerprint: string;
+      reference: string;
+      promise: Promise<PurchaseOutcome>;
+      submittingSince?: number;
+    }
   | { state: 'done'; fingerprint: string; reference: string; outcome: PurchaseOutcome }
   /** The submit may or may not have reached the upstream: reconcile before anything else. */
   | { state: 'unknown'; fingerprint: string; reference: string; since: number };
@@ -49,7 +55,12 @@ export class IdempotencyStore {
   private readonly unsettled = new Map<string, UnknownRecord>();
 
   constructor(private readonly options: IdempotencyStoreOptions) {
-    this.records = new LRUCache({ max: options.maxKeys, ttl: options.ttlMs, ttlResolution: 0, perf: { now: () => options.clock.now() } });
+    this.records = new LRUCache({
+      max: options.maxKeys,
+      ttl: options.ttlMs,
+      ttlResolution: 0,
+      perf: { now: () => options.clock.now() },
+    });
   }
 
   get(principalId: string, key: string): IdempotencyRecord | undefined {

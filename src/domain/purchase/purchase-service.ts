@@ -15,24 +15,30 @@
  * - a success invalidates the SIM's usage and top-ups and the balance, and appends the package to the cached history.
  */
 import type { Logger } from 'pino';
-import type { GatewayCaches } from '../cache/index.ts';
-import { BALANCE_KEY } from '../cache/index.ts';
 import type { Clock } from '../../platform/clock.ts';
-import { BUSINESS_CODES, PERMANENT_FAILURES, retryAfterOf, type PurchaseFailureCode } from '../errors.ts';
 import {
   CircuitOpenError,
+  type HistoryEntry,
+  type TopupOrder,
   UpstreamAuthError,
   UpstreamBusinessError,
+  type UpstreamClient,
   UpstreamError,
   UpstreamNotFoundError,
   UpstreamRateLimitedError,
   UpstreamUnavailableError,
   UpstreamValidationError,
-  type HistoryEntry,
-  type TopupOrder,
-  type UpstreamClient,
 } from '../../upstream/index.ts';
-import { IdempotencyStore, carriesReference, describedWithReference, fingerprintOf, orderReference } from './idempotency-store.ts';
+import type { GatewayCaches } from '../cache/index.ts';
+import { BALANCE_KEY } from '../cache/index.ts';
+import { BUSINESS_CODES, PERMANENT_FAILURES, type PurchaseFailureCode, retryAfterOf } from '../errors.ts';
+import {
+  carriesReference,
+  describedWithReference,
+  fingerprintOf,
+  IdempotencyStore,
+  orderReference,
+} from './idempotency-store.ts';
 import type { PurchaseOutcome } from './outcome.ts';
 
 export interface PurchaseInput {
@@ -72,7 +78,8 @@ const failure = (code: PurchaseFailureCode, message: string, retryAfterSeconds?:
 
 export const SIM_NOT_FOUND: PurchaseOutcome = failure('SIM_NOT_FOUND', 'No eSIM with this ICCID.');
 
-const UNAVAILABLE = 'The upstream is unavailable; the order was not sent, nothing was bought. Retry with the same idempotencyKey.';
+const UNAVAILABLE =
+  'The upstream is unavailable; the order was not sent, nothing was bought. Retry with the same idempotencyKey.';
 const SEARCH_UNAVAILABLE =
   'The upstream order list could not be read, so the gateway could not check for an earlier order with this idempotencyKey; nothing was submitted. Retry with the same idempotencyKey.';
 const SEARCH_RATE_LIMITED =
@@ -115,7 +122,12 @@ export class PurchaseService {
     this.store.set(principalId, input.idempotencyKey, { state: 'pending', fingerprint, reference, promise });
     const { outcome, unknownSince } = await running;
     if (unknownSince !== undefined) {
-      this.store.set(principalId, input.idempotencyKey, { state: 'unknown', fingerprint, reference, since: unknownSince });
+      this.store.set(principalId, input.idempotencyKey, {
+        state: 'unknown',
+        fingerprint,
+        reference,
+        since: unknownSince,
+      });
     } else if (outcome.kind === 'success' || PERMANENT_FAILURES.has(outcome.code)) {
       this.store.set(principalId, input.idempotencyKey, { state: 'done', fingerprint, reference, outcome });
     } else {
@@ -133,7 +145,12 @@ export class PurchaseService {
    * One purchase attempt for a key: `unknownSince` set = an earlier submit's outcome is unknown; undefined = the store
    * has no record of the key (which does not mean no earlier attempt placed an order).
    */
-  private async run(input: PurchaseInput, reference: string, unknownSince: number | undefined, submitting: (since: number) => void): Promise<RunResult> {
+  private async run(
+    input: PurchaseInput,
+    reference: string,
+    unknownSince: number | undefined,
+    submitting: (since: number) => void,
+  ): Promise<RunResult> {
     const search = await this.search(input.iccid, reference);
     if (unknownSince !== undefined) {
       if ('error' in search) return this.unknownOutcome(unknownSince, 'IDEMPOTENCY_IN_PROGRESS');
@@ -141,14 +158,25 @@ export class PurchaseService {
       if (this.options.clock.now() - unknownSince < this.options.reconcileGraceMs) {
         return this.unknownOutcome(unknownSince, 'IDEMPOTENCY_IN_PROGRESS');
       }
-      this.options.logger.warn({ iccid: input.iccid, reference }, 'purchase: ambiguous submit not found after grace period; submitting again');
+      this.options.logger.warn(
+        { iccid: input.iccid, reference },
+        'purchase: ambiguous submit not found after grace period; submitting again',
+      );
     } else {
       if ('error' in search) return { outcome: this.searchFailed(search.error) };
       if (search.order) {
         if (search.order.packageId !== input.packageId) {
-          return { outcome: failure('IDEMPOTENCY_KEY_REUSED', 'This idempotencyKey was already used for a different purchase.') };
+          return {
+            outcome: failure(
+              'IDEMPOTENCY_KEY_REUSED',
+              'This idempotencyKey was already used for a different purchase.',
+            ),
+          };
         }
-        this.options.logger.info({ iccid: input.iccid, reference, orderId: search.order.id }, 'purchase: earlier order found for a forgotten key; not submitting');
+        this.options.logger.info(
+          { iccid: input.iccid, reference, orderId: search.order.id },
+          'purchase: earlier order found for a forgotten key; not submitting',
+        );
         return { outcome: this.succeeded(input, search.order, reference, true) };
       }
     }
@@ -161,7 +189,10 @@ export class PurchaseService {
         { iccid: input.iccid, packageId: input.packageId, description },
         AbortSignal.timeout(this.options.submitDeadlineMs),
       );
-      this.options.logger.info({ iccid: input.iccid, packageId: input.packageId, orderId: order.id }, 'purchase: top-up ordered');
+      this.options.logger.info(
+        { iccid: input.iccid, packageId: input.packageId, orderId: order.id },
+        'purchase: top-up ordered',
+      );
       return { outcome: this.succeeded(input, order, reference, false) };
     } catch (error) {
       const failure = classifySubmitFailure(error);
@@ -169,13 +200,19 @@ export class PurchaseService {
       if (failure.kind === 'not-sent') return { outcome: this.notSent(error) };
       // The upstream answered, but with nothing the gateway understands: cheap to check that no order exists.
       if (failure.kind === 'unrecognised-refusal') {
-        this.options.logger.warn({ iccid: input.iccid, reference, err: describe(error) }, 'purchase: submit refused for an unrecognised reason; checking');
+        this.options.logger.warn(
+          { iccid: input.iccid, reference, err: describe(error) },
+          'purchase: submit refused for an unrecognised reason; checking',
+        );
         const found = await this.search(input.iccid, reference);
         if ('order' in found && found.order) return { outcome: this.succeeded(input, found.order, reference, false) };
         if ('order' in found) return { outcome: failure.outcome };
         return this.unknownOutcome(unknownSince ?? started, 'UPSTREAM_UNAVAILABLE');
       }
-      this.options.logger.warn({ iccid: input.iccid, reference, err: describe(error) }, 'purchase: submit outcome unknown; reconciling');
+      this.options.logger.warn(
+        { iccid: input.iccid, reference, err: describe(error) },
+        'purchase: submit outcome unknown; reconciling',
+      );
       const found = await this.search(input.iccid, reference);
       if ('order' in found && found.order) return { outcome: this.succeeded(input, found.order, reference, false) };
       return this.unknownOutcome(unknownSince ?? started, 'UPSTREAM_UNAVAILABLE');
@@ -184,7 +221,9 @@ export class PurchaseService {
 
   private unknownOutcome(since: number, code: 'UPSTREAM_UNAVAILABLE' | 'IDEMPOTENCY_IN_PROGRESS'): RunResult {
     const message =
-      code === 'IDEMPOTENCY_IN_PROGRESS' ? 'An earlier attempt with this idempotencyKey is not confirmed yet; retry shortly.' : UNKNOWN;
+      code === 'IDEMPOTENCY_IN_PROGRESS'
+        ? 'An earlier attempt with this idempotencyKey is not confirmed yet; retry shortly.'
+        : UNKNOWN;
     return { outcome: failure(code, message, 5), unknownSince: since };
   }
 
@@ -199,16 +238,26 @@ export class PurchaseService {
     const deadline = AbortSignal.timeout(this.options.searchDeadlineMs);
     try {
       for (let page = 1; page <= SEARCH_MAX_PAGES; page++) {
-        const { items, page: info } = await this.options.client.listOrders({ iccid, description: reference, limit: SEARCH_PAGE_SIZE, page }, deadline);
-        const order = items.find((o) => carriesReference(o.description, reference) && (o.iccid === null || o.iccid === iccid));
+        const { items, page: info } = await this.options.client.listOrders(
+          { iccid, description: reference, limit: SEARCH_PAGE_SIZE, page },
+          deadline,
+        );
+        const order = items.find(
+          (o) => carriesReference(o.description, reference) && (o.iccid === null || o.iccid === iccid),
+        );
         if (order) return { order };
         const oldest = items.length > 0 ? Date.parse(items[items.length - 1]!.createdAt) : Number.NaN;
         const lastPage = items.length < SEARCH_PAGE_SIZE || info.currentPage >= info.lastPage;
         if (lastPage || oldest < horizon) return { order: null };
       }
-      throw new Error(`order search inconclusive: more than ${SEARCH_MAX_PAGES} pages of orders match within the idempotency horizon`);
+      throw new Error(
+        `order search inconclusive: more than ${SEARCH_MAX_PAGES} pages of orders match within the idempotency horizon`,
+      );
     } catch (error) {
-      this.options.logger.warn({ iccid, reference, err: describe(error) }, 'purchase: order list unavailable; cannot search for the reference');
+      this.options.logger.warn(
+        { iccid, reference, err: describe(error) },
+        'purchase: order list unavailable; cannot search for the reference',
+      );
       return { error };
     }
   }
@@ -223,13 +272,19 @@ export class PurchaseService {
   /** `replayed`: the order was placed by an earlier call with this key (found by a search), not by this one. */
   private succeeded(input: PurchaseInput, order: TopupOrder, reference: string, replayed: boolean): PurchaseOutcome {
     this.applyToCaches(input.iccid, order);
-    return { kind: 'success', iccid: input.iccid, order: { ...order, description: clientDescription(order, reference, input) }, replayed };
+    return {
+      kind: 'success',
+      iccid: input.iccid,
+      order: { ...order, description: clientDescription(order, reference, input) },
+      replayed,
+    };
   }
 
   /** The submit provably never reached the upstream (breaker open, connection refused, token unavailable). */
   private notSent(error: unknown): PurchaseOutcome {
     const retryAfter = retryAfterOf(error);
-    if (retryAfter !== undefined) return failure('RATE_LIMITED', 'The upstream is rate-limiting; nothing was submitted.', retryAfter);
+    if (retryAfter !== undefined)
+      return failure('RATE_LIMITED', 'The upstream is rate-limiting; nothing was submitted.', retryAfter);
     this.options.logger.error({ err: describe(error) }, 'purchase: upstream failure before the submit was sent');
     return failure('UPSTREAM_UNAVAILABLE', UNAVAILABLE);
   }
@@ -282,7 +337,8 @@ function clientDescription(order: TopupOrder, reference: string, input: Purchase
   return own === '' ? null : own;
 }
 
-const describe = (error: unknown) => (error instanceof Error ? { name: error.name, message: error.message } : { value: String(error) });
+const describe = (error: unknown) =>
+  error instanceof Error ? { name: error.name, message: error.message } : { value: String(error) };
 
 type SubmitFailure =
   /** A 4xx whose meaning is known: nothing was bought; this is the answer. */
@@ -310,9 +366,20 @@ export function classifySubmitFailure(error: unknown): SubmitFailure {
   const status = error.status;
   if (status === null || status < 400 || status >= 500) return { kind: 'ambiguous' };
   if (error instanceof UpstreamRateLimitedError) {
-    return { kind: 'refused', outcome: failure('RATE_LIMITED', 'The upstream is rate-limiting orders; nothing was bought.', error.retryAfterSeconds) };
+    return {
+      kind: 'refused',
+      outcome: failure(
+        'RATE_LIMITED',
+        'The upstream is rate-limiting orders; nothing was bought.',
+        error.retryAfterSeconds,
+      ),
+    };
   }
-  if (error instanceof UpstreamAuthError) return { kind: 'refused', outcome: failure('UPSTREAM_UNAVAILABLE', 'The upstream refused the gateway\'s credentials; nothing was bought.') };
+  if (error instanceof UpstreamAuthError)
+    return {
+      kind: 'refused',
+      outcome: failure('UPSTREAM_UNAVAILABLE', "The upstream refused the gateway's credentials; nothing was bought."),
+    };
   if (error instanceof UpstreamNotFoundError) return { kind: 'refused', outcome: SIM_NOT_FOUND };
   if (error instanceof UpstreamBusinessError) {
     const known = BUSINESS_CODES[error.code];
@@ -324,7 +391,10 @@ export function classifySubmitFailure(error: unknown): SubmitFailure {
 }
 
 const refused = (what: string): PurchaseOutcome =>
-  failure('PURCHASE_REFUSED', `The upstream refused the order (${what}) for a reason the gateway does not recognise; nothing was bought. Check the input, then retry.`);
+  failure(
+    'PURCHASE_REFUSED',
+    `The upstream refused the order (${what}) for a reason the gateway does not recognise; nothing was bought. Check the input, then retry.`,
+  );
 
 /**
  * A 422 `{data: {field: message}}` on the submit, mapped by what the upstream said (the documented messages), field by
@@ -333,13 +403,21 @@ const refused = (what: string): PurchaseOutcome =>
 function validationOutcome(fields: Record<string, string>): SubmitFailure {
   const names = Object.keys(fields);
   if (names.length === 0) return { kind: 'unrecognised-refusal', outcome: refused('HTTP 422') };
-  const meanings = names.map((name) => VALIDATION_MEANINGS.find((m) => m.field === name && m.message.test(fields[name]!.trim()))?.outcome);
+  const meanings = names.map(
+    (name) => VALIDATION_MEANINGS.find((m) => m.field === name && m.message.test(fields[name]!.trim()))?.outcome,
+  );
   if (meanings.some((m) => m === undefined)) {
-    return { kind: 'unrecognised-refusal', outcome: refused(`field${names.length > 1 ? 's' : ''} ${names.map((n) => n.slice(0, 40)).join(', ')}`) };
+    return {
+      kind: 'unrecognised-refusal',
+      outcome: refused(`field${names.length > 1 ? 's' : ''} ${names.map((n) => n.slice(0, 40)).join(', ')}`),
+    };
   }
   // The SIM first: a bad ICCID makes every other field moot.
   const outcomes = meanings as PurchaseOutcome[];
-  return { kind: 'refused', outcome: outcomes.find((o) => o.kind === 'failure' && o.code === 'SIM_NOT_FOUND') ?? outcomes[0]! };
+  return {
+    kind: 'refused',
+    outcome: outcomes.find((o) => o.kind === 'failure' && o.code === 'SIM_NOT_FOUND') ?? outcomes[0]!,
+  };
 }
 
 const VALIDATION_MEANINGS: { field: string; message: RegExp; outcome: PurchaseOutcome }[] = [
@@ -352,6 +430,9 @@ const VALIDATION_MEANINGS: { field: string; message: RegExp; outcome: PurchaseOu
   {
     field: 'package_id',
     message: /^validation\.order_exceed_limit$/i,
-    outcome: failure('PURCHASE_REFUSED', 'The upstream refused the order: the partner account exceeded its order limit; nothing was bought. Retry later.'),
+    outcome: failure(
+      'PURCHASE_REFUSED',
+      'The upstream refused the order: the partner account exceeded its order limit; nothing was bought. Retry later.',
+    ),
   },
 ];

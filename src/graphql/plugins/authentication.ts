@@ -6,12 +6,14 @@
  * which holds no data) answer without credentials. See README.md, "HTTP endpoints and authentication".
  */
 import type { Plugin } from 'graphql-yoga';
-import { UNAUTHENTICATED_MESSAGE, type Principal } from '../../domain/auth.ts';
+import { type Principal, UNAUTHENTICATED_MESSAGE } from '../../domain/auth.ts';
 import type { ErrorCode } from '../../domain/errors.ts';
 import type { GatewayServices } from '../context.ts';
 
 export function useAuthentication(services: GatewayServices, principals: WeakMap<Request, Principal>): Plugin {
-  const body = JSON.stringify({ errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: 'UNAUTHENTICATED' satisfies ErrorCode } }] });
+  const body = JSON.stringify({
+    errors: [{ message: UNAUTHENTICATED_MESSAGE, extensions: { code: 'UNAUTHENTICATED' satisfies ErrorCode } }],
+  });
   return {
     async onRequest({ request, endResponse, fetchAPI }) {
       const principal = await services.authenticator.authenticate(request.headers);

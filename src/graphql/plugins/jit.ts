@@ -16,7 +16,7 @@
  * fails the same way before executing anything and reports it its own way. Only the error path pays twice.
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { Kind, getOperationAST, type ExecutionArgs } from 'graphql';
+import { type ExecutionArgs, getOperationAST, Kind } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
@@ -28,7 +28,8 @@ export function useJitWithGraphqlJsErrors(logger: Logger, cacheSize = 1_000): Pl
     {},
     {
       cache: new LRUCache({ max: cacheSize }),
-      onError: (result) => logger.warn({ errors: result.errors?.map((e) => e.message) }, 'graphql-jit: compilation failed'),
+      onError: (result) =>
+        logger.warn({ errors: result.errors?.map((e) => e.message) }, 'graphql-jit: compilation failed'),
     },
   );
   return {
@@ -52,7 +53,8 @@ export function useJitWithGraphqlJsErrors(logger: Logger, cacheSize = 1_000): Pl
 /** One operation in the document, and the schema has a root type for it. */
 function jitCanExecute(args: ExecutionArgs): boolean {
   let operations = 0;
-  for (const definition of args.document.definitions) if (definition.kind === Kind.OPERATION_DEFINITION && ++operations > 1) return false;
+  for (const definition of args.document.definitions)
+    if (definition.kind === Kind.OPERATION_DEFINITION && ++operations > 1) return false;
   const operation = getOperationAST(args.document, args.operationName);
   return operation != null && args.schema.getRootType(operation.operation) != null;
 }

@@ -17,7 +17,9 @@ export function useParseErrorsWithoutDetails(): Plugin {
           if (error instanceof GraphQLError && error.extensions.originalError !== undefined) {
             // Without `originalError`, Yoga would answer an `http.spec` error with 200 to `accept: application/json`;
             // a body that is not JSON is a 400 whatever the client accepts.
-            throw new GraphQLError(error.message, { extensions: { code: error.extensions.code, http: { status: 400 } } });
+            throw new GraphQLError(error.message, {
+              extensions: { code: error.extensions.code, http: { status: 400 } },
+            });
           }
           throw error;
         }

@@ -18,7 +18,10 @@ export function useReadiness(services: GatewayServices, clock: Clock, intervalMs
       .then(
         () => true,
         (error: unknown) => {
-          services.logger.warn({ err: { name: (error as Error).name, message: (error as Error).message } }, 'readiness check failed');
+          services.logger.warn(
+            { err: { name: (error as Error).name, message: (error as Error).message } },
+            'readiness check failed',
+          );
           return false;
         },
       )
@@ -36,7 +39,11 @@ export function useReadiness(services: GatewayServices, clock: Clock, intervalMs
         ready = last.ready;
         if (clock.now() - last.at >= intervalMs) void check(); // the next caller sees the fresh result
       }
-      endResponse(ready ? fetchAPI.Response.json({ status: 'ready' }) : fetchAPI.Response.json({ status: 'not ready' }, { status: 503 }));
+      endResponse(
+        ready
+          ? fetchAPI.Response.json({ status: 'ready' })
+          : fetchAPI.Response.json({ status: 'not ready' }, { status: 503 }),
+      );
     },
   };
 }

@@ -14,7 +14,8 @@ export function useResponseCacheGuard(): Plugin<GatewayServerContext, GatewaySer
   return {
     onExecute({ args }) {
       const dependencies = args.contextValue.dependencies;
-      if (dependencies && getOperationAST(args.document, args.operationName)?.operation !== 'query') dependencies.refuse();
+      if (dependencies && getOperationAST(args.document, args.operationName)?.operation !== 'query')
+        dependencies.refuse();
     },
     onResultProcess({ result, serverContext }) {
       const dependencies = serverContext.dependencies;

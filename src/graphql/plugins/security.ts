@@ -8,7 +8,14 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { GraphQLError, Kind, type ASTVisitor, type FieldNode, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  type ASTVisitor,
+  type FieldNode,
+  GraphQLError,
+  Kind,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { ErrorCode } from '../../domain/errors.ts';
 import type { GatewayConfig } from '../../platform/config.ts';
@@ -21,13 +28,17 @@ export function useRequestSizeLimit(maxBytes: number): Plugin {
       const length = request.headers.get('content-length');
       const reject = (status: number, message: string) =>
         endResponse(
-          new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: 'REQUEST_TOO_LARGE' satisfies ErrorCode } }] }), {
-            status,
-            headers: { 'content-type': 'application/json' },
-          }),
+          new fetchAPI.Response(
+            JSON.stringify({ errors: [{ message, extensions: { code: 'REQUEST_TOO_LARGE' satisfies ErrorCode } }] }),
+            {
+              status,
+              headers: { 'content-type': 'application/json' },
+            },
+          ),
         );
       if (length === null) return reject(411, 'A Content-Length header is required.');
-      if (!/^\d+$/.test(length) || Number(length) > maxBytes) return reject(413, `Request bodies are limited to ${maxBytes} bytes.`);
+      if (!/^\d+$/.test(length) || Number(length) > maxBytes)
+        return reject(413, `Request bodies are limited to ${maxBytes} bytes.`);
     },
   };
 }
@@ -54,7 +65,10 @@ export const onePurchasePerDocument: ValidationRule = (context: ValidationContex
         countIn(node.selectionSet.selections);
         if (count > 1) {
           context.reportError(
-            new GraphQLError('At most one purchaseTopup per document.', { nodes: node, extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode } }),
+            new GraphQLError('At most one purchaseTopup per document.', {
+              nodes: node,
+              extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode },
+            }),
           );
         }
       },
@@ -107,7 +121,8 @@ function outOfRangeFirst(context: ValidationContext, node: FieldNode, maxPage: n
 
 /** The cost graphql-armor computed for the operation being validated (its rule runs on entering the operation). */
 const measuredCost = new WeakMap<ValidationContext, number>();
-const recordCost = (context: ValidationContext | null, { n }: { n: number }) => void (context && measuredCost.set(context, n));
+const recordCost = (context: ValidationContext | null, { n }: { n: number }) =>
+  void (context && measuredCost.set(context, n));
 
 /**
  * The cost limit, on graphql-armor's cost computation (a `first: n` argument multiplies its subtree by n; armor's own
@@ -150,6 +165,7 @@ export function costLimit(maxCost: number, maxSimListPage: number): ValidationRu
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: Yoga's own plugin context type is Record<string, any>
 export function securityPlugins(config: GatewayConfig): Plugin<Record<string, any>>[] {
   const q = config.queryLimits;
   const armor = EnvelopArmorPlugin({
@@ -164,6 +180,7 @@ export function securityPlugins(config: GatewayConfig): Plugin<Record<string, an
   return [
     useRequestSizeLimit(q.maxRequestBytes),
     useCsrfHeader(),
+    // biome-ignore lint/suspicious/noExplicitAny: Yoga's own plugin context type
     armor as Plugin<Record<string, any>>,
     {
       onValidate({ addValidationRule }) {
@@ -174,4 +191,3 @@ export function securityPlugins(config: GatewayConfig): Plugin<Record<string, an
     ...(config.introspection ? [] : [useDisableIntrospection()]),
   ];
 }
-

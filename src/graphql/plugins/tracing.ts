@@ -13,16 +13,27 @@
  * context, not the parent resolver's). Scalar and object-mapping fields get no span: they cost nanoseconds and
  * would drown the trace.
  */
-import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
-import { defaultFieldResolver, getOperationAST, GraphQLError, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import { context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import {
+  defaultFieldResolver,
+  GraphQLError,
+  type GraphQLFieldResolver,
+  type GraphQLSchema,
+  getOperationAST,
+  isObjectType,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { BALANCE_KEY } from '../../domain/cache/index.ts';
-import { cacheReadOf, extractContext, withCacheReads, type Tracing } from '../../platform/tracing.ts';
+import { cacheReadOf, extractContext, type Tracing, withCacheReads } from '../../platform/tracing.ts';
 
 /** `Type.field` → the resource cache it reads and how to find the key (the ICCID) from the resolver's input. */
+// biome-ignore lint/suspicious/noExplicitAny: resolver sources and arguments differ per field; each key function reads what its field has
 const TRACED_FIELDS: Record<string, { resource?: string; key?: (source: any, args: any) => string | undefined }> = {
   'Query.balance': { resource: 'balance', key: () => BALANCE_KEY },
-  'Query.sim': { resource: 'details', key: (_s, args) => (typeof args.iccid === 'string' ? args.iccid.trim() : undefined) },
+  'Query.sim': {
+    resource: 'details',
+    key: (_s, args) => (typeof args.iccid === 'string' ? args.iccid.trim() : undefined),
+  },
   'Query.sims': {},
   'Query.simList': {},
   'Mutation.purchaseTopup': {},
@@ -35,6 +46,7 @@ const TRACED_FIELDS: Record<string, { resource?: string; key?: (source: any, arg
 /** The tracer of the operation being executed; absent outside a traced operation. */
 const TRACER = Symbol.for('esim-gateway.tracer');
 
+// biome-ignore lint/suspicious/noExplicitAny: Yoga's own plugin context type is Record<string, any>
 export function useTracing(tracing: Tracing): Plugin<Record<string, any>, { dependencies?: unknown }> {
   const { tracer } = tracing;
   const requestSpans = new WeakMap<Request, Span>();

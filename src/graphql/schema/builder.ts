@@ -48,11 +48,13 @@ builder.scalarType('Decimal', {
     return value;
   },
   parseValue: (value) => {
-    if (typeof value !== 'string' || !DECIMAL.test(value)) throw new GraphQLError('Decimal must be a decimal string like "22.50"');
+    if (typeof value !== 'string' || !DECIMAL.test(value))
+      throw new GraphQLError('Decimal must be a decimal string like "22.50"');
     return value;
   },
   parseLiteral: (ast) => {
-    if (ast.kind !== Kind.STRING || !DECIMAL.test(ast.value)) throw new GraphQLError('Decimal must be a decimal string like "22.50"');
+    if (ast.kind !== Kind.STRING || !DECIMAL.test(ast.value))
+      throw new GraphQLError('Decimal must be a decimal string like "22.50"');
     return ast.value;
   },
 });

@@ -3,7 +3,7 @@ import type { CacheRead } from '../../domain/cache/index.ts';
 import type { HistoryEntry } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
 import { MoneyRef, money } from './money.ts';
-import { SimRef, loadResource } from './sim.ts';
+import { loadResource, SimRef } from './sim.ts';
 
 const PACKAGE_STATUSES = ['NOT_ACTIVE', 'ACTIVE', 'FINISHED', 'EXPIRED', 'UNKNOWN'] as const;
 type PackageStatusValue = (typeof PACKAGE_STATUSES)[number];

@@ -3,14 +3,14 @@
  * A `Sim` is only ever handed out after its details were loaded (the existence check behind SIM_NOT_FOUND),
  * through the request's data access (`ctx.data`), which records every read for the response cache.
  */
-import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
+import { canAccess } from '../../domain/auth.ts';
 import type { CacheRead } from '../../domain/cache/index.ts';
+import type { SimDetails } from '../../upstream/index.ts';
 import type { GatewayContext } from '../context.ts';
 import type { SimResource } from '../data-access.ts';
-import { canAccess } from '../../domain/auth.ts';
 import { badUserInput, simNotFound, toGraphQLError } from '../errors.ts';
 import { simListFirstOutOfRange } from '../plugins/security.ts';
-import type { SimDetails } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
 
 export interface SimParent {
@@ -28,7 +28,11 @@ export function parseIccid(raw: string, field = 'iccid'): string {
 }
 
 /** Loads a SIM's details (cached); unknown ICCID → SIM_NOT_FOUND. */
-export async function loadSim(ctx: GatewayContext, rawIccid: string, prefetch?: readonly SimResource[]): Promise<SimParent> {
+export async function loadSim(
+  ctx: GatewayContext,
+  rawIccid: string,
+  prefetch?: readonly SimResource[],
+): Promise<SimParent> {
   const iccid = parseIccid(rawIccid);
   // Someone else's SIM is indistinguishable from a SIM that does not exist.
   if (!canAccess(ctx.principal, iccid)) throw simNotFound(iccid);
@@ -85,15 +89,26 @@ export async function loadResource<V>(read: Promise<CacheRead<V>>, iccid: string
 export const SimRef = builder.objectRef<SimParent>('Sim').implement({
   description: 'An eSIM, identified by its ICCID. Each nested resource is fetched only when selected.',
   fields: (t) => {
-    const detail = <K extends keyof SimDetails>(key: K) => (sim: SimParent) => sim.details.value[key];
+    const detail =
+      <K extends keyof SimDetails>(key: K) =>
+      (sim: SimParent) =>
+        sim.details.value[key];
     return {
       iccid: t.exposeID('iccid'),
       createdAt: t.field({ type: 'DateTime', nullable: true, resolve: detail('createdAt') }),
       lpa: t.string({ nullable: true, resolve: detail('lpa') }),
       matchingId: t.string({ nullable: true, resolve: detail('matchingId') }),
-      qrCode: t.string({ nullable: true, description: 'LPA string to render as a QR code: LPA:1$<lpa>$<matchingId>.', resolve: detail('qrCode') }),
+      qrCode: t.string({
+        nullable: true,
+        description: 'LPA string to render as a QR code: LPA:1$<lpa>$<matchingId>.',
+        resolve: detail('qrCode'),
+      }),
       qrCodeUrl: t.string({ nullable: true, resolve: detail('qrCodeUrl') }),
-      appleInstallUrl: t.string({ nullable: true, description: 'Direct installation link for iOS 17.4+.', resolve: detail('appleInstallUrl') }),
+      appleInstallUrl: t.string({
+        nullable: true,
+        description: 'Direct installation link for iOS 17.4+.',
+        resolve: detail('appleInstallUrl'),
+      }),
       apnType: t.string({ nullable: true, resolve: detail('apnType') }),
       apnValue: t.string({ nullable: true, resolve: detail('apnValue') }),
       isRoaming: t.boolean({ nullable: true, resolve: detail('isRoaming') }),
@@ -136,7 +151,9 @@ builder.queryField('sims', (t) =>
       // mishandles a rejected promise in the last slot of a list).
       // (An Error value in a list slot is GraphQL's convention for a per-item error; Pothos' types don't model it.)
       const prefetch = selectedResources(info);
-      return Promise.all(iccids.map((iccid) => loadSim(ctx, iccid, prefetch).catch((error: unknown) => error))) as Promise<SimParent[]>;
+      return Promise.all(
+        iccids.map((iccid) => loadSim(ctx, iccid, prefetch).catch((error: unknown) => error)),
+      ) as Promise<SimParent[]>;
     },
   }),
 );
@@ -166,7 +183,10 @@ const PageInfo = builder.objectRef<SimListPage>('PageInfo').implement({
     hasNextPage: t.boolean({ resolve: (p) => p.offset + p.sims.length < p.total }),
     hasPreviousPage: t.boolean({ resolve: (p) => p.offset > 0 }),
     startCursor: t.string({ nullable: true, resolve: (p) => (p.sims.length ? encodeCursor(p.offset) : null) }),
-    endCursor: t.string({ nullable: true, resolve: (p) => (p.sims.length ? encodeCursor(p.offset + p.sims.length - 1) : null) }),
+    endCursor: t.string({
+      nullable: true,
+      resolve: (p) => (p.sims.length ? encodeCursor(p.offset + p.sims.length - 1) : null),
+    }),
   }),
 });
 
@@ -201,7 +221,8 @@ builder.queryField('simList', (t) =>
         throw badUserInput('iccidContains must be 1–22 digits.', 'iccidContains');
       }
       const offset = args.after ? decodeCursor(args.after) : 0;
-      if (ctx.principal.kind === 'user') return readOwnedSims(ctx, ctx.principal.iccids, offset, first, args.iccidContains ?? undefined);
+      if (ctx.principal.kind === 'user')
+        return readOwnedSims(ctx, ctx.principal.iccids, offset, first, args.iccidContains ?? undefined);
       return readSimListWindow(ctx, offset, first, args.iccidContains ?? undefined);
     },
   }),
@@ -211,7 +232,13 @@ builder.queryField('simList', (t) =>
  * An end user's list is the SIMs their token names (the upstream's list is the partner's), in ICCID order;
  * ICCIDs the upstream does not know are left out.
  */
-async function readOwnedSims(ctx: GatewayContext, owned: ReadonlySet<string>, offset: number, first: number, iccidContains?: string): Promise<SimListPage> {
+async function readOwnedSims(
+  ctx: GatewayContext,
+  owned: ReadonlySet<string>,
+  offset: number,
+  first: number,
+  iccidContains?: string,
+): Promise<SimListPage> {
   const iccids = [...owned].filter((i) => ICCID.test(i) && (!iccidContains || i.includes(iccidContains))).sort();
   const window = iccids.slice(offset, offset + first);
   const loaded = await ctx.data.ownedSims(window);
@@ -220,7 +247,12 @@ async function readOwnedSims(ctx: GatewayContext, owned: ReadonlySet<string>, of
 }
 
 /** Reads [offset, offset+first) of the partner's list from the upstream (see `DataAccess.simListWindow`). */
-async function readSimListWindow(ctx: GatewayContext, offset: number, first: number, iccidContains?: string): Promise<SimListPage> {
+async function readSimListWindow(
+  ctx: GatewayContext,
+  offset: number,
+  first: number,
+  iccidContains?: string,
+): Promise<SimListPage> {
   try {
     const { sims, total } = await ctx.data.simListWindow(offset, first, iccidContains);
     return { sims, offset, total };

@@ -4,13 +4,18 @@
  * (src/domain/errors.ts), each implementing `Error`.
  */
 import { canAccess } from '../../domain/auth.ts';
-import { badUserInput } from '../errors.ts';
-import { PURCHASE_FAILURE_CODES, RETRY_AFTER_FAILURES, type PurchaseFailureCode } from '../../domain/errors.ts';
-import { MAX_DESCRIPTION_LENGTH, SIM_NOT_FOUND, containsReferenceSyntax, type PurchaseOutcome } from '../../domain/purchase/index.ts';
+import { PURCHASE_FAILURE_CODES, type PurchaseFailureCode, RETRY_AFTER_FAILURES } from '../../domain/errors.ts';
+import {
+  containsReferenceSyntax,
+  MAX_DESCRIPTION_LENGTH,
+  type PurchaseOutcome,
+  SIM_NOT_FOUND,
+} from '../../domain/purchase/index.ts';
 import type { TopupOrder, TopupPackage } from '../../upstream/index.ts';
+import { badUserInput } from '../errors.ts';
 import { builder } from './builder.ts';
 import { MoneyRef, money } from './money.ts';
-import { SimRef, loadResource, parseIccid, type SimParent } from './sim.ts';
+import { loadResource, parseIccid, type SimParent, SimRef } from './sim.ts';
 
 const TopupPackageRef = builder.objectRef<TopupPackage>('TopupPackage').implement({
   fields: (t) => ({
@@ -32,7 +37,8 @@ builder.objectField(SimRef, 'topupPackages', (t) =>
   t.field({
     type: [TopupPackageRef],
     nullable: true,
-    description: 'Top-ups this SIM can buy now (empty when none). Kept briefly: the upstream asks for a fresh list before each order.',
+    description:
+      'Top-ups this SIM can buy now (empty when none). Kept briefly: the upstream asks for a fresh list before each order.',
     resolve: async (sim, _args, ctx) => (await loadResource(ctx.data.topups(sim.iccid), sim.iccid)).value,
   }),
 );
@@ -92,7 +98,11 @@ const failureRefs = PURCHASE_FAILURE_CODES.map((code) => {
   });
   if (RETRY_AFTER_FAILURES.has(code)) {
     builder.objectField(ref, 'retryAfterSeconds', (t) =>
-      t.int({ nullable: true, description: 'Seconds to wait before retrying.', resolve: (f) => f.retryAfterSeconds ?? null }),
+      t.int({
+        nullable: true,
+        description: 'Seconds to wait before retrying.',
+        resolve: (f) => f.retryAfterSeconds ?? null,
+      }),
     );
   }
   return ref;
@@ -112,7 +122,8 @@ const PurchaseTopupInput = builder.inputType('PurchaseTopupInput', {
     }),
     idempotencyKey: t.string({
       required: true,
-      description: 'Client-chosen key (e.g. a UUID) identifying this purchase. Retrying with the same key never buys twice.',
+      description:
+        'Client-chosen key (e.g. a UUID) identifying this purchase. Retrying with the same key never buys twice.',
     }),
   }),
 });
@@ -126,16 +137,21 @@ builder.mutationField('purchaseTopup', (t) =>
     resolve: (_root, { input }, ctx) => {
       const iccid = parseIccid(input.iccid, 'input.iccid');
       const packageId = input.packageId.trim();
-      if (!packageId || packageId.length > 128) throw badUserInput('packageId must be 1–128 characters.', 'input.packageId');
+      if (!packageId || packageId.length > 128)
+        throw badUserInput('packageId must be 1–128 characters.', 'input.packageId');
       const description = input.description ?? null;
       if (description !== null && description.length > MAX_DESCRIPTION_LENGTH) {
         throw badUserInput(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters.`, 'input.description');
       }
       if (description !== null && containsReferenceSyntax(description)) {
-        throw badUserInput('description must not contain the gateway\'s order reference syntax ("[gw-…" or "gw-" + 20 hex digits).', 'input.description');
+        throw badUserInput(
+          'description must not contain the gateway\'s order reference syntax ("[gw-…" or "gw-" + 20 hex digits).',
+          'input.description',
+        );
       }
       const key = input.idempotencyKey;
-      if (key.length < 1 || key.length > 255) throw badUserInput('idempotencyKey must be 1–255 characters.', 'input.idempotencyKey');
+      if (key.length < 1 || key.length > 255)
+        throw badUserInput('idempotencyKey must be 1–255 characters.', 'input.idempotencyKey');
       // Someone else's SIM is answered exactly like an unknown one, without an upstream call.
       if (!canAccess(ctx.principal, iccid)) return SIM_NOT_FOUND;
       return ctx.data.purchase(ctx.principal.id, { iccid, packageId, description, idempotencyKey: key });

@@ -2,7 +2,7 @@
 import type { CacheRead } from '../../domain/cache/index.ts';
 import { SIM_STATUSES, type Usage } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
-import { SimRef, loadResource } from './sim.ts';
+import { loadResource, SimRef } from './sim.ts';
 
 export const SimStatus = builder.enumType('SimStatus', {
   description: "The SIM's state as the upstream reports it in usage.",
@@ -27,7 +27,11 @@ const UsageRef = builder.objectRef<CacheRead<Usage>>('Usage').implement({
     totalVoiceMinutes: t.int({ nullable: true, resolve: (u) => u.value.totalVoiceMinutes }),
     remainingTexts: t.int({ nullable: true, resolve: (u) => u.value.remainingTexts }),
     totalTexts: t.int({ nullable: true, resolve: (u) => u.value.totalTexts }),
-    fetchedAt: t.field({ type: 'DateTime', description: 'When the gateway read this from the upstream.', resolve: (u) => u.fetchedAt }),
+    fetchedAt: t.field({
+      type: 'DateTime',
+      description: 'When the gateway read this from the upstream.',
+      resolve: (u) => u.fetchedAt,
+    }),
     stale: t.boolean({
       description: 'True when served past its freshness because the upstream was rate-limited or failing.',
       resolve: (u) => u.stale,

@@ -4,7 +4,9 @@ import type { RequestContext } from './context.ts';
 
 export function balance(ctx: RequestContext): SandboxResponse {
   const body = JSON.stringify({
-    data: { balances: { name: 'balance', availableBalance: { amount: ctx.state.balanceCents / 100, currency: 'USD' } } },
+    data: {
+      balances: { name: 'balance', availableBalance: { amount: ctx.state.balanceCents / 100, currency: 'USD' } },
+    },
     meta: { message: 'success' },
   });
   const contentType = ctx.flavour === 'pressone' ? 'text/plain; charset=UTF-8' : 'application/json';

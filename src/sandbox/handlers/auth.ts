@@ -1,5 +1,5 @@
 /** POST token, and the bearer check every other endpoint runs first. */
-import { json, invalid } from '../http-io.ts';
+import { invalid, json } from '../http-io.ts';
 import { rateLimitHeaders, tooManyAttempts } from '../limits.ts';
 import type { SandboxResponse } from '../types.ts';
 import type { RequestContext } from './context.ts';
@@ -15,7 +15,8 @@ export function token(ctx: RequestContext): SandboxResponse {
   const limitHeaders = rateLimitHeaders(decision);
   const errors: Record<string, string> = {};
   if (!body.client_id) errors.client_id = 'The client id field is required.';
-  else if (body.client_id !== state.options.credentials.clientId) errors.client_id = 'The selected client id is invalid.';
+  else if (body.client_id !== state.options.credentials.clientId)
+    errors.client_id = 'The selected client id is invalid.';
   if (!body.client_secret) errors.client_secret = 'The client secret field is required.';
   if (!body.grant_type) errors.grant_type = 'The grant type field is required.';
   else if (body.grant_type !== 'client_credentials') errors.grant_type = 'The selected grant type is invalid.';
@@ -32,7 +33,10 @@ export function token(ctx: RequestContext): SandboxResponse {
   const issued = state.issueToken();
   return json(
     200,
-    { data: { token_type: 'Bearer', expires_in: issued.expiresIn, access_token: issued.token }, meta: { message: 'success' } },
+    {
+      data: { token_type: 'Bearer', expires_in: issued.expiresIn, access_token: issued.token },
+      meta: { message: 'success' },
+    },
     limitHeaders,
   );
 }

@@ -32,7 +32,8 @@ export function submitTopup(ctx: RequestContext): SandboxResponse {
   const description = body.description ?? null;
   if (!iccid) errors.iccid = 'The iccid field is required.';
   if (!packageId) errors.package_id = 'The package id field is required.';
-  if (description !== null && description.length > 255) errors.description = 'The description may not be greater than 255 characters.';
+  if (description !== null && description.length > 255)
+    errors.description = 'The description may not be greater than 255 characters.';
   let sim: SimRecord | undefined;
   if (iccid) {
     sim = state.data.simByIccid(iccid);
@@ -100,7 +101,11 @@ export function listOrders(ctx: RequestContext): SandboxResponse {
   const page = paginate(ctx, matching);
   if ('status' in page) return page;
   const include = includes(ctx);
-  return json(200, { data: page.items.map((o) => renderOrder(o, ctx.origin, include)), links: page.links, meta: page.meta });
+  return json(200, {
+    data: page.items.map((o) => renderOrder(o, ctx.origin, include)),
+    links: page.links,
+    meta: page.meta,
+  });
 }
 
 export function getOrder(ctx: RequestContext): SandboxResponse {

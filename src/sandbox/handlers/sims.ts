@@ -1,9 +1,10 @@
 /** GET sims, sims/{iccid}, sims/{iccid}/usage, sims/{iccid}/topups, sims/{iccid}/packages. */
-import { json, JSON_TYPE, notFound, businessError } from '../http-io.ts';
+
+import type { SimRecord } from '../data.ts';
+import { businessError, JSON_TYPE, json, notFound } from '../http-io.ts';
 import { rateLimitHeaders, tooManyAttempts } from '../limits.ts';
 import { renderHistory, renderSim, renderTopupPackage, renderUsage } from '../render.ts';
 import type { SandboxResponse } from '../types.ts';
-import type { SimRecord } from '../data.ts';
 import type { RequestContext } from './context.ts';
 import { createdAtRange, includes, paginate } from './pagination.ts';
 
@@ -29,7 +30,11 @@ export function listSims(ctx: RequestContext): SandboxResponse {
   const page = paginate(ctx, matching);
   if ('status' in page) return page;
   const include = includes(ctx);
-  return json(200, { data: page.items.map((sim) => renderSim(sim, ctx.origin, include)), links: page.links, meta: page.meta });
+  return json(200, {
+    data: page.items.map((sim) => renderSim(sim, ctx.origin, include)),
+    links: page.links,
+    meta: page.meta,
+  });
 }
 
 export function getSim(ctx: RequestContext): SandboxResponse {
@@ -45,7 +50,9 @@ export function usage(ctx: RequestContext): SandboxResponse {
   const headers = rateLimitHeaders(decision);
   const sim = simOf(ctx);
   if (sim === undefined) return { ...notFound(), headers: { 'Content-Type': JSON_TYPE, ...headers } };
-  const body = state.usageCache.get(sim.iccid, () => JSON.stringify({ data: renderUsage(sim), meta: { message: 'api.succes' } }));
+  const body = state.usageCache.get(sim.iccid, () =>
+    JSON.stringify({ data: renderUsage(sim), meta: { message: 'api.succes' } }),
+  );
   return { status: 200, headers: { 'Content-Type': JSON_TYPE, ...headers }, body };
 }
 

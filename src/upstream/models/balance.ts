@@ -2,7 +2,10 @@
 import { z } from 'zod';
 import { decimal, fail, optString } from './conversions.ts';
 
-export interface Balance { amount: string; currency: string }
+export interface Balance {
+  amount: string;
+  currency: string;
+}
 
 const balanceEntry = z.object({
   name: optString,

@@ -6,7 +6,12 @@
  */
 import { z } from 'zod';
 
-export interface Page { currentPage: number; lastPage: number; perPage: number; total: number }
+export interface Page {
+  currentPage: number;
+  lastPage: number;
+  perPage: number;
+  total: number;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Scalars
@@ -71,7 +76,10 @@ export function fail(ctx: z.RefinementCtx, input: unknown, message: string): nev
 }
 
 export const idString = z.union([z.string().min(1), z.number()]).transform(String);
-export const optString = z.union([z.string(), z.number(), z.null()]).optional().transform((v) => (v === undefined || v === null ? null : String(v)));
+export const optString = z
+  .union([z.string(), z.number(), z.null()])
+  .optional()
+  .transform((v) => (v === undefined || v === null ? null : String(v)));
 
 export const optNumber = z
   .union([z.number(), z.string(), z.null()])

@@ -8,13 +8,26 @@ import { idString, optDate, optDecimal, optNumber, packageFields } from './conve
 export type HistoryStatus = string;
 
 export interface HistoryPackage {
-  id: string; type: 'INITIAL' | 'TOPUP' | 'SIM'; title: string; price: string | null; netPrice: string | null; currency: string;
-  amountMb: number | null; validityDays: number | null; isUnlimited: boolean | null; dataLabel: string | null;
+  id: string;
+  type: 'INITIAL' | 'TOPUP' | 'SIM';
+  title: string;
+  price: string | null;
+  netPrice: string | null;
+  currency: string;
+  amountMb: number | null;
+  validityDays: number | null;
+  isUnlimited: boolean | null;
+  dataLabel: string | null;
 }
 
 export interface HistoryEntry {
-  id: string; status: HistoryStatus; remainingMb: number | null; activatedAt: string | null; expiresAt: string | null;
-  finishedAt: string | null; package: HistoryPackage;
+  id: string;
+  status: HistoryStatus;
+  remainingMb: number | null;
+  activatedAt: string | null;
+  expiresAt: string | null;
+  finishedAt: string | null;
+  package: HistoryPackage;
 }
 
 const historyPackageType = z

@@ -5,11 +5,12 @@
  * about what the gateway relies on — a 2xx missing it is an UpstreamBadResponseError (README "Caching and upstream
  * budgets").
  */
-export { isNotFoundBody, summariseIssues, toDecimalString, toIsoUtc, type Page } from './conversions.ts';
-export { tokenResponseSchema } from './token.ts';
-export { balanceResponseSchema, type Balance } from './balance.ts';
-export { simListResponseSchema, simResponseSchema, simSchema, type InitialOrder, type SimDetails } from './sims.ts';
-export { SIM_STATUSES, usageResponseSchema, type SimStatus, type Usage } from './usage.ts';
-export { topupsResponseSchema, type TopupPackage } from './topups.ts';
-export { historyResponseSchema, type HistoryEntry, type HistoryPackage, type HistoryStatus } from './history.ts';
+
+export { type Balance, balanceResponseSchema } from './balance.ts';
+export { isNotFoundBody, type Page, summariseIssues, toDecimalString, toIsoUtc } from './conversions.ts';
+export { type HistoryEntry, type HistoryPackage, type HistoryStatus, historyResponseSchema } from './history.ts';
 export { orderListResponseSchema, orderResponseSchema, type TopupOrder } from './orders.ts';
+export { type InitialOrder, type SimDetails, simListResponseSchema, simResponseSchema, simSchema } from './sims.ts';
+export { tokenResponseSchema } from './token.ts';
+export { type TopupPackage, topupsResponseSchema } from './topups.ts';
+export { SIM_STATUSES, type SimStatus, type Usage, usageResponseSchema } from './usage.ts';

@@ -3,8 +3,18 @@ import { z } from 'zod';
 import { dataOf, date, decimal, idString, optDecimal, optNumber, optString, pageOf } from './conversions.ts';
 
 export interface TopupOrder {
-  id: string; code: string; packageId: string; title: string | null; price: string; netPrice: string | null; currency: string;
-  createdAt: string; description: string | null; iccid: string | null; validityDays: number | null; dataLabel: string | null;
+  id: string;
+  code: string;
+  packageId: string;
+  title: string | null;
+  price: string;
+  netPrice: string | null;
+  currency: string;
+  createdAt: string;
+  description: string | null;
+  iccid: string | null;
+  validityDays: number | null;
+  dataLabel: string | null;
 }
 
 const topupOrder = z

@@ -3,15 +3,34 @@ import { z } from 'zod';
 import { dataOf, idString, optBoolean, optDate, optDecimal, optNumber, optString, pageOf } from './conversions.ts';
 
 export interface InitialOrder {
-  id: string; code: string | null; packageId: string | null; packageTitle: string | null; validityDays: number | null;
-  price: string | null; currency: string | null; dataLabel: string | null; status: string | null;
+  id: string;
+  code: string | null;
+  packageId: string | null;
+  packageTitle: string | null;
+  validityDays: number | null;
+  price: string | null;
+  currency: string | null;
+  dataLabel: string | null;
+  status: string | null;
 }
 
 export interface SimDetails {
-  id: string; iccid: string; createdAt: string | null; lpa: string | null; matchingId: string | null; qrCode: string | null;
-  qrCodeUrl: string | null; appleInstallUrl: string | null; apnType: string | null; apnValue: string | null;
-  isRoaming: boolean | null; recycled: boolean; recycledAt: string | null; voucherCode: string | null;
-  confirmationCode: string | null; brandSettingsName: string | null;
+  id: string;
+  iccid: string;
+  createdAt: string | null;
+  lpa: string | null;
+  matchingId: string | null;
+  qrCode: string | null;
+  qrCodeUrl: string | null;
+  appleInstallUrl: string | null;
+  apnType: string | null;
+  apnValue: string | null;
+  isRoaming: boolean | null;
+  recycled: boolean;
+  recycledAt: string | null;
+  voucherCode: string | null;
+  confirmationCode: string | null;
+  brandSettingsName: string | null;
   /** The order that created the eSIM (`simable` upstream). */
   initialOrder: InitialOrder | null;
 }

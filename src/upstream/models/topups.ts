@@ -3,9 +3,19 @@ import { z } from 'zod';
 import { dataOf, decimal, idString, optNumber, optString, packageFields } from './conversions.ts';
 
 export interface TopupPackage {
-  id: string; type: string; title: string; price: string; netPrice: string | null; currency: string; amountMb: number | null;
-  validityDays: number | null; isUnlimited: boolean; dataLabel: string | null; shortInfo: string | null;
-  voiceMinutes: number | null; texts: number | null;
+  id: string;
+  type: string;
+  title: string;
+  price: string;
+  netPrice: string | null;
+  currency: string;
+  amountMb: number | null;
+  validityDays: number | null;
+  isUnlimited: boolean;
+  dataLabel: string | null;
+  shortInfo: string | null;
+  voiceMinutes: number | null;
+  texts: number | null;
 }
 
 const topupPackage = z

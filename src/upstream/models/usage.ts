@@ -11,8 +11,14 @@ export type SimStatus = (typeof SIM_STATUSES)[number];
 export interface Usage {
   status: SimStatus;
   /** null when the package is unlimited (the upstream then sends 0s that mean nothing). */
-  remainingMb: number | null; totalMb: number | null; isUnlimited: boolean | null; expiresAt: string | null;
-  remainingVoiceMinutes: number | null; totalVoiceMinutes: number | null; remainingTexts: number | null; totalTexts: number | null;
+  remainingMb: number | null;
+  totalMb: number | null;
+  isUnlimited: boolean | null;
+  expiresAt: string | null;
+  remainingVoiceMinutes: number | null;
+  totalVoiceMinutes: number | null;
+  remainingTexts: number | null;
+  totalTexts: number | null;
 }
 
 const simStatuses: ReadonlySet<string> = new Set<string>(SIM_STATUSES);
@@ -32,7 +38,10 @@ export const usageResponseSchema = z
     }),
   })
   .transform(({ data: u }): Usage => {
-    const status = (u.status ?? '').trim().toUpperCase().replace(/[\s-]+/g, '_');
+    const status = (u.status ?? '')
+      .trim()
+      .toUpperCase()
+      .replace(/[\s-]+/g, '_');
     return {
       status: simStatuses.has(status) ? (status as SimStatus) : 'UNKNOWN',
       remainingMb: u.is_unlimited ? null : u.remaining,
