@@ -34,6 +34,7 @@ import { corsPolicy } from './cors.ts';
 import { createLocalGraphiQL } from './graphiql.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { registerResponseCacheMetrics } from './response-cache-metrics.ts';
+import { createStores, type SharedStores } from './stores.ts';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -53,6 +54,8 @@ export interface Gateway {
   responseCache: ResponseCache | undefined;
   /** OpenTelemetry; undefined when tracing is off. */
   tracing: Tracing | undefined;
+  /** Shared state (in-process, or Redis with `REDIS_URL`), built by src/app/stores.ts. */
+  stores: SharedStores;
   /** Waits for in-flight purchases, then releases upstream connections. */
   close(): Promise<void>;
 }
@@ -68,6 +71,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const upstream = deps.upstream ?? config.upstream;
   if (!upstream) throw new Error('createGateway needs an upstream (config.upstream or deps.upstream)');
 
+  const stores = createStores(config, logger);
   let metrics: GatewayMetrics | undefined;
   const client: UpstreamClient = createUpstreamClient({
     baseUrl: upstream.url,
@@ -179,9 +183,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     metrics,
     responseCache,
     tracing,
+    stores,
     async close() {
       await purchases.drain();
       await client.close();
+      await stores.close();
       await tracing?.shutdown(); // exports the spans still buffered
     },
   };

@@ -251,6 +251,15 @@ const envSchema = z.object({
 
   SANDBOX_SEED: int(0, 2 ** 31 - 1).default(42),
   SANDBOX_SIM_COUNT: int(1, 1_000_000).default(50),
+
+  // Shared state for a fleet of replicas (README "Running several replicas"); unset = in-process, one replica only.
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[\w.:-]{1,64}$/, 'must be 1–64 characters of A–Z a–z 0–9 _ . : -')
+    .default('esim-gw:'),
+  REDIS_COMMAND_TIMEOUT_MS: int(10, 10_000).default(250),
+  REDIS_FALLBACK_BUDGET_SHARE: z.coerce.number().gt(0).max(1).default(0.25),
   ...Object.fromEntries(
     UPSTREAM_ENDPOINTS.map((e) => [pathOverrideVariable(e), z.string().regex(/^\//, 'must start with "/"').optional()]),
   ),
@@ -384,6 +393,12 @@ export interface GatewayConfig {
   shutdown: { drainMs: number };
   sandbox: { seed: number; simCount: number };
   tracing: TracingConfig;
+  /**
+   * Shared state for a fleet (undefined: every store in-process, one replica only). `fallbackBudgetShare`: while Redis
+   * is unreachable, each replica keeps only this share of every upstream limit locally (1/N for N replicas keeps the
+   * fleet under the upstream's limits).
+   */
+  redis: { url: string; keyPrefix: string; commandTimeoutMs: number; fallbackBudgetShare: number } | undefined;
 }
 
 /**
@@ -529,5 +544,13 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     shutdown: { drainMs: timings.drainMs },
     sandbox: { seed: e.SANDBOX_SEED, simCount: e.SANDBOX_SIM_COUNT },
     tracing: tracingConfig(e),
+    redis: e.REDIS_URL
+      ? {
+          url: e.REDIS_URL,
+          keyPrefix: e.REDIS_KEY_PREFIX,
+          commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+          fallbackBudgetShare: e.REDIS_FALLBACK_BUDGET_SHARE,
+        }
+      : undefined,
   };
 }

@@ -17,10 +17,20 @@ export { SANDBOX_CREDENTIALS };
 export const BASE_PATHS = { pressone: '/customer/v2', airalo: '/v2' } as const;
 export type Flavour = keyof typeof BASE_PATHS;
 
+/** One gateway of the harness, with its own request helpers. */
+export interface Replica {
+  gateway: Gateway;
+  gql: Harness['gql'];
+  fetch: Harness['fetch'];
+}
+
 export interface Harness {
   clock: ManualClock;
   sandbox: Sandbox;
+  /** The first (or only) gateway; `gql` and `fetch` go to it. */
   gateway: Gateway;
+  /** Every gateway, `options.replicas` of them (default 1), all on this sandbox, clock and configuration. */
+  replicas: Replica[];
   /** Typed by the generated document (test/__generated__), or untyped for a plain string. */
   gql<TResult, TVariables>(
     document: TypedDocumentString<TResult, TVariables>,
@@ -46,22 +56,42 @@ export async function startHarness(
     sandbox?: SandboxOptions;
     logger?: Logger;
     spanExporter?: SpanExporter;
+    /** How many gateways to build on the one sandbox (e.g. 3 with `env.REDIS_URL` for an in-process fleet). */
+    replicas?: number;
   } = {},
 ): Promise<Harness> {
   const flavour = options.flavour ?? 'pressone';
   const clock = createManualClock();
   const sandbox = await createSandbox({ clock, credentials: SANDBOX_CREDENTIALS, ...options.sandbox });
   const config = loadConfig({ LOG_LEVEL: 'silent', ...options.env });
-  const gateway = createGateway({
-    config,
-    clock,
-    logger: options.logger ?? createLogger('silent'),
-    upstream: { url: `${sandbox.url}${BASE_PATHS[flavour]}`, flavour, ...SANDBOX_CREDENTIALS },
-    ...(options.spanExporter ? { spanExporter: options.spanExporter } : {}),
-  });
+  const replicas = Array.from({ length: options.replicas ?? 1 }, () =>
+    replica(
+      createGateway({
+        config,
+        clock,
+        logger: options.logger ?? createLogger('silent'),
+        upstream: { url: `${sandbox.url}${BASE_PATHS[flavour]}`, flavour, ...SANDBOX_CREDENTIALS },
+        ...(options.spanExporter ? { spanExporter: options.spanExporter } : {}),
+      }),
+    ),
+  );
+  const first = replicas[0]!;
   return {
     clock,
     sandbox,
+    gateway: first.gateway,
+    replicas,
+    gql: first.gql,
+    fetch: first.fetch,
+    async close() {
+      await Promise.all(replicas.map((r) => r.gateway.close()));
+      await sandbox.close();
+    },
+  };
+}
+
+function replica(gateway: Gateway): Replica {
+  return {
     gateway,
     async gql(
       query: string | TypedDocumentString<unknown, unknown>,
@@ -82,9 +112,5 @@ export async function startHarness(
       return { status: response.status, ...((await response.json()) as object) };
     },
     fetch: async (path, init) => gateway.yoga.fetch(new Request(`http://gateway.test${path}`, init)),
-    async close() {
-      await gateway.close();
-      await sandbox.close();
-    },
-  };
+  } as Replica;
 }
