@@ -12,6 +12,8 @@ export async function until(check: () => boolean, timeoutMs = 5_000): Promise<vo
   }
 }
 
+export type Fleet = Harness & { prefix: string };
+
 let prefixSeq = 0;
 
 /** Three gateways sharing `server` (a key prefix of their own, so tests never see each other's keys). */
@@ -19,7 +21,7 @@ export async function startFleet(
   server: RedisServer | undefined,
   env: Record<string, string> = {},
   sandbox: SandboxOptions = {},
-): Promise<Harness & { prefix: string }> {
+): Promise<Fleet> {
   const prefix = `fleet${++prefixSeq}-${process.pid}:`;
   const h = await startHarness({
     replicas: 3,
