@@ -88,6 +88,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     getRetries: config.retries.getRetries,
     retryBudget: { ratio: config.retries.budgetRatio },
     tokenRefreshSeconds: config.tokenRefreshSeconds,
+    tokenStore: stores.token(upstream),
     circuitBreaker: config.breaker,
     onBreakerStateChange: (state) =>
       (state === 'closed' ? logger.info.bind(logger) : logger.warn.bind(logger))(
@@ -99,7 +100,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onCall: (event) => metrics?.recordUpstreamCall(event),
     ...(tracing ? { tracer: tracing.tracer } : {}),
   });
-  const caches = createCaches(config, client, clock);
+  const caches = createCaches(config, client, clock, stores.budgets);
   metrics = createMetrics(caches, () => client.breakerState());
   const purchases = new PurchaseService({
     client,

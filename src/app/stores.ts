@@ -6,10 +6,20 @@
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../platform/config.ts';
 import { createRedisConnections, type RedisConnections } from '../platform/redis.ts';
+import { MemoryBudgetStore } from '../stores/budgets/memory.ts';
+import { RedisBudgetStore } from '../stores/budgets/redis.ts';
+import type { BudgetStore } from '../stores/budgets/types.ts';
+import { MemoryTokenStore } from '../stores/token/memory.ts';
+import { RedisTokenStore } from '../stores/token/redis.ts';
+import type { TokenOwner, TokenStore } from '../stores/token/types.ts';
 
 export interface SharedStores {
   /** The Redis connections when `REDIS_URL` is set (state for /ready, /metrics and logs); undefined in-process. */
   redis: RedisConnections | undefined;
+  /** Upstream call budgets and 429 blocks. */
+  budgets: BudgetStore;
+  /** The upstream token of one account (the secret keys its encryption at rest). */
+  token(owner: TokenOwner): TokenStore;
   close(): Promise<void>;
 }
 
@@ -22,6 +32,10 @@ export function createStores(config: GatewayConfig, logger: Logger): SharedStore
     : undefined;
   return {
     redis,
+    budgets: redis
+      ? new RedisBudgetStore(redis, { fallbackShare: config.redis!.fallbackBudgetShare, logger })
+      : new MemoryBudgetStore(),
+    token: (owner) => (redis ? new RedisTokenStore(redis, owner) : new MemoryTokenStore()),
     async close() {
       await redis?.close();
     },

@@ -3,9 +3,18 @@
  * min(expires_in − 60 s, tokenRefreshSeconds) on the injected clock, invalidated on a 401. A failing token endpoint is
  * remembered for a short backoff so a burst of calls cannot hammer it (it allows 3–5 requests a minute) — except a refusal
  * by the circuit breaker, which sent nothing and has a cool-down of its own.
- * The token never leaves this module except as the Authorization header transport.ts builds from it.
+ * The token never leaves this module except as the Authorization header transport.ts builds from it (and, encrypted,
+ * the fleet's token store).
+ *
+ * With a TokenStore (src/stores/token/): a valid in-process token is used without asking the store; otherwise the
+ * store's token is adopted, or this replica claims the refresh (one replica at a time) and shares what it fetched,
+ * or it polls while another holds the claim — for at most the claim's lease plus a second, after which it fetches its
+ * own (a holder that died lets its lease lapse and the next replica claims). A store that fails (Redis down or slow)
+ * means fetching our own token, as a single replica does. See README "Running several replicas".
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../platform/clock.ts';
+import type { SharedToken, TokenStore } from '../stores/token/types.ts';
 import {
   CircuitOpenError,
   UpstreamAuthError,
@@ -28,6 +37,12 @@ export interface TokenManagerOptions {
   refreshSeconds: number;
   /** How long a token-endpoint failure is remembered before the next attempt. Default 5 s. */
   failureBackoffMs?: number;
+  /** The fleet's token (one token, one refresh at a time); without it the token is this process's alone. */
+  store?: TokenStore;
+  /** How long a refresh claim lasts: at least the token request's own deadline. Default 15 s. */
+  refreshLeaseMs?: number;
+  /** How often a replica waiting for another's refresh looks for the new token (real time). Default 25 ms. */
+  pollMs?: number;
 }
 
 export interface TokenManager {
@@ -75,18 +90,55 @@ function toTokenFailure(error: unknown): UpstreamError {
 export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const { fetchToken, clock, refreshSeconds } = options;
   const failureBackoffMs = options.failureBackoffMs ?? 5_000;
-  let cached: { token: string; validUntil: number } | null = null;
+  const { store } = options;
+  const leaseMs = options.refreshLeaseMs ?? 15_000;
+  const pollMs = options.pollMs ?? 25;
+  let cached: SharedToken | null = null;
   let failure: { error: UpstreamError; until: number } | null = null;
   let inflight: Promise<string> | null = null;
+  /** The last token a 401 proved stale: never adopted again from the store. */
+  let rejected: string | undefined;
+
+  /** The fleet's token, or 'claimed' (this replica must fetch and share), or 'alone' (fetch without sharing). */
+  async function fromFleet(fleet: TokenStore): Promise<SharedToken | 'claimed' | 'alone'> {
+    const deadline = performance.now() + leaseMs + 1_000;
+    const usable = (shared: SharedToken | undefined) => (shared && shared.token !== rejected ? shared : undefined);
+    try {
+      for (;;) {
+        const shared = usable(await fleet.read(clock.now()));
+        if (shared) return shared;
+        if (await fleet.claim(leaseMs)) {
+          // Another replica may have shared a token between our read and our claim.
+          const late = usable(await fleet.read(clock.now()));
+          if (!late) return 'claimed';
+          await fleet.release();
+          return late;
+        }
+        if (performance.now() >= deadline) return 'alone';
+        await sleep(pollMs);
+      }
+    } catch {
+      return 'alone'; // the store is unavailable: fetch our own, as a single replica does
+    }
+  }
 
   async function refresh(): Promise<string> {
+    const source = store ? await fromFleet(store) : 'alone';
+    if (typeof source === 'object') {
+      cached = source;
+      failure = null;
+      return source.token;
+    }
     try {
       const fetched = await fetchToken();
       const lifetimeMs = tokenLifetimeSeconds(fetched.expiresInSeconds, refreshSeconds) * 1000;
-      cached = { token: fetched.accessToken, validUntil: clock.now() + lifetimeMs };
+      const now = clock.now();
+      cached = { token: fetched.accessToken, validUntil: now + lifetimeMs };
       failure = null;
+      if (source === 'claimed') await store?.write(cached, now).catch(() => {}); // unshared: the others fetch theirs
       return fetched.accessToken;
     } catch (error) {
+      if (source === 'claimed') await store?.release().catch(() => {}); // the lease would end it anyway
       const converted = toTokenFailure(error);
       // Nothing was sent: the breaker has its own cool-down, and its probe must not be held back by ours.
       if (converted instanceof CircuitOpenError) throw converted;
@@ -109,6 +161,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     },
     invalidate(token) {
       if (cached?.token === token) cached = null;
+      rejected = token;
+      store?.discard(token).catch(() => {}); // best effort: the store's copy expires, and `rejected` skips it here
     },
   };
 }

@@ -13,6 +13,7 @@ import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { raceAbort } from '../platform/abort.ts';
 import { type Clock, systemClock } from '../platform/clock.ts';
+import type { TokenStore } from '../stores/token/types.ts';
 import { type BreakerState, CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.ts';
 import { createUpstreamDispatcher, type UpstreamDispatchOptions, type UpstreamTrace } from './dispatcher.ts';
 import {
@@ -78,6 +79,8 @@ export interface UpstreamTransportOptions {
   logger?: Logger;
   /** Refresh the token after min(expires_in − 60 s, this); default 86400. */
   tokenRefreshSeconds?: number;
+  /** Where the token is shared with the other replicas (src/stores/token/); default: this process only. */
+  tokenStore?: TokenStore;
   clock?: Clock;
   /** Observability hook, called once per upstream request (token requests included). Never receives secrets. */
   onCall?: (e: UpstreamCallEvent) => void;
@@ -133,12 +136,13 @@ export function createUpstreamTransport(
     headersMs: options.timeouts?.headersMs ?? 10_000,
     bodyMs: options.timeouts?.bodyMs ?? 10_000,
   };
+  const callDeadlineMs = options.callDeadlineMs ?? defaultCallDeadlineMs(timeouts);
   const upstream = createUpstreamDispatcher({
     origin: resolver.origin,
     connections: options.connections ?? 16,
     timeouts,
     maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-    callDeadlineMs: options.callDeadlineMs ?? defaultCallDeadlineMs(timeouts),
+    callDeadlineMs,
     getRetries: Math.max(0, Math.floor(options.getRetries ?? 2)),
     retryBaseDelayMs: 100,
     retryBudget: new RetryBudget(options.retryBudget),
@@ -294,6 +298,9 @@ export function createUpstreamTransport(
   const tokens = createTokenManager({
     clock,
     refreshSeconds: options.tokenRefreshSeconds ?? 86_400,
+    // A refresh claim outlives the token request it covers.
+    refreshLeaseMs: callDeadlineMs + 1_000,
+    ...(options.tokenStore ? { store: options.tokenStore } : {}),
     fetchToken() {
       const form = new URLSearchParams({
         client_id: options.clientId,

@@ -7,6 +7,7 @@ import {
   ResourceCache,
 } from '../../src/domain/cache/index.ts';
 import { createManualClock } from '../../src/platform/clock.ts';
+import { MemoryBudgetStore } from '../../src/stores/budgets/memory.ts';
 import {
   UpstreamBusinessError,
   UpstreamNotFoundError,
@@ -32,7 +33,13 @@ function setup(
     maxStaleMs: options.maxStaleMs ?? 10_000,
     clock,
     ...(options.negativeTtlMs ? { negativeTtlMs: options.negativeTtlMs } : {}),
-    ...(options.budget ? { budget: new CallBudget({ ...options.budget, clock }) } : {}),
+    budget: new CallBudget({
+      scope: 'test',
+      limit: options.budget?.limit ?? Number.POSITIVE_INFINITY,
+      windowMs: options.budget?.windowMs ?? 1,
+      clock,
+      store: new MemoryBudgetStore(),
+    }),
     load: (key, signal) => {
       calls.push(key);
       return next(key, signal);

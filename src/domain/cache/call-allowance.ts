@@ -16,6 +16,11 @@ export class CallAllowance {
     return true;
   }
 
+  /** Returns one call taken for a read the budget then refused (no upstream call was made). */
+  giveBack(): void {
+    if (this.#used > 0) this.#used--;
+  }
+
   /** Upstream calls started so far on behalf of this request. */
   get used(): number {
     return this.#used;

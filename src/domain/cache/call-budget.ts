@@ -1,97 +1,40 @@
 /**
- * Per-key upstream call budget: at most `limit` calls per sliding `windowMs`, plus an explicit
- * block (from a 429's Retry-After) that holds for its full length. Keys are ICCIDs.
+ * One resource's upstream call budget: at most `limit` calls per ICCID per sliding `windowMs`, plus the blocks an
+ * upstream 429's Retry-After imposes for their full length. The decisions live in a BudgetStore — in-process, or in
+ * Redis for a fleet of replicas (src/stores/budgets/); this class only binds a resource's limit to it.
  *
- * Contract: `waitMs(key) === 0` means one call may be made now and `consume(key)` must follow
- * immediately; the gateway never sends a call the budget denies, so the upstream's per-ICCID
- * limits cannot be breached by this process whatever the clients do.
- *
- * A key's record is kept for as long as its window lasts, however many other keys are called meanwhile (no LRU
- * bound that could forget a budget still in force). Records whose window has passed are swept as the maps grow, so
- * memory is bounded by the keys actually called within one window (at most twice that between sweeps).
+ * Contract: `acquire(iccid) === 0` means one call was granted and recorded, and must be made; otherwise nothing was
+ * recorded and the result is the ms to wait. The gateway never sends a call the budget denies, so the upstream's
+ * per-ICCID limits cannot be breached by the gateway (by the fleet, with Redis) whatever the clients do.
  * See README.md, "Caching and upstream budgets".
  */
 import type { Clock } from '../../platform/clock.ts';
+import type { BudgetStore } from '../../stores/budgets/types.ts';
 
 export interface CallBudgetOptions {
+  /** Budget scope in the store: the resource name. */
+  scope: string;
+  /** Calls per window and ICCID; `Infinity` when only 429 blocks apply. */
   limit: number;
   windowMs: number;
   clock: Clock;
+  store: BudgetStore;
 }
 
-/** Sweeping starts once a map holds this many keys; below it, expired records cost less than a sweep. */
-const MIN_SWEEP_AT = 1_024;
-
 export class CallBudget {
+  constructor(private readonly options: CallBudgetOptions) {}
+
   /**
-   * Call times inside the window per key, oldest first; only with a finite limit. An array literal of one timestamp
-   * per key (most keys see one call per window): with 100k SIMs cached, that is what memory is made of.
+   * One atomic decision for one upstream call for `key`: 0 = granted (and counted); else ms until allowed. A plain
+   * number from an in-process store, a promise from a fleet-wide one.
    */
-  private readonly windows: Map<string, number[]> | undefined;
-  private windowsSweepAt = MIN_SWEEP_AT;
-  /** 429 blocks (key → epoch ms). Never dropped before they expire: expired ones are swept as the map grows. */
-  private readonly blocks = new Map<string, number>();
-  private blocksSweepAt = MIN_SWEEP_AT;
-
-  constructor(private readonly options: CallBudgetOptions) {
-    this.windows = Number.isFinite(options.limit) ? new Map<string, number[]>() : undefined;
-  }
-
-  /** Milliseconds until a call for `key` is allowed; 0 when allowed now. */
-  waitMs(key: string): number {
-    const now = this.options.clock.now();
-    let wait = 0;
-    const until = this.blocks.get(key);
-    if (until !== undefined) {
-      if (until > now) wait = until - now;
-      else this.blocks.delete(key);
-    }
-    const calls = this.windows?.get(key);
-    if (calls) {
-      this.prune(calls, now);
-      if (calls.length >= this.options.limit) wait = Math.max(wait, calls[0]! + this.options.windowMs - now);
-    }
-    return Math.max(wait, 0);
-  }
-
-  consume(key: string): void {
-    const windows = this.windows;
-    if (!windows) return;
-    const now = this.options.clock.now();
-    const calls = windows.get(key);
-    if (calls) {
-      this.prune(calls, now);
-      calls.push(now);
-      return;
-    }
-    windows.set(key, [now]);
-    if (windows.size >= this.windowsSweepAt) {
-      const cutoff = now - this.options.windowMs;
-      // A record whose newest call left the window constrains nothing any more.
-      for (const [k, times] of windows) if (times.length === 0 || times[times.length - 1]! <= cutoff) windows.delete(k);
-      this.windowsSweepAt = Math.max(MIN_SWEEP_AT, windows.size * 2);
-    }
+  acquire(key: string): number | Promise<number> {
+    const { store, scope, limit, windowMs, clock } = this.options;
+    return store.acquire(scope, key, limit, windowMs, clock.now());
   }
 
   /** Honour an upstream 429: no call for `key` until `untilEpochMs`, however long that is. */
-  blockUntil(key: string, untilEpochMs: number): void {
-    this.blocks.set(key, Math.max(this.blocks.get(key) ?? 0, untilEpochMs));
-    if (this.blocks.size >= this.blocksSweepAt) {
-      const now = this.options.clock.now();
-      for (const [k, until] of this.blocks) if (until <= now) this.blocks.delete(k);
-      this.blocksSweepAt = Math.max(MIN_SWEEP_AT, this.blocks.size * 2);
-    }
-  }
-
-  /** Keys with a record (a call within the window or a block); for tests and metrics. */
-  get trackedKeys(): number {
-    return (this.windows?.size ?? 0) + this.blocks.size;
-  }
-
-  private prune(calls: number[], now: number): void {
-    const cutoff = now - this.options.windowMs;
-    let i = 0;
-    while (i < calls.length && calls[i]! <= cutoff) i++;
-    if (i > 0) calls.splice(0, i);
+  blockUntil(key: string, untilEpochMs: number): void | Promise<void> {
+    return this.options.store.block(this.options.scope, key, untilEpochMs, this.options.clock.now());
   }
 }

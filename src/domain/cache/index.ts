@@ -5,6 +5,7 @@
  */
 import type { Clock } from '../../platform/clock.ts';
 import type { GatewayConfig } from '../../platform/config.ts';
+import type { BudgetStore } from '../../stores/budgets/types.ts';
 import type { Balance, HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from '../../upstream/index.ts';
 import { CallBudget } from './call-budget.ts';
 import { compactSimDetails } from './compact.ts';
@@ -30,6 +31,8 @@ export function createCaches(
   config: Pick<GatewayConfig, 'cache' | 'limits'>,
   client: UpstreamClient,
   clock: Clock,
+  /** Where call budgets and 429 blocks are decided: in-process, or fleet-wide (src/app/stores.ts chooses). */
+  budgets: BudgetStore,
 ): GatewayCaches {
   const { cache, limits } = config;
   const max = cache.maxSims;
@@ -37,14 +40,14 @@ export function createCaches(
   /** Stale-if-error bound, and the stale-while-revalidate window for resources that need not be fresh to act on. */
   const MAX_STALE_MS = s(cache.maxStaleSeconds);
   const swr = { staleWhileRevalidateMs: s(cache.staleWhileRevalidateSeconds) };
-  const usageBudget = new CallBudget({ limit: limits.usagePerMinute, windowMs: 60_000, clock });
+  const budget = (scope: string, limit: number, windowMs: number) =>
+    new CallBudget({ scope, limit, windowMs, clock, store: budgets });
+  const usageBudget = budget('usage', limits.usagePerMinute, 60_000);
   // Details are cached for an hour; the budget bounds re-reads of one ICCID however its entry or refusal was evicted.
-  const detailsBudget = new CallBudget({ limit: limits.detailsPerMinute, windowMs: 60_000, clock });
-  const historyBudget = new CallBudget({
-    limit: 1,
-    windowMs: Math.max(1, s(limits.historyIntervalSeconds)),
-    clock,
-  });
+  const detailsBudget = budget('details', limits.detailsPerMinute, 60_000);
+  const historyBudget = budget('history', 1, Math.max(1, s(limits.historyIntervalSeconds)));
+  // No documented limit: only 429 blocks apply (shared by the fleet like every budget).
+  const unlimited = (scope: string) => budget(scope, Number.POSITIVE_INFINITY, 1);
   return {
     details: new ResourceCache({
       name: 'details',
@@ -76,6 +79,7 @@ export function createCaches(
       maxStaleMs: s(cache.topupsTtlSeconds),
       negativeTtlMs: s(cache.negativeTtlSeconds),
       clock,
+      budget: unlimited('topups'),
       load: (iccid, signal) => client.getTopups(iccid, signal),
     }),
     history: new ResourceCache({
@@ -96,6 +100,7 @@ export function createCaches(
       ttlMs: s(cache.balanceTtlSeconds),
       maxStaleMs: s(cache.balanceTtlSeconds),
       clock,
+      budget: unlimited('balance'),
       load: (_key, signal) => client.getBalance(signal),
     }),
   };

@@ -26,7 +26,7 @@ import {
 } from '../../upstream/index.ts';
 import { BudgetExhaustedError, CallAllowanceExceededError } from '../errors.ts';
 import type { CallAllowance } from './call-allowance.ts';
-import { CallBudget } from './call-budget.ts';
+import type { CallBudget } from './call-budget.ts';
 
 export interface CacheRead<V> {
   value: V;
@@ -47,7 +47,8 @@ export interface ResourceCacheOptions<V> {
   staleWhileRevalidateMs?: number;
   clock: Clock;
   load: (key: string, signal: AbortSignal) => Promise<V>;
-  budget?: CallBudget;
+  /** Decides every upstream call (per-ICCID limit and 429 blocks); asked only on an L1 miss. */
+  budget: CallBudget;
   /** How long a definitive refusal (404, 422 business error) is remembered; 0/undefined = not at all. */
   negativeTtlMs?: number;
   /** Applied to every value before it is stored (a lossless, smaller representation; see compact.ts). */
@@ -59,6 +60,16 @@ type Entry<V> = Readonly<CacheRead<V> & { stale: false }>;
 
 const entryOf = <V>(value: V, fetchedAt: number): Entry<V> =>
   Object.freeze({ value, fetchedAt, stale: false as const });
+
+/** A flight the budget refused: nothing was called; `waitMs` until the budget allows one. */
+class BudgetDenied extends BudgetExhaustedError {
+  constructor(
+    resource: string,
+    readonly waitMs: number,
+  ) {
+    super(resource, Math.ceil(waitMs / 1000));
+  }
+}
 
 interface Inflight<V> {
   promise: Promise<Entry<V>>;
@@ -77,14 +88,10 @@ export class ResourceCache<V> {
   private readonly entries: LRUCache<string, Entry<V>>;
   private readonly refusals: LRUCache<string, Error> | undefined;
   private readonly inflight = new Map<string, Inflight<V>>();
-  private readonly budget: CallBudget;
   private readonly changeListeners: ((key: string) => void)[] = [];
   readonly stats: CacheStats = { hits: 0, misses: 0, staleServes: 0, upstreamCalls: 0 };
 
   constructor(private readonly options: ResourceCacheOptions<V>) {
-    // Without a configured limit the budget still honours 429 Retry-After blocks.
-    this.budget =
-      options.budget ?? new CallBudget({ limit: Number.POSITIVE_INFINITY, windowMs: 1, clock: options.clock });
     // ttlResolution 0: lru-cache would otherwise memoise `now` on a real timer, which an injected clock defeats.
     const perf = { now: () => options.clock.now() };
     this.entries = new LRUCache<string, Entry<V>>({
@@ -131,19 +138,20 @@ export class ResourceCache<V> {
     this.stats.misses++;
 
     const joinable = this.inflight.get(key);
-    if (!joinable) {
-      const waitMs = this.budget.waitMs(key);
-      noteCacheRead(this.options.name, key, waitMs > 0 ? 'budget' : 'miss', waitMs > 0 ? waitMs : undefined); // tracing hook
-      if (waitMs > 0)
-        return this.serveStale(entry, new BudgetExhaustedError(this.options.name, Math.ceil(waitMs / 1000)));
-      if (allowance && !allowance.tryTake())
-        return this.serveStale(entry, new CallAllowanceExceededError(this.options.name, allowance.limit));
-    }
-    if (joinable) noteCacheRead(this.options.name, key, 'miss'); // tracing hook: joins a call under way
+    // The allowance is taken before the budget decides (a flight starts at once, so concurrent readers join it) and
+    // given back when the budget denies.
+    if (!joinable && allowance && !allowance.tryTake())
+      return this.serveStale(entry, new CallAllowanceExceededError(this.options.name, allowance.limit));
     try {
-      const fresh = await this.join(key, joinable, signal);
+      const fresh = await this.join(key, joinable, signal, allowance);
+      noteCacheRead(this.options.name, key, 'miss'); // tracing hook
       return fresh;
     } catch (error) {
+      if (error instanceof BudgetDenied) {
+        noteCacheRead(this.options.name, key, 'budget', error.waitMs); // tracing hook
+        return this.serveStale(entry, error);
+      }
+      noteCacheRead(this.options.name, key, 'miss'); // tracing hook
       if (error instanceof UpstreamRateLimitedError || error instanceof UpstreamUnavailableError)
         return this.serveStale(entry, error);
       throw error;
@@ -152,9 +160,9 @@ export class ResourceCache<V> {
 
   /** Background refresh for stale-while-revalidate: only when none is under way and the budget allows. */
   private revalidate(key: string, allowance: CallAllowance | undefined): void {
-    if (this.inflight.has(key) || this.budget.waitMs(key) > 0) return;
+    if (this.inflight.has(key)) return;
     if (allowance && !allowance.tryTake()) return;
-    const flight = this.start(key);
+    const flight = this.start(key, allowance);
     flight.waiters++; // nobody will abort it
     flight.promise.catch(() => {}); // outcome already recorded by start(); the stale value was served
   }
@@ -219,8 +227,13 @@ export class ResourceCache<V> {
     throw error;
   }
 
-  private join(key: string, existing: Inflight<V> | undefined, signal?: AbortSignal): Promise<Entry<V>> {
-    const flight = existing ?? this.start(key);
+  private join(
+    key: string,
+    existing: Inflight<V> | undefined,
+    signal: AbortSignal | undefined,
+    allowance: CallAllowance | undefined,
+  ): Promise<Entry<V>> {
+    const flight = existing ?? this.start(key, allowance);
     flight.waiters++;
     return raceAbort(flight.promise, signal, () => this.leave(key, flight));
   }
@@ -233,11 +246,26 @@ export class ResourceCache<V> {
     }
   }
 
-  private start(key: string): Inflight<V> {
+  /**
+   * A flight: the budget's one decision for this call (a flight starts at once, so concurrent readers join it even
+   * while a fleet-wide budget is asked), then the upstream call. A denial rejects with BudgetDenied and calls nothing.
+   */
+  private start(key: string, allowance: CallAllowance | undefined): Inflight<V> {
     const controller = new AbortController();
-    this.budget.consume(key);
-    this.stats.upstreamCalls++;
-    const promise = this.options.load(key, controller.signal).then(
+    const budget = this.options.budget;
+    const call = (waitMs: number): Promise<V> => {
+      if (waitMs > 0) {
+        allowance?.giveBack();
+        throw new BudgetDenied(this.options.name, waitMs);
+      }
+      this.stats.upstreamCalls++;
+      return this.options.load(key, controller.signal);
+    };
+    const decision = budget.acquire(key);
+    // An in-process budget decides synchronously: the call starts in this tick, as it always did.
+    const promise = (
+      typeof decision === 'number' ? new Promise<V>((resolve) => resolve(call(decision))) : decision.then(call)
+    ).then(
       (value) => {
         const entry = entryOf(this.compact(value), this.options.clock.now());
         if (!controller.signal.aborted) {
@@ -247,10 +275,11 @@ export class ResourceCache<V> {
         }
         return entry;
       },
-      (error: unknown) => {
+      async (error: unknown) => {
         if (error instanceof UpstreamRateLimitedError) {
-          // Honour Retry-After for its full length, for every caller of this key.
-          this.budget.blockUntil(key, this.options.clock.now() + error.retryAfterSeconds * 1000);
+          // Honour Retry-After for its full length, for every caller of this key (every replica, with Redis); recorded
+          // before anyone learns of the 429.
+          await budget.blockUntil(key, this.options.clock.now() + error.retryAfterSeconds * 1000);
         } else if (error instanceof UpstreamNotFoundError || error instanceof UpstreamBusinessError) {
           this.entries.delete(key);
           this.refusals?.set(key, error);

@@ -1,0 +1,106 @@
+/**
+ * In-process call budgets: the embedded default, ONE REPLICA ONLY (each process would spend the upstream's limits
+ * again). Also the Redis store's local fallback while Redis is unavailable.
+ *
+ * A key's record is kept for as long as its window lasts, however many other keys are called meanwhile (no LRU bound
+ * that could forget a budget still in force). Records whose window has passed are swept as the maps grow, so memory is
+ * bounded by the keys actually called within one window (at most twice that between sweeps).
+ */
+import type { BudgetStore } from './types.ts';
+
+/** Sweeping starts once a map holds this many keys; below it, expired records cost less than a sweep. */
+const MIN_SWEEP_AT = 1_024;
+
+interface Scope {
+  /**
+   * Call times inside the window per key, oldest first. An array literal of one timestamp per key (most keys see one
+   * call per window): with 100k SIMs cached, that is what memory is made of.
+   */
+  windows: Map<string, number[]>;
+  windowsSweepAt: number;
+  /** 429 blocks (key → epoch ms). Never dropped before they expire: expired ones are swept as the map grows. */
+  blocks: Map<string, number>;
+  blocksSweepAt: number;
+}
+
+export class MemoryBudgetStore implements BudgetStore {
+  private readonly scopes = new Map<string, Scope>();
+
+  acquire(scope: string, key: string, limit: number, windowMs: number, now: number): number {
+    const wait = this.waitMs(scope, key, limit, windowMs, now);
+    if (wait === 0) this.record(scope, key, limit, windowMs, now);
+    return wait;
+  }
+
+  block(scope: string, key: string, untilEpochMs: number, now: number): void {
+    const s = this.scope(scope);
+    s.blocks.set(key, Math.max(s.blocks.get(key) ?? 0, untilEpochMs));
+    if (s.blocks.size >= s.blocksSweepAt) {
+      for (const [k, until] of s.blocks) if (until <= now) s.blocks.delete(k);
+      s.blocksSweepAt = Math.max(MIN_SWEEP_AT, s.blocks.size * 2);
+    }
+  }
+
+  /** Milliseconds until a call for (scope, key) is allowed; 0 when allowed now. Records nothing. */
+  waitMs(scope: string, key: string, limit: number, windowMs: number, now: number): number {
+    const s = this.scopes.get(scope);
+    if (!s) return limit >= 1 ? 0 : windowMs;
+    let wait = 0;
+    const until = s.blocks.get(key);
+    if (until !== undefined) {
+      if (until > now) wait = until - now;
+      else s.blocks.delete(key);
+    }
+    // A limit below one call (a fallback share of a tiny limit) grants nothing.
+    if (limit < 1) return Math.max(wait, windowMs);
+    const calls = s.windows.get(key);
+    if (calls && Number.isFinite(limit)) {
+      prune(calls, now, windowMs);
+      if (calls.length >= limit) wait = Math.max(wait, calls[0]! + windowMs - now);
+    }
+    return Math.max(wait, 0);
+  }
+
+  /** Records a call made at `now` (granted here, or by the fleet-wide store). Unlimited scopes record nothing. */
+  record(scope: string, key: string, limit: number, windowMs: number, now: number): void {
+    if (!Number.isFinite(limit)) return;
+    const s = this.scope(scope);
+    const calls = s.windows.get(key);
+    if (calls) {
+      prune(calls, now, windowMs);
+      calls.push(now);
+      return;
+    }
+    s.windows.set(key, [now]);
+    if (s.windows.size >= s.windowsSweepAt) {
+      const cutoff = now - windowMs;
+      // A record whose newest call left the window constrains nothing any more.
+      for (const [k, times] of s.windows)
+        if (times.length === 0 || times[times.length - 1]! <= cutoff) s.windows.delete(k);
+      s.windowsSweepAt = Math.max(MIN_SWEEP_AT, s.windows.size * 2);
+    }
+  }
+
+  /** Keys with a record (a call within the window or a block); for tests and metrics. */
+  get trackedKeys(): number {
+    let n = 0;
+    for (const s of this.scopes.values()) n += s.windows.size + s.blocks.size;
+    return n;
+  }
+
+  private scope(name: string): Scope {
+    let s = this.scopes.get(name);
+    if (!s) {
+      s = { windows: new Map(), windowsSweepAt: MIN_SWEEP_AT, blocks: new Map(), blocksSweepAt: MIN_SWEEP_AT };
+      this.scopes.set(name, s);
+    }
+    return s;
+  }
+}
+
+function prune(calls: number[], now: number, windowMs: number): void {
+  const cutoff = now - windowMs;
+  let i = 0;
+  while (i < calls.length && calls[i]! <= cutoff) i++;
+  if (i > 0) calls.splice(0, i);
+}
