@@ -4,24 +4,40 @@
  * like one gateway use Redis. Domain code and resolvers see only the store interfaces (src/stores/<concern>/types.ts).
  */
 import type { Logger } from 'pino';
+import type { PurchaseOutcome } from '../domain/purchase/index.ts';
+import { type Clock, systemClock } from '../platform/clock.ts';
 import type { GatewayConfig } from '../platform/config.ts';
 import { createRedisConnections, type RedisConnections } from '../platform/redis.ts';
+import { MemoryPurchaseRecords } from '../stores/purchase-records/memory.ts';
+import { RedisPurchaseRecords } from '../stores/purchase-records/redis.ts';
+import type { PurchaseRecordStore } from '../stores/purchase-records/types.ts';
 
 export interface SharedStores {
   /** The Redis connections when `REDIS_URL` is set (state for /ready, /metrics and logs); undefined in-process. */
   redis: RedisConnections | undefined;
+  /** Idempotency claims and records of purchases. */
+  purchaseRecords: PurchaseRecordStore<PurchaseOutcome>;
   close(): Promise<void>;
 }
 
-export function createStores(config: GatewayConfig, logger: Logger): SharedStores {
+export function createStores(config: GatewayConfig, logger: Logger, clock: Clock = systemClock): SharedStores {
   const redis = config.redis
     ? createRedisConnections(
         { url: config.redis.url, keyPrefix: config.redis.keyPrefix, commandTimeoutMs: config.redis.commandTimeoutMs },
         logger,
       )
     : undefined;
+  const idempotencyTtlMs = config.idempotency.ttlHours * 3_600_000;
   return {
     redis,
+    purchaseRecords: redis
+      ? new RedisPurchaseRecords({ redis, ttlMs: idempotencyTtlMs, leaseMs: config.idempotency.claimLeaseMs })
+      : new MemoryPurchaseRecords({
+          ttlMs: idempotencyTtlMs,
+          maxKeys: config.idempotency.maxKeys,
+          pinUnknownMs: config.idempotency.reconcileGraceSeconds * 1000,
+          clock,
+        }),
     async close() {
       await redis?.close();
     },

@@ -79,6 +79,7 @@ export type BuyAsMutation = { purchaseTopup:
     | { __typename: 'PackageNotAvailableError', code: string, message: string }
     | { __typename: 'PurchaseRefusedError', code: string, message: string }
     | { __typename: 'PurchaseTopupSuccess', order: { id: string } }
+    | { __typename: 'PurchasesUnavailableError', code: string, message: string }
     | { __typename: 'RateLimitedError', code: string, message: string }
     | { __typename: 'SimNotFoundError', code: string, message: string }
     | { __typename: 'SimRecycledError', code: string, message: string }
@@ -99,6 +100,7 @@ export type PurchaseTopupMutation = { purchaseTopup:
     | { __typename: 'PackageNotAvailableError', code: string, message: string }
     | { __typename: 'PurchaseRefusedError', code: string, message: string }
     | { __typename: 'PurchaseTopupSuccess', replayed: boolean, order: { id: string, code: string, packageId: string, title: string | null, createdAt: string, description: string | null, price: { amount: string, currency: string } }, sim: { iccid: string } }
+    | { __typename: 'PurchasesUnavailableError', code: string, message: string }
     | { __typename: 'RateLimitedError', code: string, message: string, retryAfterSeconds: number | null }
     | { __typename: 'SimNotFoundError', code: string, message: string }
     | { __typename: 'SimRecycledError', code: string, message: string }
