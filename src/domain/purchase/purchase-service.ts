@@ -259,7 +259,8 @@ export class PurchaseService {
     const description = describedWithReference(input.description, reference);
     const started = this.options.clock.now();
     // Recorded durably before the POST leaves: from here on the key's record says "may have been submitted since
-    // `started`". No mark (store unreachable, or the claim lost to another replica) → no submit.
+    // `started`". No mark → no submit: the store is unreachable (PURCHASES_UNAVAILABLE), or the claim was lost to
+    // another replica or the key settled meanwhile (IDEMPOTENCY_IN_PROGRESS: a retry replays or waits for it).
     let marked: boolean;
     try {
       marked = await submitting(unknownSince ?? started);
@@ -268,13 +269,14 @@ export class PurchaseService {
         { iccid: input.iccid, reference, err: describe(error) },
         'purchase: submit mark failed',
       );
-      marked = false;
-    }
-    if (!marked) {
       return {
         outcome: failure('PURCHASES_UNAVAILABLE', STORE_UNAVAILABLE, 5),
         ...(unknownSince !== undefined ? { unknownSince } : {}),
       };
+    }
+    if (!marked) {
+      this.options.logger.warn({ iccid: input.iccid, reference }, 'purchase: claim lost before the submit; not sent');
+      return { outcome: failure('IDEMPOTENCY_IN_PROGRESS', PEER_RUNNING, 1) };
     }
     try {
       const order = await this.options.client.submitTopup(

@@ -45,10 +45,16 @@ return 1
 
 /**
  * KEYS: record, lease. ARGV: token, running record with submittingSince (JSON), lease ms, ttl ms.
- * Only while the lease holds the token: writes the record, renews the lease, 1; else 0 (the caller must not submit).
+ * Only while the lease holds the token and the key is not settled (an earlier holder may have recorded its order):
+ * writes the record, renews the lease, 1; else 0 (the caller must not submit).
  */
 const MARK_SUBMITTING = `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+local raw = redis.call('GET', KEYS[1])
+if raw then
+  local state = cjson.decode(raw).state
+  if state == 'succeeded' or state == 'failed' then return 0 end
+end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1
@@ -56,28 +62,40 @@ return 1
 
 /**
  * KEYS: record, lease. ARGV: token, settled record (JSON), ttl ms, '1' when it is a success, fingerprint.
- * While the lease holds the token: writes the record and drops the lease, 1. Otherwise only a success is written (an
- * order exists whoever holds the key now), unless the key already records a success or another fingerprint; else 0.
+ * A recorded success is final: never overwritten (the holder's lease is dropped), 0. While the lease holds the token:
+ * writes the record and drops the lease, 1. Without the lease only a success is written (an order exists whoever holds
+ * the key now), unless the key records another fingerprint; else 0.
  */
 const SETTLE = `
-if redis.call('GET', KEYS[2]) == ARGV[1] then
+local raw = redis.call('GET', KEYS[1])
+local current = raw and cjson.decode(raw)
+local holder = redis.call('GET', KEYS[2]) == ARGV[1]
+if current and current.state == 'succeeded' then
+  if holder then redis.call('DEL', KEYS[2]) end
+  return 0
+end
+if holder then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   redis.call('DEL', KEYS[2])
   return 1
 end
 if ARGV[4] ~= '1' then return 0 end
-local raw = redis.call('GET', KEYS[1])
-if raw then
-  local record = cjson.decode(raw)
-  if record.state == 'succeeded' or record.fingerprint ~= ARGV[5] then return 0 end
-end
+if current and current.fingerprint ~= ARGV[5] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 `;
 
-/** KEYS: record, lease. ARGV: token. While the lease holds the token: deletes record and lease, 1; else 0. */
+/**
+ * KEYS: record, lease. ARGV: token. While the lease holds the token: deletes record and lease, 1 — but a recorded
+ * success is kept (only the lease is dropped), 0; without the lease: 0.
+ */
 const RELEASE = `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+local raw = redis.call('GET', KEYS[1])
+if raw and cjson.decode(raw).state == 'succeeded' then
+  redis.call('DEL', KEYS[2])
+  return 0
+end
 redis.call('DEL', KEYS[1], KEYS[2])
 return 1
 `;

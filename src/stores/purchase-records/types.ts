@@ -49,11 +49,14 @@ export interface PurchaseRecordStore<O> {
   claim(principalId: string, key: string, request: { fingerprint: string; reference: string }): Promise<ClaimResult<O>>;
   /** Extends the claim's lease; false once the claim is lost (expired and taken over, or the store restarted empty). */
   renew(claim: PurchaseClaim): Promise<boolean>;
-  /** Records "may have been submitted since `since`" before the POST is sent; false = the claim is lost: do not submit. */
+  /**
+   * Records "may have been submitted since `since`" before the POST is sent; false = the claim is lost, or an earlier
+   * holder settled the key meanwhile: do not submit.
+   */
   markSubmitting(claim: PurchaseClaim, since: number): Promise<boolean>;
   /**
-   * Ends the claim with a record. Applied only while the claim is held — except `succeeded`, which is always written
-   * (an order exists whoever holds the key now) unless the key already records a success.
+   * Ends the claim with a record. Applied only while the claim is held — except `succeeded`, which is written whoever
+   * holds the key (an order exists). A recorded success is final: nothing overwrites or releases it.
    */
   settle(claim: PurchaseClaim, record: Exclude<PurchaseRecord<O>, { state: 'running' }>): Promise<void>;
   /** Ends the claim and forgets the key (nothing was bought; a retry starts afresh). Only while the claim is held. */
