@@ -12,7 +12,7 @@ import { type Harness, type Replica, startHarness } from '../support/harness.ts'
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
 
 const PURCHASE = /* GraphQL */ `
-  mutation Purchase($input: PurchaseTopupInput!) {
+  mutation FleetClaimsPurchase($input: PurchaseTopupInput!) {
     purchaseTopup(input: $input) {
       __typename
       ... on PurchaseTopupSuccess { replayed order { id packageId description } }
