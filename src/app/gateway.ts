@@ -71,7 +71,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const upstream = deps.upstream ?? config.upstream;
   if (!upstream) throw new Error('createGateway needs an upstream (config.upstream or deps.upstream)');
 
-  const stores = createStores(config, logger);
+  const stores = createStores(config, logger, clock);
   let metrics: GatewayMetrics | undefined;
   const client: UpstreamClient = createUpstreamClient({
     baseUrl: upstream.url,
@@ -107,9 +107,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     caches,
     clock,
     logger,
+    records: stores.purchaseRecords,
     ttlMs: config.idempotency.ttlHours * 3_600_000,
-    maxKeys: config.idempotency.maxKeys,
     reconcileGraceMs: config.idempotency.reconcileGraceSeconds * 1000,
+    waitForPeerMs: config.idempotency.waitForPeerMs,
     searchDeadlineMs: config.purchase.searchDeadlineMs,
     submitDeadlineMs: config.purchase.submitDeadlineMs,
   });

@@ -4,11 +4,16 @@
  * like one gateway use Redis. Domain code and resolvers see only the store interfaces (src/stores/<concern>/types.ts).
  */
 import type { Logger } from 'pino';
+import type { PurchaseOutcome } from '../domain/purchase/index.ts';
+import { type Clock, systemClock } from '../platform/clock.ts';
 import type { GatewayConfig } from '../platform/config.ts';
 import { createRedisConnections, type RedisConnections } from '../platform/redis.ts';
 import { MemoryBudgetStore } from '../stores/budgets/memory.ts';
 import { RedisBudgetStore } from '../stores/budgets/redis.ts';
 import type { BudgetStore } from '../stores/budgets/types.ts';
+import { MemoryPurchaseRecords } from '../stores/purchase-records/memory.ts';
+import { RedisPurchaseRecords } from '../stores/purchase-records/redis.ts';
+import type { PurchaseRecordStore } from '../stores/purchase-records/types.ts';
 import { MemoryTokenStore } from '../stores/token/memory.ts';
 import { RedisTokenStore } from '../stores/token/redis.ts';
 import type { TokenOwner, TokenStore } from '../stores/token/types.ts';
@@ -20,22 +25,33 @@ export interface SharedStores {
   budgets: BudgetStore;
   /** The upstream token of one account (the secret keys its encryption at rest). */
   token(owner: TokenOwner): TokenStore;
+  /** Idempotency claims and records of purchases. */
+  purchaseRecords: PurchaseRecordStore<PurchaseOutcome>;
   close(): Promise<void>;
 }
 
-export function createStores(config: GatewayConfig, logger: Logger): SharedStores {
+export function createStores(config: GatewayConfig, logger: Logger, clock: Clock = systemClock): SharedStores {
   const redis = config.redis
     ? createRedisConnections(
         { url: config.redis.url, keyPrefix: config.redis.keyPrefix, commandTimeoutMs: config.redis.commandTimeoutMs },
         logger,
       )
     : undefined;
+  const idempotencyTtlMs = config.idempotency.ttlHours * 3_600_000;
   return {
     redis,
     budgets: redis
       ? new RedisBudgetStore(redis, { fallbackShare: config.redis!.fallbackBudgetShare, logger })
       : new MemoryBudgetStore(),
     token: (owner) => (redis ? new RedisTokenStore(redis, owner) : new MemoryTokenStore()),
+    purchaseRecords: redis
+      ? new RedisPurchaseRecords({ redis, ttlMs: idempotencyTtlMs, leaseMs: config.idempotency.claimLeaseMs })
+      : new MemoryPurchaseRecords({
+          ttlMs: idempotencyTtlMs,
+          maxKeys: config.idempotency.maxKeys,
+          pinUnknownMs: config.idempotency.reconcileGraceSeconds * 1000,
+          clock,
+        }),
     async close() {
       await redis?.close();
     },

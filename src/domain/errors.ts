@@ -67,6 +67,13 @@ export const ERROR_CODES = [
     meaning: 'The upstream failed or could not be reached.',
     purchase: { permanent: false, retryAfter: true },
   },
+  // Fail closed: without a durable claim on the key nothing is submitted (README "Running several replicas").
+  {
+    code: 'PURCHASES_UNAVAILABLE',
+    meaning:
+      'The shared idempotency store (Redis) cannot be reached, so nothing was submitted; retry later with the same idempotency key.',
+    purchase: { permanent: false, retryAfter: true },
+  },
   // Not permanent: the reason is unknown and may pass; a retry searches first, so it cannot buy twice.
   {
     code: 'PURCHASE_REFUSED',

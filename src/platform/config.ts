@@ -248,6 +248,9 @@ const envSchema = z.object({
   IDEMPOTENCY_TTL_HOURS: int(24, 24 * 30).default(24),
   IDEMPOTENCY_MAX_KEYS: int(1, 10_000_000).default(100_000),
   PURCHASE_RECONCILE_GRACE_SECONDS: int(0, 86_400).default(120),
+  // Fleet (REDIS_URL): how long a purchase waits for another replica's run of its key; the claim lease (real time).
+  PURCHASE_WAIT_FOR_PEER_MS: int(0, 60_000).default(3_000),
+  PURCHASE_CLAIM_LEASE_MS: int(100, 600_000).default(10_000),
 
   SANDBOX_SEED: int(0, 2 ** 31 - 1).default(42),
   SANDBOX_SIM_COUNT: int(1, 1_000_000).default(50),
@@ -387,7 +390,18 @@ export interface GatewayConfig {
   };
   maxSimsPerQuery: number;
   maxSimListPage: number;
-  idempotency: { ttlHours: number; maxKeys: number; reconcileGraceSeconds: number };
+  /**
+   * `waitForPeerMs`: how long a purchase whose key another replica is running polls for that run's outcome before
+   * answering IDEMPOTENCY_IN_PROGRESS. `claimLeaseMs`: a claim not renewed for this long (its replica died or lost
+   * Redis) may be taken over — through the order-list search, never a blind submit. Both matter only with `redis`.
+   */
+  idempotency: {
+    ttlHours: number;
+    maxKeys: number;
+    reconcileGraceSeconds: number;
+    waitForPeerMs: number;
+    claimLeaseMs: number;
+  };
   /** Derived from `timeouts` (purchaseTimings): per-phase deadlines of a purchase and the shutdown drain. */
   purchase: { searchDeadlineMs: number; submitDeadlineMs: number };
   shutdown: { drainMs: number };
@@ -539,6 +553,8 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       ttlHours: e.IDEMPOTENCY_TTL_HOURS,
       maxKeys: e.IDEMPOTENCY_MAX_KEYS,
       reconcileGraceSeconds: e.PURCHASE_RECONCILE_GRACE_SECONDS,
+      waitForPeerMs: e.PURCHASE_WAIT_FOR_PEER_MS,
+      claimLeaseMs: e.PURCHASE_CLAIM_LEASE_MS,
     },
     purchase: { searchDeadlineMs: timings.searchMs, submitDeadlineMs: timings.submitMs },
     shutdown: { drainMs: timings.drainMs },

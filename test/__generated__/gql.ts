@@ -16,6 +16,7 @@ import * as types from './graphql.ts';
  */
 type Documents = {
     "query MyEsims {\n  balance {\n    available {\n      amount\n      currency\n    }\n  }\n  simList(first: 5) {\n    totalCount\n    nodes {\n      iccid\n      usage {\n        status\n        remainingMb\n        totalMb\n        usedMb\n        expiresAt\n        fetchedAt\n        stale\n      }\n      topupPackages {\n        id\n        title\n        validityDays\n        price {\n          amount\n          currency\n        }\n      }\n      packageHistory {\n        status\n        activatedAt\n        package {\n          title\n          type\n        }\n      }\n    }\n  }\n}": typeof types.MyEsimsDocument,
+    "\n  mutation FleetClaimsPurchase($input: PurchaseTopupInput!) {\n    purchaseTopup(input: $input) {\n      __typename\n      ... on PurchaseTopupSuccess { replayed order { id packageId description } }\n      ... on Error { code message }\n      ... on IdempotencyInProgressError { retryAfterSeconds }\n      ... on PurchasesUnavailableError { retryAfterSeconds }\n    }\n  }\n": typeof types.FleetClaimsPurchaseDocument,
     "\n  query OneSim($iccid: ID!) {\n    sim(iccid: $iccid) { iccid usage { status } }\n  }\n": typeof types.OneSimDocument,
     "\n  query AliasedSims($mine: ID!, $theirs: ID!, $both: [ID!]!) {\n    mine: sim(iccid: $mine) { iccid }\n    theirs: sim(iccid: $theirs) { iccid }\n    list: sims(iccids: $both) { iccid }\n  }\n": typeof types.AliasedSimsDocument,
     "\n  query MySimList {\n    simList(first: 10) { totalCount nodes { iccid } }\n  }\n": typeof types.MySimListDocument,
@@ -32,6 +33,7 @@ type Documents = {
 };
 const documents: Documents = {
     "query MyEsims {\n  balance {\n    available {\n      amount\n      currency\n    }\n  }\n  simList(first: 5) {\n    totalCount\n    nodes {\n      iccid\n      usage {\n        status\n        remainingMb\n        totalMb\n        usedMb\n        expiresAt\n        fetchedAt\n        stale\n      }\n      topupPackages {\n        id\n        title\n        validityDays\n        price {\n          amount\n          currency\n        }\n      }\n      packageHistory {\n        status\n        activatedAt\n        package {\n          title\n          type\n        }\n      }\n    }\n  }\n}": types.MyEsimsDocument,
+    "\n  mutation FleetClaimsPurchase($input: PurchaseTopupInput!) {\n    purchaseTopup(input: $input) {\n      __typename\n      ... on PurchaseTopupSuccess { replayed order { id packageId description } }\n      ... on Error { code message }\n      ... on IdempotencyInProgressError { retryAfterSeconds }\n      ... on PurchasesUnavailableError { retryAfterSeconds }\n    }\n  }\n": types.FleetClaimsPurchaseDocument,
     "\n  query OneSim($iccid: ID!) {\n    sim(iccid: $iccid) { iccid usage { status } }\n  }\n": types.OneSimDocument,
     "\n  query AliasedSims($mine: ID!, $theirs: ID!, $both: [ID!]!) {\n    mine: sim(iccid: $mine) { iccid }\n    theirs: sim(iccid: $theirs) { iccid }\n    list: sims(iccids: $both) { iccid }\n  }\n": types.AliasedSimsDocument,
     "\n  query MySimList {\n    simList(first: 10) { totalCount nodes { iccid } }\n  }\n": types.MySimListDocument,
@@ -51,6 +53,10 @@ const documents: Documents = {
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "query MyEsims {\n  balance {\n    available {\n      amount\n      currency\n    }\n  }\n  simList(first: 5) {\n    totalCount\n    nodes {\n      iccid\n      usage {\n        status\n        remainingMb\n        totalMb\n        usedMb\n        expiresAt\n        fetchedAt\n        stale\n      }\n      topupPackages {\n        id\n        title\n        validityDays\n        price {\n          amount\n          currency\n        }\n      }\n      packageHistory {\n        status\n        activatedAt\n        package {\n          title\n          type\n        }\n      }\n    }\n  }\n}"): typeof import('./graphql.ts').MyEsimsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation FleetClaimsPurchase($input: PurchaseTopupInput!) {\n    purchaseTopup(input: $input) {\n      __typename\n      ... on PurchaseTopupSuccess { replayed order { id packageId description } }\n      ... on Error { code message }\n      ... on IdempotencyInProgressError { retryAfterSeconds }\n      ... on PurchasesUnavailableError { retryAfterSeconds }\n    }\n  }\n"): typeof import('./graphql.ts').FleetClaimsPurchaseDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

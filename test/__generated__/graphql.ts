@@ -40,6 +40,27 @@ export type MyEsimsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type MyEsimsQuery = { balance: { available: { amount: string, currency: string } } | null, simList: { totalCount: number, nodes: Array<{ iccid: string, usage: { status: SimStatus, remainingMb: number | null, totalMb: number | null, usedMb: number | null, expiresAt: string | null, fetchedAt: string, stale: boolean } | null, topupPackages: Array<{ id: string, title: string, validityDays: number | null, price: { amount: string, currency: string } }> | null, packageHistory: Array<{ status: PackageStatus, activatedAt: string | null, package: { title: string, type: PackageType } }> | null }> } | null };
 
+export type FleetClaimsPurchaseMutationVariables = Exact<{
+  input: PurchaseTopupInput;
+}>;
+
+
+export type FleetClaimsPurchaseMutation = { purchaseTopup:
+    | { __typename: 'IdempotencyInProgressError', code: string, message: string, retryAfterSeconds: number | null }
+    | { __typename: 'IdempotencyKeyReusedError', code: string, message: string }
+    | { __typename: 'InsufficientFundsError', code: string, message: string }
+    | { __typename: 'OperatorMaintenanceError', code: string, message: string }
+    | { __typename: 'PackageNotAvailableError', code: string, message: string }
+    | { __typename: 'PurchaseRefusedError', code: string, message: string }
+    | { __typename: 'PurchaseTopupSuccess', replayed: boolean, order: { id: string, packageId: string, description: string | null } }
+    | { __typename: 'PurchasesUnavailableError', code: string, message: string, retryAfterSeconds: number | null }
+    | { __typename: 'RateLimitedError', code: string, message: string }
+    | { __typename: 'SimNotFoundError', code: string, message: string }
+    | { __typename: 'SimRecycledError', code: string, message: string }
+    | { __typename: 'TopupDisabledError', code: string, message: string }
+    | { __typename: 'UpstreamUnavailableError', code: string, message: string }
+   };
+
 export type OneSimQueryVariables = Exact<{
   iccid: string;
 }>;
@@ -79,6 +100,7 @@ export type BuyAsMutation = { purchaseTopup:
     | { __typename: 'PackageNotAvailableError', code: string, message: string }
     | { __typename: 'PurchaseRefusedError', code: string, message: string }
     | { __typename: 'PurchaseTopupSuccess', order: { id: string } }
+    | { __typename: 'PurchasesUnavailableError', code: string, message: string }
     | { __typename: 'RateLimitedError', code: string, message: string }
     | { __typename: 'SimNotFoundError', code: string, message: string }
     | { __typename: 'SimRecycledError', code: string, message: string }
@@ -99,6 +121,7 @@ export type PurchaseTopupMutation = { purchaseTopup:
     | { __typename: 'PackageNotAvailableError', code: string, message: string }
     | { __typename: 'PurchaseRefusedError', code: string, message: string }
     | { __typename: 'PurchaseTopupSuccess', replayed: boolean, order: { id: string, code: string, packageId: string, title: string | null, createdAt: string, description: string | null, price: { amount: string, currency: string } }, sim: { iccid: string } }
+    | { __typename: 'PurchasesUnavailableError', code: string, message: string }
     | { __typename: 'RateLimitedError', code: string, message: string, retryAfterSeconds: number | null }
     | { __typename: 'SimNotFoundError', code: string, message: string }
     | { __typename: 'SimRecycledError', code: string, message: string }
@@ -216,6 +239,31 @@ export const MyEsimsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<MyEsimsQuery, MyEsimsQueryVariables>;
+export const FleetClaimsPurchaseDocument = new TypedDocumentString(`
+    mutation FleetClaimsPurchase($input: PurchaseTopupInput!) {
+  purchaseTopup(input: $input) {
+    __typename
+    ... on PurchaseTopupSuccess {
+      replayed
+      order {
+        id
+        packageId
+        description
+      }
+    }
+    ... on Error {
+      code
+      message
+    }
+    ... on IdempotencyInProgressError {
+      retryAfterSeconds
+    }
+    ... on PurchasesUnavailableError {
+      retryAfterSeconds
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FleetClaimsPurchaseMutation, FleetClaimsPurchaseMutationVariables>;
 export const OneSimDocument = new TypedDocumentString(`
     query OneSim($iccid: ID!) {
   sim(iccid: $iccid) {

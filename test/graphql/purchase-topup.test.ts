@@ -701,18 +701,18 @@ describe('purchaseTopup: the key is recorded as submitting before the POST leave
     const { iccid, packageId } = await activeSimWithPackage(h);
     h.sandbox.control.addFault({ endpoint: 'orders', latencyMs: 400, times: 1 });
     h.sandbox.control.addFault({ endpoint: 'submitTopup', hang: true, times: 1 });
-    const record = () => h.gateway.services.purchases.store.get('partner:sandbox', 'marked') as any;
+    const record = () => h.gateway.services.purchases.records.get('partner:sandbox', 'marked') as Promise<any>;
     const searchedAt = h.clock.now();
     const answer = buy(h, { iccid, packageId, idempotencyKey: 'marked' });
-    await expect.poll(() => record()?.state, { timeout: 5_000, interval: 2 }).toBe('pending');
-    expect(record().submittingSince).toBeUndefined(); // the search is held up 400 ms
+    await expect.poll(async () => (await record())?.state, { timeout: 5_000, interval: 2 }).toBe('running');
+    expect((await record()).submittingSince).toBeUndefined(); // the search is held up 400 ms
     // The sandbox records the hanging submit on arrival: by then the mark must already be there.
     await expect.poll(() => submits(h), { timeout: 5_000, interval: 2 }).toBe(1);
-    expect(record()).toMatchObject({ state: 'pending', submittingSince: searchedAt });
+    expect(await record()).toMatchObject({ state: 'running', submittingSince: searchedAt });
     expect(h.sandbox.control.orders()).toHaveLength(0);
     // The submit hangs past the headers timeout: ambiguous, not found → outcome unknown from when the POST was sent.
     expect((await answer).data!.purchaseTopup).toMatchObject({ __typename: 'UpstreamUnavailableError' });
-    expect(record()).toMatchObject({ state: 'unknown', since: searchedAt });
+    expect(await record()).toMatchObject({ state: 'unknown', since: searchedAt });
   });
 });
 

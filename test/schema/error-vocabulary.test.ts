@@ -27,6 +27,7 @@ describe('error vocabulary', () => {
       'OperatorMaintenanceError',
       'PackageNotAvailableError',
       'PurchaseRefusedError',
+      'PurchasesUnavailableError',
       'RateLimitedError',
       'SimNotFoundError',
       'SimRecycledError',

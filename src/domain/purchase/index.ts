@@ -6,7 +6,7 @@ export {
   containsReferenceSyntax,
   describedWithReference,
   orderReference,
-} from './idempotency-store.ts';
+} from './order-reference.ts';
 export type { PurchaseOutcome } from './outcome.ts';
 export {
   MAX_DESCRIPTION_LENGTH,

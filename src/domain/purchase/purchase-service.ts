@@ -12,10 +12,15 @@
  *   search, and an order still not found is IDEMPOTENCY_IN_PROGRESS until `reconcileGraceMs` has passed;
  * - searches and the submit run under deadlines (src/platform/config.ts purchaseTimings), so a purchase is bounded and
  *   the shutdown drain outlasts it;
+ * - records live in a PurchaseRecordStore (in-process, or Redis for a fleet: README "Running several replicas"): a
+ *   run first claims its key there; another replica's live claim is waited for (≤ `waitForPeerMs`), then
+ *   IDEMPOTENCY_IN_PROGRESS; a store that cannot be reached, or a claim lost before the POST, fails closed
+ *   (PURCHASES_UNAVAILABLE) — nothing is submitted without a durable claim and submit mark;
  * - a success invalidates the SIM's usage and top-ups and the balance, and appends the package to the cached history.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
+import type { PurchaseClaim, PurchaseRecordStore, UnsettledRecord } from '../../stores/purchase-records/types.ts';
 import {
   CircuitOpenError,
   type HistoryEntry,
@@ -32,13 +37,7 @@ import {
 import type { GatewayCaches } from '../cache/index.ts';
 import { BALANCE_KEY } from '../cache/index.ts';
 import { BUSINESS_CODES, PERMANENT_FAILURES, type PurchaseFailureCode, retryAfterOf } from '../errors.ts';
-import {
-  carriesReference,
-  describedWithReference,
-  fingerprintOf,
-  IdempotencyStore,
-  orderReference,
-} from './idempotency-store.ts';
+import { carriesReference, describedWithReference, fingerprintOf, orderReference } from './order-reference.ts';
 import type { PurchaseOutcome } from './outcome.ts';
 
 export interface PurchaseInput {
@@ -53,9 +52,13 @@ export interface PurchaseServiceOptions {
   caches: GatewayCaches;
   clock: Clock;
   logger: Logger;
+  /** Where claims and records live (chosen by src/app/stores.ts); the service does not know which runs. */
+  records: PurchaseRecordStore<PurchaseOutcome>;
+  /** How long idempotency keys are kept; also bounds how far back the order-list search looks. */
   ttlMs: number;
-  maxKeys: number;
   reconcileGraceMs: number;
+  /** How long a call polls another replica's running claim of its key before IDEMPOTENCY_IN_PROGRESS (real time). */
+  waitForPeerMs: number;
   /** Each order-list search (all pages) is aborted after this long: inconclusive, never a blind submit. */
   searchDeadlineMs: number;
   /** The submit (token + POST) is aborted after this long: ambiguous, reconciled. See src/platform/config.ts purchaseTimings. */
@@ -77,6 +80,10 @@ const failure = (code: PurchaseFailureCode, message: string, retryAfterSeconds?:
 });
 
 export const SIM_NOT_FOUND: PurchaseOutcome = failure('SIM_NOT_FOUND', 'No eSIM with this ICCID.');
+const REUSED: PurchaseOutcome = failure(
+  'IDEMPOTENCY_KEY_REUSED',
+  'This idempotencyKey was already used for a different purchase.',
+);
 
 const UNAVAILABLE =
   'The upstream is unavailable; the order was not sent, nothing was bought. Retry with the same idempotencyKey.';
@@ -84,61 +91,130 @@ const SEARCH_UNAVAILABLE =
   'The upstream order list could not be read, so the gateway could not check for an earlier order with this idempotencyKey; nothing was submitted. Retry with the same idempotencyKey.';
 const SEARCH_RATE_LIMITED =
   'The upstream is rate-limiting the order list, so the gateway could not check for an earlier order with this idempotencyKey; nothing was submitted. Retry with the same idempotencyKey after retryAfterSeconds.';
+const STORE_UNAVAILABLE =
+  'Purchases are unavailable: the gateway cannot record this idempotencyKey durably, so it submitted nothing. Retry later with the same idempotencyKey.';
+const PEER_RUNNING = 'Another attempt with this idempotencyKey is running; retry shortly with the same idempotencyKey.';
+/** How often a call waiting for another replica's run of its key reads the record again (real time). */
+const PEER_POLL_MS = 50;
 const UNKNOWN =
   'The order was sent but its outcome is not known yet (no readable answer, and it is not in the order list yet): do not use a new idempotencyKey. Retry with the same one: the gateway finds the order if it was placed and never places it twice.';
 
 export class PurchaseService {
-  readonly store: IdempotencyStore;
+  readonly records: PurchaseRecordStore<PurchaseOutcome>;
+  /** Runs of this process by key: concurrent calls with one key share one run (one claim, one search, ≤ 1 submit). */
+  private readonly running = new Map<string, { fingerprint: string; promise: Promise<PurchaseOutcome> }>();
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly options: PurchaseServiceOptions) {
-    this.store = new IdempotencyStore({
-      ttlMs: options.ttlMs,
-      maxKeys: options.maxKeys,
-      pinUnknownMs: options.reconcileGraceMs,
-      clock: options.clock,
-    });
+    this.records = options.records;
   }
 
   async purchase(principalId: string, input: PurchaseInput): Promise<PurchaseOutcome> {
     const fingerprint = fingerprintOf(input);
-    const existing = this.store.get(principalId, input.idempotencyKey);
-    if (existing && existing.fingerprint !== fingerprint) {
-      return failure('IDEMPOTENCY_KEY_REUSED', 'This idempotencyKey was already used for a different purchase.');
+    const id = `${principalId}\u0000${input.idempotencyKey}`;
+    const joined = this.running.get(id);
+    if (joined) return joined.fingerprint === fingerprint ? joined.promise : REUSED;
+    // No await between starting the attempt and registering it: every concurrent call with this key from here on
+    // shares it.
+    const promise = this.attempt(principalId, input, fingerprint);
+    this.running.set(id, { fingerprint, promise });
+    this.inFlight.add(promise);
+    try {
+      return await promise;
+    } finally {
+      this.running.delete(id);
+      this.inFlight.delete(promise);
     }
-    if (existing?.state === 'pending') return existing.promise;
-    if (existing?.state === 'done') {
-      return existing.outcome.kind === 'success' ? { ...existing.outcome, replayed: true } : existing.outcome;
-    }
-    const reference = existing?.reference ?? orderReference(principalId, input.idempotencyKey);
-    // No await between starting the run and recording it as pending: every concurrent call with this key from here on
-    // shares this run (one search, at most one submit). The store pins pending records against LRU eviction.
-    const running = this.run(input, reference, existing?.state === 'unknown' ? existing.since : undefined, (since) =>
-      this.store.markSubmitting(principalId, input.idempotencyKey, since),
-    );
-    const promise = running.then((r) => r.outcome);
-    this.inFlight.add(running);
-    void running.finally(() => this.inFlight.delete(running));
-    this.store.set(principalId, input.idempotencyKey, { state: 'pending', fingerprint, reference, promise });
-    const { outcome, unknownSince } = await running;
-    if (unknownSince !== undefined) {
-      this.store.set(principalId, input.idempotencyKey, {
-        state: 'unknown',
-        fingerprint,
-        reference,
-        since: unknownSince,
-      });
-    } else if (outcome.kind === 'success' || PERMANENT_FAILURES.has(outcome.code)) {
-      this.store.set(principalId, input.idempotencyKey, { state: 'done', fingerprint, reference, outcome });
-    } else {
-      this.store.delete(principalId, input.idempotencyKey);
-    }
-    return outcome;
   }
 
   /** Resolves when every purchase under way has settled (graceful shutdown lets them finish). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Claims the key (waiting a bounded time for another replica's run), then runs the purchase under the claim. */
+  private async attempt(principalId: string, input: PurchaseInput, fingerprint: string): Promise<PurchaseOutcome> {
+    const { records, logger } = this.options;
+    const reference = orderReference(principalId, input.idempotencyKey);
+    const waitUntil = performance.now() + this.options.waitForPeerMs;
+    for (;;) {
+      let claimed: Awaited<ReturnType<typeof records.claim>>;
+      try {
+        claimed = await records.claim(principalId, input.idempotencyKey, { fingerprint, reference });
+      } catch (error) {
+        logger.error({ iccid: input.iccid, err: describe(error) }, 'purchase: idempotency store unavailable');
+        return failure('PURCHASES_UNAVAILABLE', STORE_UNAVAILABLE, 5);
+      }
+      switch (claimed.kind) {
+        case 'mismatch':
+          return REUSED;
+        case 'settled': {
+          const outcome = claimed.record.outcome;
+          return outcome.kind === 'success' ? { ...outcome, replayed: true } : outcome;
+        }
+        case 'busy':
+          if (performance.now() >= waitUntil) return failure('IDEMPOTENCY_IN_PROGRESS', PEER_RUNNING, 1);
+          await new Promise((resolve) => setTimeout(resolve, PEER_POLL_MS));
+          continue;
+        case 'claimed':
+          return this.underClaim(input, claimed.claim, claimed.previous);
+      }
+    }
+  }
+
+  /**
+   * Runs the purchase while holding `claim` (renewing its lease when the store has one) and ends the claim with the
+   * record its outcome calls for. A record that cannot be written is logged and left to the lease: the next claimer
+   * takes it over and reconciles, so the outcome is still answered.
+   */
+  private async underClaim(
+    input: PurchaseInput,
+    claim: PurchaseClaim,
+    previous: UnsettledRecord<PurchaseOutcome> | undefined,
+  ): Promise<PurchaseOutcome> {
+    const { records, logger } = this.options;
+    const unknownSince = previous?.state === 'unknown' ? previous.since : previous?.submittingSince;
+    if (previous) {
+      logger.info(
+        { iccid: input.iccid, reference: claim.reference, previous: previous.state, unknownSince },
+        'purchase: taking over an unsettled key; reconciling first',
+      );
+    }
+    const leaseMs = records.leaseMs;
+    const renewal =
+      leaseMs === undefined
+        ? undefined
+        : setInterval(() => {
+            records.renew(claim).then(
+              (held) => {
+                if (!held) logger.warn({ reference: claim.reference }, 'purchase: claim lost (lease not renewed)');
+              },
+              (error) => logger.warn({ err: describe(error) }, 'purchase: claim renewal failed'),
+            );
+          }, leaseMs / 3);
+    renewal?.unref();
+    try {
+      const { outcome, unknownSince: since } = await this.run(input, claim.reference, unknownSince, (at) =>
+        records.markSubmitting(claim, at),
+      );
+      const { fingerprint, reference } = claim;
+      try {
+        if (since !== undefined) await records.settle(claim, { state: 'unknown', fingerprint, reference, since });
+        else if (outcome.kind === 'success')
+          await records.settle(claim, { state: 'succeeded', fingerprint, reference, outcome });
+        else if (PERMANENT_FAILURES.has(outcome.code))
+          await records.settle(claim, { state: 'failed', fingerprint, reference, outcome });
+        else await records.release(claim);
+      } catch (error) {
+        logger.warn(
+          { iccid: input.iccid, reference, err: describe(error) },
+          'purchase: could not record the outcome; the key is reconciled by the next attempt',
+        );
+      }
+      return outcome;
+    } finally {
+      clearInterval(renewal);
+    }
   }
 
   /**
@@ -149,7 +225,7 @@ export class PurchaseService {
     input: PurchaseInput,
     reference: string,
     unknownSince: number | undefined,
-    submitting: (since: number) => void,
+    submitting: (since: number) => Promise<boolean>,
   ): Promise<RunResult> {
     const search = await this.search(input.iccid, reference);
     if (unknownSince !== undefined) {
@@ -182,8 +258,26 @@ export class PurchaseService {
     }
     const description = describedWithReference(input.description, reference);
     const started = this.options.clock.now();
-    // Recorded before the POST leaves: from here on the key's record says "may have been submitted since `started`".
-    submitting(unknownSince ?? started);
+    // Recorded durably before the POST leaves: from here on the key's record says "may have been submitted since
+    // `started`". No mark → no submit: the store is unreachable (PURCHASES_UNAVAILABLE), or the claim was lost to
+    // another replica or the key settled meanwhile (IDEMPOTENCY_IN_PROGRESS: a retry replays or waits for it).
+    let marked: boolean;
+    try {
+      marked = await submitting(unknownSince ?? started);
+    } catch (error) {
+      this.options.logger.error(
+        { iccid: input.iccid, reference, err: describe(error) },
+        'purchase: submit mark failed',
+      );
+      return {
+        outcome: failure('PURCHASES_UNAVAILABLE', STORE_UNAVAILABLE, 5),
+        ...(unknownSince !== undefined ? { unknownSince } : {}),
+      };
+    }
+    if (!marked) {
+      this.options.logger.warn({ iccid: input.iccid, reference }, 'purchase: claim lost before the submit; not sent');
+      return { outcome: failure('IDEMPOTENCY_IN_PROGRESS', PEER_RUNNING, 1) };
+    }
     try {
       const order = await this.options.client.submitTopup(
         { iccid: input.iccid, packageId: input.packageId, description },
