@@ -27,7 +27,16 @@ import {
   startServer,
 } from './lib/processes.ts';
 import { summariseProfile } from './lib/profile.ts';
-import { API_KEY, body, canonical, check, type Dialect, ERROR_MARKERS, type Operation } from './lib/queries.ts';
+import {
+  API_KEY,
+  body,
+  canonical,
+  check,
+  type Dialect,
+  ERROR_MARKERS,
+  type Operation,
+  PERSISTED_MANIFEST,
+} from './lib/queries.ts';
 
 // ---- options ------------------------------------------------------------------------------------------------------
 
@@ -210,6 +219,33 @@ const servers: ServerDef[] = [
   },
 ].filter((s) => !ONLY || ONLY.includes(s.name) || (s.kind === 'ceiling' && ONLY.includes('ceiling')));
 
+/**
+ * Persisted-document variants (scenarios 1 and 3 only): the same documents sent by id (`documentId`) from a manifest
+ * loaded with PERSISTED_DOCUMENTS, response cache on and off — beside the plain-document rows above.
+ */
+const PERSISTED_MANIFEST_FILE = path.join(os.tmpdir(), `bench-persisted-documents-${process.pid}.json`);
+writeFileSync(PERSISTED_MANIFEST_FILE, JSON.stringify(PERSISTED_MANIFEST));
+const PERSISTED_VARIANTS: Record<string, Record<string, string>> = SMOKE
+  ? { 'ours, persisted documents': { PERSISTED_DOCUMENTS: PERSISTED_MANIFEST_FILE } }
+  : {
+      'ours, persisted documents': { PERSISTED_DOCUMENTS: PERSISTED_MANIFEST_FILE },
+      'ours, persisted documents, no response cache': {
+        PERSISTED_DOCUMENTS: PERSISTED_MANIFEST_FILE,
+        RESPONSE_CACHE: 'false',
+      },
+    };
+const persistedServers: ServerDef[] = Object.entries(PERSISTED_VARIANTS)
+  .filter(([name]) => !ONLY || ONLY.includes(name) || ONLY.includes('persisted'))
+  .map(([name, env]) => ({
+    name,
+    label: name,
+    kind: 'ours',
+    dialect: 'persisted',
+    env,
+    caches: true,
+    upstreamConcurrency: `undici Pool, ${env.UPSTREAM_CONNECTIONS ?? 16} connections`,
+  }));
+
 // The raw ceiling is measured right after our shipped configuration, so that the ratio between the two compares
 // runs made under the same machine conditions (on a shared 2-core box, minutes apart can differ by 30 %).
 {
@@ -338,7 +374,7 @@ async function verify(
   op: Operation,
   ref?: string,
 ): Promise<{ problem: string | null; text: string; ms: number }> {
-  const dialect = def.dialect === 'mesh' ? 'mesh' : 'graphql';
+  const dialect = def.dialect === 'ceiling' ? 'graphql' : def.dialect;
   const r = await post(server, body(op, dialect));
   const problem = r.status !== 200 ? `HTTP ${r.status}: ${r.text.slice(0, 200)}` : check(op, dialect, r.text, ref);
   return { problem, text: r.text, ms: r.ms };
@@ -371,7 +407,7 @@ const results: Record<number, Row[]> = { 1: [], 2: [], 3: [], 4: [], 5: [] };
 async function warmScenarios(def: ServerDef): Promise<void> {
   const screen: Operation = { name: 'Screen', iccids: s1Iccids };
   const hot: Operation = { name: 'SimUsage', iccid: s3Iccid };
-  const dialect = def.dialect === 'mesh' ? 'mesh' : 'graphql';
+  const dialect = def.dialect === 'ceiling' ? 'graphql' : def.dialect;
   resetSandbox();
   let launch: ServerLaunch;
   if (def.kind === 'ceiling') {
@@ -411,9 +447,9 @@ async function warmScenarios(def: ServerDef): Promise<void> {
     await withServer(launch, async (server) => {
       if (def.kind !== 'ceiling') {
         // warm: the first answer fills the caches and must be complete and equal to ours
-        const w = await verify(server, def, screen, dialect === 'graphql' ? reference.s1 : undefined);
+        const w = await verify(server, def, screen, dialect !== 'mesh' ? reference.s1 : undefined);
         if (w.problem) return fail(def, 'scenario 1 warm-up', w.problem);
-        const h = await verify(server, def, hot, dialect === 'graphql' ? reference.s3 : undefined);
+        const h = await verify(server, def, hot, dialect !== 'mesh' ? reference.s3 : undefined);
         if (h.problem) return fail(def, 'scenario 3 warm-up', h.problem);
         if (def.kind === 'ours' && def === OURS) {
           reference = { s1: canonical(JSON.parse(w.text).data), s3: canonical(JSON.parse(h.text).data) };
@@ -426,7 +462,7 @@ async function warmScenarios(def: ServerDef): Promise<void> {
         const after =
           def.kind === 'ceiling'
             ? { problem: null }
-            : await verify(server, def, screen, dialect === 'graphql' ? reference.s1 : undefined);
+            : await verify(server, def, screen, dialect !== 'mesh' ? reference.s1 : undefined);
         results[1]!.push({ server: def, ...m, afterProblem: after.problem });
         if (after.problem && def.caches) fail(def, 'scenario 1 after load', after.problem);
         const bad = m.load.non2xx + m.load.socketErrors + m.load.timeouts;
@@ -586,6 +622,7 @@ console.log(
   `benchmark (${SMOKE ? 'smoke' : PROFILE ? 'profile' : 'full'}): sandbox ${sandbox.url}, servers: ${servers.map((s) => s.name).join(', ')}`,
 );
 if (SCENARIOS.has(1) || SCENARIOS.has(3)) for (const def of servers) await warmScenarios(def);
+if (SCENARIOS.has(1) || SCENARIOS.has(3)) for (const def of persistedServers) await warmScenarios(def);
 if (!PROFILE) {
   if (SCENARIOS.has(2)) for (const def of servers) await coldScenario(def);
   if (SCENARIOS.has(4)) for (const def of servers) await mixedScenario(def);
@@ -795,6 +832,12 @@ const peers = [
             : ''
         }`,
     )
+    .join(
+      ', ',
+    )}); persisted-document variants (scenarios 1 and 3) send \`{ documentId, operationName, variables }\` for the same documents, loaded from a manifest with PERSISTED_DOCUMENTS (${Object.keys(
+    PERSISTED_VARIANTS,
+  )
+    .map((n) => `\`${n}\``)
     .join(', ')}).`,
   `- **Apollo**: \`servers/apollo.ts\` — Apollo Server 5 standalone, a \`RESTDataSource\` per request over the server's shared bounded in-memory cache, \`cacheOptions.ttl\` = our TTLs, built-in per-request GET dedupe.`,
   `- **Mercurius**: \`servers/mercurius.ts\` — Fastify 5 + Mercurius \`loaders\` (per-request batching), \`mercurius-cache\` per (field, ICCID) with our TTLs; details via async-cache-dedupe; undici Pool of 16.`,

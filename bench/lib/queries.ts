@@ -3,6 +3,7 @@
  * which recognises them by operationName) and the equivalent for the Mesh-generated schema (one aliased root field
  * per (SIM, resource), since a generated gateway has no `Sim` type that links them).
  */
+import { createHash } from 'node:crypto';
 
 /** Our gateway authenticates callers (AUTH_API_KEYS); every client sends this key, the peers ignore it. */
 export const API_KEY = 'bench-api-key-0123456789abcdef';
@@ -16,7 +17,8 @@ export const SIMS_USAGE_QUERY = `query SimsUsage($iccids: [ID!]!) { sims(iccids:
 export const SIM_USAGE_QUERY = `query SimUsage($iccid: ID!) { sim(iccid: $iccid) { iccid ${USAGE} } }`;
 export const SIM_TOPUPS_QUERY = `query SimTopups($iccid: ID!) { sim(iccid: $iccid) { iccid ${TOPUPS} } }`;
 
-export type Dialect = 'graphql' | 'mesh';
+/** `persisted`: our gateway's trusted documents — the GraphQL dialect's bodies with `documentId` instead of `query`. */
+export type Dialect = 'graphql' | 'mesh' | 'persisted';
 export type Operation =
   | { name: 'Screen'; iccids: string[] }
   | { name: 'SimsUsage'; iccids: string[] }
@@ -25,6 +27,7 @@ export type Operation =
 
 export function body(op: Operation, dialect: Dialect): string {
   if (dialect === 'mesh') return JSON.stringify({ query: meshQuery(op) });
+  if (dialect === 'persisted') return persistedBody(op);
   switch (op.name) {
     case 'Screen':
       return JSON.stringify({ operationName: 'Screen', query: SCREEN_QUERY, variables: { iccids: op.iccids } });
@@ -35,6 +38,21 @@ export function body(op: Operation, dialect: Dialect): string {
     case 'SimTopups':
       return JSON.stringify({ operationName: 'SimTopups', query: SIM_TOPUPS_QUERY, variables: { iccid: op.iccid } });
   }
+}
+
+// ---- persisted documents (our gateway's PERSISTED_DOCUMENTS) -----------------------------------------------------------
+
+/** The id codegen's client preset gives a document: `sha256:` + the SHA-256 hex of its text. */
+export const documentId = (query: string) => `sha256:${createHash('sha256').update(query).digest('hex')}`;
+
+/** The manifest the `persisted` variants load: every GraphQL-dialect document by its id. */
+export const PERSISTED_MANIFEST: Record<string, string> = Object.fromEntries(
+  [SCREEN_QUERY, SIMS_USAGE_QUERY, SIM_USAGE_QUERY, SIM_TOPUPS_QUERY].map((query) => [documentId(query), query]),
+);
+
+function persistedBody(op: Operation): string {
+  const { query, ...rest } = JSON.parse(body(op, 'graphql')) as { query: string };
+  return JSON.stringify({ documentId: documentId(query), ...rest });
 }
 
 // ---- Mesh (generated from the OpenAPI export; field names as mesh-compose derives them) ------------------------------

@@ -19,6 +19,7 @@ import {
 import { useAuthentication } from '../graphql/plugins/authentication.ts';
 import { useJitWithGraphqlJsErrors } from '../graphql/plugins/jit.ts';
 import { useParseErrorsWithoutDetails } from '../graphql/plugins/parse-errors.ts';
+import { PersistedDocumentStore, usePersistedDocuments } from '../graphql/plugins/persisted-documents.ts';
 import { useReadiness } from '../graphql/plugins/readiness.ts';
 import { useResponseCacheGuard } from '../graphql/plugins/response-cache-guard.ts';
 import { securityPlugins } from '../graphql/plugins/security.ts';
@@ -56,6 +57,8 @@ export interface Gateway {
   tracing: Tracing | undefined;
   /** Shared state (in-process, or Redis with `REDIS_URL`), built by src/app/stores.ts. */
   stores: SharedStores;
+  /** Trusted documents from PERSISTED_DOCUMENTS (reloaded on SIGHUP by src/app/index.ts); undefined when unset. */
+  persistedDocuments: PersistedDocumentStore | undefined;
   /** Waits for in-flight purchases, then releases upstream connections. */
   close(): Promise<void>;
 }
@@ -130,6 +133,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
   }
   const services: GatewayServices = { config, caches, client, purchases, authenticator, logger };
 
+  const persisted = config.persistedDocuments; // a manifest that does not load stops the start (all problems listed)
+  const persistedDocuments =
+    persisted && new PersistedDocumentStore(schema, persisted.sources, { introspection: config.introspection });
+
   /** The caller of each request, authenticated in `onRequest` before anything is parsed. */
   const principals = new WeakMap<Request, Principal>();
   const graphiql = config.graphiql
@@ -162,6 +169,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
       useReadiness(services, clock, config.readyCheckIntervalSeconds * 1000),
       useAuthentication(services, principals),
       useParseErrorsWithoutDetails(),
+      ...(persistedDocuments
+        ? [usePersistedDocuments(persistedDocuments, { ...persisted!, principalOf: (r) => principals.get(r) })]
+        : []),
       // Execution cost is per resolved field; compiled queries resolve nested lists several times faster.
       ...(config.graphqlJit ? [useJitWithGraphqlJsErrors(logger)] : []),
       useResponseCacheGuard(),
@@ -186,6 +196,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     responseCache,
     tracing,
     stores,
+    persistedDocuments,
     async close() {
       await purchases.drain();
       await client.close();

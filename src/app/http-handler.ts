@@ -25,10 +25,16 @@
  * The cache key is the caller (principal id; for end users also the ICCIDs their token grants, which decide
  * what they may see), every request header Yoga's answer depends on (content negotiation, body parsing, CORS)
  * and the body's fingerprint; a hit also requires the stored body to equal this one byte for byte.
+ *
+ * A request for a known persisted document (`documentId` or `extensions.persistedQuery.sha256Hash`, no `query`) is
+ * keyed by its normalised form instead of its bytes: manifest version + document id + operation name + variables
+ * (as JSON), so whitespace and the id's spelling do not split the cache, and a manifest reload never serves an answer
+ * built from an earlier set. Unknown ids take the byte path and Yoga answers the error (never stored).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
 import { type Principal, SANDBOX_PRINCIPAL } from '../domain/auth.ts';
+import { type PersistedDocumentStore, requestedDocumentId } from '../graphql/plugins/persisted-documents.ts';
 import { startResponseCacheHitSpan } from '../platform/tracing.ts';
 import type { Gateway } from './gateway.ts';
 
@@ -52,6 +58,7 @@ export function createHttpHandler(gateway: Gateway): Listener {
   const { authenticator, config, logger } = gateway.services;
   const maxBytes = config.queryLimits.maxRequestBytes;
   const tracer = gateway.tracing?.tracer;
+  const persisted = gateway.persistedDocuments;
   if (!responseCache) return (req, res) => void yoga(req, res);
 
   /** Presented API key → principal key, filled only by successful verifications (so ≤ one entry per configured key). */
@@ -91,8 +98,9 @@ export function createHttpHandler(gateway: Gateway): Listener {
   }
 
   function lookup(req: IncomingMessage, res: ServerResponse, body: Buffer, who: string, headers?: Headers): void {
-    const key = cacheKey(who, req.headers, body);
-    const hit = responseCache!.get(key, body);
+    const request = (persisted && persistedRequest(persisted, body)) || body;
+    const key = cacheKey(who, req.headers, request);
+    const hit = responseCache!.get(key, request);
     if (hit) {
       const span = tracer && startResponseCacheHitSpan(tracer, 'POST', '/graphql', req.headers); // tracing hook
       res.writeHead(hit.status, hit.head);
@@ -101,13 +109,15 @@ export function createHttpHandler(gateway: Gateway): Listener {
       span?.end();
       return;
     }
-    miss(req, res, body, key, headers ?? toHeaders(req.headers)).catch(fail(res));
+    miss(req, res, body, request, key, headers ?? toHeaders(req.headers)).catch(fail(res));
   }
 
+  /** `request` is what the cache compares: the body, or a persisted request's normalised form. */
   async function miss(
     req: IncomingMessage,
     res: ServerResponse,
     body: Buffer,
+    request: Buffer,
     key: string,
     headers: Headers,
   ): Promise<void> {
@@ -120,7 +130,7 @@ export function createHttpHandler(gateway: Gateway): Listener {
       if (status === 200)
         responseCache!.set(
           key,
-          { request: body, status, head: [...head, 'x-response-cache', 'hit'], body: bytes },
+          { request, status, head: [...head, 'x-response-cache', 'hit'], body: bytes },
           dependencies,
         );
     } finally {
@@ -181,6 +191,32 @@ function cacheKey(who: string, h: IncomingHttpHeaders, body: Buffer): string {
     body.length +
     ':' +
     crc32(body)
+  );
+}
+
+const PERSISTED_MARKERS = ['"documentId"', '"persistedQuery"'];
+
+/**
+ * The normalised form of a request for a known persisted document (see the header); undefined for anything else.
+ * It starts with a byte no JSON body starts with, so it never equals a stored raw body.
+ */
+function persistedRequest(store: PersistedDocumentStore, body: Buffer): Buffer | undefined {
+  if (!PERSISTED_MARKERS.some((marker) => body.includes(marker))) return undefined;
+  let params: unknown;
+  try {
+    params = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined; // Yoga answers 400
+  }
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined;
+  const p = params as Record<string, unknown>;
+  const id = requestedDocumentId(p);
+  const operationName = p.operationName ?? '';
+  if (typeof id !== 'string' || p.query !== undefined || typeof operationName !== 'string') return undefined;
+  const entry = store.get(id);
+  if (!entry) return undefined;
+  return Buffer.from(
+    `\u0001${store.version}${SEPARATOR}${entry.id}${SEPARATOR}${operationName}${SEPARATOR}${JSON.stringify(p.variables ?? null)}`,
   );
 }
 

@@ -119,6 +119,24 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Trusted documents: SIGHUP re-reads the manifests; a set that does not load is refused and the current one kept.
+  const persisted = gateway.persistedDocuments;
+  if (persisted) {
+    logger.info(
+      { persistedDocuments: persisted.size, only: config.persistedDocuments?.only },
+      'persisted documents loaded',
+    );
+    process.on('SIGHUP', () => {
+      try {
+        logger.info(persisted.reload(), 'persisted documents reloaded');
+      } catch (error) {
+        logger.error(
+          { err: { message: (error as Error).message } },
+          'persisted documents reload refused: kept the current set',
+        );
+      }
+    });
+  }
 }
 
 /**

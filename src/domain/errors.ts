@@ -88,6 +88,8 @@ export const ERROR_CODES = [
   { code: 'QUERY_TOO_COMPLEX', meaning: 'The document exceeds a depth, alias, token, directive or cost limit.' },
   { code: 'CSRF_HEADER_REQUIRED', meaning: 'A GET or simple POST without the `x-graphql-csrf` header.' },
   { code: 'REQUEST_TOO_LARGE', meaning: 'The request body exceeds MAX_REQUEST_BYTES.' },
+  { code: 'PERSISTED_DOCUMENT_NOT_FOUND', meaning: 'No loaded manifest holds this `documentId`.' },
+  { code: 'PERSISTED_DOCUMENT_REQUIRED', meaning: 'Only persisted documents are accepted (PERSISTED_DOCUMENTS_ONLY).' },
 ] as const satisfies readonly ErrorCodeSpec[];
 
 type Spec = (typeof ERROR_CODES)[number];

@@ -4,7 +4,8 @@
  *
  * Contract:
  * - key = caller + the request headers that shape the answer + the body's fingerprint; a hit also requires the
- *   stored body to equal the request's byte for byte (the key is built by the HTTP handler);
+ *   stored body to equal the request's byte for byte (the key is built by the HTTP handler; for a persisted document
+ *   "body" is its normalised form, so requests that differ only in spelling share an entry);
  * - only responses the guard approved are stored (`plugins/response-cache-guard.ts` decides; the request's
  *   `DataAccess` records what the response was built from into its `ResponseDependencies`);
  * - an entry lives until the earliest freshness end of the resources it was built from, capped by `maxTtlMs`,
@@ -61,7 +62,11 @@ export class ResponseDependencies {
 export const dependencyKey = (resource: string, key: string) => `${resource}:${key}`;
 
 export interface CachedResponse {
-  /** The exact request body the response answers: a hit requires byte equality (the key holds only its fingerprint). */
+  /**
+   * The exact request body the response answers, or for a persisted document its normalised form (manifest version +
+   * id + operation name + variables, built by the HTTP handler): a hit requires byte equality (the key holds only its
+   * fingerprint).
+   */
   request: Buffer;
   status: number;
   /** The response head as `res.writeHead` takes it: a flat [name, value, …] list, content-length included. */

@@ -263,6 +263,19 @@ const envSchema = z.object({
     .default('esim-gw:'),
   REDIS_COMMAND_TIMEOUT_MS: int(10, 10_000).default(250),
   REDIS_FALLBACK_BUDGET_SHARE: z.coerce.number().gt(0).max(1).default(0.25),
+
+  // Trusted (persisted) documents (README "For frontend teams"): manifests of id → document, checked at load.
+  PERSISTED_DOCUMENTS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .optional(),
+  PERSISTED_DOCUMENTS_ONLY: bool.default(false),
+  PERSISTED_DOCUMENTS_ALLOW_ARBITRARY_FOR_PARTNERS: bool.default(false),
   ...Object.fromEntries(
     UPSTREAM_ENDPOINTS.map((e) => [pathOverrideVariable(e), z.string().regex(/^\//, 'must start with "/"').optional()]),
   ),
@@ -277,6 +290,8 @@ interface Problem {
   variable: string;
   message: string;
 }
+
+const isTrue = (v: string | undefined) => v === 'true' || v === '1' || v === 'yes';
 
 // ───── Cross-field rules ─────────────────────────────────────────────────────────────────────────────────────────────
 /**
@@ -304,6 +319,18 @@ function crossFieldProblems(env: RawEnv): Problem[] {
     for (const key of ['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE'] as const) {
       if (!env[key]) problems.push({ variable: key, message: 'is required when AUTH_JWKS_URL is set' });
     }
+  }
+  if (isTrue(env.PERSISTED_DOCUMENTS_ONLY) && !env.PERSISTED_DOCUMENTS?.replace(/[\s,]/g, '')) {
+    problems.push({
+      variable: 'PERSISTED_DOCUMENTS_ONLY',
+      message: 'needs PERSISTED_DOCUMENTS (manifest files or a directory): otherwise every request would be refused',
+    });
+  }
+  if (isTrue(env.PERSISTED_DOCUMENTS_ALLOW_ARBITRARY_FOR_PARTNERS) && !isTrue(env.PERSISTED_DOCUMENTS_ONLY)) {
+    problems.push({
+      variable: 'PERSISTED_DOCUMENTS_ALLOW_ARBITRARY_FOR_PARTNERS',
+      message: 'has an effect only with PERSISTED_DOCUMENTS_ONLY=true (every caller may send any document otherwise)',
+    });
   }
   if (env.AUTH_JWT_SECRET && env.AUTH_JWKS_URL) {
     problems.push({ variable: 'AUTH_JWKS_URL', message: 'set either AUTH_JWT_SECRET or AUTH_JWKS_URL, not both' });
@@ -413,6 +440,11 @@ export interface GatewayConfig {
    * fleet under the upstream's limits).
    */
   redis: { url: string; keyPrefix: string; commandTimeoutMs: number; fallbackBudgetShare: number } | undefined;
+  /**
+   * Trusted documents (undefined: none, every request sends its document). `sources`: manifest files or directories
+   * of them; `only`: refuse documents sent as text; `allowArbitraryForPartners`: except for API-key callers.
+   */
+  persistedDocuments: { sources: string[]; only: boolean; allowArbitraryForPartners: boolean } | undefined;
 }
 
 /**
@@ -566,6 +598,13 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
           keyPrefix: e.REDIS_KEY_PREFIX,
           commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
           fallbackBudgetShare: e.REDIS_FALLBACK_BUDGET_SHARE,
+        }
+      : undefined,
+    persistedDocuments: e.PERSISTED_DOCUMENTS?.length
+      ? {
+          sources: e.PERSISTED_DOCUMENTS,
+          only: e.PERSISTED_DOCUMENTS_ONLY,
+          allowArbitraryForPartners: e.PERSISTED_DOCUMENTS_ALLOW_ARBITRARY_FOR_PARTNERS,
         }
       : undefined,
   };

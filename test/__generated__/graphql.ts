@@ -108,6 +108,13 @@ export type BuyAsMutation = { purchaseTopup:
     | { __typename: 'UpstreamUnavailableError', code: string, message: string }
    };
 
+export type PersistedSimsQueryVariables = Exact<{
+  iccids: Array<string> | string;
+}>;
+
+
+export type PersistedSimsQuery = { sims: Array<{ iccid: string, usage: { status: SimStatus, remainingMb: number | null } | null } | null> | null };
+
 export type PurchaseTopupMutationVariables = Exact<{
   input: PurchaseTopupInput;
 }>;
@@ -238,7 +245,7 @@ export const MyEsimsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<MyEsimsQuery, MyEsimsQueryVariables>;
+    `, {"hash":"sha256:5a17bebcb790026d3517c461cc1724dccc1dd8eff57c51338490b70dca4e5954"}) as unknown as TypedDocumentString<MyEsimsQuery, MyEsimsQueryVariables>;
 export const FleetClaimsPurchaseDocument = new TypedDocumentString(`
     mutation FleetClaimsPurchase($input: PurchaseTopupInput!) {
   purchaseTopup(input: $input) {
@@ -263,7 +270,7 @@ export const FleetClaimsPurchaseDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<FleetClaimsPurchaseMutation, FleetClaimsPurchaseMutationVariables>;
+    `, {"hash":"sha256:da0c6973659582e957737769a16b0a277264112e022e04976f6126bc6c31a17f"}) as unknown as TypedDocumentString<FleetClaimsPurchaseMutation, FleetClaimsPurchaseMutationVariables>;
 export const OneSimDocument = new TypedDocumentString(`
     query OneSim($iccid: ID!) {
   sim(iccid: $iccid) {
@@ -273,7 +280,7 @@ export const OneSimDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<OneSimQuery, OneSimQueryVariables>;
+    `, {"hash":"sha256:17d87c4ac1d23a1c072576dc93004375c7f2abc96b8c1747d77cfcc66f455c6d"}) as unknown as TypedDocumentString<OneSimQuery, OneSimQueryVariables>;
 export const AliasedSimsDocument = new TypedDocumentString(`
     query AliasedSims($mine: ID!, $theirs: ID!, $both: [ID!]!) {
   mine: sim(iccid: $mine) {
@@ -286,7 +293,7 @@ export const AliasedSimsDocument = new TypedDocumentString(`
     iccid
   }
 }
-    `) as unknown as TypedDocumentString<AliasedSimsQuery, AliasedSimsQueryVariables>;
+    `, {"hash":"sha256:c8f46cd3792b0d55e7677f9ab4055cae49ea6feac68de62be85262f8be0d2db6"}) as unknown as TypedDocumentString<AliasedSimsQuery, AliasedSimsQueryVariables>;
 export const MySimListDocument = new TypedDocumentString(`
     query MySimList {
   simList(first: 10) {
@@ -296,7 +303,7 @@ export const MySimListDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<MySimListQuery, MySimListQueryVariables>;
+    `, {"hash":"sha256:a3490e464360a3f2a9ba106ccf1974cd35baa150f22566103261a423c03746a3"}) as unknown as TypedDocumentString<MySimListQuery, MySimListQueryVariables>;
 export const PartnerBalanceAsUserDocument = new TypedDocumentString(`
     query PartnerBalanceAsUser {
   balance {
@@ -305,7 +312,7 @@ export const PartnerBalanceAsUserDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<PartnerBalanceAsUserQuery, PartnerBalanceAsUserQueryVariables>;
+    `, {"hash":"sha256:4f05b57cc383821cf01d53b0d8d2be0b69cbe6c92615807b02e73b76c21a905e"}) as unknown as TypedDocumentString<PartnerBalanceAsUserQuery, PartnerBalanceAsUserQueryVariables>;
 export const BuyAsDocument = new TypedDocumentString(`
     mutation BuyAs($input: PurchaseTopupInput!) {
   purchaseTopup(input: $input) {
@@ -321,7 +328,18 @@ export const BuyAsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<BuyAsMutation, BuyAsMutationVariables>;
+    `, {"hash":"sha256:f1a12e6e6e83ba7a9a6be6fa054ec7b71b3fe5685b89705274a65d59a8c5fe50"}) as unknown as TypedDocumentString<BuyAsMutation, BuyAsMutationVariables>;
+export const PersistedSimsDocument = new TypedDocumentString(`
+    query PersistedSims($iccids: [ID!]!) {
+  sims(iccids: $iccids) {
+    iccid
+    usage {
+      status
+      remainingMb
+    }
+  }
+}
+    `, {"hash":"sha256:ee26cd9bb85d377182647f110ca0bcfe825e27d7e9c435d690ca1ebe74bcc4f8"}) as unknown as TypedDocumentString<PersistedSimsQuery, PersistedSimsQueryVariables>;
 export const PurchaseTopupDocument = new TypedDocumentString(`
     mutation PurchaseTopup($input: PurchaseTopupInput!) {
   purchaseTopup(input: $input) {
@@ -359,7 +377,7 @@ export const PurchaseTopupDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<PurchaseTopupMutation, PurchaseTopupMutationVariables>;
+    `, {"hash":"sha256:fdcc5316571f8f84086368293cada928e39c8d25297922c030cc2c31a3653680"}) as unknown as TypedDocumentString<PurchaseTopupMutation, PurchaseTopupMutationVariables>;
 export const AfterPurchaseDocument = new TypedDocumentString(`
     query AfterPurchase($iccid: ID!) {
   balance {
@@ -383,7 +401,7 @@ export const AfterPurchaseDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<AfterPurchaseQuery, AfterPurchaseQueryVariables>;
+    `, {"hash":"sha256:1baf3485f52d8f8336ae9b9cd1d0a796c264c29cd78ac443ec8702312ed3e89f"}) as unknown as TypedDocumentString<AfterPurchaseQuery, AfterPurchaseQueryVariables>;
 export const SimScreenDocument = new TypedDocumentString(`
     query SimScreen($iccid: ID!) {
   sim(iccid: $iccid) {
@@ -462,7 +480,7 @@ export const SimScreenDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<SimScreenQuery, SimScreenQueryVariables>;
+    `, {"hash":"sha256:cd4ee71492704f70e7d3f8bab6caebf88c10d2fc73dc0c69b8ff79b26e00882d"}) as unknown as TypedDocumentString<SimScreenQuery, SimScreenQueryVariables>;
 export const ManySimsDocument = new TypedDocumentString(`
     query ManySims($iccids: [ID!]!) {
   first: sims(iccids: $iccids) {
@@ -485,7 +503,7 @@ export const ManySimsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<ManySimsQuery, ManySimsQueryVariables>;
+    `, {"hash":"sha256:1689af99c314750574420fc05366bc095e80cf2cd5b6e5f2af1fecd39b3d54c8"}) as unknown as TypedDocumentString<ManySimsQuery, ManySimsQueryVariables>;
 export const UsageOnlyDocument = new TypedDocumentString(`
     query UsageOnly($iccids: [ID!]!) {
   sims(iccids: $iccids) {
@@ -498,7 +516,7 @@ export const UsageOnlyDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<UsageOnlyQuery, UsageOnlyQueryVariables>;
+    `, {"hash":"sha256:77b275960c4dfa3df7d57f3ef80a9f589614d4c7e3a463debc9e7e26808b784b"}) as unknown as TypedDocumentString<UsageOnlyQuery, UsageOnlyQueryVariables>;
 export const SimListDocument = new TypedDocumentString(`
     query SimList($first: Int, $after: String, $iccidContains: String) {
   simList(first: $first, after: $after, iccidContains: $iccidContains) {
@@ -518,7 +536,7 @@ export const SimListDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<SimListQuery, SimListQueryVariables>;
+    `, {"hash":"sha256:6bfbfe956edfefd20018e9b2a882faa5970463494835c5c042ec08a214d5ff23"}) as unknown as TypedDocumentString<SimListQuery, SimListQueryVariables>;
 export const PartnerBalanceDocument = new TypedDocumentString(`
     query PartnerBalance {
   balance {
@@ -530,7 +548,7 @@ export const PartnerBalanceDocument = new TypedDocumentString(`
     stale
   }
 }
-    `) as unknown as TypedDocumentString<PartnerBalanceQuery, PartnerBalanceQueryVariables>;
+    `, {"hash":"sha256:5796712f876ed7a641c8997bf6c53786006750ec0a8dd4e801af7318aa2110b0"}) as unknown as TypedDocumentString<PartnerBalanceQuery, PartnerBalanceQueryVariables>;
 export const SimResourcesDocument = new TypedDocumentString(`
     query SimResources($iccid: ID!) {
   sim(iccid: $iccid) {
@@ -553,4 +571,4 @@ export const SimResourcesDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<SimResourcesQuery, SimResourcesQueryVariables>;
+    `, {"hash":"sha256:5068730ad63a56862e910d87f9e2c6028aa6ca23997e44a9fd3bd8bda521531f"}) as unknown as TypedDocumentString<SimResourcesQuery, SimResourcesQueryVariables>;
