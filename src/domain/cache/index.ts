@@ -5,6 +5,8 @@
  */
 import type { Clock } from '../../platform/clock.ts';
 import type { GatewayConfig } from '../../platform/config.ts';
+import type { CacheL2 } from '../../stores/cache-l2/types.ts';
+import type { InvalidationBus } from '../../stores/invalidation/types.ts';
 import type { Balance, HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from '../../upstream/index.ts';
 import { CallBudget } from './call-budget.ts';
 import { compactSimDetails } from './compact.ts';
@@ -26,12 +28,59 @@ export interface GatewayCaches {
 
 export const BALANCE_KEY = 'partner';
 
+/** Bump when the JSON of a cached value changes incompatibly: replicas of two versions then never share a record. */
+const L2_FORMAT = 'v1';
+
+/**
+ * Shared state of a fleet (README "Running several replicas"): the second cache level and the invalidation bus.
+ * `flavour` scopes the L2 keys (`v1:<flavour>:<resource>:<ICCID>`); `lockLeaseMs` bounds one refresh (at least one
+ * upstream call's deadline).
+ */
+export interface CacheSharing {
+  l2: CacheL2;
+  bus: InvalidationBus;
+  flavour: string;
+  lockLeaseMs: number;
+}
+
 export function createCaches(
   config: Pick<GatewayConfig, 'cache' | 'limits'>,
   client: UpstreamClient,
   clock: Clock,
+  sharing?: CacheSharing,
+): GatewayCaches {
+  const caches = buildCaches(config, client, clock, sharing);
+  if (sharing) {
+    const byName = new Map<string, ResourceCache<unknown>>(
+      Object.values(caches).map((cache: ResourceCache<unknown>) => [cache.name, cache]),
+    );
+    sharing.bus.onMessage((message) => byName.get(message.resource)?.applyRemote(message.key, message.kind));
+    sharing.bus.onResync(() => {
+      for (const cache of byName.values()) cache.markAllUnverified();
+    });
+  }
+  return caches;
+}
+
+function buildCaches(
+  config: Pick<GatewayConfig, 'cache' | 'limits'>,
+  client: UpstreamClient,
+  clock: Clock,
+  sharing: CacheSharing | undefined,
 ): GatewayCaches {
   const { cache, limits } = config;
+  /** Fleet-wide sharing of one resource (nothing without `sharing`). */
+  const share = (name: string) =>
+    sharing
+      ? {
+          bus: sharing.bus,
+          shared: {
+            l2: sharing.l2,
+            namespace: `${L2_FORMAT}:${sharing.flavour}:${name}`,
+            lockLeaseMs: sharing.lockLeaseMs,
+          },
+        }
+      : {};
   const max = cache.maxSims;
   const s = (seconds: number) => seconds * 1000;
   /** Stale-if-error bound, and the stale-while-revalidate window for resources that need not be fresh to act on. */
@@ -48,6 +97,7 @@ export function createCaches(
   return {
     details: new ResourceCache({
       name: 'details',
+      ...share('details'),
       ...swr,
       max,
       ttlMs: s(cache.detailsTtlSeconds),
@@ -60,6 +110,7 @@ export function createCaches(
     }),
     usage: new ResourceCache({
       name: 'usage',
+      ...share('usage'),
       ...swr,
       max,
       ttlMs: s(cache.usageTtlSeconds),
@@ -71,6 +122,7 @@ export function createCaches(
     }),
     topups: new ResourceCache({
       name: 'topups',
+      ...share('topups'),
       max,
       ttlMs: s(cache.topupsTtlSeconds),
       maxStaleMs: s(cache.topupsTtlSeconds),
@@ -80,6 +132,7 @@ export function createCaches(
     }),
     history: new ResourceCache({
       name: 'history',
+      ...share('history'),
       ...swr,
       max,
       // Never fresher than the upstream lets us re-read it.
@@ -92,6 +145,7 @@ export function createCaches(
     }),
     balance: new ResourceCache({
       name: 'balance',
+      ...share('balance'),
       max: 1,
       ttlMs: s(cache.balanceTtlSeconds),
       maxStaleMs: s(cache.balanceTtlSeconds),
