@@ -445,27 +445,41 @@ export class ResourceCache<V> {
     const deadline = performance.now() + shared.lockLeaseMs;
     for (;;) {
       const lock = performance.now() > deadline ? undefined : await shared.l2.tryLock(lockKey, shared.lockLeaseMs);
-      if (lock?.state !== 'held') {
-        // Claimed, Redis unavailable, or waited a whole lease: this replica calls (its budget decides).
-        const waitMs = this.budget.waitMs(key);
+      if (lock?.state === 'acquired') {
         try {
-          if (waitMs > 0) throw new BudgetExhaustedError(this.options.name, Math.ceil(waitMs / 1000));
-          return await this.callUpstream(key, signal);
+          // The previous holder may have finished between this replica's last look at L2 and its claim.
+          const done = await this.takeNewer(key, seen);
+          if (done) return done;
+          return await this.callWithinBudget(key, signal);
         } finally {
           // After the L2 write was issued (same connection): a waiter that then claims the lock finds the record.
-          if (lock?.state === 'acquired') void shared.l2.unlock(lockKey, lock.token);
+          void shared.l2.unlock(lockKey, lock.token);
         }
       }
+      // Redis unavailable, or waited a whole lease: this replica calls (its budget decides).
+      if (lock?.state !== 'held') return this.callWithinBudget(key, signal);
       await this.pause(key, shared.pollMs ?? 25, signal);
-      const read = await shared.l2.get(this.sharedKey(key));
-      if (read.state === 'found' && (seen === undefined || read.record.fetchedAt > seen)) {
-        this.adopt(key, read);
-        const entry = this.entries.get(key);
-        if (entry && entry.fetchedAt === read.record.fetchedAt) return entry;
-        const refused = this.refusals?.get(key);
-        if (refused) throw refused;
-      }
+      const done = await this.takeNewer(key, seen);
+      if (done) return done;
     }
+  }
+
+  private callWithinBudget(key: string, signal: AbortSignal): Promise<Entry<V>> {
+    const waitMs = this.budget.waitMs(key);
+    if (waitMs > 0) return Promise.reject(new BudgetExhaustedError(this.options.name, Math.ceil(waitMs / 1000)));
+    return this.callUpstream(key, signal);
+  }
+
+  /** The L2 record of `key` when it is newer than `seen` (another replica's refresh): its entry, or its refusal thrown. */
+  private async takeNewer(key: string, seen: number | undefined): Promise<Entry<V> | undefined> {
+    const read = await this.shared!.l2.get(this.sharedKey(key));
+    if (read.state !== 'found' || (seen !== undefined && read.record.fetchedAt <= seen)) return undefined;
+    this.adopt(key, read);
+    const entry = this.entries.get(key);
+    if (entry && entry.fetchedAt === read.record.fetchedAt) return entry;
+    const refused = this.refusals?.get(key);
+    if (refused) throw refused;
+    return undefined;
   }
 
   /** Resolves after `ms`, or as soon as another replica announces a change of `key`; rejects when `signal` aborts. */
