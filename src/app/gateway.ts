@@ -30,6 +30,7 @@ import { type Clock, systemClock } from '../platform/clock.ts';
 import type { GatewayConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { createTracing, type Tracing } from '../platform/tracing.ts';
+import { defaultCallDeadlineMs } from '../upstream/client.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/index.ts';
 import { corsPolicy } from './cors.ts';
 import { createLocalGraphiQL } from './graphiql.ts';
@@ -103,7 +104,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onCall: (event) => metrics?.recordUpstreamCall(event),
     ...(tracing ? { tracer: tracing.tracer } : {}),
   });
-  const caches = createCaches(config, client, clock, stores.budgets);
+  const caches = createCaches(config, client, clock, stores.budgets, {
+    l2: stores.cacheL2,
+    bus: stores.invalidation,
+    flavour: upstream.flavour,
+    // One refresh holds a key's fleet-wide lock for at most one upstream call (its deadline) and a margin.
+    lockLeaseMs: (config.upstreamResponse.callDeadlineMs ?? defaultCallDeadlineMs(config.timeouts)) + 1_000,
+  });
   metrics = createMetrics(caches, () => client.breakerState());
   const purchases = new PurchaseService({
     client,
@@ -129,6 +136,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     // Any change to a cached resource drops the responses built from it (purchases, invalidations, refreshes).
     for (const cache of Object.values(caches))
       cache.onChange((key: string) => responseCache.invalidate(cache.name, key));
+    // Changes announced while the bus was interrupted are lost: no stored response can be trusted.
+    stores.invalidation.onResync(() => responseCache.clear());
     registerResponseCacheMetrics(metrics.registry, responseCache);
   }
   const services: GatewayServices = { config, caches, client, purchases, authenticator, logger };

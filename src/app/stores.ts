@@ -11,6 +11,12 @@ import { createRedisConnections, type RedisConnections } from '../platform/redis
 import { MemoryBudgetStore } from '../stores/budgets/memory.ts';
 import { RedisBudgetStore } from '../stores/budgets/redis.ts';
 import type { BudgetStore } from '../stores/budgets/types.ts';
+import { MemoryCacheL2 } from '../stores/cache-l2/memory.ts';
+import { RedisCacheL2 } from '../stores/cache-l2/redis.ts';
+import type { CacheL2 } from '../stores/cache-l2/types.ts';
+import { MemoryInvalidationBus } from '../stores/invalidation/memory.ts';
+import { RedisInvalidationBus } from '../stores/invalidation/redis.ts';
+import type { InvalidationBus } from '../stores/invalidation/types.ts';
 import { MemoryPurchaseRecords } from '../stores/purchase-records/memory.ts';
 import { RedisPurchaseRecords } from '../stores/purchase-records/redis.ts';
 import type { PurchaseRecordStore } from '../stores/purchase-records/types.ts';
@@ -27,6 +33,10 @@ export interface SharedStores {
   token(owner: TokenOwner): TokenStore;
   /** Idempotency claims and records of purchases. */
   purchaseRecords: PurchaseRecordStore<PurchaseOutcome>;
+  /** Second level of the resource caches (no-op in-process: the L1 is the only level). */
+  cacheL2: CacheL2;
+  /** Changes to cached resources, announced to the other replicas. */
+  invalidation: InvalidationBus;
   close(): Promise<void>;
 }
 
@@ -37,6 +47,8 @@ export function createStores(config: GatewayConfig, logger: Logger, clock: Clock
         logger,
       )
     : undefined;
+  const cacheL2 = redis ? new RedisCacheL2(redis, logger) : new MemoryCacheL2();
+  const invalidation = redis ? new RedisInvalidationBus(redis, logger) : new MemoryInvalidationBus();
   const idempotencyTtlMs = config.idempotency.ttlHours * 3_600_000;
   return {
     redis,
@@ -52,7 +64,10 @@ export function createStores(config: GatewayConfig, logger: Logger, clock: Clock
           pinUnknownMs: config.idempotency.reconcileGraceSeconds * 1000,
           clock,
         }),
+    cacheL2,
+    invalidation,
     async close() {
+      await invalidation.close();
       await redis?.close();
     },
   };

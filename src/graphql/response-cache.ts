@@ -97,6 +97,8 @@ export class ResponseCache {
   private readonly changedAt = new Map<string, number>();
   /** `since` of the requests being built → how many; insertion order is ascending. */
   private readonly open = new Map<number, number>();
+  /** The change count of the latest `clear`: a request that began before it stores nothing. */
+  private clearedAt = -1;
 
   constructor(private readonly options: ResponseCacheOptions) {
     this.entries = new LRUCache<string, CachedResponse>({
@@ -129,7 +131,7 @@ export class ResponseCache {
    * with the same fingerprint take turns, they are never confused). The request bytes are copied.
    */
   set(key: string, response: Omit<CachedResponse, 'expiresAt' | 'dependencies'>, deps: ResponseDependencies): void {
-    if (!deps.approved) return;
+    if (!deps.approved || deps.since! < this.clearedAt) return;
     for (const dep of deps.keys) if ((this.changedAt.get(dep) ?? -1) > deps.since!) return; // changed while built
     const expiresAt = Math.min(deps.expiresAt, this.options.clock.now() + this.options.maxTtlMs);
     if (expiresAt <= this.options.clock.now()) return;
@@ -191,6 +193,14 @@ export class ResponseCache {
       this.entries.delete(responseKey);
       this.stats.invalidations++;
     }
+  }
+
+  /** Drops every response (e.g. after changes elsewhere may have gone unannounced); counted as invalidations. */
+  clear(): void {
+    this.stats.invalidations += this.entries.size;
+    this.entries.clear(); // dispose unindexes every entry
+    // Requests being built must not store what they read before.
+    this.clearedAt = ++this.changes;
   }
 
   get size(): number {

@@ -6,6 +6,8 @@
 import type { Clock } from '../../platform/clock.ts';
 import type { GatewayConfig } from '../../platform/config.ts';
 import type { BudgetStore } from '../../stores/budgets/types.ts';
+import type { CacheL2 } from '../../stores/cache-l2/types.ts';
+import type { InvalidationBus } from '../../stores/invalidation/types.ts';
 import type { Balance, HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from '../../upstream/index.ts';
 import { CallBudget } from './call-budget.ts';
 import { compactSimDetails } from './compact.ts';
@@ -27,12 +29,48 @@ export interface GatewayCaches {
 
 export const BALANCE_KEY = 'partner';
 
+/** Bump when the JSON of a cached value changes incompatibly: replicas of two versions then never share a record. */
+const L2_FORMAT = 'v1';
+
+/**
+ * Shared state of a fleet (README "Running several replicas"): the second cache level and the invalidation bus.
+ * `flavour` scopes the L2 keys (`v1:<flavour>:<resource>:<ICCID>`); `lockLeaseMs` bounds one refresh (at least one
+ * upstream call's deadline).
+ */
+export interface CacheSharing {
+  l2: CacheL2;
+  bus: InvalidationBus;
+  flavour: string;
+  lockLeaseMs: number;
+}
+
 export function createCaches(
   config: Pick<GatewayConfig, 'cache' | 'limits'>,
   client: UpstreamClient,
   clock: Clock,
   /** Where call budgets and 429 blocks are decided: in-process, or fleet-wide (src/app/stores.ts chooses). */
   budgets: BudgetStore,
+  sharing?: CacheSharing,
+): GatewayCaches {
+  const caches = buildCaches(config, client, clock, budgets, sharing);
+  if (sharing) {
+    const byName = new Map<string, ResourceCache<unknown>>(
+      Object.values(caches).map((cache: ResourceCache<unknown>) => [cache.name, cache]),
+    );
+    sharing.bus.onMessage((message) => byName.get(message.resource)?.applyRemote(message.key, message.kind));
+    sharing.bus.onResync(() => {
+      for (const cache of byName.values()) cache.markAllUnverified();
+    });
+  }
+  return caches;
+}
+
+function buildCaches(
+  config: Pick<GatewayConfig, 'cache' | 'limits'>,
+  client: UpstreamClient,
+  clock: Clock,
+  budgets: BudgetStore,
+  sharing: CacheSharing | undefined,
 ): GatewayCaches {
   const { cache, limits } = config;
   const max = cache.maxSims;
@@ -40,6 +78,18 @@ export function createCaches(
   /** Stale-if-error bound, and the stale-while-revalidate window for resources that need not be fresh to act on. */
   const MAX_STALE_MS = s(cache.maxStaleSeconds);
   const swr = { staleWhileRevalidateMs: s(cache.staleWhileRevalidateSeconds) };
+  /** Fleet-wide sharing of one resource (nothing without `sharing`). */
+  const share = (name: string) =>
+    sharing
+      ? {
+          bus: sharing.bus,
+          shared: {
+            l2: sharing.l2,
+            namespace: `${L2_FORMAT}:${sharing.flavour}:${name}`,
+            lockLeaseMs: sharing.lockLeaseMs,
+          },
+        }
+      : {};
   const budget = (scope: string, limit: number, windowMs: number) =>
     new CallBudget({ scope, limit, windowMs, clock, store: budgets });
   const usageBudget = budget('usage', limits.usagePerMinute, 60_000);
@@ -51,6 +101,7 @@ export function createCaches(
   return {
     details: new ResourceCache({
       name: 'details',
+      ...share('details'),
       ...swr,
       max,
       ttlMs: s(cache.detailsTtlSeconds),
@@ -63,6 +114,7 @@ export function createCaches(
     }),
     usage: new ResourceCache({
       name: 'usage',
+      ...share('usage'),
       ...swr,
       max,
       ttlMs: s(cache.usageTtlSeconds),
@@ -74,6 +126,7 @@ export function createCaches(
     }),
     topups: new ResourceCache({
       name: 'topups',
+      ...share('topups'),
       max,
       ttlMs: s(cache.topupsTtlSeconds),
       maxStaleMs: s(cache.topupsTtlSeconds),
@@ -84,6 +137,7 @@ export function createCaches(
     }),
     history: new ResourceCache({
       name: 'history',
+      ...share('history'),
       ...swr,
       max,
       // Never fresher than the upstream lets us re-read it.
@@ -96,6 +150,7 @@ export function createCaches(
     }),
     balance: new ResourceCache({
       name: 'balance',
+      ...share('balance'),
       max: 1,
       ttlMs: s(cache.balanceTtlSeconds),
       maxStaleMs: s(cache.balanceTtlSeconds),

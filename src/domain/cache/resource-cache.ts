@@ -13,11 +13,22 @@
  * - the caller's request has used its CallAllowance → the cached value marked `stale`, else CallAllowanceExceededError.
  * An upstream call is aborted only when every caller waiting for it has gone away.
  * See README.md, "Caching and upstream budgets".
+ *
+ * With a shared second level (`shared.l2`, Redis; README "Running several replicas"): an L1 hit never touches it; an
+ * L1 miss reads L2 (coalesced per key) and serves its record by the same freshness rules, from its own `fetchedAt`;
+ * a refresh first claims the key's fleet-wide lock, and a replica that finds it held waits (woken by the holder's
+ * invalidation message, else polling) for the holder's record, bounded by the lock lease. Every local change (a
+ * refresh, a refusal, `prime`, `update`, `invalidate`) is written to L2 first and then announced on the bus; a
+ * message from another replica drops (`drop`) or marks for re-checking against L2 (`changed`) the L1 entry and
+ * tells the change listeners (response cache). After a bus interruption (`markAllUnverified`) every L1 entry is
+ * re-checked against L2 on its next read and kept when L2 has nothing newer. L2 unavailable: L1 and the upstream.
  */
 import { LRUCache } from 'lru-cache';
 import { raceAbort } from '../../platform/abort.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { noteCacheRead } from '../../platform/tracing.ts';
+import type { CacheL2, L2Read } from '../../stores/cache-l2/types.ts';
+import type { InvalidationBus, InvalidationKind } from '../../stores/invalidation/types.ts';
 import {
   UpstreamBusinessError,
   UpstreamNotFoundError,
@@ -47,12 +58,32 @@ export interface ResourceCacheOptions<V> {
   staleWhileRevalidateMs?: number;
   clock: Clock;
   load: (key: string, signal: AbortSignal) => Promise<V>;
-  /** Decides every upstream call (per-ICCID limit and 429 blocks); asked only on an L1 miss. */
+  /** Decides every upstream call (per-ICCID limit and 429 blocks, fleet-wide with Redis); asked only on an L1 miss. */
   budget: CallBudget;
   /** How long a definitive refusal (404, 422 business error) is remembered; 0/undefined = not at all. */
   negativeTtlMs?: number;
   /** Applied to every value before it is stored (a lossless, smaller representation; see compact.ts). */
   compact?: (value: V) => V;
+  /** Local changes are announced here (messages from other replicas arrive through `applyRemote`). */
+  bus?: InvalidationBus;
+  /** The fleet-wide second level; absent (or `l2.shared` false) = the L1 is the only level. */
+  shared?: {
+    l2: CacheL2;
+    /** L2 key prefix, `<flavour>:<resource>`: the key is `<namespace>:<key>`. */
+    namespace: string;
+    /** How long one replica may hold a key's refresh: at least one upstream call's deadline. */
+    lockLeaseMs: number;
+    /** How often a replica waiting for another's refresh re-reads L2 when no message woke it (default 25 ms). */
+    pollMs?: number;
+  };
+}
+
+/** How a definitive refusal is stored in L2: the class and what identifies it, never the upstream's prose. */
+interface StoredRefusal {
+  t: 'not-found' | 'business';
+  e: string;
+  s: number | null;
+  c?: number;
 }
 
 /** What the LRU stores: served as is on a fresh hit (no allocation per read), hence frozen. */
@@ -60,6 +91,21 @@ type Entry<V> = Readonly<CacheRead<V> & { stale: false }>;
 
 const entryOf = <V>(value: V, fetchedAt: number): Entry<V> =>
   Object.freeze({ value, fetchedAt, stale: false as const });
+
+interface Inflight<V> {
+  promise: Promise<Entry<V>>;
+  controller: AbortController;
+  waiters: number;
+}
+
+export interface CacheStats {
+  hits: number;
+  /** L1 misses answered by the shared second level (included in `misses`). */
+  sharedHits: number;
+  misses: number;
+  staleServes: number;
+  upstreamCalls: number;
+}
 
 /** A flight the budget refused: nothing was called; `waitMs` until the budget allows one. */
 class BudgetDenied extends BudgetExhaustedError {
@@ -71,27 +117,22 @@ class BudgetDenied extends BudgetExhaustedError {
   }
 }
 
-interface Inflight<V> {
-  promise: Promise<Entry<V>>;
-  controller: AbortController;
-  waiters: number;
-}
-
-export interface CacheStats {
-  hits: number;
-  misses: number;
-  staleServes: number;
-  upstreamCalls: number;
-}
-
 export class ResourceCache<V> {
   private readonly entries: LRUCache<string, Entry<V>>;
   private readonly refusals: LRUCache<string, Error> | undefined;
   private readonly inflight = new Map<string, Inflight<V>>();
   private readonly changeListeners: ((key: string) => void)[] = [];
-  readonly stats: CacheStats = { hits: 0, misses: 0, staleServes: 0, upstreamCalls: 0 };
+  readonly stats: CacheStats = { hits: 0, sharedHits: 0, misses: 0, staleServes: 0, upstreamCalls: 0 };
+  private readonly shared: NonNullable<ResourceCacheOptions<V>['shared']> | undefined;
+  /** Keys whose L1 entry must be re-checked against L2 before it is served (another replica changed it, or a resync). */
+  private readonly unverified = new Set<string>();
+  /** L2 reads under way, one per key. */
+  private readonly l2Reads = new Map<string, Promise<void>>();
+  /** Waiters for another replica's refresh of a key, woken by its invalidation message. */
+  private readonly wakers = new Map<string, Set<() => void>>();
 
   constructor(private readonly options: ResourceCacheOptions<V>) {
+    this.shared = options.shared?.l2.shared ? options.shared : undefined;
     // ttlResolution 0: lru-cache would otherwise memoise `now` on a real timer, which an injected clock defeats.
     const perf = { now: () => options.clock.now() };
     this.entries = new LRUCache<string, Entry<V>>({
@@ -99,6 +140,9 @@ export class ResourceCache<V> {
       ttl: Math.max(1, options.ttlMs + options.maxStaleMs),
       ttlResolution: 0,
       perf,
+      dispose: (_entry, key, reason) => {
+        if (reason !== 'set' && this.unverified.size > 0) this.unverified.delete(key);
+      },
     });
     this.refusals = options.negativeTtlMs
       ? // Remembered refusals only save repeated 404/422 calls: a smaller bound than the values' costs nothing in safety.
@@ -119,7 +163,7 @@ export class ResourceCache<V> {
   async get(key: string, signal?: AbortSignal, allowance?: CallAllowance): Promise<CacheRead<V>> {
     const now = this.options.clock.now();
     const entry = this.entries.get(key);
-    if (entry) {
+    if (entry && (this.unverified.size === 0 || !this.unverified.has(key))) {
       const age = now - entry.fetchedAt;
       if (age < this.options.ttlMs) {
         this.stats.hits++;
@@ -133,6 +177,39 @@ export class ResourceCache<V> {
         return { ...entry, stale: true };
       }
     }
+    if (this.shared) return this.getShared(key, signal, allowance);
+    return this.miss(key, entry, signal, allowance);
+  }
+
+  /** L1 miss (or an entry to re-check) with a shared second level: L2 first, then as without it. */
+  private async getShared(key: string, signal?: AbortSignal, allowance?: CallAllowance): Promise<CacheRead<V>> {
+    const adopted = await this.readShared(key);
+    // Re-checked, or L2 could not be read: either way the L1 entry is now the best this replica knows.
+    const entry = this.entries.get(key);
+    if (entry) {
+      const age = this.options.clock.now() - entry.fetchedAt;
+      if (age < this.options.ttlMs) {
+        if (adopted) this.stats.sharedHits++;
+        else this.stats.hits++;
+        noteCacheRead(this.options.name, key, 'hit'); // tracing hook
+        return entry;
+      }
+      if (age < this.options.ttlMs + (this.options.staleWhileRevalidateMs ?? 0)) {
+        this.revalidate(key, allowance);
+        this.stats.staleServes++;
+        noteCacheRead(this.options.name, key, 'stale'); // tracing hook
+        return { ...entry, stale: true };
+      }
+    }
+    return this.miss(key, entry, signal, allowance);
+  }
+
+  private async miss(
+    key: string,
+    entry: Entry<V> | undefined,
+    signal?: AbortSignal,
+    allowance?: CallAllowance,
+  ): Promise<CacheRead<V>> {
     const refused = this.refusals?.get(key);
     if (refused) throw refused;
     this.stats.misses++;
@@ -152,7 +229,11 @@ export class ResourceCache<V> {
         return this.serveStale(entry, error);
       }
       noteCacheRead(this.options.name, key, 'miss'); // tracing hook
-      if (error instanceof UpstreamRateLimitedError || error instanceof UpstreamUnavailableError)
+      if (
+        error instanceof UpstreamRateLimitedError ||
+        error instanceof UpstreamUnavailableError ||
+        error instanceof BudgetExhaustedError
+      )
         return this.serveStale(entry, error);
       throw error;
     }
@@ -172,12 +253,12 @@ export class ResourceCache<V> {
     return read.fetchedAt + this.options.ttlMs;
   }
 
-  /** `listener(key)` runs whenever the value stored for `key` is replaced, patched or dropped. */
+  /** `listener(key)` runs whenever the value stored for `key` is replaced, patched or dropped, here or elsewhere. */
   onChange(listener: (key: string) => void): void {
     this.changeListeners.push(listener);
   }
 
-  private changed(key: string): void {
+  private notify(key: string): void {
     for (const listener of this.changeListeners) listener(key);
   }
 
@@ -188,27 +269,92 @@ export class ResourceCache<V> {
     return this.options.clock.now() - entry.fetchedAt >= this.options.ttlMs ? { ...entry, stale: true } : entry;
   }
 
-  /** Store a value obtained elsewhere (e.g. a list page priming per-ICCID details). */
+  /**
+   * Store a value obtained elsewhere (e.g. a list page priming per-ICCID details). Written to L2; announced to the
+   * other replicas only when it differs from what this replica held (a list page re-reads mostly unchanged values).
+   */
   prime(key: string, value: V): void {
-    this.entries.set(key, entryOf(this.compact(value), this.options.clock.now()));
+    const previous = this.entries.get(key);
+    const entry = entryOf(this.compact(value), this.options.clock.now());
+    this.entries.set(key, entry);
     this.refusals?.delete(key);
-    this.changed(key);
+    this.unverified.delete(key);
+    this.notify(key);
+    if (!this.shared) {
+      this.publish(key, 'changed');
+      return;
+    }
+    const payload = JSON.stringify(entry.value);
+    const announce = previous === undefined || JSON.stringify(previous.value) !== payload;
+    this.writeShared(key, { kind: 'value', fetchedAt: entry.fetchedAt, payload }, announce);
   }
 
-  /** Patch a cached value in place, keeping its fetch time (e.g. append a purchased package to history). */
+  /**
+   * Patch a cached value, keeping its fetch time (e.g. append a purchased package to history). Returns whether this
+   * replica held the value. With a shared level the patch is applied to the L2 record fetched at the same time
+   * (not to a newer refresh), also when only L2 holds the value, and announced.
+   */
   update(key: string, patch: (value: V) => V): boolean {
     const entry = this.entries.get(key);
-    if (!entry) return false;
-    this.entries.set(key, entryOf(this.compact(patch(entry.value)), entry.fetchedAt), { noUpdateTTL: true });
-    this.changed(key);
-    return true;
+    if (entry) {
+      const patched = entryOf(this.compact(patch(entry.value)), entry.fetchedAt);
+      this.entries.set(key, patched, { noUpdateTTL: true });
+      this.notify(key);
+      if (!this.shared) this.publish(key, 'changed');
+      else
+        this.writeShared(
+          key,
+          { kind: 'value', fetchedAt: entry.fetchedAt, payload: JSON.stringify(patched.value) },
+          true,
+          {
+            ifFetchedAt: entry.fetchedAt,
+          },
+        );
+      return true;
+    }
+    if (this.shared) this.updateShared(key, patch).catch(() => {}); // an unreadable record is simply not patched
+    return false;
   }
 
-  /** Forget a key so that the next read asks the upstream (budget permitting). */
+  private async updateShared(key: string, patch: (value: V) => V): Promise<void> {
+    const shared = this.shared!;
+    const read = await shared.l2.get(this.sharedKey(key));
+    if (read.state !== 'found' || read.record.kind !== 'value') return;
+    const { fetchedAt } = read.record;
+    const payload = JSON.stringify(patch(JSON.parse(read.record.payload) as V));
+    this.writeShared(key, { kind: 'value', fetchedAt, payload }, true, { ifFetchedAt: fetchedAt });
+  }
+
+  /** Forget a key, everywhere, so that the next read asks the upstream (budget permitting). */
   invalidate(key: string): void {
     this.entries.delete(key);
     this.refusals?.delete(key);
-    this.changed(key);
+    this.unverified.delete(key);
+    this.notify(key);
+    if (!this.shared) {
+      this.publish(key, 'drop');
+      return;
+    }
+    // Issued now, so that a read of this replica that follows (same connection) no longer finds the old record.
+    this.shared.l2.delete(this.sharedKey(key)).then(() => this.publish(key, 'drop'));
+  }
+
+  /** A change announced by another replica (README "Running several replicas"). */
+  applyRemote(key: string, kind: InvalidationKind): void {
+    if (kind === 'drop') {
+      this.entries.delete(key);
+      this.unverified.delete(key);
+    } else if (this.entries.has(key)) this.unverified.add(key);
+    this.refusals?.delete(key);
+    this.notify(key);
+    const wakers = this.wakers.get(key);
+    if (wakers) for (const wake of wakers) wake();
+  }
+
+  /** After the bus was interrupted (messages may be lost): every L1 entry is re-checked against L2 on its next read. */
+  markAllUnverified(): void {
+    if (!this.shared) return;
+    for (const key of this.entries.keys()) this.unverified.add(key);
   }
 
   private compact(value: V): V {
@@ -247,46 +393,15 @@ export class ResourceCache<V> {
   }
 
   /**
-   * A flight: the budget's one decision for this call (a flight starts at once, so concurrent readers join it even
-   * while a fleet-wide budget is asked), then the upstream call. A denial rejects with BudgetDenied and calls nothing.
+   * A flight: with a shared level, the fleet-wide refresh (one replica calls); else the budget's one decision for
+   * this call, then the call. A flight starts at once, so concurrent readers join it even while a fleet-wide budget
+   * is asked; a denial rejects with BudgetDenied and calls nothing.
    */
   private start(key: string, allowance: CallAllowance | undefined): Inflight<V> {
     const controller = new AbortController();
-    const budget = this.options.budget;
-    const call = (waitMs: number): Promise<V> => {
-      if (waitMs > 0) {
-        allowance?.giveBack();
-        throw new BudgetDenied(this.options.name, waitMs);
-      }
-      this.stats.upstreamCalls++;
-      return this.options.load(key, controller.signal);
-    };
-    const decision = budget.acquire(key);
-    // An in-process budget decides synchronously: the call starts in this tick, as it always did.
-    const promise = (
-      typeof decision === 'number' ? new Promise<V>((resolve) => resolve(call(decision))) : decision.then(call)
-    ).then(
-      (value) => {
-        const entry = entryOf(this.compact(value), this.options.clock.now());
-        if (!controller.signal.aborted) {
-          this.entries.set(key, entry);
-          this.refusals?.delete(key);
-          this.changed(key);
-        }
-        return entry;
-      },
-      async (error: unknown) => {
-        if (error instanceof UpstreamRateLimitedError) {
-          // Honour Retry-After for its full length, for every caller of this key (every replica, with Redis); recorded
-          // before anyone learns of the 429.
-          await budget.blockUntil(key, this.options.clock.now() + error.retryAfterSeconds * 1000);
-        } else if (error instanceof UpstreamNotFoundError || error instanceof UpstreamBusinessError) {
-          this.entries.delete(key);
-          this.refusals?.set(key, error);
-        }
-        throw error;
-      },
-    );
+    const promise = this.shared
+      ? this.refreshShared(key, controller.signal, allowance)
+      : this.callWithinBudget(key, controller.signal, allowance);
     const flight: Inflight<V> = { promise, controller, waiters: 0 };
     this.inflight.set(key, flight);
     const done = () => {
@@ -295,4 +410,234 @@ export class ResourceCache<V> {
     promise.then(done, done);
     return flight;
   }
+
+  /** One upstream call for `key`; its outcome is stored (value or refusal), written to L2 and announced. */
+  private callUpstream(key: string, signal: AbortSignal): Promise<Entry<V>> {
+    this.stats.upstreamCalls++;
+    return this.options.load(key, signal).then(
+      (value) => {
+        const entry = entryOf(this.compact(value), this.options.clock.now());
+        if (!signal.aborted) {
+          this.entries.set(key, entry);
+          this.refusals?.delete(key);
+          this.unverified.delete(key);
+          this.notify(key);
+          if (!this.shared) this.publish(key, 'changed');
+          else
+            this.writeShared(key, { kind: 'value', fetchedAt: entry.fetchedAt, payload: JSON.stringify(entry.value) });
+        }
+        return entry;
+      },
+      async (error: unknown) => {
+        if (error instanceof UpstreamRateLimitedError) {
+          // Honour Retry-After for its full length, for every caller of this key (every replica, with Redis); recorded
+          // before anyone learns of the 429.
+          await this.options.budget.blockUntil(key, this.options.clock.now() + error.retryAfterSeconds * 1000);
+        } else if (error instanceof UpstreamNotFoundError || error instanceof UpstreamBusinessError) {
+          this.entries.delete(key);
+          this.unverified.delete(key);
+          this.refusals?.set(key, error);
+          if (this.shared && this.refusals) {
+            const stored: StoredRefusal =
+              error instanceof UpstreamBusinessError
+                ? { t: 'business', e: error.endpoint, s: error.status, c: error.code }
+                : { t: 'not-found', e: error.endpoint, s: error.status };
+            const payload = JSON.stringify(stored);
+            this.writeShared(key, { kind: 'refusal', fetchedAt: this.options.clock.now(), payload });
+          }
+        }
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * A refresh with a shared level: the replica that claims the key's lock calls the upstream; the others wait for
+   * its record (woken by its message, else every `pollMs`), and claim the lock themselves when it is released
+   * without a record (the holder failed) or has expired (the holder died). Bounded by the lock lease.
+   */
+  private async refreshShared(
+    key: string,
+    signal: AbortSignal,
+    allowance: CallAllowance | undefined,
+  ): Promise<Entry<V>> {
+    const shared = this.shared!;
+    const lockKey = this.sharedKey(key);
+    const seen = this.entries.get(key)?.fetchedAt;
+    const deadline = performance.now() + shared.lockLeaseMs;
+    for (;;) {
+      const lock = performance.now() > deadline ? undefined : await shared.l2.tryLock(lockKey, shared.lockLeaseMs);
+      if (lock?.state === 'acquired') {
+        try {
+          // The previous holder may have finished between this replica's last look at L2 and its claim.
+          const done = await this.takeNewer(key, seen);
+          if (done) {
+            allowance?.giveBack(); // another replica's refresh answered: this request caused no call
+            return done;
+          }
+          return await this.callWithinBudget(key, signal, allowance);
+        } finally {
+          // After the L2 write was issued (same connection): a waiter that then claims the lock finds the record.
+          void shared.l2.unlock(lockKey, lock.token);
+        }
+      }
+      // Redis unavailable, or waited a whole lease: this replica calls (its budget decides).
+      if (lock?.state !== 'held') return this.callWithinBudget(key, signal, allowance);
+      await this.pause(key, shared.pollMs ?? 25, signal);
+      const done = await this.takeNewer(key, seen);
+      if (done) {
+        allowance?.giveBack();
+        return done;
+      }
+    }
+  }
+
+  /** The budget's one decision for this call (0 = granted and recorded), then the call; a denial calls nothing. */
+  private callWithinBudget(key: string, signal: AbortSignal, allowance: CallAllowance | undefined): Promise<Entry<V>> {
+    const go = (waitMs: number): Promise<Entry<V>> => {
+      if (waitMs > 0) {
+        allowance?.giveBack();
+        throw new BudgetDenied(this.options.name, waitMs);
+      }
+      return this.callUpstream(key, signal);
+    };
+    const decision = this.options.budget.acquire(key);
+    // An in-process budget decides synchronously: the call starts in this tick, as it always did.
+    return typeof decision === 'number' ? new Promise<Entry<V>>((resolve) => resolve(go(decision))) : decision.then(go);
+  }
+
+  /** The L2 record of `key` when it is newer than `seen` (another replica's refresh): its entry, or its refusal thrown. */
+  private async takeNewer(key: string, seen: number | undefined): Promise<Entry<V> | undefined> {
+    const read = await this.shared!.l2.get(this.sharedKey(key));
+    if (read.state !== 'found' || (seen !== undefined && read.record.fetchedAt <= seen)) return undefined;
+    this.adopt(key, read);
+    const entry = this.entries.get(key);
+    if (entry && entry.fetchedAt === read.record.fetchedAt) return entry;
+    const refused = this.refusals?.get(key);
+    if (refused) throw refused;
+    return undefined;
+  }
+
+  /** Resolves after `ms`, or as soon as another replica announces a change of `key`; rejects when `signal` aborts. */
+  private pause(key: string, ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      let wakers = this.wakers.get(key);
+      if (!wakers) {
+        wakers = new Set();
+        this.wakers.set(key, wakers);
+      }
+      const set = wakers;
+      const finish = () => {
+        clearTimeout(timer);
+        set.delete(wake);
+        if (set.size === 0 && this.wakers.get(key) === set) this.wakers.delete(key);
+        signal.removeEventListener('abort', abort);
+      };
+      const wake = () => {
+        finish();
+        resolve();
+      };
+      const abort = () => {
+        finish();
+        reject(signal.reason);
+      };
+      const timer = setTimeout(wake, ms);
+      set.add(wake);
+      signal.addEventListener('abort', abort, { once: true });
+    });
+  }
+
+  /** One L2 read per key at a time; resolves true when it replaced the L1 entry. */
+  private readShared(key: string): Promise<boolean> {
+    let pending = this.l2Reads.get(key) as Promise<boolean> | undefined;
+    if (!pending) {
+      const read = this.shared!.l2.get(this.sharedKey(key)).then((result) => this.adopt(key, result));
+      pending = read;
+      this.l2Reads.set(key, read as Promise<unknown> as Promise<void>);
+      const done = () => {
+        if (this.l2Reads.get(key) === (read as Promise<unknown>)) this.l2Reads.delete(key);
+      };
+      read.then(done, done);
+    }
+    return pending;
+  }
+
+  /**
+   * Takes what L2 holds for `key` into L1 when it is at least as recent as the L1 entry and still servable; an L1
+   * entry L2 lacks (Redis restarted empty, or its record expired) is written back. Returns true when L1 changed.
+   */
+  private adopt(key: string, read: L2Read): boolean {
+    if (read.state === 'unavailable') return false;
+    const entry = this.entries.get(key);
+    const recheck = this.unverified.delete(key);
+    if (read.state === 'absent') {
+      if (entry && recheck)
+        this.writeShared(
+          key,
+          { kind: 'value', fetchedAt: entry.fetchedAt, payload: JSON.stringify(entry.value) },
+          false,
+        );
+      return false;
+    }
+    const { record } = read;
+    if (entry && record.fetchedAt < entry.fetchedAt) return false;
+    const age = this.options.clock.now() - record.fetchedAt;
+    try {
+      if (record.kind === 'refusal') {
+        const remaining = (this.options.negativeTtlMs ?? 0) - age;
+        if (!this.refusals || remaining <= 0) return false;
+        const refusal = decodeRefusal(record.payload);
+        this.entries.delete(key);
+        this.refusals.set(key, refusal, { ttl: remaining });
+      } else {
+        const remaining = this.options.ttlMs + this.options.maxStaleMs - age;
+        if (remaining <= 0) return false;
+        const value = this.compact(JSON.parse(record.payload) as V);
+        this.entries.set(key, entryOf(value, record.fetchedAt), { ttl: remaining });
+        this.refusals?.delete(key);
+      }
+    } catch {
+      return false; // a record this version cannot read (the namespace carries a format version): as if absent
+    }
+    this.notify(key);
+    return true;
+  }
+
+  private sharedKey(key: string): string {
+    return `${this.shared!.namespace}:${key}`;
+  }
+
+  /**
+   * Writes a record to L2 (never over a newer one) and then, when `announce`, tells the other replicas. L2 keeps a
+   * value for its whole servable life (fresh + stale bounds) from `fetchedAt`, a refusal for `negativeTtlMs`.
+   */
+  private writeShared(
+    key: string,
+    record: { kind: 'value' | 'refusal'; fetchedAt: number; payload: string },
+    announce = true,
+    options: { ifFetchedAt?: number } = {},
+  ): void {
+    const shared = this.shared!;
+    const age = this.options.clock.now() - record.fetchedAt;
+    const ttlMs =
+      (record.kind === 'refusal' ? (this.options.negativeTtlMs ?? 0) : this.options.ttlMs + this.options.maxStaleMs) -
+      age;
+    if (ttlMs <= 0) return;
+    shared.l2.put(this.sharedKey(key), record, ttlMs, options).then((stored) => {
+      if (stored && announce) this.publish(key, 'changed');
+    });
+  }
+
+  private publish(key: string, kind: InvalidationKind): void {
+    this.options.bus?.publish({ resource: this.options.name, key, kind });
+  }
+}
+
+function decodeRefusal(payload: string): Error {
+  const stored = JSON.parse(payload) as StoredRefusal;
+  const endpoint = stored.e as UpstreamNotFoundError['endpoint'];
+  return stored.t === 'business'
+    ? new UpstreamBusinessError(endpoint, stored.s ?? 422, stored.c ?? 0, '')
+    : new UpstreamNotFoundError(endpoint, stored.s ?? 404);
 }
