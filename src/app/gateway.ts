@@ -100,7 +100,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ...(tracing ? { tracer: tracing.tracer } : {}),
   });
   const caches = createCaches(config, client, clock);
-  metrics = createMetrics(caches, () => client.breakerState());
+  metrics = createMetrics(caches, () => client.breakerState(), stores.redis);
   const purchases = new PurchaseService({
     client,
     caches,
@@ -157,7 +157,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ...(tracing ? [useTracing(tracing)] : []), // first: its request span wraps every other plugin
       ...(graphiql ? [graphiql.plugin] : []),
       ...(config.metrics ? [metrics.plugin] : []),
-      useReadiness(services, clock, config.readyCheckIntervalSeconds * 1000),
+      useReadiness(services, clock, config.readyCheckIntervalSeconds * 1000, stores.redis),
       useAuthentication(services, principals),
       useParseErrorsWithoutDetails(),
       // Execution cost is per resolved field; compiled queries resolve nested lists several times faster.
