@@ -267,8 +267,12 @@ async function startGateway(
   children.push(child);
   const field = (key: string) => (line: string) => {
     if (!line.startsWith('{')) return undefined;
-    const value = (JSON.parse(line) as Record<string, unknown>)[key];
-    return typeof value === 'string' ? value : undefined;
+    try {
+      const value = (JSON.parse(line) as Record<string, unknown>)[key];
+      return typeof value === 'string' ? value : undefined;
+    } catch {
+      return undefined; // a partial or non-JSON line
+    }
   };
   const [graphqlUrl, metricsUrl] = await Promise.all([child.waitFor(field('url')), child.waitFor(field('metricsUrl'))]);
   const origin = new URL(graphqlUrl).origin;
