@@ -9,8 +9,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    // Real-browser tests need Chromium: `npm run test:browser` (vitest.browser.config.ts).
-    exclude: ['test/browser/**', '**/node_modules/**'],
+    // Real-browser tests need Chromium: `npm run test:browser` (vitest.browser.config.ts); the multi-process fleet
+    // suite has its own config and build step: `npm run test:fleet` (vitest.fleet.config.ts).
+    exclude: ['test/browser/**', 'test/fleet/**', '**/node_modules/**'],
     testTimeout: 15_000,
     hookTimeout: 15_000,
   },

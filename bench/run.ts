@@ -4,10 +4,12 @@
  *   npm run all     (full: 10 s per load scenario, scenario 4 60 s, scenario 5 100k SIMs) → results/<date>.md + README
  *   npm run smoke   (seconds per scenario, for CI: exits non-zero when a server fails or answers wrong, never on a miss)
  *   npm run profile (scenario 1 for our gateway under node --cpu-prof; prints the top self-time functions)
- *   flags: --only=ours,apollo  --scenarios=1,3  --smoke  --profile
+ *   flags: --only=ours,apollo (`ours`: every variant of ours)  --scenarios=1,3,6  --smoke  --profile
  *
  * The sandbox (the simulated upstream) runs in this process; every server runs in its own child process, one at a
  * time; autocannon runs in another. Upstream calls are counted at the sandbox. See README.md for what each peer is.
+ * A redis-server of the runner's own (flushed before every server) backs the `ours, Redis` variant and scenario 6, the
+ * fleet: three replicas of ours behind a round-robin proxy in this process, scenario 4's workload.
  */
 
 import { spawnSync } from 'node:child_process';
@@ -24,6 +26,8 @@ import {
   type RunningServer,
   runLoad,
   type ServerLaunch,
+  startRedis,
+  startRoundRobinProxy,
   startServer,
 } from './lib/processes.ts';
 import { summariseProfile } from './lib/profile.ts';
@@ -46,7 +50,7 @@ const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.s
 const SMOKE = flag('smoke');
 const PROFILE = flag('profile');
 const ONLY = option('only')?.split(',');
-const SCENARIOS = new Set((option('scenarios') ?? (PROFILE ? '1' : '1,2,3,4,5')).split(',').map(Number));
+const SCENARIOS = new Set((option('scenarios') ?? (PROFILE ? '1' : '1,2,3,4,5,6')).split(',').map(Number));
 
 const P = SMOKE
   ? {
@@ -72,12 +76,18 @@ const P = SMOKE
 const S2_LATENCY_MS = 50;
 const S4_LATENCY_MS = 20;
 
+// Shared state for `ours, Redis` and the fleet (scenario 6); a bench that cannot start it fails.
+const redis = await startRedis();
+const REDIS_VERSION =
+  spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.match(/v=(\S+)/)?.[1] ?? '?';
+
 /**
  * Our gateway's variants: name → extra env. Override with BENCH_OURS_VARIANTS='{"ours":{},"ours+x":{"X":"1"}}'.
  * A variant whose env `loadConfig` does not (yet) recognise runs as plain `ours` and is labelled so.
  */
 const DEFAULT_VARIANTS: Record<string, Record<string, string>> = {
   ours: {}, // the shipped defaults
+  'ours, Redis': { REDIS_URL: redis.url }, // the same, with the fleet's shared state (scenarios 1 and 3: ≥ 90 % of ours)
   'ours, no response cache': { RESPONSE_CACHE: 'false' },
   'ours, no JIT, no response cache': { GRAPHQL_JIT: 'false', RESPONSE_CACHE: 'false' },
 };
@@ -85,7 +95,7 @@ const DEFAULT_VARIANTS: Record<string, Record<string, string>> = {
 const VARIANTS: Record<string, Record<string, string>> = process.env.BENCH_OURS_VARIANTS
   ? JSON.parse(process.env.BENCH_OURS_VARIANTS)
   : SMOKE
-    ? { ours: {} }
+    ? { ours: {}, 'ours, Redis': { REDIS_URL: redis.url } }
     : DEFAULT_VARIANTS;
 
 // ---- our gateway: compiled and flagged exactly as `npm start` runs it ----------------------------------------------------
@@ -217,7 +227,7 @@ const servers: ServerDef[] = [
     caches: false,
     upstreamConcurrency: '—',
   },
-].filter((s) => !ONLY || ONLY.includes(s.name) || (s.kind === 'ceiling' && ONLY.includes('ceiling')));
+].filter((s) => !ONLY || ONLY.includes(s.name) || ONLY.includes(s.kind)); // `--only=ours` = every variant of ours
 
 /**
  * Persisted-document variants (scenarios 1 and 3 only): the same documents sent by id (`documentId`) from a manifest
@@ -387,8 +397,10 @@ function fail(def: ServerDef, scenario: string, message: string): void {
   console.error(`  ✗ ${line}`);
 }
 
-function resetSandbox(): void {
+/** The upstream back to its seeded state and Redis emptied: every server starts equally cold. */
+async function resetSandbox(): Promise<void> {
   control.reset();
+  await redis.flush();
 }
 
 const upstream = () => ({ calls: control.countCalls(), rateLimited: control.countCalls({ status: 429 }) });
@@ -401,14 +413,14 @@ interface Row {
   failed?: string;
   [k: string]: unknown;
 }
-const results: Record<number, Row[]> = { 1: [], 2: [], 3: [], 4: [], 5: [] };
+const results: Record<number, Row[]> = { 1: [], 2: [], 3: [], 4: [], 5: [], 6: [] };
 
 /** Scenarios 1 and 3 share one server start: warm once, then measure. */
 async function warmScenarios(def: ServerDef): Promise<void> {
   const screen: Operation = { name: 'Screen', iccids: s1Iccids };
   const hot: Operation = { name: 'SimUsage', iccid: s3Iccid };
   const dialect = def.dialect === 'ceiling' ? 'graphql' : def.dialect;
-  resetSandbox();
+  await resetSandbox();
   let launch: ServerLaunch;
   if (def.kind === 'ceiling') {
     if (!ceilingBodies.s1 || !ceilingBodies.s3)
@@ -505,7 +517,7 @@ async function measureS3(server: RunningServer, def: ServerDef, bodyText: string
 async function coldScenario(def: ServerDef): Promise<void> {
   if (def.kind === 'ceiling') return;
   console.log(`• ${def.label}: scenario 2`);
-  resetSandbox();
+  await resetSandbox();
   try {
     await withServer(await launchFor(def), async (server) => {
       // Outside the measurement: the token, the connections, and the server's code warmed by the same query over 50
@@ -536,17 +548,24 @@ async function coldScenario(def: ServerDef): Promise<void> {
   }
 }
 
+/** Scenario 4's workload: 20 % 25-SIM screens (8 windows over the 200), 50 % single-SIM usage, 30 % top-up lists. */
+function mixedGroups(dialect: Dialect) {
+  const screens = Array.from({ length: 8 }, (_, k) =>
+    body({ name: 'Screen', iccids: s4Iccids.slice(k * 25, k * 25 + 25) }, dialect),
+  );
+  return [
+    { weight: 20, bodies: screens },
+    { weight: 50, bodies: s4Iccids.map((iccid) => body({ name: 'SimUsage', iccid }, dialect)) },
+    { weight: 30, bodies: s4Iccids.map((iccid) => body({ name: 'SimTopups', iccid }, dialect)) },
+  ];
+}
+
 /** Scenario 4: 200 ICCIDs, mixed reads, default upstream limits, 20 ms upstream latency, from a cold start. */
 async function mixedScenario(def: ServerDef): Promise<void> {
   if (def.kind === 'ceiling') return;
   console.log(`• ${def.label}: scenario 4`);
-  resetSandbox();
+  await resetSandbox();
   const dialect = def.dialect === 'mesh' ? 'mesh' : 'graphql';
-  const screens = Array.from({ length: 8 }, (_, k) =>
-    body({ name: 'Screen', iccids: s4Iccids.slice(k * 25, k * 25 + 25) }, dialect),
-  );
-  const usage = s4Iccids.map((iccid) => body({ name: 'SimUsage', iccid }, dialect));
-  const topups = s4Iccids.map((iccid) => body({ name: 'SimTopups', iccid }, dialect));
   try {
     await withServer(await launchFor(def), async (server) => {
       control.resetCalls();
@@ -558,11 +577,7 @@ async function mixedScenario(def: ServerDef): Promise<void> {
         duration: P.s4Duration,
         countErrors: true,
         errorMarkers: dialect === 'mesh' ? ERROR_MARKERS : ['"errors"'],
-        groups: [
-          { weight: 20, bodies: screens },
-          { weight: 50, bodies: usage },
-          { weight: 30, bodies: topups },
-        ],
+        groups: mixedGroups(dialect),
       });
       control.clearFaults();
       const clientErrors = (load.gqlErrors ?? 0) + load.non2xx + load.socketErrors + load.timeouts;
@@ -577,11 +592,64 @@ async function mixedScenario(def: ServerDef): Promise<void> {
   }
 }
 
+const FLEET_REPLICAS = 3;
+/** Scenario 6's fleets: the shipped configuration on every replica, with and (for contrast) without REDIS_URL. */
+const FLEETS: Array<{ label: string; env: Record<string, string>; shared: boolean }> = [
+  { label: `${FLEET_REPLICAS} × ours, Redis`, env: { REDIS_URL: redis.url }, shared: true },
+  { label: `${FLEET_REPLICAS} × ours, in-memory (one replica only: for contrast)`, env: {}, shared: false },
+];
+
+/**
+ * Scenario 6: scenario 4's workload, from a cold start, through a round-robin proxy (this process, keep-alive) to
+ * three replicas of ours that share one sandbox — and one Redis, or nothing.
+ */
+async function fleetScenario(fleet: (typeof FLEETS)[number]): Promise<void> {
+  const base = servers.find((s) => s.kind === 'ours' && Object.keys(s.env ?? {}).length === 0);
+  if (!base) return;
+  const def: ServerDef = { ...base, name: fleet.label, label: fleet.label, env: { ...base.env, ...fleet.env } };
+  console.log(`• ${fleet.label}: scenario 6`);
+  await resetSandbox();
+  const replicas: RunningServer[] = [];
+  let proxy: Awaited<ReturnType<typeof startRoundRobinProxy>> | undefined;
+  try {
+    const launch = await launchFor(def);
+    for (let i = 0; i < FLEET_REPLICAS; i++)
+      replicas.push(await startServer({ ...launch, name: `${fleet.label} #${i + 1}` }));
+    proxy = await startRoundRobinProxy(replicas.map((r) => r.url));
+    control.resetCalls();
+    control.addFault({ latencyMs: S4_LATENCY_MS });
+    const load = await runLoad({
+      mode: 'autocannon',
+      url: proxy.url,
+      connections: P.s4Connections,
+      duration: P.s4Duration,
+      countErrors: true,
+      errorMarkers: ['"errors"'],
+      groups: mixedGroups('graphql'),
+    });
+    control.clearFaults();
+    const clientErrors = (load.gqlErrors ?? 0) + load.non2xx + load.socketErrors + load.timeouts;
+    const tokenCalls = control.countCalls({ endpoint: 'token' });
+    const rss = replicas.reduce((sum, r) => sum + r.rss(), 0);
+    results[6]!.push({ server: def, shared: fleet.shared, load, clientErrors, tokenCalls, ...upstream(), rss });
+    console.log(
+      `  s6 ${Math.round(load.requestsPerSecond)} req/s, ${control.countCalls()} upstream calls, ${control.countCalls({ status: 429 })} 429s, ${tokenCalls} token calls, ${clientErrors} client errors`,
+    );
+  } catch (error) {
+    fail(def, 'scenario 6', (error as Error).message);
+    results[6]!.push({ server: def, failed: (error as Error).message.split('\n')[0] });
+  } finally {
+    control.clearFaults();
+    await proxy?.close();
+    await Promise.all(replicas.map((r) => r.stop()));
+  }
+}
+
 /** Scenario 5: RSS of a fresh server after caching N SIMs (details + usage each). */
 async function memoryScenario(def: ServerDef): Promise<void> {
   if (!def.caches) return;
   console.log(`• ${def.label}: scenario 5`);
-  resetSandbox();
+  await resetSandbox();
   const bodies: string[] = [];
   for (let i = 0; i < s5Iccids.length; i += 100)
     bodies.push(body({ name: 'SimsUsage', iccids: s5Iccids.slice(i, i + 100) }, 'graphql'));
@@ -627,8 +695,10 @@ if (!PROFILE) {
   if (SCENARIOS.has(2)) for (const def of servers) await coldScenario(def);
   if (SCENARIOS.has(4)) for (const def of servers) await mixedScenario(def);
   if (SCENARIOS.has(5)) for (const def of servers) await memoryScenario(def);
+  if (SCENARIOS.has(6)) for (const fleet of FLEETS) await fleetScenario(fleet);
 }
 await sandbox.close();
+await redis.stop();
 
 // ---- report -------------------------------------------------------------------------------------------------------------
 
@@ -763,6 +833,28 @@ if (results[5]!.length) {
   sections.push(lines.join('\n'));
 }
 
+if (results[6]!.length) {
+  const lines = [
+    `### 6. Fleet — ${FLEET_REPLICAS} replicas behind a round-robin proxy, scenario 4's workload`,
+    ``,
+    `Scenario 4 (${P.s4Duration} s, autocannon ${P.s4Connections} connections, ${S4_LATENCY_MS} ms upstream latency, default limits, cold start) sent to a node:http round-robin proxy (keep-alive, in the runner) in front of ${FLEET_REPLICAS} processes of ours on one sandbox; with \`REDIS_URL\` they share idempotency records, the upstream token, call budgets, the second-level cache and invalidations. Token calls and upstream calls are those of the whole fleet; RSS is the sum of the replicas.`,
+    ``,
+    `| fleet | req/s | p50 ms | p99 ms | requests | upstream calls | upstream 429s | token calls | client-visible errors | RSS MB (sum) |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+  ];
+  for (const row of results[6]!) {
+    if (row.failed) {
+      lines.push(failedCell(row, 9));
+      continue;
+    }
+    const l = row.load as LoadResult;
+    lines.push(
+      `| ${row.server.label} | ${fmt(l.requestsPerSecond)} | ${fmt(l.latencyP50)} | ${fmt(l.latencyP99)} | ${fmt(l.total)} | ${fmt(row.calls as number)} | ${fmt(row.rateLimited as number)} | ${fmt(row.tokenCalls as number)} | ${fmt(row.clientErrors as number)} | ${fmt(mb(row.rss as number))} |`,
+    );
+  }
+  sections.push(lines.join('\n'));
+}
+
 // ---- targets -------------------------------------------------------------------------------------------------------------
 
 const targets: string[] = [];
@@ -809,6 +901,28 @@ const rowOf = (scenario: number, pred: (d: ServerDef) => boolean) =>
       `- Scenario 4, ${row.server.label}: ${row.rateLimited} upstream 429s and ${row.clientErrors} client-visible errors (zero and zero: ${verdict(row.rateLimited === 0 && row.clientErrors === 0)}).`,
     );
   }
+  // REDIS_URL must cost little on the hot paths (an L1 hit never touches Redis): ≥ 90 % of the in-memory figures, in
+  // each scenario's own measure — throughput for scenario 1, p50 latency for scenario 3 (its sequential req/s follows
+  // the mean, which a few scheduling stalls on a shared machine dominate).
+  for (const scenario of [1, 3]) {
+    const memory = results[scenario]!.find((r) => r.server === OURS && !r.failed)?.load as LoadResult | undefined;
+    for (const row of results[scenario]!.filter((r) => r.server.kind === 'ours' && r.server.env?.REDIS_URL)) {
+      if (row.failed || !memory) continue;
+      const load = row.load as LoadResult;
+      const [figure, share] =
+        scenario === 1
+          ? [`${fmt(load.requestsPerSecond)} req/s`, (100 * load.requestsPerSecond) / memory.requestsPerSecond]
+          : [`p50 ${fmt(load.latencyP50, 3)} ms`, (100 * memory.latencyP50) / load.latencyP50];
+      targets.push(
+        `- Scenario ${scenario}, ${row.server.label}: ${figure} = ${share.toFixed(1)} % of ${OURS!.label}'s in the same run (≥ 90 %: ${verdict(share >= 90)}).`,
+      );
+    }
+  }
+  for (const row of results[6]!.filter((r) => r.shared && !r.failed)) {
+    targets.push(
+      `- Scenario 6, ${row.server.label}: ${row.rateLimited} upstream 429s, ${row.clientErrors} client-visible errors (zero and zero: ${verdict(row.rateLimited === 0 && row.clientErrors === 0)}); ${row.tokenCalls} token calls for the fleet (one: ${verdict(row.tokenCalls === 1)}).`,
+    );
+  }
   for (const row of results[5]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
     const rss = mb(row.rss as number);
     const scaled = s5Iccids.length === 100_000 ? '' : ` (smoke: ${fmt(s5Iccids.length)} SIMs only)`;
@@ -850,7 +964,7 @@ const report = [
   `# Gateway benchmark — ${new Date(runStarted).toISOString().slice(0, 10)}${SMOKE ? ' (smoke)' : PROFILE ? ' (profile)' : ''}`,
   ``,
   `Machine: ${machine}. Run: \`${SMOKE ? 'npm run smoke' : 'npm run bench'}\` (${fmt((Date.now() - runStarted) / 1000)} s), started ${new Date(runStarted).toISOString()}.`,
-  `Sandbox: ${fmt(100_000)} SIMs, seed 42, in the runner process; each server in its own Node process (\`NODE_ENV=production\`), one at a time; autocannon in a third process.`,
+  `Sandbox: ${fmt(100_000)} SIMs, seed 42, in the runner process; each server in its own Node process (\`NODE_ENV=production\`), one at a time; autocannon in a third process. Redis ${REDIS_VERSION} on loopback (a redis-server of the runner's own), emptied before every server.`,
   ``,
   ...sections.flatMap((s) => [s, '']),
   `### Targets`,
@@ -915,7 +1029,7 @@ writeFileSync(file, PROFILE ? `${report}\n${profileSummary}` : report);
 console.log(`written: ${path.relative(process.cwd(), file)}`);
 
 // The README shows the latest full run (between the markers).
-if (!SMOKE && !PROFILE && !ONLY && SCENARIOS.size === 5) {
+if (!SMOKE && !PROFILE && !ONLY && [1, 2, 3, 4, 5, 6].every((n) => SCENARIOS.has(n))) {
   const readme = path.join(BENCH_DIR, '..', 'README.md');
   const text = readFileSync(readme, 'utf8');
   const start = '<!-- bench:latest:start -->';

@@ -1,10 +1,12 @@
 /**
  * Child processes: each benchmark server in its own Node process (so RSS and CPU are per server), and the load
- * generator in another. Servers announce readiness on stdout; the runner reads RSS/CPU from /proc.
+ * generator in another. Servers announce readiness on stdout; the runner reads RSS/CPU from /proc. For the Redis-backed
+ * variants and the fleet scenario: a redis-server of the runner's own, and a round-robin proxy in front of replicas.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer, Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -180,4 +182,107 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   if (code !== 0) throw new Error(`load generator failed (${code}): ${err.slice(-2000)}`);
   return JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
+}
+
+export interface BenchRedis {
+  url: string;
+  /** FLUSHALL: every server that uses Redis starts as cold as one that does not. */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** One inline Redis command over a fresh connection; resolves with the first reply line. */
+function redisCommand(port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(2_000, () => socket.destroy(new Error(`redis ${command}: no answer`)));
+    socket.once('error', reject);
+    socket.once('connect', () => socket.write(`${command}\r\n`));
+    socket.once('data', (chunk: Buffer) => {
+      resolve(chunk.toString().split('\r\n')[0]!);
+      socket.end();
+    });
+  });
+}
+
+/** A redis-server of the runner's own on a free port, nothing persisted; throws when redis-server cannot start. */
+export async function startRedis(): Promise<BenchRedis> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (error) => reject(new Error(`cannot start redis-server (is it installed?): ${error.message}`)));
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+  });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const pong = await Promise.race([redisCommand(port, 'PING').catch(() => ''), failed]);
+    if (pong === '+PONG') break;
+    if (Date.now() > deadline) throw new Error('redis-server did not answer PING within 10 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  failed.catch(() => {});
+  process.once('exit', () => child.kill('SIGKILL')); // never outlives the runner, whatever ends it
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async flush() {
+      const reply = await redisCommand(port, 'FLUSHALL');
+      if (reply !== '+OK') throw new Error(`redis FLUSHALL: ${reply}`);
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export interface RoundRobinProxy {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A small HTTP load balancer for the fleet scenario: each request goes to the next target in turn, over keep-alive
+ * connections to the targets (and to the client), bodies streamed through.
+ */
+export function startRoundRobinProxy(targets: string[]): Promise<RoundRobinProxy> {
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
+  let next = 0;
+  const server = createHttpServer((req, res) => {
+    const target = new URL(targets[next++ % targets.length]!);
+    const forward = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on('error', (error) => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`proxy: ${error.message}`);
+    });
+    req.pipe(forward);
+  });
+  server.keepAliveTimeout = 60_000;
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+            agent.destroy();
+          }),
+      });
+    });
+  });
 }

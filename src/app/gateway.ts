@@ -111,7 +111,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     // One refresh holds a key's fleet-wide lock for at most one upstream call (its deadline) and a margin.
     lockLeaseMs: (config.upstreamResponse.callDeadlineMs ?? defaultCallDeadlineMs(config.timeouts)) + 1_000,
   });
-  metrics = createMetrics(caches, () => client.breakerState());
+  metrics = createMetrics(caches, () => client.breakerState(), stores.redis);
   const purchases = new PurchaseService({
     client,
     caches,
@@ -175,7 +175,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ...(tracing ? [useTracing(tracing)] : []), // first: its request span wraps every other plugin
       ...(graphiql ? [graphiql.plugin] : []),
       ...(config.metrics ? [metrics.plugin] : []),
-      useReadiness(services, clock, config.readyCheckIntervalSeconds * 1000),
+      useReadiness(services, clock, config.readyCheckIntervalSeconds * 1000, stores.redis),
       useAuthentication(services, principals),
       useParseErrorsWithoutDetails(),
       ...(persistedDocuments

@@ -8,6 +8,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ConfigError, type GatewayConfig, loadConfig } from '../platform/config.ts';
 import { createLogger, resolveLogFormat } from '../platform/logger.ts';
+import { redactRedisUrl } from '../platform/redis.ts';
 import { createGateway, type Gateway } from './gateway.ts';
 import { createHttpHandler } from './http-handler.ts';
 import { createMetricsHandler } from './metrics.ts';
@@ -179,10 +180,19 @@ function startupSummary(config: GatewayConfig, upstream: NonNullable<GatewayConf
     graphiql: config.graphiql ? 'on' : 'off',
     upstream: `${sandbox ? 'built-in sandbox' : 'partner API'} (${upstream.flavour}, ${url.href.replace(/\/$/, '')})`,
     auth: auth.length ? auth.join(' + ') : 'none',
-    // There is no shared store yet: caches, budgets and idempotency keys live in this process.
-    cache: 'in-memory (one replica only)',
+    // Where shared state lives: this process only, or the fleet's Redis (README "Running several replicas").
+    cache: config.redis
+      ? `redis (${redisForLog(config.redis.url)}, prefix ${config.redis.keyPrefix})`
+      : 'in-memory (one replica only)',
     metrics: config.metrics ? `on at http://${config.metrics.host}:${config.metrics.port}/metrics` : 'off',
   };
+}
+
+/** The Redis URL without its password or query (ioredis reads options, a password too, from the query string). */
+function redisForLog(url: string): string {
+  const redacted = new URL(redactRedisUrl(url));
+  redacted.search = '';
+  return redacted.href.replace(/\/$/, '');
 }
 
 void main();

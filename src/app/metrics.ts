@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics on a per-gateway registry (never the global one, so tests and several gateways in one
  * process do not collide): request durations, upstream calls by endpoint and status, 429s, cache
- * hits/misses/stale serves per resource, and the upstream circuit breaker's state.
+ * hits/misses/stale serves per resource, the upstream circuit breaker's state and, with `REDIS_URL`, the Redis state
+ * (`gateway_redis_up`) and failed Redis commands by kind (`gateway_redis_command_errors_total`).
  *
  * They are served by their own listener (`createMetricsHandler`, on METRICS_PORT), never on the GraphQL port:
  * scrapers hold no partner credentials, and the GraphQL port may face the internet.
@@ -11,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatewayCaches } from '../domain/cache/index.ts';
+import type { RedisConnections } from '../platform/redis.ts';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -25,8 +27,11 @@ const BREAKER_STATES = { closed: 0, 'half-open': 1, open: 2 } as const;
 export function createMetrics(
   caches: GatewayCaches,
   breakerState: () => keyof typeof BREAKER_STATES | undefined,
+  /** The shared-state connections when `REDIS_URL` is set: their state and command failures are exported. */
+  redis?: RedisConnections,
 ): GatewayMetrics {
   const registry = new Registry();
+  if (redis) registerRedisMetrics(registry, redis);
   const requestDuration = new Histogram({
     name: 'gateway_http_request_duration_seconds',
     help: 'Duration of HTTP requests to the gateway',
@@ -101,6 +106,48 @@ export function createMetrics(
       },
     },
   };
+}
+
+/**
+ * Why a Redis command failed: `timeout` (no answer within REDIS_COMMAND_TIMEOUT_MS), `unavailable` (not connected:
+ * refused at once, nothing queued) or `error` (Redis answered with an error).
+ */
+export function redisFailureKind(error: unknown): 'timeout' | 'unavailable' | 'error' {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/timed out/i.test(message)) return 'timeout';
+  if (/isn't writeable|connection is closed|connection.*(closed|lost|refused)|ECONNREFUSED|ECONNRESET/i.test(message))
+    return 'unavailable';
+  return 'error';
+}
+
+function registerRedisMetrics(registry: Registry, redis: RedisConnections): void {
+  new Gauge({
+    name: 'gateway_redis_up',
+    help: 'Redis (REDIS_URL) usable by this replica: 1 up, 0 connecting or down',
+    registers: [registry],
+    collect() {
+      this.set(redis.state === 'up' ? 1 : 0);
+    },
+  });
+  const failures = new Counter({
+    name: 'gateway_redis_command_errors_total',
+    help: 'Redis commands that failed, by kind: timeout, unavailable (not connected), error (an error reply)',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  for (const kind of ['timeout', 'unavailable', 'error']) failures.inc({ kind }, 0);
+  // Every command of this connection (plain, pipelined, Lua via defineCommand) goes through `sendCommand`: observing
+  // its promise counts them all without touching the callers. NOSCRIPT is ioredis' own EVALSHA → EVAL fallback.
+  const connection = redis.command;
+  const send = connection.sendCommand.bind(connection);
+  connection.sendCommand = ((...args: Parameters<typeof send>) => {
+    const result = send(...args);
+    (result as Promise<unknown>).catch((error: unknown) => {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return;
+      failures.inc({ kind: redisFailureKind(error) });
+    });
+    return result;
+  }) as typeof connection.sendCommand;
 }
 
 /** The metrics listener's request handler: `GET /metrics` (and HEAD), 404 for any other path, 405 for other methods. */

@@ -53,6 +53,10 @@ export function createControl(state: SandboxState): SandboxControl {
     issuedTokens() {
       return [...state.tokens.keys()];
     },
+    expireTokens() {
+      const now = state.clock.now();
+      for (const token of state.tokens.keys()) state.tokens.set(token, now);
+    },
     setBalance(amount) {
       state.balanceCents = Math.round(amount * 100);
     },
@@ -147,6 +151,10 @@ export async function handleControlRequest(
     }
     if (req.method === 'GET' && path.startsWith('topup-package-ids/')) {
       return ok({ packageIds: control.topupPackageIds(decodeURIComponent(path.slice('topup-package-ids/'.length))) });
+    }
+    if (route === 'POST tokens/expire') {
+      control.expireTokens();
+      return ok({ ok: true });
     }
     if (route === 'GET balance') return ok({ amount: control.balance(), currency: 'USD' });
     if (route === 'PUT balance' || route === 'POST balance') {

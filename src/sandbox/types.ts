@@ -103,6 +103,8 @@ export interface SandboxControl {
   setBalance(usd: number): void;
   /** Every access token issued so far (for tests that prove tokens never leak into logs). */
   issuedTokens(): string[];
+  /** Every token issued so far expires now (a later use answers 401 "expired"): the upstream's side of an expiry. */
+  expireTokens(): void;
 }
 
 export interface SandboxOptions {

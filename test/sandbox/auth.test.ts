@@ -102,6 +102,23 @@ describe('POST token', () => {
     expect(expired.status).toBe(401);
     expect(((await expired.json()) as any).meta.message).toMatch(/Authentication failed.*expired token/);
   });
+
+  it('expires every token issued so far on POST /__sandbox/tokens/expire (the upstream side of an expiry)', async () => {
+    const { sandbox } = await start();
+    const body = JSON.stringify({ client_id: ID, client_secret: SECRET, grant_type: 'client_credentials' });
+    const token = ((await (await postToken(`${sandbox.url}/v2/token`, body, 'application/json')).json()) as any).data
+      .access_token;
+    const balance = () => fetch(`${sandbox.url}/v2/balance`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await balance()).status).toBe(200);
+    expect((await fetch(`${sandbox.url}/__sandbox/tokens/expire`, { method: 'POST' })).status).toBe(200);
+    const expired = await balance();
+    expect(expired.status).toBe(401);
+    expect(((await expired.json()) as any).meta.message).toMatch(/expired token/);
+    const fresh = ((await (await postToken(`${sandbox.url}/v2/token`, body, 'application/json')).json()) as any).data
+      .access_token;
+    const ok = await fetch(`${sandbox.url}/v2/balance`, { headers: { authorization: `Bearer ${fresh}` } });
+    expect(ok.status).toBe(200);
+  });
 });
 
 describe('bearer token on every other endpoint', () => {
