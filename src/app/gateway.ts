@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { AlertHub, SubscriptionRegistry, UsageWatch } from '../domain/alerts/index.ts';
 import { createAuthenticator, type Principal } from '../domain/auth.ts';
 import { createCaches } from '../domain/cache/index.ts';
 import { PurchaseService } from '../domain/purchase/index.ts';
@@ -30,6 +31,7 @@ import type { GatewayConfig } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { createTracing, type Tracing } from '../platform/tracing.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/index.ts';
+import { registerAlertMetrics } from './alert-metrics.ts';
 import { corsPolicy } from './cors.ts';
 import { createLocalGraphiQL } from './graphiql.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
@@ -56,6 +58,8 @@ export interface Gateway {
   tracing: Tracing | undefined;
   /** Shared state (in-process, or Redis with `REDIS_URL`), built by src/app/stores.ts. */
   stores: SharedStores;
+  /** Live alerts: the webhook receiver's hub, the usage watch, and every open subscription stream. */
+  alerts: { hub: AlertHub; usage: UsageWatch; subscriptions: SubscriptionRegistry };
   /** Waits for in-flight purchases, then releases upstream connections. */
   close(): Promise<void>;
 }
@@ -71,7 +75,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const upstream = deps.upstream ?? config.upstream;
   if (!upstream) throw new Error('createGateway needs an upstream (config.upstream or deps.upstream)');
 
-  const stores = createStores(config, logger);
+  const stores = createStores(config, logger, clock);
   let metrics: GatewayMetrics | undefined;
   const client: UpstreamClient = createUpstreamClient({
     baseUrl: upstream.url,
@@ -126,7 +130,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
       cache.onChange((key: string) => responseCache.invalidate(cache.name, key));
     registerResponseCacheMetrics(metrics.registry, responseCache);
   }
-  const services: GatewayServices = { config, caches, client, purchases, authenticator, logger };
+  const subscriptions = new SubscriptionRegistry(config.alerts.subscriptions);
+  const alerts = {
+    hub: new AlertHub({
+      caches,
+      bus: stores.alertBus,
+      dedupe: stores.webhookDedupe,
+      registry: subscriptions,
+      clock,
+      logger,
+      secret: upstream.clientSecret,
+    }),
+    usage: new UsageWatch({ cache: caches.usage, registry: subscriptions, clock, logger }),
+    subscriptions,
+  };
+  registerAlertMetrics(metrics.registry, alerts);
+  const services: GatewayServices = { config, caches, client, purchases, authenticator, logger, alerts };
 
   /** The caller of each request, authenticated in `onRequest` before anything is parsed. */
   const principals = new WeakMap<Request, Principal>();
@@ -184,7 +203,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     responseCache,
     tracing,
     stores,
+    alerts,
     async close() {
+      subscriptions.close(); // ends every stream: SSE clients get `complete`
+      await alerts.hub.drain();
+      alerts.hub.close();
+      alerts.usage.close();
       await purchases.drain();
       await client.close();
       await stores.close();

@@ -31,6 +31,7 @@ import { crc32 } from 'node:zlib';
 import { type Principal, SANDBOX_PRINCIPAL } from '../domain/auth.ts';
 import { startResponseCacheHitSpan } from '../platform/tracing.ts';
 import type { Gateway } from './gateway.ts';
+import { createWebhookHandler } from './webhooks.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -47,7 +48,16 @@ function principalKey(principal: Principal): string {
   return JSON.stringify(principal.kind === 'partner' ? [principal.id] : [principal.id, [...principal.iccids].sort()]);
 }
 
+/** Webhooks (src/app/webhooks.ts) first, then GraphQL. */
 export function createHttpHandler(gateway: Gateway): Listener {
+  const webhooks = createWebhookHandler(gateway);
+  const graphql = createGraphqlHandler(gateway);
+  return (req, res) => {
+    if (!webhooks(req, res)) graphql(req, res);
+  };
+}
+
+function createGraphqlHandler(gateway: Gateway): Listener {
   const { yoga, responseCache } = gateway;
   const { authenticator, config, logger } = gateway.services;
   const maxBytes = config.queryLimits.maxRequestBytes;
@@ -143,7 +153,8 @@ export function createHttpHandler(gateway: Gateway): Listener {
       !isJson(contentType) ||
       length === undefined ||
       !DECIMAL.test(length) ||
-      Number(length) > maxBytes
+      Number(length) > maxBytes ||
+      h.accept?.includes('text/event-stream') // a subscription stream: never buffered, never cached
     ) {
       return void yoga(req, res); // not cacheable, or refused by Yoga's own rules (CSRF, 411/413)
     }

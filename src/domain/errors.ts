@@ -81,6 +81,15 @@ export const ERROR_CODES = [
   { code: 'QUERY_TOO_COMPLEX', meaning: 'The document exceeds a depth, alias, token, directive or cost limit.' },
   { code: 'CSRF_HEADER_REQUIRED', meaning: 'A GET or simple POST without the `x-graphql-csrf` header.' },
   { code: 'REQUEST_TOO_LARGE', meaning: 'The request body exceeds MAX_REQUEST_BYTES.' },
+  {
+    code: 'TOO_MANY_SUBSCRIPTIONS',
+    meaning:
+      'The caller (SUBSCRIPTIONS_MAX_PER_PRINCIPAL) or the gateway (SUBSCRIPTIONS_MAX) has too many open subscriptions.',
+  },
+  {
+    code: 'NOT_CONFIGURED',
+    meaning: 'The feature needs a setting this gateway does not have (e.g. WEBHOOK_PUBLIC_URL).',
+  },
 ] as const satisfies readonly ErrorCodeSpec[];
 
 type Spec = (typeof ERROR_CODES)[number];
