@@ -27,12 +27,16 @@ export function createRedisEventBus<T>(redis: RedisConnections, name: string, lo
     deliver(message);
   };
   subscriber.on('message', onMessage);
-  const subscribed = subscriber.subscribe(channel).catch((error: Error) => {
-    logger.warn({ err: { name: error.name, message: error.message }, channel }, 'event bus: subscribe failed');
-  });
+  // The connection refuses commands until it is ready (no offline queue): subscribe on every (re)connect.
+  const subscribe = () => {
+    subscriber.subscribe(channel).catch((error: Error) => {
+      logger.warn({ err: { name: error.name, message: error.message }, channel }, 'event bus: subscribe failed');
+    });
+  };
+  subscriber.on('ready', subscribe);
+  if (subscriber.status === 'ready') subscribe();
   return {
     async publish(message) {
-      await subscribed;
       try {
         await redis.command.publish(channel, JSON.stringify(message));
       } catch (error) {
@@ -50,6 +54,7 @@ export function createRedisEventBus<T>(redis: RedisConnections, name: string, lo
     async close() {
       listeners.clear();
       subscriber.off('message', onMessage);
+      subscriber.off('ready', subscribe);
       await subscriber.unsubscribe(channel).catch(() => {});
     },
   };
