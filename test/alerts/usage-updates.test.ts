@@ -40,7 +40,10 @@ describe('usageUpdates', () => {
   it('500 subscribers on 50 SIMs: one upstream read per SIM per freshness window, only changes pushed', async () => {
     // In-process SSE (yoga.fetch as the client's fetch): 500 streams without 500 sockets.
     const client = sseClient('http://gateway.test/graphql', PARTNER, ((input: RequestInfo | URL, init?: RequestInit) =>
-      s.h.gateway.yoga.fetch(new Request(input, init))) as typeof fetch);
+      (s.h.gateway.yoga.fetch as (url: string, init?: RequestInit) => Promise<Response>)(
+        String(input),
+        init,
+      )) as typeof fetch);
     for (let i = 0; i < 500; i++) streams.push(subscribe(client, USAGE_UPDATES, { iccids: [iccids[i % 50]!] }));
     await waitFor(() => streams.every((r) => r.values.length === 1 || r.errors.length > 0), 20_000);
     expect(streams.flatMap((r) => r.errors)).toEqual([]);
