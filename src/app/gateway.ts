@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { AlertHub, SubscriptionRegistry, UsageWatch } from '../domain/alerts/index.ts';
 import { createAuthenticator, type Principal } from '../domain/auth.ts';
 import { createCaches } from '../domain/cache/index.ts';
 import { PurchaseService } from '../domain/purchase/index.ts';
@@ -32,6 +33,7 @@ import { createLogger } from '../platform/logger.ts';
 import { createTracing, type Tracing } from '../platform/tracing.ts';
 import { defaultCallDeadlineMs } from '../upstream/client.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/index.ts';
+import { registerAlertMetrics } from './alert-metrics.ts';
 import { corsPolicy } from './cors.ts';
 import { createLocalGraphiQL } from './graphiql.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
@@ -60,6 +62,8 @@ export interface Gateway {
   stores: SharedStores;
   /** Trusted documents from PERSISTED_DOCUMENTS (reloaded on SIGHUP by src/app/index.ts); undefined when unset. */
   persistedDocuments: PersistedDocumentStore | undefined;
+  /** Live alerts: the webhook receiver's hub, the usage watch, and every open subscription stream. */
+  alerts: { hub: AlertHub; usage: UsageWatch; subscriptions: SubscriptionRegistry };
   /** Waits for in-flight purchases, then releases upstream connections. */
   close(): Promise<void>;
 }
@@ -140,7 +144,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
     stores.invalidation.onResync(() => responseCache.clear());
     registerResponseCacheMetrics(metrics.registry, responseCache);
   }
-  const services: GatewayServices = { config, caches, client, purchases, authenticator, logger };
+  const subscriptions = new SubscriptionRegistry(config.alerts.subscriptions);
+  const alerts = {
+    hub: new AlertHub({
+      caches,
+      bus: stores.alertBus,
+      dedupe: stores.webhookDedupe,
+      registry: subscriptions,
+      clock,
+      logger,
+      secret: upstream.clientSecret,
+    }),
+    usage: new UsageWatch({ cache: caches.usage, registry: subscriptions, clock, logger }),
+    subscriptions,
+  };
+  registerAlertMetrics(metrics.registry, alerts);
+  const services: GatewayServices = { config, caches, client, purchases, authenticator, logger, alerts };
 
   const persisted = config.persistedDocuments; // a manifest that does not load stops the start (all problems listed)
   const persistedDocuments =
@@ -206,7 +225,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     tracing,
     stores,
     persistedDocuments,
+    alerts,
     async close() {
+      subscriptions.close(); // ends every stream: SSE clients get `complete`
+      await alerts.hub.drain();
+      alerts.hub.close();
+      alerts.usage.close();
       await purchases.drain();
       await client.close();
       await stores.close();

@@ -37,6 +37,7 @@ import { type Principal, SANDBOX_PRINCIPAL } from '../domain/auth.ts';
 import { type PersistedDocumentStore, requestedDocumentId } from '../graphql/plugins/persisted-documents.ts';
 import { startResponseCacheHitSpan } from '../platform/tracing.ts';
 import type { Gateway } from './gateway.ts';
+import { createWebhookHandler } from './webhooks.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -53,7 +54,16 @@ function principalKey(principal: Principal): string {
   return JSON.stringify(principal.kind === 'partner' ? [principal.id] : [principal.id, [...principal.iccids].sort()]);
 }
 
+/** Webhooks (src/app/webhooks.ts) first, then GraphQL. */
 export function createHttpHandler(gateway: Gateway): Listener {
+  const webhooks = createWebhookHandler(gateway);
+  const graphql = createGraphqlHandler(gateway);
+  return (req, res) => {
+    if (!webhooks(req, res)) graphql(req, res);
+  };
+}
+
+function createGraphqlHandler(gateway: Gateway): Listener {
   const { yoga, responseCache } = gateway;
   const { authenticator, config, logger } = gateway.services;
   const maxBytes = config.queryLimits.maxRequestBytes;
@@ -153,7 +163,8 @@ export function createHttpHandler(gateway: Gateway): Listener {
       !isJson(contentType) ||
       length === undefined ||
       !DECIMAL.test(length) ||
-      Number(length) > maxBytes
+      Number(length) > maxBytes ||
+      h.accept?.includes('text/event-stream') // a subscription stream: never buffered, never cached
     ) {
       return void yoga(req, res); // not cacheable, or refused by Yoga's own rules (CSRF, 411/413)
     }

@@ -103,6 +103,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down: draining in-flight requests');
     for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');
+    // Subscription streams never finish on their own: end them (clients get `complete`) so the drain can.
+    gateway.alerts.subscriptions.close();
     // Long enough for the worst-case purchase under way (src/platform/config.ts purchaseTimings); then in-flight work is cut.
     const force = setTimeout(() => {
       logger.error({ drainSeconds: config.shutdown.drainMs / 1000 }, 'drain timeout: exiting with work in flight');

@@ -90,6 +90,15 @@ export const ERROR_CODES = [
   { code: 'REQUEST_TOO_LARGE', meaning: 'The request body exceeds MAX_REQUEST_BYTES.' },
   { code: 'PERSISTED_DOCUMENT_NOT_FOUND', meaning: 'No loaded manifest holds this `documentId`.' },
   { code: 'PERSISTED_DOCUMENT_REQUIRED', meaning: 'Only persisted documents are accepted (PERSISTED_DOCUMENTS_ONLY).' },
+  {
+    code: 'TOO_MANY_SUBSCRIPTIONS',
+    meaning:
+      'The caller (SUBSCRIPTIONS_MAX_PER_PRINCIPAL) or the gateway (SUBSCRIPTIONS_MAX) has too many open subscriptions.',
+  },
+  {
+    code: 'NOT_CONFIGURED',
+    meaning: 'The feature needs a setting this gateway does not have (e.g. WEBHOOK_PUBLIC_URL).',
+  },
 ] as const satisfies readonly ErrorCodeSpec[];
 
 type Spec = (typeof ERROR_CODES)[number];

@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { createGraphQLError } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import type { AlertHub, UsageWatch } from '../domain/alerts/index.ts';
 import { type Authenticator, type Principal, UNAUTHENTICATED_MESSAGE } from '../domain/auth.ts';
 import { CallAllowance, type GatewayCaches } from '../domain/cache/index.ts';
 import type { PurchaseService } from '../domain/purchase/index.ts';
@@ -22,6 +23,8 @@ export interface GatewayServices {
   purchases: PurchaseService;
   authenticator: Authenticator;
   logger: Logger;
+  /** Live alerts: webhook alerts and usage updates as subscription streams. */
+  alerts: { hub: AlertHub; usage: UsageWatch };
 }
 
 /** What a resolver sees. */
@@ -60,6 +63,7 @@ export async function createContext(
     caches: services.caches,
     client: services.client,
     purchases: services.purchases,
+    alerts: services.alerts,
     signal,
     allowance: new CallAllowance(services.config.maxUpstreamCallsPerRequest),
     dependencies: server.dependencies ?? new ResponseDependencies(),

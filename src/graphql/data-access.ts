@@ -11,6 +11,7 @@
  * The caches, the client and the tracker are private: a resolver cannot bypass the recording.
  */
 import DataLoader from 'dataloader';
+import type { AlertHub, BalanceAlertEvent, SimAlertEvent, UsageUpdate, UsageWatch } from '../domain/alerts/index.ts';
 import {
   BALANCE_KEY,
   type CacheRead,
@@ -20,7 +21,17 @@ import {
   type ResourceCache,
 } from '../domain/cache/index.ts';
 import type { PurchaseInput, PurchaseOutcome, PurchaseService } from '../domain/purchase/index.ts';
-import type { Balance, HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from '../upstream/index.ts';
+import {
+  type Balance,
+  type HistoryEntry,
+  NOTIFICATION_TYPES,
+  type NotificationSetting,
+  type NotificationType,
+  type SimDetails,
+  type TopupPackage,
+  type UpstreamClient,
+  type Usage,
+} from '../upstream/index.ts';
 import type { ResponseDependencies } from './response-cache.ts';
 
 /** The per-ICCID resources a query may prefetch alongside a SIM's existence check. */
@@ -30,6 +41,7 @@ export interface DataAccessOptions {
   caches: GatewayCaches;
   client: UpstreamClient;
   purchases: PurchaseService;
+  alerts: { hub: AlertHub; usage: UsageWatch };
   signal: AbortSignal | undefined;
   /** Upstream calls this request may still cause. */
   allowance: CallAllowance;
@@ -50,6 +62,7 @@ export class DataAccess {
   readonly #caches: GatewayCaches;
   readonly #client: UpstreamClient;
   readonly #purchases: PurchaseService;
+  readonly #alerts: { hub: AlertHub; usage: UsageWatch };
   readonly #signal: AbortSignal | undefined;
   readonly #allowance: CallAllowance;
   readonly #dependencies: ResponseDependencies;
@@ -64,6 +77,7 @@ export class DataAccess {
     this.#caches = options.caches;
     this.#client = options.client;
     this.#purchases = options.purchases;
+    this.#alerts = options.alerts;
     this.#signal = options.signal;
     this.#allowance = options.allowance;
     this.#dependencies = options.dependencies;
@@ -150,6 +164,52 @@ export class DataAccess {
   purchase(principalId: string, input: PurchaseInput): Promise<PurchaseOutcome> {
     this.#dependencies.refuse();
     return this.#purchases.purchase(principalId, input);
+  }
+
+  /** Live SIM alerts for `iccids` (authorised by the caller), or every SIM's when undefined. Never stored. */
+  simAlerts(principalId: string, iccids: readonly string[] | undefined): AsyncIterableIterator<SimAlertEvent> {
+    this.#dependencies.refuse();
+    return this.#alerts.hub.simAlerts(principalId, iccids);
+  }
+
+  balanceAlerts(principalId: string): AsyncIterableIterator<BalanceAlertEvent> {
+    this.#dependencies.refuse();
+    return this.#alerts.hub.balanceAlerts(principalId);
+  }
+
+  /** The usage of `iccids` (authorised by the caller) now and whenever it changes; one shared refresh per SIM. */
+  usageUpdates(principalId: string, iccids: readonly string[]): AsyncIterableIterator<UsageUpdate> {
+    this.#dependencies.refuse();
+    return this.#alerts.usage.watch(principalId, iccids);
+  }
+
+  /** Every webhook notification type's current upstream setting (one upstream call per type). */
+  notificationSettings(): Promise<{ type: NotificationType; setting: NotificationSetting | null }[]> {
+    return this.uncached('notificationSettings', NOTIFICATION_TYPES.length, (client, signal) =>
+      Promise.all(
+        NOTIFICATION_TYPES.map(async (type) => ({ type, setting: await client.getNotification(type, signal) })),
+      ),
+    );
+  }
+
+  /** Opts in (to `webhookUrl`) or out of one notification type at the upstream. */
+  setNotification(input: {
+    type: NotificationType;
+    enabled: boolean;
+    webhookUrl: string;
+    levels?: number[];
+  }): Promise<NotificationSetting | null> {
+    return this.uncached(input.enabled ? 'notificationOptIn' : 'notificationOptOut', 1, async (client, signal) => {
+      if (!input.enabled) {
+        await client.optOutNotification(input.type, signal);
+        return null;
+      }
+      const setting = await client.optInNotification(
+        { type: input.type, webhookUrl: input.webhookUrl, ...(input.levels ? { levels: input.levels } : {}) },
+        signal,
+      );
+      return setting ?? { type: input.type, contactPoint: input.webhookUrl, levels: input.levels ?? null };
+    });
   }
 
   /**

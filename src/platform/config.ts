@@ -276,6 +276,18 @@ const envSchema = z.object({
     .optional(),
   PERSISTED_DOCUMENTS_ONLY: bool.default(false),
   PERSISTED_DOCUMENTS_ALLOW_ARBITRARY_FOR_PARTNERS: bool.default(false),
+
+  // Live alerts (README "Live alerts"): the webhook receiver and the subscription limits.
+  WEBHOOK_PATH: z
+    .string()
+    .regex(/^\/[\w./-]{0,200}$/, 'must be a path starting with "/"')
+    .refine((p) => p !== '/graphql' && !p.startsWith('/graphql/'), 'must not be under /graphql')
+    .default('/webhooks/airalo'),
+  WEBHOOK_MAX_BYTES: int(1_024, 1_048_576).default(65_536),
+  WEBHOOK_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  SUBSCRIPTIONS_MAX_PER_PRINCIPAL: int(1, 100_000).default(50),
+  SUBSCRIPTIONS_MAX: int(1, 1_000_000).default(20_000),
+  SUBSCRIPTION_IDLE_TIMEOUT_SECONDS: int(10, 86_400).default(3_600),
   ...Object.fromEntries(
     UPSTREAM_ENDPOINTS.map((e) => [pathOverrideVariable(e), z.string().regex(/^\//, 'must start with "/"').optional()]),
   ),
@@ -435,6 +447,16 @@ export interface GatewayConfig {
   sandbox: { seed: number; simCount: number };
   tracing: TracingConfig;
   /**
+   * Live alerts: where webhooks are received (and the body bound), the public URL the upstream is told to deliver to
+   * (opt-in), and the subscription limits.
+   */
+  alerts: {
+    webhookPath: string;
+    webhookMaxBytes: number;
+    webhookPublicUrl: string | undefined;
+    subscriptions: { maxPerPrincipal: number; maxTotal: number; idleTimeoutMs: number };
+  };
+  /**
    * Shared state for a fleet (undefined: every store in-process, one replica only). `fallbackBudgetShare`: while Redis
    * is unreachable, each replica keeps only this share of every upstream limit locally (1/N for N replicas keeps the
    * fleet under the upstream's limits).
@@ -592,6 +614,16 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     shutdown: { drainMs: timings.drainMs },
     sandbox: { seed: e.SANDBOX_SEED, simCount: e.SANDBOX_SIM_COUNT },
     tracing: tracingConfig(e),
+    alerts: {
+      webhookPath: e.WEBHOOK_PATH,
+      webhookMaxBytes: e.WEBHOOK_MAX_BYTES,
+      webhookPublicUrl: e.WEBHOOK_PUBLIC_URL,
+      subscriptions: {
+        maxPerPrincipal: e.SUBSCRIPTIONS_MAX_PER_PRINCIPAL,
+        maxTotal: e.SUBSCRIPTIONS_MAX,
+        idleTimeoutMs: e.SUBSCRIPTION_IDLE_TIMEOUT_SECONDS * 1000,
+      },
+    },
     redis: e.REDIS_URL
       ? {
           url: e.REDIS_URL,

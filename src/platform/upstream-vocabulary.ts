@@ -22,5 +22,8 @@ export const UPSTREAM_ENDPOINTS = [
   'submitTopup',
   'orders',
   'order',
+  'notificationOptIn',
+  'notificationOptOut',
+  'notificationSettings',
 ] as const;
 export type UpstreamEndpoint = (typeof UPSTREAM_ENDPOINTS)[number];

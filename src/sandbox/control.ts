@@ -59,7 +59,20 @@ export function createControl(state: SandboxState): SandboxControl {
     },
     setBalance(amount) {
       state.balanceCents = Math.round(amount * 100);
+      state.notifications.checkBalance();
     },
+    consumeData(iccid, mb) {
+      const sim = state.data.simByIccid(iccid);
+      if (!sim) throw new RangeError(`no SIM ${iccid}`);
+      state.notifications.baseline(sim);
+      sim.remainingMb = Math.max(0, sim.remainingMb - Math.round(mb));
+      state.usageCache.delete(iccid);
+      state.notifications.checkSim(sim);
+    },
+    checkNotifications: () => state.notifications.check(),
+    notificationSettings: () => [...state.notifications.settings.values()],
+    deliveries: () => state.notifications.deliveries,
+    deliveriesSettled: () => state.notifications.settled(),
   };
 }
 

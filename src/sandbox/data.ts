@@ -178,6 +178,11 @@ export class DataSet {
     }
   }
 
+  /** The SIMs materialised so far (read, bought or touched): the ones a clock-driven check looks at. */
+  *materialisedSims(): Generator<SimRecord> {
+    for (const sim of this.materialised) if (sim !== undefined) yield sim;
+  }
+
   /** Every SIM, newest (highest id) first. */
   *simsNewestFirst(): Generator<SimRecord> {
     for (let i = this.simCount - 1; i >= 0; i--) yield this.sim(i);

@@ -95,6 +95,11 @@ export class UsageSnapshotCache {
     return body;
   }
 
+  /** Drops one SIM's snapshot: its next read is measured afresh. */
+  delete(iccid: string): void {
+    this.snapshots.delete(iccid);
+  }
+
   clear(): void {
     this.snapshots.clear();
   }

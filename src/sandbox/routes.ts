@@ -62,6 +62,10 @@ function matchParts(method: string, parts: string[], flavour: SandboxFlavour, ba
   } else if (parts.length === 2 && second) {
     if (first === 'sims') return route('sim', 'GET', decode(second));
     if (first === 'orders' && second === 'topups') return route('submitTopup', 'POST');
+    if (first === 'notifications' && second === 'opt-in')
+      return method === 'GET' ? route('notificationSettings', 'GET') : route('notificationOptIn', 'POST');
+    if (first === 'notifications' && second === 'opt-out') return route('notificationOptOut', 'POST');
+    if (first === 'simulator' && second === 'webhook') return route('simulatorWebhook', 'POST');
     if (first === 'orders') return route('order', 'GET', null, decode(second));
   } else if (parts.length === 3 && first === 'sims' && second && third) {
     const endpoint = SIM_SUBRESOURCES.get(third);

@@ -7,6 +7,7 @@ import { type FaultAction, type FaultPlan, serverErrorResponse } from './faults.
 import { balance } from './handlers/account.ts';
 import { requireBearer, token } from './handlers/auth.ts';
 import type { Handler, RequestContext } from './handlers/context.ts';
+import { getSetting, optIn, optOut, simulateWebhook } from './handlers/notifications.ts';
 import { getOrder, listOrders, submitTopup } from './handlers/orders.ts';
 import { getSim, history, listSims, topups, usage } from './handlers/sims.ts';
 import { json, notFound, parseFields, readRawBody } from './http-io.ts';
@@ -25,6 +26,10 @@ const HANDLERS: Record<SandboxEndpoint, Handler> = {
   submitTopup,
   orders: listOrders,
   order: getOrder,
+  notificationOptIn: optIn,
+  notificationSettings: getSetting,
+  notificationOptOut: optOut,
+  simulatorWebhook: simulateWebhook,
 };
 
 function send(res: ServerResponse, response: SandboxResponse): void {
@@ -77,13 +82,15 @@ function trickle(
   });
 }
 
-function dispatch(ctx: RequestContext): SandboxResponse {
+async function dispatch(ctx: RequestContext): Promise<SandboxResponse> {
   try {
     if (ctx.endpoint !== 'token') {
       const refused = requireBearer(ctx);
       if (refused !== null) return refused;
     }
-    return HANDLERS[ctx.endpoint](ctx);
+    const response = await HANDLERS[ctx.endpoint](ctx);
+    if (ctx.endpoint === 'submitTopup') ctx.state.notifications.checkBalance(); // a purchase spends the credit
+    return response;
   } catch {
     return serverErrorResponse(500);
   }
@@ -180,8 +187,9 @@ export function createSandboxServer(state: SandboxState): {
       origin,
       basePath: route.basePath,
       path,
+      clientIp: req.socket.remoteAddress ?? '',
     };
-    const response = dispatch(ctx);
+    const response = await dispatch(ctx);
     if (plan.delayAfterMs > 0) {
       await delay(plan.delayAfterMs);
       if (closing) return;
@@ -265,6 +273,8 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
   const resolved = resolveOptions(options);
   const state = new SandboxState(resolved);
   const { server, setOrigin, shutdown } = createSandboxServer(state);
+  // The clock-driven notification check (usage crossing, expiry nearing, balance).
+  const checker = setInterval(() => state.notifications.check(), resolved.notificationCheckIntervalMs).unref();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(resolved.port, resolved.host, () => {
@@ -282,6 +292,8 @@ export async function createSandbox(options: SandboxOptions = {}): Promise<Sandb
     control: createControl(state),
     close() {
       closed ??= new Promise<void>((resolve, reject) => {
+        clearInterval(checker);
+        state.notifications.close();
         shutdown();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();

@@ -4,6 +4,7 @@ import { systemClock } from '../platform/clock.ts';
 import { type DataSet, generateDataSet, type Purchase } from './data.ts';
 import { FaultRegistry } from './faults.ts';
 import { FixedWindowLimiter, UsageSnapshotCache } from './limits.ts';
+import { NotificationCenter } from './notifications.ts';
 import type { CallFilter, CallRecord, ResolvedSandboxOptions, SandboxFlavour, SandboxOptions } from './types.ts';
 
 /** The sandbox's partner credentials unless `SandboxOptions.credentials` says otherwise; the one definition of them. */
@@ -29,6 +30,9 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedSandboxOpt
     historyIntervalSeconds: options.historyIntervalSeconds ?? 900,
     notFoundStatus: options.notFoundStatus ?? 404,
     initialBalance: options.initialBalance ?? 5000,
+    creditLimit: options.creditLimit ?? options.initialBalance ?? 5000,
+    webhookRetryDelaysMs: options.webhookRetryDelaysMs ?? [1_000, 5_000, 25_000],
+    notificationCheckIntervalMs: options.notificationCheckIntervalMs ?? 1_000,
     faults: options.faults ?? [],
     logRequests: options.logRequests ?? false,
   };
@@ -45,6 +49,9 @@ export class SandboxState {
   readonly usageLimiter: FixedWindowLimiter;
   readonly historyLimiter: FixedWindowLimiter;
   readonly usageCache: UsageSnapshotCache;
+  /** The webhook simulator's documented limit: 1 request per 15 minutes per IP. */
+  readonly simulatorLimiter: FixedWindowLimiter;
+  readonly notifications: NotificationCenter;
   readonly faults: FaultRegistry;
   callLog: CallRecord[] = [];
 
@@ -54,6 +61,8 @@ export class SandboxState {
     this.usageLimiter = new FixedWindowLimiter(this.clock, options.usageLimitPerMinute, 60_000);
     this.historyLimiter = new FixedWindowLimiter(this.clock, 1, options.historyIntervalSeconds * 1000);
     this.usageCache = new UsageSnapshotCache(this.clock, options.usageCacheSeconds * 1000);
+    this.simulatorLimiter = new FixedWindowLimiter(this.clock, 1, 15 * 60_000);
+    this.notifications = new NotificationCenter(this);
     this.faults = new FaultRegistry(this.clock, options.seed);
     this.reset();
   }
@@ -67,6 +76,8 @@ export class SandboxState {
     this.usageLimiter.clear();
     this.historyLimiter.clear();
     this.usageCache.clear();
+    this.simulatorLimiter.clear();
+    this.notifications.reset();
     this.callLog = [];
     this.faults.clear();
     for (const rule of this.options.faults) this.faults.add(rule);

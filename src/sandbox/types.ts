@@ -10,7 +10,11 @@ export type SandboxEndpoint =
   | 'packages'
   | 'submitTopup'
   | 'orders'
-  | 'order';
+  | 'order'
+  | 'notificationOptIn'
+  | 'notificationSettings'
+  | 'notificationOptOut'
+  | 'simulatorWebhook';
 
 export type SandboxFlavour = 'pressone' | 'airalo';
 
@@ -105,6 +109,23 @@ export interface SandboxControl {
   issuedTokens(): string[];
   /** Every token issued so far expires now (a later use answers 401 "expired"): the upstream's side of an expiry. */
   expireTokens(): void;
+  /** Uses `mb` of the SIM's data (its next usage read shows it) and delivers the low-data levels it crosses. */
+  consumeData(iccid: string, mb: number): void;
+  /** Runs the clock-driven notification check now (it also runs every `notificationCheckIntervalMs`). */
+  checkNotifications(): void;
+  /** The notification settings opted in, by type. */
+  notificationSettings(): { type: string; contactPoint: string; levels: number[] | null }[];
+  /** Every webhook delivery (body as sent, signature, attempts), oldest first. */
+  deliveries(): {
+    type: string;
+    url: string;
+    body: string;
+    signature: string;
+    attempts: { status: number; sentAt: number }[];
+    delivered: boolean;
+  }[];
+  /** Resolves when every delivery under way has succeeded or given up its retries. */
+  deliveriesSettled(): Promise<void>;
 }
 
 export interface SandboxOptions {
@@ -121,6 +142,12 @@ export interface SandboxOptions {
   historyIntervalSeconds?: number;
   notFoundStatus?: 200 | 404;
   initialBalance?: number;
+  /** USD; credit-limit notifications measure the balance's use of it. Default: `initialBalance`. */
+  creditLimit?: number;
+  /** Waits before the retries of a failed webhook delivery; default [1000, 5000, 25000]. */
+  webhookRetryDelaysMs?: number[];
+  /** How often (real time) the clock-driven notification check runs; default 1000. */
+  notificationCheckIntervalMs?: number;
   faults?: FaultRule[];
   logRequests?: boolean;
 }
@@ -147,6 +174,9 @@ export interface ResolvedSandboxOptions {
   historyIntervalSeconds: number;
   notFoundStatus: 200 | 404;
   initialBalance: number;
+  creditLimit: number;
+  webhookRetryDelaysMs: number[];
+  notificationCheckIntervalMs: number;
   faults: FaultRule[];
   logRequests: boolean;
 }

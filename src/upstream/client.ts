@@ -10,6 +10,10 @@ import {
   balanceResponseSchema,
   type HistoryEntry,
   historyResponseSchema,
+  type NotificationSetting,
+  type NotificationType,
+  notificationResponseSchema,
+  optOutResponseSchema,
   orderListResponseSchema,
   orderResponseSchema,
   type Page,
@@ -61,6 +65,14 @@ export interface UpstreamClient {
     signal?: AbortSignal,
   ): Promise<{ items: TopupOrder[]; page: Page }>;
   getOrder(id: string, signal?: AbortSignal): Promise<TopupOrder>;
+  /** Opts in to `type` deliveries at `webhookUrl` (the upstream checks it with a HEAD first); `levels` for credit limits. */
+  optInNotification(
+    input: { type: NotificationType; webhookUrl: string; levels?: number[] },
+    signal?: AbortSignal,
+  ): Promise<NotificationSetting | null>;
+  optOutNotification(type: NotificationType, signal?: AbortSignal): Promise<void>;
+  /** The current setting of `type`; null when not opted in. */
+  getNotification(type: NotificationType, signal?: AbortSignal): Promise<NotificationSetting | null>;
   /** The circuit breaker's state; 'open' means every call fails fast with UpstreamUnavailableError. */
   breakerState(): BreakerState;
   close(): Promise<void>;
@@ -148,6 +160,40 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         orderResponseSchema,
         signal,
       );
+    },
+
+    optInNotification(input, signal) {
+      const payload = { type: input.type, webhook_url: input.webhookUrl, levels: input.levels };
+      return call(
+        {
+          endpoint: 'notificationOptIn',
+          method: 'POST',
+          body: { contentType: 'application/json', text: JSON.stringify(payload) },
+        },
+        notificationResponseSchema,
+        signal,
+      );
+    },
+
+    async optOutNotification(type, signal) {
+      await call(
+        {
+          endpoint: 'notificationOptOut',
+          method: 'POST',
+          body: { contentType: 'application/json', text: JSON.stringify({ type }) },
+        },
+        optOutResponseSchema,
+        signal,
+      );
+    },
+
+    async getNotification(type, signal) {
+      const setting = await call(
+        { endpoint: 'notificationSettings', method: 'GET', query: { type } },
+        notificationResponseSchema,
+        signal,
+      );
+      return setting && setting.type === type ? setting : null;
     },
 
     breakerState: () => transport.breakerState(),

@@ -26,6 +26,10 @@ export const defaultEndpointPaths: Readonly<Record<UpstreamEndpoint, string>> = 
   submitTopup: '/orders/topups',
   orders: '/orders',
   order: '/orders/{id}',
+  // Airalo only (PressOne documents no webhooks); `notificationSettings` is the GET on the opt-in path.
+  notificationOptIn: '/notifications/opt-in',
+  notificationOptOut: '/notifications/opt-out',
+  notificationSettings: '/notifications/opt-in',
 };
 
 export interface EndpointResolver {

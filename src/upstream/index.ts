@@ -26,6 +26,8 @@ export type {
   HistoryPackage,
   HistoryStatus,
   InitialOrder,
+  NotificationSetting,
+  NotificationType,
   Page,
   SimDetails,
   SimStatus,
@@ -33,5 +35,5 @@ export type {
   TopupPackage,
   Usage,
 } from './models/index.ts';
-export { SIM_STATUSES, toDecimalString, toIsoUtc } from './models/index.ts';
+export { NOTIFICATION_TYPES, SIM_STATUSES, toDecimalString, toIsoUtc } from './models/index.ts';
 export type { RetryBudgetOptions } from './retry-budget.ts';

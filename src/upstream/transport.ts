@@ -265,7 +265,8 @@ export function createUpstreamTransport(
         throw new UpstreamBadResponseError(endpoint, status, `unexpected HTTP ${status}`);
       let json: unknown;
       try {
-        json = JSON.parse(text) as unknown;
+        // 204 No Content (e.g. notification opt-out) has no body to parse.
+        json = status === 204 && text === '' ? null : (JSON.parse(text) as unknown);
       } catch {
         throw new UpstreamBadResponseError(endpoint, status, 'body is not JSON');
       }

@@ -7,5 +7,7 @@ import './usage.ts';
 import './topup.ts';
 import './history.ts';
 import './balance.ts';
+import './alerts.ts';
+import './notifications.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

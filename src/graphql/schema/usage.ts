@@ -9,7 +9,7 @@ export const SimStatus = builder.enumType('SimStatus', {
   values: SIM_STATUSES,
 });
 
-const UsageRef = builder.objectRef<CacheRead<Usage>>('Usage').implement({
+export const UsageRef = builder.objectRef<CacheRead<Usage>>('Usage').implement({
   description:
     'Usage as the upstream last reported it. The upstream itself refreshes usage every ~20 minutes; for unlimited plans the MB figures are null.',
   fields: (t) => ({

@@ -20,6 +20,8 @@ export interface RequestContext {
   basePath: string;
   /** Request path without the query string. */
   path: string;
+  /** The caller's IP (per-IP limits). */
+  clientIp: string;
 }
 
-export type Handler = (ctx: RequestContext) => SandboxResponse;
+export type Handler = (ctx: RequestContext) => SandboxResponse | Promise<SandboxResponse>;

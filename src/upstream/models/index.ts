@@ -9,6 +9,13 @@
 export { type Balance, balanceResponseSchema } from './balance.ts';
 export { isNotFoundBody, type Page, summariseIssues, toDecimalString, toIsoUtc } from './conversions.ts';
 export { type HistoryEntry, type HistoryPackage, type HistoryStatus, historyResponseSchema } from './history.ts';
+export {
+  NOTIFICATION_TYPES,
+  type NotificationSetting,
+  type NotificationType,
+  notificationResponseSchema,
+  optOutResponseSchema,
+} from './notifications.ts';
 export { orderListResponseSchema, orderResponseSchema, type TopupOrder } from './orders.ts';
 export { type InitialOrder, type SimDetails, simListResponseSchema, simResponseSchema, simSchema } from './sims.ts';
 export { tokenResponseSchema } from './token.ts';
