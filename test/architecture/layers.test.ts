@@ -40,8 +40,12 @@ describe('layers', () => {
     expect(arrows('upstream', ['domain', 'graphql', 'app'])).toEqual([]);
   });
 
+  it('src/stores imports nothing but src/platform (and, for payload types, nothing of the layers above)', () => {
+    expect(arrows('stores', ['app', 'graphql', 'domain', 'upstream', 'sandbox'])).toEqual([]);
+  });
+
   it('src/platform imports nothing from the other layers', () => {
-    expect(arrows('platform', ['app', 'graphql', 'domain', 'upstream', 'sandbox'])).toEqual([]);
+    expect(arrows('platform', ['app', 'graphql', 'domain', 'upstream', 'stores', 'sandbox'])).toEqual([]);
   });
 
   it('src/sandbox imports nothing from the gateway but the clock', () => {
