@@ -12,6 +12,8 @@ import { loadConfig } from '../../dist/platform/config.js';
 
 const config = loadConfig(process.env);
 const gateway = createGateway({ config });
+// As src/app/index.ts: with REDIS_URL, listen once Redis answers.
+await gateway.ready();
 const server = createServer(createHttpHandler(gateway));
 server.keepAliveTimeout = 60_000;
 server.listen(config.port, config.host, () => process.stdout.write(`BENCH_LISTENING ${server.address().port}\n`));

@@ -64,6 +64,11 @@ export interface Gateway {
   persistedDocuments: PersistedDocumentStore | undefined;
   /** Live alerts: the webhook receiver's hub, the usage watch, and every open subscription stream. */
   alerts: { hub: AlertHub; usage: UsageWatch; subscriptions: SubscriptionRegistry };
+  /**
+   * Resolves once the shared state is usable (Redis connected, with `REDIS_URL`) or after `timeoutMs`: a replica
+   * should not take traffic while every budget decision would fall back to its local share. True when ready.
+   */
+  ready(timeoutMs?: number): Promise<boolean>;
   /** Waits for in-flight purchases, then releases upstream connections. */
   close(): Promise<void>;
 }
@@ -226,6 +231,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     stores,
     persistedDocuments,
     alerts,
+    async ready(timeoutMs = 5_000) {
+      return stores.redis ? stores.redis.whenUp(timeoutMs) : true;
+    },
     async close() {
       subscriptions.close(); // ends every stream: SSE clients get `complete`
       await alerts.hub.drain();

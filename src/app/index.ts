@@ -54,6 +54,8 @@ async function main(): Promise<void> {
     );
   }
   startMetricsListener(config, gateway, logger);
+  // With REDIS_URL: take traffic once Redis answers (bounded), not while every decision would fall back to the local share.
+  if (!(await gateway.ready())) logger.warn('redis not reachable at start: serving degraded until it is (see /ready)');
   const handler = createHttpHandler(gateway);
   let stopping = false;
   /** Responses not yet finished: at shutdown they are told to close their connection (keep-alive must not hold the drain). */

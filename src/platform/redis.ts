@@ -32,6 +32,8 @@ export interface RedisConnections {
   readonly state: RedisState;
   /** Fires with the new state on every change. */
   onState(listener: (state: RedisState) => void): void;
+  /** Resolves true once the connection is up, false after `timeoutMs` without it (never rejects). */
+  whenUp(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,19 @@ export function createRedisConnections(settings: RedisSettings, logger: Logger):
     },
     onState(listener) {
       events.on('state', listener);
+    },
+    whenUp(timeoutMs) {
+      if (state === 'up') return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const done = (up: boolean) => {
+          clearTimeout(timer);
+          events.off('state', onChange);
+          resolve(up);
+        };
+        const onChange = (next: RedisState) => next === 'up' && done(true);
+        const timer = setTimeout(() => done(false), timeoutMs);
+        events.on('state', onChange);
+      });
     },
     async close() {
       await Promise.allSettled([command.quit(), sub?.quit()]);

@@ -1,66 +1,34 @@
-/**
- * GraphiQL in a real browser: Debian's Chromium (`/usr/bin/chromium`, installed by scripts/ensure-chromium.sh)
- * driven by playwright-core, against the gateway behind its production node:http handler on 127.0.0.1 with the
- * sandbox upstream.
- *
- * Guarantees: the page loads everything from the gateway's own origin (no CDN: it works offline and behind
- * proxies that block CDNs), with zero failed requests and zero console errors; the editor opens with
- * examples/my-esims.graphql; running it sends the CSRF header and shows `simList` data. A screenshot is kept in
- * test-artifacts/graphiql.png (docs/graphiql.png is a copy of one).
- *
- * Without Chromium the test fails (it never skips): CI must not go green without having looked at the page.
- */
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Request } from 'playwright-core';
+import type { BrowserContext, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpHandler } from '../../src/app/http-handler.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
+import { type LaunchedBrowser, launchChromium } from './chromium.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
 let h: Harness;
 let server: Server;
 let origin: string;
-let profile: string;
+let launched: LaunchedBrowser | undefined;
 let browser: BrowserContext;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)`);
   h = await startHarness(); // no UPSTREAM_URL: GraphiQL and introspection on, as with `npm start`
   server = createServer(createHttpHandler(h.gateway));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  profile = await mkdtemp(join(tmpdir(), 'graphiql-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    viewport: { width: 1440, height: 900 },
-  });
+  launched = await launchChromium({ width: 1440, height: 900 });
+  browser = launched.context;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (profile) await rm(profile, { recursive: true, force: true });
+  await launched?.close();
   await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   await h?.close();
 });

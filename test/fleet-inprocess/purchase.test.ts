@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { orderReference } from '../../src/domain/purchase/index.ts';
 import { type Harness, type Replica, startHarness } from '../support/harness.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
 
 const PURCHASE = /* GraphQL */ `
   mutation FleetClaimsPurchase($input: PurchaseTopupInput!) {
@@ -43,14 +44,6 @@ afterEach(async () => {
   await h?.close();
   h = undefined;
 });
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
 
 async function fleet(env: Record<string, string> = {}): Promise<Harness> {
   h = await startHarness({

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMetricsHandler } from '../../src/app/metrics.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
 
 let h: Harness | undefined;
 let redis: RedisServer | undefined;
@@ -19,14 +20,6 @@ afterEach(async () => {
   h = undefined;
   redis = undefined;
 });
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function scrape(harness: Harness): Promise<string> {
   const server = createServer(createMetricsHandler(harness.gateway.metrics));

@@ -7,17 +7,10 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisConnections, type RedisConnections, redactRedisUrl } from '../../src/platform/redis.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
 
 let server: RedisServer;
 let redis: RedisConnections;
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 beforeAll(async () => {
   server = await startRedisServer();
@@ -65,6 +58,16 @@ describe('Redis connections', () => {
     }
     await until(() => redis.state === 'up');
     expect(await redis.command.get('k')).toBeNull();
+  });
+
+  it('tell when they are up: at once when connected, after the reconnect when not, false after the bound', async () => {
+    expect(await redis.whenUp(100)).toBe(true);
+    await server.stop();
+    await until(() => redis.state === 'down');
+    expect(await redis.whenUp(50)).toBe(false);
+    const up = redis.whenUp(5_000);
+    await server.restart();
+    expect(await up).toBe(true);
   });
 
   it('never log a password', () => {

@@ -9,17 +9,10 @@ import { createManualClock } from '../../src/platform/clock.ts';
 import { createRedisConnections, type RedisConnections } from '../../src/platform/redis.ts';
 import { RedisBudgetStore } from '../../src/stores/budgets/redis.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
 
 let server: RedisServer;
 const connections: RedisConnections[] = [];
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 async function store(fallbackShare = 0.5, logger = pino({ level: 'silent' })): Promise<RedisBudgetStore> {
   const redis = createRedisConnections({ url: server.url, keyPrefix: 'bt:', commandTimeoutMs: 150 }, logger);

@@ -12,6 +12,7 @@ import type { SandboxOptions } from '../../src/sandbox/index.ts';
 import type { Harness, Replica } from '../support/harness.ts';
 import { startHarness } from '../support/harness.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
 
 let redis: RedisServer;
 let h: Harness | undefined;
@@ -58,14 +59,6 @@ async function fleet(options: { sandbox?: SandboxOptions } = {}): Promise<Harnes
   await until(() => h!.replicas.every((r) => r.gateway.stores.redis?.state === 'up'));
   await new Promise((resolve) => setTimeout(resolve, 50)); // subscriptions confirmed
   return h;
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 function activeSimWithPackage(harness: Harness): { iccid: string; packageId: string } {

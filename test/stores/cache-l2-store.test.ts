@@ -9,19 +9,12 @@ import { createRedisConnections, type RedisConnections } from '../../src/platfor
 import { MemoryCacheL2 } from '../../src/stores/cache-l2/memory.ts';
 import { RedisCacheL2 } from '../../src/stores/cache-l2/redis.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
 
 let server: RedisServer;
 let redis: RedisConnections;
 let l2: RedisCacheL2;
 const logged: { level: number; msg: string }[] = [];
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 beforeAll(async () => {
   server = await startRedisServer();

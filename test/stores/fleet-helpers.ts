@@ -3,14 +3,9 @@
 import type { SandboxOptions } from '../../src/sandbox/index.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 import type { RedisServer } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
 
-export async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { until };
 
 export type Fleet = Harness & { prefix: string };
 

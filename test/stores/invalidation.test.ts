@@ -11,17 +11,10 @@ import { MemoryInvalidationBus } from '../../src/stores/invalidation/memory.ts';
 import { RedisInvalidationBus } from '../../src/stores/invalidation/redis.ts';
 import type { Invalidation } from '../../src/stores/invalidation/types.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
 
 let server: RedisServer;
 const connections: RedisConnections[] = [];
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 function bus(prefix = 'gw-bus:') {
   const redis = createRedisConnections(

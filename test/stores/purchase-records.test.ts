@@ -11,6 +11,7 @@ import { MemoryPurchaseRecords } from '../../src/stores/purchase-records/memory.
 import { RedisPurchaseRecords } from '../../src/stores/purchase-records/redis.ts';
 import type { PurchaseClaim, PurchaseRecordStore } from '../../src/stores/purchase-records/types.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
 
 type Outcome = { kind: string; id?: string };
 const DAY_MS = 86_400_000;
@@ -20,14 +21,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let server: RedisServer;
 let redis: RedisConnections;
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
 
 beforeAll(async () => {
   server = await startRedisServer();

@@ -161,21 +161,10 @@ export class ResourceCache<V> {
 
   /** `allowance`: the calling request's share of upstream calls; a call this read starts is taken from it. */
   async get(key: string, signal?: AbortSignal, allowance?: CallAllowance): Promise<CacheRead<V>> {
-    const now = this.options.clock.now();
     const entry = this.entries.get(key);
     if (entry && (this.unverified.size === 0 || !this.unverified.has(key))) {
-      const age = now - entry.fetchedAt;
-      if (age < this.options.ttlMs) {
-        this.stats.hits++;
-        noteCacheRead(this.options.name, key, 'hit'); // tracing hook
-        return entry;
-      }
-      if (age < this.options.ttlMs + (this.options.staleWhileRevalidateMs ?? 0)) {
-        this.revalidate(key, allowance);
-        this.stats.staleServes++;
-        noteCacheRead(this.options.name, key, 'stale'); // tracing hook
-        return { ...entry, stale: true };
-      }
+      const served = this.serveCached(key, entry, allowance, false);
+      if (served) return served;
     }
     if (this.shared) return this.getShared(key, signal, allowance);
     return this.miss(key, entry, signal, allowance);
@@ -186,22 +175,34 @@ export class ResourceCache<V> {
     const adopted = await this.readShared(key);
     // Re-checked, or L2 could not be read: either way the L1 entry is now the best this replica knows.
     const entry = this.entries.get(key);
-    if (entry) {
-      const age = this.options.clock.now() - entry.fetchedAt;
-      if (age < this.options.ttlMs) {
-        if (adopted) this.stats.sharedHits++;
-        else this.stats.hits++;
-        noteCacheRead(this.options.name, key, 'hit'); // tracing hook
-        return entry;
-      }
-      if (age < this.options.ttlMs + (this.options.staleWhileRevalidateMs ?? 0)) {
-        this.revalidate(key, allowance);
-        this.stats.staleServes++;
-        noteCacheRead(this.options.name, key, 'stale'); // tracing hook
-        return { ...entry, stale: true };
-      }
+    const served = entry && this.serveCached(key, entry, allowance, adopted);
+    return served || this.miss(key, entry, signal, allowance);
+  }
+
+  /**
+   * `entry` as it may be served now: fresh, or within stale-while-revalidate (then refreshed in the background);
+   * undefined when it is too old to serve without asking the upstream.
+   */
+  private serveCached(
+    key: string,
+    entry: Entry<V>,
+    allowance: CallAllowance | undefined,
+    fromSharedLevel: boolean,
+  ): CacheRead<V> | undefined {
+    const age = this.options.clock.now() - entry.fetchedAt;
+    if (age < this.options.ttlMs) {
+      if (fromSharedLevel) this.stats.sharedHits++;
+      else this.stats.hits++;
+      noteCacheRead(this.options.name, key, 'hit'); // tracing hook
+      return entry;
     }
-    return this.miss(key, entry, signal, allowance);
+    if (age < this.options.ttlMs + (this.options.staleWhileRevalidateMs ?? 0)) {
+      this.revalidate(key, allowance);
+      this.stats.staleServes++;
+      noteCacheRead(this.options.name, key, 'stale'); // tracing hook
+      return { ...entry, stale: true };
+    }
+    return undefined;
   }
 
   private async miss(
