@@ -73,7 +73,7 @@ export function createRedisConnections(settings: RedisSettings, logger: Logger):
     if (next === state) return;
     state = next;
     (next === 'up' ? logger.info.bind(logger) : logger.warn.bind(logger))(
-      { redis: next, url: redactRedisUrl(settings.url) },
+      { redis: next, redisUrl: redactRedisUrl(settings.url) },
       `redis ${next}`,
     );
     events.emit('state', next);

@@ -269,7 +269,8 @@ async function startGateway(
     if (!line.startsWith('{')) return undefined;
     try {
       const value = (JSON.parse(line) as Record<string, unknown>)[key];
-      return typeof value === 'string' ? value : undefined;
+      // Only the listeners' own lines carry http URLs (the Redis state lines name the Redis URL as `redisUrl`).
+      return typeof value === 'string' && value.startsWith('http') ? value : undefined;
     } catch {
       return undefined; // a partial or non-JSON line
     }
