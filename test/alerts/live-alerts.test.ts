@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox } from '../../src/sandbox/index.ts';
 import { SANDBOX_CREDENTIALS } from '../support/harness.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { until } from '../support/until.ts';
 import { AUTH_ENV, PARTNER, type Served, serveHarness, sign, sseClient, subscribe, waitFor } from './support.ts';
 
 const SIM_ALERTS = `subscription Alerts($iccids: [ID!]) {
@@ -193,7 +194,9 @@ describe('live alerts across three replicas sharing Redis', () => {
     expect(s.h.replicas[2]!.gateway.alerts.hub.outcomes.get('duplicate')).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(alerts.map((a) => a.values.length)).toEqual([2, 2]);
-    // Every replica applied the effect: the SIM's usage is re-read on next access, wherever it is asked.
+    // The receiving replica applied the effect once and the caches' invalidation bus carried it to the others: the
+    // SIM's usage is re-read on next access, wherever it is asked.
+    await until(() => s.h.replicas.every((r) => r.gateway.services.caches.usage.peek(iccid) === undefined), 2_000);
     for (const r of s.h.replicas) expect(r.gateway.services.caches.usage.peek(iccid)).toBeUndefined();
     for (const c of clients) c.dispose();
   }, 20_000);

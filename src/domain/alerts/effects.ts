@@ -1,7 +1,7 @@
 /**
- * What an alert changes in the gateway's state, in one place (so that the fleet-wide invalidation bus can take
- * over here): a SIM alert makes that SIM's usage and history re-read on next access, a balance alert the balance.
- * Runs on every replica for every alert it receives from the event bus, so the effect is fleet-wide.
+ * What an alert changes in the gateway's state, in one place: a SIM alert makes that SIM's usage and history re-read
+ * on next access, a balance alert the balance. Runs once, on the replica that received the webhook; the caches'
+ * invalidation bus makes the change fleet-wide.
  */
 import { BALANCE_KEY, type GatewayCaches } from '../cache/index.ts';
 import type { PublishedAlert } from './events.ts';

@@ -1,7 +1,8 @@
 /**
  * The alert flow inside one replica: a verified webhook delivery is parsed, deduplicated (24 h, fleet-wide with
- * Redis) and published on the event bus; every replica — this one included — applies the alert's effects to its
- * caches (effects.ts) and pushes it to its own subscribers. Deliveries are acknowledged before any of this runs
+ * Redis); its effects are applied to the caches (effects.ts; the caches' invalidation bus takes them to the other
+ * replicas) and it is published on the event bus, from which every replica — this one included — pushes it to its
+ * own subscribers. Deliveries are acknowledged before any of this runs
  * (`receive` only verifies the signature); `drain()` waits for the work under way.
  */
 import type { Logger } from 'pino';
@@ -87,6 +88,9 @@ export class AlertHub {
       event.type === 'sim' ? { type: event.type, iccid: event.iccid, level: event.level } : { type: event.type },
       'webhook: alert published',
     );
+    // Once, here: the caches' own invalidation bus carries the change to every other replica (README "Running
+    // several replicas"); applying it on each replica as well would repeat every L2 delete and drop message N times.
+    applyAlertEffects(this.#o.caches, event);
     await this.#o.bus.publish(event);
   }
 
@@ -96,7 +100,6 @@ export class AlertHub {
 
   #onEvent(event: PublishedAlert): void {
     this.received++;
-    applyAlertEffects(this.#o.caches, event);
     if (event.type === 'sim') {
       for (const stream of this.#allSims) stream.push(event);
       const streams = this.#bySim.get(event.iccid);
