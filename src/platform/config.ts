@@ -7,6 +7,7 @@
  * The upstream's flavours and endpoint names come from upstream-vocabulary.ts, the one list of each.
  */
 import { z } from 'zod';
+import type { SchedulerConfig, UpstreamLimits } from './upstream-limits.ts';
 import { FLAVOURS, type Flavour, UPSTREAM_ENDPOINTS, type UpstreamEndpoint } from './upstream-vocabulary.ts';
 
 /** Env var name for a path override, e.g. `submitTopup` → `UPSTREAM_PATH_SUBMIT_TOPUP`. */
@@ -381,6 +382,13 @@ export interface GatewayConfig {
       | undefined;
   };
   limits: { usagePerMinute: number; historyIntervalSeconds: number; detailsPerMinute: number };
+  /**
+   * The upstream's rate limits for the configured flavour (src/platform/upstream-limits.ts; README "Limits"): the
+   * flavour's defaults with the operator's overrides applied. The gateway's scheduler and the sandbox read it.
+   */
+  upstreamLimits: UpstreamLimits;
+  /** How long calls may queue for budget (README "Limits"). */
+  scheduler: SchedulerConfig;
   queryLimits: {
     maxRequestBytes: number;
     maxDepth: number;
@@ -590,6 +598,16 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       historyIntervalSeconds: e.UPSTREAM_HISTORY_INTERVAL_SECONDS,
       detailsPerMinute: e.UPSTREAM_DETAILS_LIMIT_PER_MINUTE,
     },
+    // Placeholder until the per-flavour defaults land (issue 13): today's variables, as limits.
+    upstreamLimits: {
+      endpoints: {
+        usage: [{ limit: e.UPSTREAM_USAGE_LIMIT_PER_MINUTE, windowMs: 60_000, scope: 'per-iccid' }],
+        packages: [{ limit: 1, windowMs: Math.max(1, e.UPSTREAM_HISTORY_INTERVAL_SECONDS * 1000), scope: 'per-iccid' }],
+        sim: [{ limit: e.UPSTREAM_DETAILS_LIMIT_PER_MINUTE, windowMs: 60_000, scope: 'per-iccid' }],
+      },
+      all: [],
+    },
+    scheduler: { foregroundWaitMs: 1_500, deferredWaitMs: 10_000 },
     cache: {
       maxSims: e.CACHE_MAX_SIMS,
       detailsTtlSeconds: e.CACHE_DETAILS_TTL_SECONDS,
