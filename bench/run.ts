@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/platform/config.ts';
 import { createSandbox, SANDBOX_CREDENTIALS } from '../src/sandbox/index.ts';
+import { type TimedAnswer, timedQuery } from './lib/incremental.ts';
 import {
   BENCH_DIR,
   baseEnv,
@@ -50,7 +51,7 @@ const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.s
 const SMOKE = flag('smoke');
 const PROFILE = flag('profile');
 const ONLY = option('only')?.split(',');
-const SCENARIOS = new Set((option('scenarios') ?? (PROFILE ? '1' : '1,2,3,4,5,6')).split(',').map(Number));
+const SCENARIOS = new Set((option('scenarios') ?? (PROFILE ? '1' : '1,2,3,4,5,6,7,8')).split(',').map(Number));
 
 const P = SMOKE
   ? {
@@ -127,6 +128,10 @@ const s2WarmIccids = active.slice(300, 350);
 const s3Iccid = active[0]!;
 const s4Iccids = active.slice(100, 300);
 const s5Iccids = control.iccids().slice(0, P.s5Sims);
+const s8Iccids = active.slice(400, 425);
+const s8WarmIccids = active.slice(450, 455);
+/** Scenarios 7 and 8 run on the airalo flavour (`/v2`), whose sandbox limits are Airalo's newest page's. */
+const airaloUrl = `${sandbox.url}/v2`;
 
 // ---- servers ----------------------------------------------------------------------------------------------------------
 
@@ -299,10 +304,15 @@ async function token(): Promise<string> {
   return ((await res.json()) as { data: { access_token: string } }).data.access_token;
 }
 
-async function launchFor(def: ServerDef, extraFlags: string[] = []): Promise<ServerLaunch> {
+async function launchFor(
+  def: ServerDef,
+  extraFlags: string[] = [],
+  /** Another upstream than scenario 1–6's (pressone at `/customer/v2`): its URL and, for ours, its flavour. */
+  upstream?: { url: string; flavour: string },
+): Promise<ServerLaunch> {
   const peerEnv = {
     ...baseEnv(),
-    UPSTREAM_URL: upstreamUrl,
+    UPSTREAM_URL: upstream?.url ?? upstreamUrl,
     UPSTREAM_CLIENT_ID: SANDBOX_CREDENTIALS.clientId,
     UPSTREAM_CLIENT_SECRET: SANDBOX_CREDENTIALS.clientSecret,
     PORT: '0',
@@ -315,7 +325,12 @@ async function launchFor(def: ServerDef, extraFlags: string[] = []): Promise<Ser
       return {
         name: def.name,
         args: ['servers/ours.mjs'],
-        env: { ...baseEnv(), ...oursBaseEnv, ...env },
+        env: {
+          ...baseEnv(),
+          ...oursBaseEnv,
+          ...(upstream ? { UPSTREAM_URL: upstream.url, UPSTREAM_FLAVOR: upstream.flavour } : {}),
+          ...env,
+        },
         extraNodeFlags: [...nodeFlags, ...extraFlags],
       };
     }
@@ -413,7 +428,7 @@ interface Row {
   failed?: string;
   [k: string]: unknown;
 }
-const results: Record<number, Row[]> = { 1: [], 2: [], 3: [], 4: [], 5: [], 6: [] };
+const results: Record<number, Row[]> = { 1: [], 2: [], 3: [], 4: [], 5: [], 6: [], 7: [], 8: [] };
 
 /** Scenarios 1 and 3 share one server start: warm once, then measure. */
 async function warmScenarios(def: ServerDef): Promise<void> {
@@ -550,6 +565,7 @@ async function coldScenario(def: ServerDef): Promise<void> {
 
 /** Scenario 4's workload: 20 % 25-SIM screens (8 windows over the 200), 50 % single-SIM usage, 30 % top-up lists. */
 function mixedGroups(dialect: Dialect) {
+  // \`freshness\` (ours in scenario 7): the same operations, usage with its \`stale\` flag.
   const screens = Array.from({ length: 8 }, (_, k) =>
     body({ name: 'Screen', iccids: s4Iccids.slice(k * 25, k * 25 + 25) }, dialect),
   );
@@ -558,6 +574,84 @@ function mixedGroups(dialect: Dialect) {
     { weight: 50, bodies: s4Iccids.map((iccid) => body({ name: 'SimUsage', iccid }, dialect)) },
     { weight: 30, bodies: s4Iccids.map((iccid) => body({ name: 'SimTopups', iccid }, dialect)) },
   ];
+}
+
+/** The servers scenarios 7 and 8 compare: our shipped configuration, Apollo and Mercurius. */
+const limitServers = () =>
+  servers.filter((d) => d === OURS || (d.kind !== 'ours' && ['apollo', 'mercurius'].includes(d.kind)));
+
+/**
+ * Scenario 7: scenario 4's workload on the airalo flavour, whose limits include 5 usage reads per second for the whole
+ * partner account. Counted per usage field: answered fresh, answered stale (ours says so), null; and nulls of a value
+ * that had been answered before in the run ("lost": a value that was once cached).
+ */
+async function airaloMixedScenario(def: ServerDef): Promise<void> {
+  console.log(`• ${def.label}: scenario 7`);
+  await resetSandbox();
+  const dialect: Dialect = def.kind === 'ours' ? 'freshness' : 'graphql';
+  try {
+    await withServer(await launchFor(def, [], { url: airaloUrl, flavour: 'airalo' }), async (server) => {
+      control.resetCalls();
+      control.addFault({ latencyMs: S4_LATENCY_MS });
+      const load = await runLoad({
+        mode: 'autocannon',
+        url: server.url,
+        connections: P.s4Connections,
+        duration: P.s4Duration,
+        countErrors: true,
+        fieldStats: ['usage', 'topupPackages', 'packageHistory'],
+        groups: mixedGroups(dialect),
+      });
+      control.clearFaults();
+      const clientErrors = (load.gqlErrors ?? 0) + load.non2xx + load.socketErrors + load.timeouts;
+      results[7]!.push({ server: def, load, clientErrors, ...upstream() });
+      const usage = load.fields!.usage!;
+      console.log(
+        `  s7 ${Math.round(load.requestsPerSecond)} req/s, ${control.countCalls({ status: 429 })} 429s, usage fresh/stale/null/lost ${usage.fresh}/${usage.stale}/${usage.null}/${usage.lost}`,
+      );
+    });
+  } catch (error) {
+    fail(def, 'scenario 7', (error as Error).message);
+    results[7]!.push({ server: def, failed: (error as Error).message.split('\n')[0] });
+  }
+}
+
+/**
+ * Scenario 8: one cold 25-SIM screen on the airalo flavour (5 usage reads/s for the partner: 25 usages need 5 s of
+ * budget), timed part by part; ours with and without `@defer` on usage.
+ */
+async function coldBudgetScenario(def: ServerDef): Promise<void> {
+  const variants: Array<{ label: string; op: Operation }> =
+    def.kind === 'ours'
+      ? [
+          { label: def.label, op: { name: 'Screen', iccids: s8Iccids } },
+          { label: `${def.label}, usage under @defer`, op: { name: 'ScreenDeferred', iccids: s8Iccids } },
+        ]
+      : [{ label: def.label, op: { name: 'Screen', iccids: s8Iccids } }];
+  for (const variant of variants) {
+    console.log(`• ${variant.label}: scenario 8`);
+    await resetSandbox();
+    try {
+      await withServer(await launchFor(def, [], { url: airaloUrl, flavour: 'airalo' }), async (server) => {
+        // Warm the process (token, connections, JIT) on five other SIMs, then let the partner budget's second pass.
+        await timedQuery(server.url, body({ name: 'Screen', iccids: s8WarmIccids }, 'graphql'));
+        await new Promise((r) => setTimeout(r, 1_500));
+        control.resetCalls();
+        control.addFault({ latencyMs: S4_LATENCY_MS });
+        const answer = await timedQuery(server.url, body(variant.op, 'graphql'));
+        control.clearFaults();
+        results[8]!.push({ server: def, label: variant.label, answer, ...upstream() });
+        console.log(
+          `  s8 first byte ${answer.ttfbMs.toFixed(0)} ms, last part ${answer.totalMs.toFixed(0)} ms, usage ${answer.usageAnswered}/25, ${control.countCalls({ status: 429 })} 429s`,
+        );
+      });
+    } catch (error) {
+      fail(def, 'scenario 8', (error as Error).message);
+      results[8]!.push({ server: def, label: variant.label, failed: (error as Error).message.split('\n')[0] });
+    } finally {
+      control.clearFaults();
+    }
+  }
 }
 
 /** Scenario 4: 200 ICCIDs, mixed reads, default upstream limits, 20 ms upstream latency, from a cold start. */
@@ -696,6 +790,8 @@ if (!PROFILE) {
   if (SCENARIOS.has(4)) for (const def of servers) await mixedScenario(def);
   if (SCENARIOS.has(5)) for (const def of servers) await memoryScenario(def);
   if (SCENARIOS.has(6)) for (const fleet of FLEETS) await fleetScenario(fleet);
+  if (SCENARIOS.has(7)) for (const def of limitServers()) await airaloMixedScenario(def);
+  if (SCENARIOS.has(8)) for (const def of limitServers()) await coldBudgetScenario(def);
 }
 await sandbox.close();
 await redis.stop();
@@ -855,6 +951,55 @@ if (results[6]!.length) {
   sections.push(lines.join('\n'));
 }
 
+if (results[7]!.length) {
+  const lines = [
+    `### 7. Scenario 4's workload under the airalo flavour's limits — ${P.s4Duration} s`,
+    ``,
+    `Scenario 4 (200 ICCIDs, cold start, autocannon ${P.s4Connections} connections, ${S4_LATENCY_MS} ms upstream latency) against the sandbox's airalo flavour (\`/v2\`), which enforces Airalo's newest limits: usage 10/min per ICCID **and 5/s for the whole partner**, history 10/min per ICCID. Usage fields counted in every response: fresh, stale (ours marks them; the peers cannot tell), null, and "lost" = null for a SIM whose usage had been answered earlier in the run.`,
+    ``,
+    `| server | req/s | p99 ms | requests | upstream calls | upstream 429s | responses with errors | usage fresh | usage stale | usage null | usage lost | usage answered fresh |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+  ];
+  for (const row of results[7]!) {
+    if (row.failed) {
+      lines.push(failedCell(row, 11));
+      continue;
+    }
+    const l = row.load as LoadResult;
+    const u = l.fields!.usage!;
+    const all = u.fresh + u.stale + u.null;
+    lines.push(
+      `| ${row.server.label} | ${fmt(l.requestsPerSecond)} | ${fmt(l.latencyP99)} | ${fmt(l.total)} | ${fmt(row.calls as number)} | ${fmt(row.rateLimited as number)} | ${fmt(row.clientErrors as number)} | ${fmt(u.fresh)} | ${fmt(u.stale)} | ${fmt(u.null)} | ${fmt(u.lost)} | ${all ? `${((100 * u.fresh) / all).toFixed(1)} %` : '—'} |`,
+    );
+  }
+  sections.push(lines.join('\n'));
+}
+
+if (results[8]!.length) {
+  const lines = [
+    `### 8. Cold 25-SIM screen under the partner budget`,
+    ``,
+    `One \`Screen\` query (25 cold SIMs: usage + top-ups + history) on the airalo flavour (5 usage reads/s for the partner: 25 usages need 5 s of budget), ${S4_LATENCY_MS} ms upstream latency, after warming the process on five other SIMs. Ours also with usage under \`@defer\` (\`multipart/mixed\`): the page first, each SIM's usage as the budget allows. Times from sending the request.`,
+    ``,
+    `| server | first byte ms | last part ms | parts | usage answered | error codes | upstream calls | upstream 429s |`,
+    `|---|---:|---:|---:|---:|---|---:|---:|`,
+  ];
+  for (const row of results[8]!) {
+    if (row.failed) {
+      lines.push(`| ${row.label} | failed: ${String(row.failed).slice(0, 120).replace(/\|/g, '/')} | | | | | | |`);
+      continue;
+    }
+    const a = row.answer as TimedAnswer;
+    const counts = new Map<string, number>();
+    for (const code of a.errorCodes) counts.set(code, (counts.get(code) ?? 0) + 1);
+    const codes = [...counts].map(([c, n]) => `${c} × ${n}`).join(', ');
+    lines.push(
+      `| ${row.label} | ${fmt(a.ttfbMs)} | ${fmt(a.totalMs)} | ${a.partsMs.length} | ${a.usageAnswered} / 25 | ${codes || 'none'} | ${fmt(row.calls as number)} | ${fmt(row.rateLimited as number)} |`,
+    );
+  }
+  sections.push(lines.join('\n'));
+}
+
 // ---- targets -------------------------------------------------------------------------------------------------------------
 
 const targets: string[] = [];
@@ -917,6 +1062,18 @@ const rowOf = (scenario: number, pred: (d: ServerDef) => boolean) =>
         `- Scenario ${scenario}, ${row.server.label}: ${figure} = ${share.toFixed(1)} % of ${OURS!.label}'s in the same run (≥ 90 %: ${verdict(share >= 90)}).`,
       );
     }
+  }
+  for (const row of results[7]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
+    const usage = (row.load as LoadResult).fields!.usage!;
+    targets.push(
+      `- Scenario 7, ${row.server.label}: ${row.rateLimited} upstream 429s and ${usage.lost} usage values lost after being served once (zero and zero: ${verdict(row.rateLimited === 0 && usage.lost === 0)}); usage answered fresh ${((100 * usage.fresh) / Math.max(1, usage.fresh + usage.stale + usage.null)).toFixed(1)} %.`,
+    );
+  }
+  for (const row of results[8]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
+    const a = row.answer as TimedAnswer;
+    targets.push(
+      `- Scenario 8, ${row.label}: first byte ${fmt(a.ttfbMs)} ms, last part ${fmt(a.totalMs)} ms, usage ${a.usageAnswered} / 25, ${row.rateLimited} upstream 429s${String(row.label).includes('@defer') ? ` (every usage, zero 429s: ${verdict(a.usageAnswered === 25 && row.rateLimited === 0)})` : ''}.`,
+    );
   }
   for (const row of results[6]!.filter((r) => r.shared && !r.failed)) {
     targets.push(

@@ -4,6 +4,9 @@
 //                 counts responses whose body carries GraphQL `errors` (countErrors; costs some load-generator CPU).
 //   sequential  — one keep-alive connection, one request at a time, hrtime per request: sub-millisecond p50/p99
 //                 (autocannon's histogram has 1 ms resolution, too coarse for a ≤ 1 ms target).
+// `fieldStats: ['usage', …]` (autocannon mode): also parses every response and counts, per named field of each object
+// that has an `iccid`, the values answered fresh, answered stale (`stale: true` inside the value), and null — and of
+// the nulls, those of a (ICCID, field) answered earlier in the run ("lost": a value that had been served once).
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { Client } from 'undici';
@@ -52,10 +55,12 @@ async function runAutocannon() {
       req.body = pick();
       return req;
     };
-  if (job.countErrors) {
+  const fields = job.fieldStats ? newFieldStats(job.fieldStats) : null;
+  if (job.countErrors || fields) {
     request.onResponse = (status, body) => {
       responses++;
       if (status === 200 && body && hasError(body)) gqlErrors++;
+      if (fields && status === 200 && body) fields.add(body);
     };
   }
   const opts = { url: job.url, connections: job.connections, requests: [request], timeout: job.timeoutSeconds ?? 30 };
@@ -75,6 +80,42 @@ async function runAutocannon() {
     gqlErrors: job.countErrors ? gqlErrors : null,
     checkedResponses: job.countErrors ? responses : null,
     bytesPerSecond: r.throughput.average,
+    ...(fields ? { fields: fields.result() } : {}),
+  };
+}
+
+/** Per-field counts over parsed responses (see the header). */
+function newFieldStats(names) {
+  const counts = Object.fromEntries(names.map((n) => [n, { fresh: 0, stale: 0, null: 0, lost: 0 }]));
+  const answered = new Set();
+  const visit = (node) => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    if (typeof node.iccid === 'string')
+      for (const name of names) {
+        if (!(name in node)) continue;
+        const key = `${node.iccid}:${name}`;
+        const value = node[name];
+        if (value === null) {
+          counts[name].null++;
+          if (answered.has(key)) counts[name].lost++;
+        } else {
+          answered.add(key);
+          if (value.stale === true) counts[name].stale++;
+          else counts[name].fresh++;
+        }
+      }
+    for (const child of Object.values(node)) if (child && typeof child === 'object') visit(child);
+  };
+  return {
+    add(body) {
+      try {
+        visit(JSON.parse(body).data);
+      } catch {
+        // not JSON (counted as an error response elsewhere)
+      }
+    },
+    result: () => counts,
   };
 }
 

@@ -151,6 +151,8 @@ export interface LoadJob {
   countErrors?: boolean;
   errorMarkers?: string[];
   headers?: Record<string, string>;
+  /** Per-field freshness counts over every response (see lib/load.mjs). */
+  fieldStats?: string[];
 }
 
 export interface LoadResult {
@@ -165,6 +167,8 @@ export interface LoadResult {
   timeouts: number;
   gqlErrors: number | null;
   checkedResponses: number | null;
+  /** With `fieldStats`: per field, values answered fresh / stale / null, and nulls of a value answered before. */
+  fields?: Record<string, { fresh: number; stale: number; null: number; lost: number }>;
 }
 
 /** Runs lib/load.mjs in its own process. */

@@ -17,17 +17,33 @@ export const SIMS_USAGE_QUERY = `query SimsUsage($iccids: [ID!]!) { sims(iccids:
 export const SIM_USAGE_QUERY = `query SimUsage($iccid: ID!) { sim(iccid: $iccid) { iccid ${USAGE} } }`;
 export const SIM_TOPUPS_QUERY = `query SimTopups($iccid: ID!) { sim(iccid: $iccid) { iccid ${TOPUPS} } }`;
 
+// Our gateway only (the peers' schemas have neither): usage with its `stale` flag, so that a load run can tell fresh
+// answers from stale ones (scenario 7), and the screen with usage under `@defer` (scenario 8).
+const USAGE_WITH_FRESHNESS = 'usage { status remainingMb totalMb stale }';
+export const SCREEN_FRESHNESS_QUERY = `query Screen($iccids: [ID!]!) { sims(iccids: $iccids) { iccid ${USAGE_WITH_FRESHNESS} ${TOPUPS} ${HISTORY} } }`;
+export const SIM_USAGE_FRESHNESS_QUERY = `query SimUsage($iccid: ID!) { sim(iccid: $iccid) { iccid ${USAGE_WITH_FRESHNESS} } }`;
+export const SCREEN_DEFERRED_QUERY = `query ScreenDeferred($iccids: [ID!]!) { sims(iccids: $iccids) { iccid ${TOPUPS} ${HISTORY} ... @defer { ${USAGE} } } }`;
+
 /** `persisted`: our gateway's trusted documents — the GraphQL dialect's bodies with `documentId` instead of `query`. */
-export type Dialect = 'graphql' | 'mesh' | 'persisted';
+export type Dialect = 'graphql' | 'mesh' | 'persisted' | 'freshness';
 export type Operation =
   | { name: 'Screen'; iccids: string[] }
   | { name: 'SimsUsage'; iccids: string[] }
   | { name: 'SimUsage'; iccid: string }
-  | { name: 'SimTopups'; iccid: string };
+  | { name: 'SimTopups'; iccid: string }
+  | { name: 'ScreenDeferred'; iccids: string[] };
 
 export function body(op: Operation, dialect: Dialect): string {
   if (dialect === 'mesh') return JSON.stringify({ query: meshQuery(op) });
   if (dialect === 'persisted') return persistedBody(op);
+  if (dialect === 'freshness' && op.name === 'Screen')
+    return JSON.stringify({ operationName: 'Screen', query: SCREEN_FRESHNESS_QUERY, variables: { iccids: op.iccids } });
+  if (dialect === 'freshness' && op.name === 'SimUsage')
+    return JSON.stringify({
+      operationName: 'SimUsage',
+      query: SIM_USAGE_FRESHNESS_QUERY,
+      variables: { iccid: op.iccid },
+    });
   switch (op.name) {
     case 'Screen':
       return JSON.stringify({ operationName: 'Screen', query: SCREEN_QUERY, variables: { iccids: op.iccids } });
@@ -37,6 +53,12 @@ export function body(op: Operation, dialect: Dialect): string {
       return JSON.stringify({ operationName: 'SimUsage', query: SIM_USAGE_QUERY, variables: { iccid: op.iccid } });
     case 'SimTopups':
       return JSON.stringify({ operationName: 'SimTopups', query: SIM_TOPUPS_QUERY, variables: { iccid: op.iccid } });
+    case 'ScreenDeferred':
+      return JSON.stringify({
+        operationName: 'ScreenDeferred',
+        query: SCREEN_DEFERRED_QUERY,
+        variables: { iccids: op.iccids },
+      });
   }
 }
 
@@ -72,8 +94,9 @@ function meshQuery(op: Operation): string {
   iccids.forEach((iccid, i) => {
     fields.push(meshDetails(i, iccid));
     if (op.name !== 'SimTopups') fields.push(meshUsage(i, iccid));
-    if (op.name === 'Screen' || op.name === 'SimTopups') fields.push(meshTopups(i, iccid));
-    if (op.name === 'Screen') fields.push(meshHistory(i, iccid));
+    if (op.name === 'Screen' || op.name === 'ScreenDeferred' || op.name === 'SimTopups')
+      fields.push(meshTopups(i, iccid));
+    if (op.name === 'Screen' || op.name === 'ScreenDeferred') fields.push(meshHistory(i, iccid));
   });
   return `query ${op.name} { ${fields.join(' ')} }`;
 }
