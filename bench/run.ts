@@ -17,6 +17,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/platform/config.ts';
+import { DOCUMENTED_LIMITS } from '../src/platform/upstream-limits.ts';
 import { createSandbox, SANDBOX_CREDENTIALS } from '../src/sandbox/index.ts';
 import { type TimedAnswer, timedQuery } from './lib/incremental.ts';
 import {
@@ -118,6 +119,8 @@ const sandbox = await createSandbox({
   credentials: SANDBOX_CREDENTIALS,
   // every server fetches a token at start and we start ~30 of them: the token limit is not what we measure
   tokenLimitPerMinute: 100_000,
+  // The Mesh peer reads through `/v2` (its OpenAPI export's paths): every peer meets the same limits, PressOne's.
+  limits: { airalo: DOCUMENTED_LIMITS.pressone },
 });
 const control = sandbox.control;
 const upstreamUrl = `${sandbox.url}/customer/v2`;

@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import { ConfigError, type GatewayConfig, loadConfig } from '../platform/config.ts';
 import { createLogger, resolveLogFormat } from '../platform/logger.ts';
 import { redactRedisUrl } from '../platform/redis.ts';
+import { describeLimits } from '../platform/upstream-limits.ts';
+import { flavourBasePaths } from '../upstream/index.ts';
 import { createGateway, type Gateway } from './gateway.ts';
 import { createHttpHandler } from './http-handler.ts';
 import { createMetricsHandler } from './metrics.ts';
@@ -40,7 +42,9 @@ async function main(): Promise<void> {
       credentials: SANDBOX_CREDENTIALS,
     });
     closeSandbox = () => sandbox.close();
-    upstream = { url: `${sandbox.url}/customer/v2`, flavour: 'pressone', ...SANDBOX_CREDENTIALS };
+    // The sandbox serves both flavours; the gateway talks to the one UPSTREAM_FLAVOR names (its limits' defaults too).
+    const flavour = config.upstreamFlavour;
+    upstream = { url: `${sandbox.url}${flavourBasePaths[flavour]}`, flavour, ...SANDBOX_CREDENTIALS };
     logger.warn(
       { sandboxUrl: sandbox.url, sims: config.sandbox.simCount },
       'UPSTREAM_URL is not set: serving the built-in sandbox (simulated upstream, no real money)',
@@ -86,7 +90,8 @@ async function main(): Promise<void> {
     const summary = startupSummary(config, upstream, closeSandbox !== undefined);
     logger.info(
       { url, ...summary },
-      `gateway listening on ${url} — GraphiQL ${summary.graphiql}; upstream: ${summary.upstream}; auth: ${summary.auth}; ` +
+      `gateway listening on ${url} — GraphiQL ${summary.graphiql}; upstream: ${summary.upstream}; ` +
+        `limits: ${summary.limits}; auth: ${summary.auth}; ` +
         `cache: ${summary.cache}; metrics: ${summary.metrics}`,
     );
     const drainSeconds = Math.ceil(config.shutdown.drainMs / 1000);
@@ -183,6 +188,8 @@ function startupSummary(config: GatewayConfig, upstream: NonNullable<GatewayConf
   return {
     graphiql: config.graphiql ? 'on' : 'off',
     upstream: `${sandbox ? 'built-in sandbox' : 'partner API'} (${upstream.flavour}, ${url.href.replace(/\/$/, '')})`,
+    // Whose limit defaults apply, what was overridden, and the usage limits (README "Limits").
+    limits: describeLimits(config.upstreamFlavour, config.upstreamLimits),
     auth: auth.length ? auth.join(' + ') : 'none',
     // Where shared state lives: this process only, or the fleet's Redis (README "Running several replicas").
     cache: config.redis

@@ -7,13 +7,40 @@
  * The upstream's flavours and endpoint names come from upstream-vocabulary.ts, the one list of each.
  */
 import { z } from 'zod';
-import type { SchedulerConfig, UpstreamLimits } from './upstream-limits.ts';
+import {
+  DEFAULT_LIMITS,
+  LimitSpecError,
+  PER_ICCID_ENDPOINTS,
+  parseLimitSpec,
+  type RateLimit,
+  type SchedulerConfig,
+  type UpstreamLimits,
+} from './upstream-limits.ts';
 import { FLAVOURS, type Flavour, UPSTREAM_ENDPOINTS, type UpstreamEndpoint } from './upstream-vocabulary.ts';
+
+/** `submitTopup` → `SUBMIT_TOPUP`: an endpoint's part of its variables' names. */
+const endpointVariablePart = (endpoint: UpstreamEndpoint): string =>
+  endpoint.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 
 /** Env var name for a path override, e.g. `submitTopup` → `UPSTREAM_PATH_SUBMIT_TOPUP`. */
 export function pathOverrideVariable(endpoint: UpstreamEndpoint): string {
-  return `UPSTREAM_PATH_${endpoint.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+  return `UPSTREAM_PATH_${endpointVariablePart(endpoint)}`;
 }
+
+/** Env var name for an endpoint's rate limits, e.g. `usage` → `UPSTREAM_LIMIT_USAGE` (README "Limits"). */
+export function limitVariable(endpoint: UpstreamEndpoint): string {
+  return `UPSTREAM_LIMIT_${endpointVariablePart(endpoint)}`;
+}
+
+/**
+ * The variables of the limits before `UPSTREAM_LIMIT_<ENDPOINT>`, each the per-ICCID limit of one endpoint. They keep
+ * working; setting one together with its endpoint's new variable is a configuration error naming both.
+ */
+export const LEGACY_LIMIT_VARIABLES = {
+  UPSTREAM_USAGE_LIMIT_PER_MINUTE: 'usage',
+  UPSTREAM_HISTORY_INTERVAL_SECONDS: 'packages',
+  UPSTREAM_DETAILS_LIMIT_PER_MINUTE: 'sim',
+} as const satisfies Record<string, UpstreamEndpoint>;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z
@@ -55,6 +82,32 @@ const corsOrigins = z.string().transform((v, ctx) => {
   }
   return list;
 });
+
+/**
+ * One `UPSTREAM_LIMIT_*` setting (parseLimitSpec's syntax), for `endpoint` or, with `'all'`, for every endpoint
+ * together. `per-iccid` only where a call names one ICCID: elsewhere (token, balance, lists, every endpoint together)
+ * it would mean nothing.
+ */
+const limitSpec = (endpoint: UpstreamEndpoint | 'all') =>
+  z.string().transform((value, ctx): RateLimit[] => {
+    let limits: RateLimit[];
+    try {
+      limits = parseLimitSpec(value);
+    } catch (error) {
+      if (!(error instanceof LimitSpecError)) throw error;
+      ctx.addIssue({ code: 'custom', message: error.message });
+      return z.NEVER;
+    }
+    if (limits.some((l) => l.scope === 'per-iccid') && (endpoint === 'all' || !PER_ICCID_ENDPOINTS.has(endpoint))) {
+      const what = endpoint === 'all' ? 'every endpoint together' : `${endpoint} calls`;
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}": ${what} name no single ICCID, so per-iccid means nothing here: use per-partner, e.g. "${endpoint === 'all' ? 50 : 3}/60s per-partner"`,
+      });
+      return z.NEVER;
+    }
+    return limits;
+  });
 
 /** `AUTH_API_KEYS` entry name: the stable identity of a partner server (see parseApiKeys). */
 const API_KEY_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -230,9 +283,13 @@ const envSchema = z.object({
   UPSTREAM_BREAKER_MIN_CALLS: int(1, 100_000).default(10),
   UPSTREAM_BREAKER_WINDOW_SECONDS: int(1, 3_600).default(60),
   UPSTREAM_BREAKER_COOL_DOWN_SECONDS: int(1, 3_600).default(30),
-  UPSTREAM_USAGE_LIMIT_PER_MINUTE: int(1, 100_000).default(100),
-  UPSTREAM_HISTORY_INTERVAL_SECONDS: int(0, 86_400).default(900),
-  UPSTREAM_DETAILS_LIMIT_PER_MINUTE: int(1, 100_000).default(10),
+  // Legacy per-ICCID limits (LEGACY_LIMIT_VARIABLES): no default here, so "set" can be told from "unset".
+  UPSTREAM_USAGE_LIMIT_PER_MINUTE: int(1, 100_000).optional(),
+  UPSTREAM_HISTORY_INTERVAL_SECONDS: int(0, 86_400).optional(),
+  UPSTREAM_DETAILS_LIMIT_PER_MINUTE: int(1, 100_000).optional(),
+  UPSTREAM_LIMIT_ALL: limitSpec('all').optional(),
+  UPSTREAM_QUEUE_WAIT_MS: int(0, 60_000).default(1_500),
+  UPSTREAM_DEFER_WAIT_MS: int(0, 300_000).default(20_000),
 
   CACHE_MAX_SIMS: int(1, 10_000_000).default(100_000),
   CACHE_DETAILS_TTL_SECONDS: int(0, 604_800).default(3_600),
@@ -292,6 +349,7 @@ const envSchema = z.object({
   ...Object.fromEntries(
     UPSTREAM_ENDPOINTS.map((e) => [pathOverrideVariable(e), z.string().regex(/^\//, 'must start with "/"').optional()]),
   ),
+  ...Object.fromEntries(UPSTREAM_ENDPOINTS.map((e) => [limitVariable(e), limitSpec(e).optional()])),
   ...tracingEnv,
 });
 
@@ -348,6 +406,23 @@ function crossFieldProblems(env: RawEnv): Problem[] {
   if (env.AUTH_JWT_SECRET && env.AUTH_JWKS_URL) {
     problems.push({ variable: 'AUTH_JWKS_URL', message: 'set either AUTH_JWT_SECRET or AUTH_JWKS_URL, not both' });
   }
+  for (const [legacy, endpoint] of Object.entries(LEGACY_LIMIT_VARIABLES)) {
+    const variable = limitVariable(endpoint);
+    if (env[legacy] && env[variable]) {
+      problems.push({
+        variable,
+        message: `set either ${variable} or ${legacy} (its older form), not both: ${variable} alone says every limit of ${endpoint}`,
+      });
+    }
+  }
+  const queueWait = Number(env.UPSTREAM_QUEUE_WAIT_MS ?? 1_500);
+  const deferWait = Number(env.UPSTREAM_DEFER_WAIT_MS ?? 20_000);
+  if (deferWait < queueWait) {
+    problems.push({
+      variable: 'UPSTREAM_DEFER_WAIT_MS',
+      message: `(${deferWait}) must be at least UPSTREAM_QUEUE_WAIT_MS (${queueWait}): a deferred field's client already has the rest of its answer, so it can wait at least as long`,
+    });
+  }
   return problems;
 }
 // ─────────────────────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -381,7 +456,13 @@ export interface GatewayConfig {
         }
       | undefined;
   };
+  /**
+   * The per-ICCID budgets as before issue 13, from the legacy variables alone (defaults 100 / 900 / 10, whatever the
+   * flavour). Kept for its last readers until the scheduler reads `upstreamLimits`; then it goes.
+   */
   limits: { usagePerMinute: number; historyIntervalSeconds: number; detailsPerMinute: number };
+  /** UPSTREAM_FLAVOR: whose defaults `upstreamLimits` starts from; the built-in sandbox is served as this flavour. */
+  upstreamFlavour: Flavour;
   /**
    * The upstream's rate limits for the configured flavour (src/platform/upstream-limits.ts; README "Limits"): the
    * flavour's defaults with the operator's overrides applied. The gateway's scheduler and the sandbox read it.
@@ -502,6 +583,39 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The flavour's DEFAULT_LIMITS, then the legacy variables (each replaces the per-ICCID limits of its endpoint and
+ * keeps the others, e.g. Airalo's partner-wide usage limit), then `UPSTREAM_LIMIT_<ENDPOINT>` (replaces every limit
+ * of its endpoint; `none` removes them) and `UPSTREAM_LIMIT_ALL`. A legacy variable and the new one of the same
+ * endpoint never meet here: crossFieldProblems refuses that.
+ */
+function upstreamLimits(e: z.infer<typeof envSchema> & Record<string, unknown>): UpstreamLimits {
+  const defaults = DEFAULT_LIMITS[e.UPSTREAM_FLAVOR];
+  const endpoints: UpstreamLimits['endpoints'] = { ...defaults.endpoints };
+  const setPerIccid = (endpoint: UpstreamEndpoint, limit: RateLimit | undefined) => {
+    const others = (endpoints[endpoint] ?? []).filter((l) => l.scope !== 'per-iccid');
+    const next = limit ? [limit, ...others] : others;
+    if (next.length > 0) endpoints[endpoint] = next;
+    else delete endpoints[endpoint];
+  };
+  if (e.UPSTREAM_USAGE_LIMIT_PER_MINUTE !== undefined)
+    setPerIccid('usage', { limit: e.UPSTREAM_USAGE_LIMIT_PER_MINUTE, windowMs: 60_000, scope: 'per-iccid' });
+  if (e.UPSTREAM_HISTORY_INTERVAL_SECONDS !== undefined) {
+    // 0 meant "no interval" before: no per-ICCID limit.
+    const seconds = e.UPSTREAM_HISTORY_INTERVAL_SECONDS;
+    setPerIccid('packages', seconds > 0 ? { limit: 1, windowMs: seconds * 1000, scope: 'per-iccid' } : undefined);
+  }
+  if (e.UPSTREAM_DETAILS_LIMIT_PER_MINUTE !== undefined)
+    setPerIccid('sim', { limit: e.UPSTREAM_DETAILS_LIMIT_PER_MINUTE, windowMs: 60_000, scope: 'per-iccid' });
+  for (const endpoint of UPSTREAM_ENDPOINTS) {
+    const value = e[limitVariable(endpoint)] as RateLimit[] | undefined;
+    if (value === undefined) continue;
+    if (value.length > 0) endpoints[endpoint] = value;
+    else delete endpoints[endpoint];
+  }
+  return { endpoints, all: e.UPSTREAM_LIMIT_ALL ?? defaults.all };
+}
+
 /** Parses the whole environment; throws one ConfigError listing every problem. */
 export function loadConfig(env: Record<string, string | undefined>): GatewayConfig {
   // Empty strings mean "unset" (a common docker-compose artefact).
@@ -594,20 +708,13 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       coolDownMs: e.UPSTREAM_BREAKER_COOL_DOWN_SECONDS * 1000,
     },
     limits: {
-      usagePerMinute: e.UPSTREAM_USAGE_LIMIT_PER_MINUTE,
-      historyIntervalSeconds: e.UPSTREAM_HISTORY_INTERVAL_SECONDS,
-      detailsPerMinute: e.UPSTREAM_DETAILS_LIMIT_PER_MINUTE,
+      usagePerMinute: e.UPSTREAM_USAGE_LIMIT_PER_MINUTE ?? 100,
+      historyIntervalSeconds: e.UPSTREAM_HISTORY_INTERVAL_SECONDS ?? 900,
+      detailsPerMinute: e.UPSTREAM_DETAILS_LIMIT_PER_MINUTE ?? 10,
     },
-    // Placeholder until the per-flavour defaults land (issue 13): today's variables, as limits.
-    upstreamLimits: {
-      endpoints: {
-        usage: [{ limit: e.UPSTREAM_USAGE_LIMIT_PER_MINUTE, windowMs: 60_000, scope: 'per-iccid' }],
-        packages: [{ limit: 1, windowMs: Math.max(1, e.UPSTREAM_HISTORY_INTERVAL_SECONDS * 1000), scope: 'per-iccid' }],
-        sim: [{ limit: e.UPSTREAM_DETAILS_LIMIT_PER_MINUTE, windowMs: 60_000, scope: 'per-iccid' }],
-      },
-      all: [],
-    },
-    scheduler: { foregroundWaitMs: 1_500, deferredWaitMs: 10_000 },
+    upstreamFlavour: e.UPSTREAM_FLAVOR,
+    upstreamLimits: upstreamLimits(e),
+    scheduler: { foregroundWaitMs: e.UPSTREAM_QUEUE_WAIT_MS, deferredWaitMs: e.UPSTREAM_DEFER_WAIT_MS },
     cache: {
       maxSims: e.CACHE_MAX_SIMS,
       detailsTtlSeconds: e.CACHE_DETAILS_TTL_SECONDS,

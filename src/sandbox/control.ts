@@ -73,6 +73,8 @@ export function createControl(state: SandboxState): SandboxControl {
     notificationSettings: () => [...state.notifications.settings.values()],
     deliveries: () => state.notifications.deliveries,
     deliveriesSettled: () => state.notifications.settled(),
+    limits: () => structuredClone(state.options.limits),
+    limitRefusals: () => state.limits.refusals(),
   };
 }
 
@@ -140,6 +142,7 @@ export async function handleControlRequest(
       return ok({ ok: true });
     }
     if (route === 'GET orders') return ok({ orders: control.orders() });
+    if (route === 'GET limits') return ok({ limits: control.limits(), refusals: control.limitRefusals() });
     if (route === 'GET faults') return ok({ faults: state.faults.list() });
     if (route === 'POST faults') return ok({ id: control.addFault((await readJson(req)) as FaultRule) });
     if (route === 'DELETE faults') {

@@ -88,8 +88,19 @@ async function dispatch(ctx: RequestContext): Promise<SandboxResponse> {
       const refused = requireBearer(ctx);
       if (refused !== null) return refused;
     }
+    // Authenticated callers only (an unauthenticated one has no client_id to count against); the token request's
+    // partner is the client_id it sends, every other request's the client its bearer token was issued to.
+    const admission = ctx.state.limits.admit({
+      flavour: ctx.flavour,
+      endpoint: ctx.endpoint,
+      iccid: ctx.iccid,
+      clientId: ctx.endpoint === 'token' ? (ctx.body.client_id ?? '') : ctx.state.options.credentials.clientId,
+    });
+    if (admission?.allowed === false) return admission.response;
     const response = await HANDLERS[ctx.endpoint](ctx);
     if (ctx.endpoint === 'submitTopup') ctx.state.notifications.checkBalance(); // a purchase spends the credit
+    // A handler's own limit headers (the simulator's per-IP 429) win over those of the request's admission.
+    if (admission) response.headers = { ...admission.headers, ...response.headers };
     return response;
   } catch {
     return serverErrorResponse(500);

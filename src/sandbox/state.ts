@@ -1,9 +1,15 @@
 /** All mutable sandbox state, and the defaults of every option. */
 import { randomBytes } from 'node:crypto';
 import { systemClock } from '../platform/clock.ts';
+import {
+  AIRALO_SANDBOX_MODE_LIMIT,
+  DOCUMENTED_LIMITS,
+  type RateLimit,
+  type UpstreamLimits,
+} from '../platform/upstream-limits.ts';
 import { type DataSet, generateDataSet, type Purchase } from './data.ts';
 import { FaultRegistry } from './faults.ts';
-import { FixedWindowLimiter, UsageSnapshotCache } from './limits.ts';
+import { FixedWindowLimiter, SandboxLimits, UsageSnapshotCache } from './limits.ts';
 import { NotificationCenter } from './notifications.ts';
 import type { CallFilter, CallRecord, ResolvedSandboxOptions, SandboxFlavour, SandboxOptions } from './types.ts';
 
@@ -24,10 +30,8 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedSandboxOpt
     clock: options.clock ?? systemClock,
     credentials: options.credentials ?? SANDBOX_CREDENTIALS,
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 31_622_400,
-    tokenLimitPerMinute: options.tokenLimitPerMinute ?? 5,
+    limits: { pressone: resolveLimits('pressone', options), airalo: resolveLimits('airalo', options) },
     usageCacheSeconds: options.usageCacheSeconds ?? 1200,
-    usageLimitPerMinute: options.usageLimitPerMinute ?? 100,
-    historyIntervalSeconds: options.historyIntervalSeconds ?? 900,
     notFoundStatus: options.notFoundStatus ?? 404,
     initialBalance: options.initialBalance ?? 5000,
     creditLimit: options.creditLimit ?? options.initialBalance ?? 5000,
@@ -38,6 +42,31 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedSandboxOpt
   };
 }
 
+/**
+ * One flavour's enforced limits: `options.limits[flavour]` or the upstream's documented defaults; then the per-limit
+ * options, which keep their old meaning on both flavours (each replaces the matching limit, the others stay); then
+ * Airalo's sandbox mode on `/v2`.
+ */
+function resolveLimits(flavour: SandboxFlavour, options: SandboxOptions): UpstreamLimits {
+  const base = options.limits?.[flavour] ?? DOCUMENTED_LIMITS[flavour];
+  const endpoints: UpstreamLimits['endpoints'] = { ...base.endpoints };
+  const perMinute = (limit: number, scope: RateLimit['scope']): RateLimit => ({ limit, windowMs: 60_000, scope });
+  const setPerIccid = (endpoint: 'usage' | 'packages', limit: RateLimit | undefined) => {
+    const others = (endpoints[endpoint] ?? []).filter((l) => l.scope !== 'per-iccid');
+    endpoints[endpoint] = limit ? [limit, ...others] : others;
+  };
+  if (options.tokenLimitPerMinute !== undefined)
+    endpoints.token = [perMinute(options.tokenLimitPerMinute, 'per-partner')];
+  if (options.usageLimitPerMinute !== undefined)
+    setPerIccid('usage', perMinute(options.usageLimitPerMinute, 'per-iccid'));
+  if (options.historyIntervalSeconds !== undefined) {
+    const windowMs = options.historyIntervalSeconds * 1000;
+    setPerIccid('packages', windowMs > 0 ? { limit: 1, windowMs, scope: 'per-iccid' } : undefined);
+  }
+  const sandboxMode = flavour === 'airalo' && options.airaloSandboxMode === true;
+  return { endpoints, all: sandboxMode ? [...base.all, AIRALO_SANDBOX_MODE_LIMIT] : [...base.all] };
+}
+
 export class SandboxState {
   readonly clock;
   data!: DataSet;
@@ -45,9 +74,8 @@ export class SandboxState {
   /** Top-ups submitted through the API, oldest first. */
   submitted: Array<{ order: Purchase; flavour: SandboxFlavour }> = [];
   readonly tokens = new Map<string, number>();
-  readonly tokenLimiter: FixedWindowLimiter;
-  readonly usageLimiter: FixedWindowLimiter;
-  readonly historyLimiter: FixedWindowLimiter;
+  /** The upstream's rate limits, per flavour (options.limits). */
+  readonly limits: SandboxLimits;
   readonly usageCache: UsageSnapshotCache;
   /** The webhook simulator's documented limit: 1 request per 15 minutes per IP. */
   readonly simulatorLimiter: FixedWindowLimiter;
@@ -57,9 +85,7 @@ export class SandboxState {
 
   constructor(readonly options: ResolvedSandboxOptions) {
     this.clock = options.clock;
-    this.tokenLimiter = new FixedWindowLimiter(this.clock, options.tokenLimitPerMinute, 60_000);
-    this.usageLimiter = new FixedWindowLimiter(this.clock, options.usageLimitPerMinute, 60_000);
-    this.historyLimiter = new FixedWindowLimiter(this.clock, 1, options.historyIntervalSeconds * 1000);
+    this.limits = new SandboxLimits(this.clock, options.limits);
     this.usageCache = new UsageSnapshotCache(this.clock, options.usageCacheSeconds * 1000);
     this.simulatorLimiter = new FixedWindowLimiter(this.clock, 1, 15 * 60_000);
     this.notifications = new NotificationCenter(this);
@@ -72,9 +98,7 @@ export class SandboxState {
     this.data = generateDataSet(this.options.seed, this.options.simCount, this.clock.now());
     this.balanceCents = Math.round(this.options.initialBalance * 100);
     this.submitted = [];
-    this.tokenLimiter.clear();
-    this.usageLimiter.clear();
-    this.historyLimiter.clear();
+    this.limits.clear();
     this.usageCache.clear();
     this.simulatorLimiter.clear();
     this.notifications.reset();

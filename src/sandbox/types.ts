@@ -1,4 +1,5 @@
 import type { Clock } from '../platform/clock.ts';
+import type { UpstreamLimits } from '../platform/upstream-limits.ts';
 
 export type SandboxEndpoint =
   | 'token'
@@ -126,6 +127,10 @@ export interface SandboxControl {
   }[];
   /** Resolves when every delivery under way has succeeded or given up its retries. */
   deliveriesSettled(): Promise<void>;
+  /** The limits each flavour enforces (defaults with the options applied). */
+  limits(): Record<SandboxFlavour, UpstreamLimits>;
+  /** The 429s the limits answered since the last reset, per flavour and endpoint (`rateLimit` faults not included). */
+  limitRefusals(): { flavour: SandboxFlavour; endpoint: SandboxEndpoint; count: number }[];
 }
 
 export interface SandboxOptions {
@@ -136,10 +141,20 @@ export interface SandboxOptions {
   clock?: Clock;
   credentials?: { clientId: string; clientSecret: string };
   tokenLifetimeSeconds?: number;
+  /**
+   * A flavour's limits in full, replacing its defaults (DOCUMENTED_LIMITS in src/platform/upstream-limits.ts: what the
+   * upstream's documentation says, per flavour). `{ endpoints: {}, all: [] }` = no limits at all.
+   */
+  limits?: Partial<Record<SandboxFlavour, UpstreamLimits>>;
+  /** Both flavours: the token endpoint's limit, calls per minute per partner (replaces the flavour's). */
   tokenLimitPerMinute?: number;
-  usageCacheSeconds?: number;
+  /** Both flavours: the per-ICCID usage limit per minute (the per-partner one, Airalo's, stays). */
   usageLimitPerMinute?: number;
+  /** Both flavours: one package-history read per ICCID per this many seconds (0 = no per-ICCID limit). */
   historyIntervalSeconds?: number;
+  /** Airalo's sandbox mode: every `/v2` call counts against 50 per minute per client_id, on top of the rest. */
+  airaloSandboxMode?: boolean;
+  usageCacheSeconds?: number;
   notFoundStatus?: 200 | 404;
   initialBalance?: number;
   /** USD; credit-limit notifications measure the balance's use of it. Default: `initialBalance`. */
@@ -168,10 +183,9 @@ export interface ResolvedSandboxOptions {
   clock: Clock;
   credentials: { clientId: string; clientSecret: string };
   tokenLifetimeSeconds: number;
-  tokenLimitPerMinute: number;
+  /** What each flavour enforces: its defaults or `limits`, then the per-limit options, then the sandbox mode. */
+  limits: Record<SandboxFlavour, UpstreamLimits>;
   usageCacheSeconds: number;
-  usageLimitPerMinute: number;
-  historyIntervalSeconds: number;
   notFoundStatus: 200 | 404;
   initialBalance: number;
   creditLimit: number;

@@ -4,7 +4,7 @@
  *
  * - a port already in use: exit code 1 and one line on stderr naming the port and PORT, no stack trace;
  * - the start log line says what is actually served: GraphiQL on/off, sandbox or partner API (flavour, URL without
- *   credentials), auth mode, cache, metrics;
+ *   credentials), the upstream limits, auth mode, cache, metrics;
  * - LOG_FORMAT: JSON lines when stdout is not a terminal, pino-pretty when asked.
  * Each child needs ~2.5–6 s to start on a loaded 2-core box (tsx compiles the sources).
  */
@@ -111,13 +111,26 @@ describe('startup, at the process level', () => {
     const line = listeningLine(r); // parses: JSON lines by default when stdout is a pipe
     expect(line).toMatchObject({
       graphiql: 'on',
+      limits: 'pressone defaults, usage 100/60s per-iccid',
       auth: 'none',
       cache: 'in-memory (one replica only)',
       metrics: expect.stringMatching(/^on at http:\/\/127\.0\.0\.1:\d+\/metrics$/),
     });
     expect(line.upstream).toMatch(/^built-in sandbox \(pressone, http:\/\/127\.0\.0\.1:\d+\/customer\/v2\)$/);
     expect(line.msg).toMatch(
-      /GraphiQL on; upstream: built-in sandbox .*; auth: none; cache: in-memory \(one replica only\); metrics: on at http:\/\/127\.0\.0\.1:\d+\/metrics$/,
+      /GraphiQL on; upstream: built-in sandbox \(pressone, [^)]*\); limits: pressone defaults, usage 100\/60s per-iccid; auth: none; cache: in-memory \(one replica only\); metrics: on at http:\/\/127\.0\.0\.1:\d+\/metrics$/,
+    );
+  });
+
+  it("the built-in sandbox is served as UPSTREAM_FLAVOR says, with that flavour's limits and their overrides", {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const r = run({ PORT: '0', UPSTREAM_FLAVOR: 'airalo', UPSTREAM_LIMIT_ALL: '50/60s per-partner' });
+    await r.waitFor('gateway listening');
+    const line = listeningLine(r);
+    expect(line.upstream).toMatch(/^built-in sandbox \(airalo, http:\/\/127\.0\.0\.1:\d+\/v2\)$/);
+    expect(line.limits).toBe(
+      'airalo defaults (overridden: all), usage 10/60s per-iccid + 5/1s per-partner, all endpoints 50/60s per-partner',
     );
   });
 
@@ -138,6 +151,7 @@ describe('startup, at the process level', () => {
     expect(listeningLine(r)).toMatchObject({
       graphiql: 'off',
       upstream: 'partner API (airalo, http://127.0.0.1:9/v2)',
+      limits: 'airalo defaults, usage 10/60s per-iccid + 5/1s per-partner',
       auth: 'api keys (2)',
       metrics: 'off',
     });

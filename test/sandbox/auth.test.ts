@@ -68,11 +68,11 @@ describe('POST token', () => {
     expect(((await missing.json()) as any).data.client_id).toBe('The client id field is required.');
   });
 
-  it('limits the token endpoint to 5 per minute, then lets it through after the window', async () => {
+  it('limits the token endpoint to 5 per minute (PressOne), then lets it through after the window', async () => {
     const { sandbox, clock } = await start();
     const body = JSON.stringify({ client_id: ID, client_secret: SECRET, grant_type: 'client_credentials' });
     for (let i = 0; i < 5; i++)
-      expect((await postToken(`${sandbox.url}/v2/token`, body, 'application/json')).status).toBe(200);
+      expect((await postToken(`${sandbox.url}/customer/v2/token`, body, 'application/json')).status).toBe(200);
     clock.advance(20_000);
     const limited = await postToken(`${sandbox.url}/customer/v2/token`, body, 'application/json');
     expect(limited.status).toBe(429);
@@ -82,7 +82,7 @@ describe('POST token', () => {
     expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
     expect(Number(limited.headers.get('x-ratelimit-reset'))).toBe(Math.ceil((clock.now() + 40_000) / 1000));
     clock.advance(40_000);
-    expect((await postToken(`${sandbox.url}/v2/token`, body, 'application/json')).status).toBe(200);
+    expect((await postToken(`${sandbox.url}/customer/v2/token`, body, 'application/json')).status).toBe(200);
     expect(sandbox.control.countCalls({ endpoint: 'token', status: 429 })).toBe(1);
   });
 

@@ -63,7 +63,8 @@ export async function startHarness(
   const flavour = options.flavour ?? 'pressone';
   const clock = createManualClock();
   const sandbox = await createSandbox({ clock, credentials: SANDBOX_CREDENTIALS, ...options.sandbox });
-  const config = loadConfig({ LOG_LEVEL: 'silent', ...options.env });
+  // The flavour the gateway talks to is also the one whose limits its configuration holds (config.upstreamLimits).
+  const config = loadConfig({ LOG_LEVEL: 'silent', UPSTREAM_FLAVOR: flavour, ...options.env });
   const replicas = Array.from({ length: options.replicas ?? 1 }, () =>
     replica(
       createGateway({

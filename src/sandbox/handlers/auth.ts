@@ -1,6 +1,5 @@
 /** POST token, and the bearer check every other endpoint runs first. */
 import { invalid, json } from '../http-io.ts';
-import { rateLimitHeaders, tooManyAttempts } from '../limits.ts';
 import type { SandboxResponse } from '../types.ts';
 import type { RequestContext } from './context.ts';
 
@@ -10,9 +9,6 @@ export function unauthorized(message: string): SandboxResponse {
 
 export function token(ctx: RequestContext): SandboxResponse {
   const { state, body } = ctx;
-  const decision = state.tokenLimiter.hit('token');
-  if (!decision.allowed) return tooManyAttempts(decision);
-  const limitHeaders = rateLimitHeaders(decision);
   const errors: Record<string, string> = {};
   if (!body.client_id) errors.client_id = 'The client id field is required.';
   else if (body.client_id !== state.options.credentials.clientId)
@@ -20,25 +16,14 @@ export function token(ctx: RequestContext): SandboxResponse {
   if (!body.client_secret) errors.client_secret = 'The client secret field is required.';
   if (!body.grant_type) errors.grant_type = 'The grant type field is required.';
   else if (body.grant_type !== 'client_credentials') errors.grant_type = 'The selected grant type is invalid.';
-  if (Object.keys(errors).length > 0) {
-    const response = invalid(errors);
-    Object.assign(response.headers, limitHeaders);
-    return response;
-  }
-  if (body.client_secret !== state.options.credentials.clientSecret) {
-    const response = unauthorized('Client authentication failed');
-    Object.assign(response.headers, limitHeaders);
-    return response;
-  }
+  if (Object.keys(errors).length > 0) return invalid(errors);
+  if (body.client_secret !== state.options.credentials.clientSecret)
+    return unauthorized('Client authentication failed');
   const issued = state.issueToken();
-  return json(
-    200,
-    {
-      data: { token_type: 'Bearer', expires_in: issued.expiresIn, access_token: issued.token },
-      meta: { message: 'success' },
-    },
-    limitHeaders,
-  );
+  return json(200, {
+    data: { token_type: 'Bearer', expires_in: issued.expiresIn, access_token: issued.token },
+    meta: { message: 'success' },
+  });
 }
 
 /** null when the bearer token is good; otherwise the 401 to send. */

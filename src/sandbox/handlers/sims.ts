@@ -2,7 +2,6 @@
 
 import type { SimRecord } from '../data.ts';
 import { businessError, JSON_TYPE, json, notFound } from '../http-io.ts';
-import { rateLimitHeaders, tooManyAttempts } from '../limits.ts';
 import { renderHistory, renderSim, renderTopupPackage, renderUsage } from '../render.ts';
 import type { SandboxResponse } from '../types.ts';
 import type { RequestContext } from './context.ts';
@@ -44,16 +43,12 @@ export function getSim(ctx: RequestContext): SandboxResponse {
 }
 
 export function usage(ctx: RequestContext): SandboxResponse {
-  const { state } = ctx;
-  const decision = state.usageLimiter.hit(ctx.iccid ?? '');
-  if (!decision.allowed) return tooManyAttempts(decision);
-  const headers = rateLimitHeaders(decision);
   const sim = simOf(ctx);
-  if (sim === undefined) return { ...notFound(), headers: { 'Content-Type': JSON_TYPE, ...headers } };
-  const body = state.usageCache.get(sim.iccid, () =>
+  if (sim === undefined) return notFound();
+  const body = ctx.state.usageCache.get(sim.iccid, () =>
     JSON.stringify({ data: renderUsage(sim), meta: { message: 'api.succes' } }),
   );
-  return { status: 200, headers: { 'Content-Type': JSON_TYPE, ...headers }, body };
+  return { status: 200, headers: { 'Content-Type': JSON_TYPE }, body };
 }
 
 export function topups(ctx: RequestContext): SandboxResponse {
@@ -64,11 +59,7 @@ export function topups(ctx: RequestContext): SandboxResponse {
 }
 
 export function history(ctx: RequestContext): SandboxResponse {
-  const { state } = ctx;
-  const decision = state.historyLimiter.hit(ctx.iccid ?? '');
-  if (!decision.allowed) return tooManyAttempts(decision);
-  const headers = rateLimitHeaders(decision);
   const sim = simOf(ctx);
-  if (sim === undefined) return { ...notFound(), headers: { 'Content-Type': JSON_TYPE, ...headers } };
-  return json(200, renderHistory(sim, ctx.flavour, state.clock.now()), headers);
+  if (sim === undefined) return notFound();
+  return json(200, renderHistory(sim, ctx.flavour, ctx.state.clock.now()));
 }
