@@ -33,6 +33,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
+import type { Logger } from 'pino';
 import { type Principal, SANDBOX_PRINCIPAL } from '../domain/auth.ts';
 import { type PersistedDocumentStore, requestedDocumentId } from '../graphql/plugins/persisted-documents.ts';
 import { startResponseCacheHitSpan } from '../platform/tracing.ts';
@@ -132,19 +133,27 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     headers: Headers,
   ): Promise<void> {
     const dependencies = responseCache!.track();
+    // A client that goes away before its answer is complete aborts the request: reads it alone waits for stop, and
+    // a stream's remaining parts are not produced.
+    const gone = new AbortController();
+    const abort = () => {
+      if (!res.writableFinished) gone.abort(new Error('the client closed the connection'));
+    };
+    res.once('close', abort);
     try {
-      const { status, head, bytes } = await send(
-        res,
-        await yoga.fetch(toRequest(req, headers, body), { dependencies }),
-      );
-      if (status === 200)
+      const response = await yoga.fetch(toRequest(req, headers, body, gone.signal), { dependencies });
+      // Stored only when the guard approved a complete single result (an incremental one never is).
+      const store = response.status === 200 && dependencies.approved;
+      const written = isStreamed(response) ? await stream(res, response, store, logger) : await send(res, response);
+      if (written && store)
         responseCache!.set(
           key,
-          { request, status, head: [...head, 'x-response-cache', 'hit'], body: bytes },
+          { request, status: written.status, head: [...written.head, 'x-response-cache', 'hit'], body: written.bytes },
           dependencies,
         );
     } finally {
       responseCache!.untrack(dependencies);
+      res.off('close', abort);
     }
   }
 
@@ -234,13 +243,82 @@ function persistedRequest(store: PersistedDocumentStore, body: Buffer): Buffer |
 /** Writes a (non-streaming) Yoga response; returns what was written, the head as a flat list for `writeHead`. */
 async function send(res: ServerResponse, response: Response) {
   const bytes = Buffer.from(await response.arrayBuffer());
-  const head: string[] = [];
-  for (const [name, value] of response.headers)
-    if (name !== 'content-length' && name !== 'date') head.push(name, value);
+  const head = headOf(response);
   head.push('content-length', String(bytes.length));
   res.writeHead(response.status, head);
   res.end(bytes);
   return { status: response.status, head, bytes };
+}
+
+/** Yoga's answer to a request that accepts a stream: `multipart/mixed` (@defer/@stream) or `text/event-stream`. */
+function isStreamed(response: Response): boolean {
+  const type = response.headers.get('content-type') ?? '';
+  return response.body !== null && (type.startsWith('multipart/mixed') || type.startsWith('text/event-stream'));
+}
+
+/**
+ * Writes a streamed Yoga response part by part, each as soon as Yoga produces it (the chunks of one part leave in
+ * one write). Honours backpressure; a client that goes away cancels the stream (Yoga then stops its iterator). An
+ * error mid-stream ends the connection without the closing boundary, so the client sees an incomplete answer rather
+ * than a complete-looking one. With `keep`, the bytes are also collected and returned (a single result that may be
+ * stored); else undefined.
+ */
+async function stream(res: ServerResponse, response: Response, keep: boolean, logger: Logger) {
+  const head = headOf(response);
+  res.writeHead(response.status, head);
+  res.flushHeaders();
+  const reader = response.body!.getReader();
+  const cancel = () => void reader.cancel().catch(() => {});
+  res.once('close', cancel);
+  const chunks: Uint8Array[] | undefined = keep ? [] : undefined;
+  let corked = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (res.destroyed) return undefined;
+      chunks?.push(value);
+      if (!corked) {
+        // Chunks Yoga enqueued together are read in one microtask run: uncork after it, so they leave together.
+        corked = true;
+        res.cork();
+        process.nextTick(() => {
+          corked = false;
+          res.uncork();
+        });
+      }
+      if (!res.write(value)) await drainedOrClosed(res);
+    }
+    res.end();
+  } catch (error) {
+    logger.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'http: stream failed');
+    res.destroy();
+    return undefined;
+  } finally {
+    res.off('close', cancel);
+  }
+  return chunks && { status: response.status, head, bytes: Buffer.concat(chunks) };
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+/** The response's headers as a flat list, without those Node sets itself (length, date, hop-by-hop). */
+function headOf(response: Response): string[] {
+  const head: string[] = [];
+  for (const [name, value] of response.headers)
+    if (name !== 'content-length' && name !== 'date' && name !== 'transfer-encoding' && name !== 'connection')
+      head.push(name, value);
+  return head;
 }
 
 function toHeaders(h: IncomingHttpHeaders): Headers {
@@ -254,11 +332,12 @@ function toHeaders(h: IncomingHttpHeaders): Headers {
   return headers;
 }
 
-function toRequest(req: IncomingMessage, headers: Headers, body: Buffer): Request {
+function toRequest(req: IncomingMessage, headers: Headers, body: Buffer, signal?: AbortSignal): Request {
   return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
     method: req.method ?? 'POST',
     headers,
     body: body as Uint8Array<ArrayBuffer>,
+    ...(signal ? { signal } : {}),
   });
 }
 
