@@ -9,9 +9,10 @@
  * executor (jit.ts), the response cache never stores them (response-cache-guard.ts) and the HTTP edge streams them
  * part by part (src/app/http-handler.ts).
  *
- * A request that may be answered incrementally but accepts neither of those media types is refused before anything
- * is executed: 406 with a `BAD_USER_INPUT` error naming the header. (Yoga would execute it — upstream reads included —
- * and then answer 406 with an empty body.)
+ * An operation that may be answered incrementally is refused before anything is executed (`BAD_USER_INPUT`) when the
+ * request accepts neither of those media types (406, naming the header; Yoga would execute it, upstream reads
+ * included, and then answer 406 with an empty body), or is part of a batch (400: a batch is answered as one JSON
+ * array, in which Yoga would silently turn the operation's result into `{}`).
  */
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { getOperationAST, type ValidationRule } from 'graphql';
@@ -27,21 +28,38 @@ export function incrementalDeliveryPlugins(): Plugin<Record<string, any>>[] {
 }
 
 function useStreamingAcceptRequired(): Plugin {
+  /** Requests whose body is a batch (an array of operations): answered as one JSON array, never incrementally. */
+  const batches = new WeakSet<Request>();
+  const refuse = (message: string, status: number) => ({
+    errors: [
+      createGraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, http: { status } } }),
+    ],
+  });
   return {
+    onRequestParse({ request }) {
+      return {
+        onRequestParseDone({ requestParserResult }) {
+          if (Array.isArray(requestParserResult)) batches.add(request);
+        },
+      };
+    },
     onExecute({ args, setResultAndStopExecution }) {
       const operation = getOperationAST(args.document, args.operationName);
       if (!operation || !mayDeliverIncrementally(args.document, operation, args.variableValues)) return;
       const request = (args.contextValue as { request?: Request } | undefined)?.request;
-      if (!request || acceptsStream(request.headers.get('accept'))) return;
-      setResultAndStopExecution({
-        errors: [
-          createGraphQLError(
+      if (!request) return;
+      if (batches.has(request))
+        setResultAndStopExecution(
+          refuse('@defer and @stream cannot be used in a batched request: send this operation on its own.', 400),
+        );
+      else if (!acceptsStream(request.headers.get('accept')))
+        setResultAndStopExecution(
+          refuse(
             'This operation uses @defer or @stream: its parts arrive one by one, so the request must accept ' +
               '"multipart/mixed" or "text/event-stream" (e.g. Accept: multipart/mixed, application/json).',
-            { extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, http: { status: 406 } } },
+            406,
           ),
-        ],
-      });
+        );
     },
   };
 }
