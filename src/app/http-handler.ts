@@ -133,6 +133,11 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     headers: Headers,
   ): Promise<void> {
     const dependencies = responseCache!.track();
+    let tracked = true;
+    const untrack = () => {
+      if (tracked) responseCache!.untrack(dependencies);
+      tracked = false;
+    };
     // A client that goes away before its answer is complete aborts the request: reads it alone waits for stop, and
     // a stream's remaining parts are not produced.
     const gone = new AbortController();
@@ -142,8 +147,10 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     res.once('close', abort);
     try {
       const response = await yoga.fetch(toRequest(req, headers, body, gone.signal), { dependencies });
-      // Stored only when the guard approved a complete single result (an incremental one never is).
+      // Stored only when the guard approved a complete single result (an incremental one never is). A response that
+      // will not be stored stops being tracked now: a stream may last long, and an open tracker keeps change records.
       const store = response.status === 200 && dependencies.approved;
+      if (!store) untrack();
       const written = isStreamed(response) ? await stream(res, response, store, logger) : await send(res, response);
       if (written && store)
         responseCache!.set(
@@ -152,7 +159,7 @@ function createGraphqlHandler(gateway: Gateway): Listener {
           dependencies,
         );
     } finally {
-      responseCache!.untrack(dependencies);
+      untrack();
       res.off('close', abort);
     }
   }
@@ -173,7 +180,7 @@ function createGraphqlHandler(gateway: Gateway): Listener {
       length === undefined ||
       !DECIMAL.test(length) ||
       Number(length) > maxBytes ||
-      h.accept?.includes('text/event-stream') // a subscription stream: never buffered, never cached
+      onlyStreams(h.accept) // a subscription client (graphql-sse, urql's subscriptions): nothing here to cache
     ) {
       return void yoga(req, res); // not cacheable, or refused by Yoga's own rules (CSRF, 411/413)
     }
@@ -185,6 +192,16 @@ function createGraphqlHandler(gateway: Gateway): Listener {
       }
     });
   };
+}
+
+/**
+ * True when the client accepts `text/event-stream` and no JSON answer: a subscription client. A client that also
+ * accepts JSON (urql sends `…, application/json, text/event-stream, multipart/mixed` for every query) takes the fast
+ * path: Yoga answers its single results as JSON (cacheable) and its incremental ones as a stream, written part by part.
+ */
+function onlyStreams(accept: string | undefined): boolean {
+  if (!accept?.includes('text/event-stream')) return false;
+  return !accept.includes('application/json') && !accept.includes('application/graphql-response+json');
 }
 
 /**

@@ -12,7 +12,11 @@ import { type Harness, startHarness } from '../support/harness.ts';
 import { type Payload, readAll, streamOverSocket } from '../support/incremental.ts';
 import { until } from '../support/until.ts';
 
+/** What Apollo Client sends on every query. */
 const ACCEPT = 'multipart/mixed;deferSpec=20220824, application/json';
+/** What urql sends on every query (also the reference web app's client). */
+const URQL_ACCEPT =
+  'application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed';
 const DEFERRED = JSON.stringify({
   query: '{ simList(first: 25) { nodes { iccid ... @defer { usage { status remainingMb } } } } }',
 });
@@ -42,14 +46,15 @@ async function upstreamCallsMetric(endpoint: string, status: number): Promise<nu
 const entries = (payloads: Payload[]) => payloads.slice(1).flatMap((p) => p.incremental ?? []);
 
 describe.each([
-  ['the response-cache fast path', 'true'],
-  ["Yoga's own handler (response cache off)", 'false'],
-])('streaming over a socket, through %s', (_name, responseCache) => {
+  ['the response-cache fast path (Apollo Client`s Accept)', 'true', ACCEPT],
+  ['the response-cache fast path (urql`s Accept)', 'true', URQL_ACCEPT],
+  ["Yoga's own handler (response cache off)", 'false', ACCEPT],
+])('streaming over a socket, through %s', (_name, responseCache, accept) => {
   it('the first part arrives while the deferred reads still hang upstream; leaving mid-stream aborts every one of them', async () => {
     const url = await start({ RESPONSE_CACHE: responseCache, UPSTREAM_CONNECTIONS: '4' });
     h!.sandbox.control.addFault({ endpoint: 'usage', hang: true }); // the deferred part can never be resolved
 
-    const stream = await streamOverSocket(url, DEFERRED, { 'content-type': 'application/json', accept: ACCEPT });
+    const stream = await streamOverSocket(url, DEFERRED, { 'content-type': 'application/json', accept });
     expect(stream.status).toBe(200);
     expect(stream.headers['content-type']).toMatch(/^multipart\/mixed/);
     expect(stream.headers['content-length']).toBeUndefined();
@@ -71,9 +76,10 @@ describe.each([
     const url = await start({ RESPONSE_CACHE: responseCache });
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: ACCEPT },
+      headers: { 'content-type': 'application/json', accept },
       body: DEFERRED,
     });
+    expect(response.headers.get('content-type')).toMatch(/^multipart\/mixed/);
     const payloads = await readAll(response); // fails without the closing delimiter
     expect(entries(payloads)).toHaveLength(25);
     expect(payloads.at(-1)!.hasNext).toBe(false);
@@ -81,7 +87,7 @@ describe.each([
 });
 
 describe('the response cache', () => {
-  it('never stores or serves an incremental response; a non-deferred query keeps its cache behaviour, multipart Accept or not', async () => {
+  it('never stores or serves an incremental response; a non-deferred query keeps its cache behaviour, whatever the client`s Accept', async () => {
     const url = await start({ RESPONSE_CACHE: 'true' });
     const cache = h!.gateway.responseCache!;
     const send = async (body: string, accept: string) => {
@@ -115,6 +121,12 @@ describe('the response cache', () => {
     // A list page is never stored (as before: no per-ICCID cache backs it), deferred or not.
     await send(plain, ACCEPT);
     expect((await send(plain, ACCEPT)).hit).toBeNull();
+
+    // urql's Accept (JSON, SSE and multipart): the same, cached like Apollo's.
+    const urql = [await send(sims, URQL_ACCEPT), await send(sims, URQL_ACCEPT)];
+    expect(urql[0]!.type).toMatch(/^application\/graphql-response\+json/);
+    expect(urql[1]!.hit).toBe('hit');
+    expect((await send(DEFERRED, URQL_ACCEPT)).hit).toBeNull();
 
     // A client that accepts only multipart gets a one-part answer for a plain query; stored and served as before.
     const multipartOnly = [await send(sims, 'multipart/mixed'), await send(sims, 'multipart/mixed')];
