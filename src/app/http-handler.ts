@@ -20,7 +20,12 @@
  * - an authenticated caller: every request, hit or not, is authenticated before the cache is consulted, and
  *   a caller that fails is answered by Yoga (401). Verified API keys are remembered (presented key →
  *   principal, at most one entry per configured key), so a hit does not re-hash the key; bearer tokens are
- *   verified on every request (signature, expiry).
+ *   verified on every request (signature, expiry);
+ * - not a stream-only client (Accept with `text/event-stream` and no JSON type: a subscription).
+ *
+ * A miss that Yoga answers as a stream — `multipart/mixed` for @defer/@stream, `text/event-stream` — is written part
+ * by part as Yoga produces it, never buffered to the end, and never stored (README "Using @defer and
+ * retryAfterSeconds from a frontend"). A client that goes away before its answer is complete aborts the request.
  *
  * The cache key is the caller (principal id; for end users also the ICCIDs their token grants, which decide
  * what they may see), every request header Yoga's answer depends on (content negotiation, body parsing, CORS)

@@ -102,7 +102,7 @@ describe('GraphiQL in Chromium', () => {
     }
   });
 
-  it('shows an incremental (@defer) result: the page first, each SIM`s usage merged in as it arrives', async () => {
+  it("shows an incremental (@defer) result: the page first, each SIM's usage merged in as it arrives", async () => {
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on('console', (message) => {

@@ -106,7 +106,7 @@ async function buyableSims(page: Page): Promise<string[]> {
 
 describe('the reference web app in Chromium', () => {
   // First: the usage cache is still cold.
-  it('renders the list before the SIMs` usage (@defer): each row says `usage…` until its usage arrives', async () => {
+  it("renders the list before the SIMs' usage (@defer): each row says 'usage…' until its usage arrives", async () => {
     const slow = h.sandbox.control.addFault({ endpoint: 'usage', latencyMs: 1_500 });
     try {
       const answers: string[] = [];

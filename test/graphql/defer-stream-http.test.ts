@@ -46,8 +46,8 @@ async function upstreamCallsMetric(endpoint: string, status: number): Promise<nu
 const entries = (payloads: Payload[]) => payloads.slice(1).flatMap((p) => p.incremental ?? []);
 
 describe.each([
-  ['the response-cache fast path (Apollo Client`s Accept)', 'true', ACCEPT],
-  ['the response-cache fast path (urql`s Accept)', 'true', URQL_ACCEPT],
+  ["the response-cache fast path (Apollo Client's Accept)", 'true', ACCEPT],
+  ["the response-cache fast path (urql's Accept)", 'true', URQL_ACCEPT],
   ["Yoga's own handler (response cache off)", 'false', ACCEPT],
 ])('streaming over a socket, through %s', (_name, responseCache, accept) => {
   it('the first part arrives while the deferred reads still hang upstream; leaving mid-stream aborts every one of them', async () => {
@@ -72,7 +72,7 @@ describe.each([
     expect(h!.sandbox.control.countCalls({ endpoint: 'usage' })).toBe(4);
   });
 
-  it('a complete stream: the page, then every SIM`s usage, then the closing delimiter', async () => {
+  it("a complete stream: the page, then every SIM's usage, then the closing delimiter", async () => {
     const url = await start({ RESPONSE_CACHE: responseCache });
     const response = await fetch(url, {
       method: 'POST',
@@ -87,7 +87,7 @@ describe.each([
 });
 
 describe('the response cache', () => {
-  it('never stores or serves an incremental response; a non-deferred query keeps its cache behaviour, whatever the client`s Accept', async () => {
+  it("never stores or serves an incremental response; a non-deferred query keeps its cache behaviour, whatever the client's Accept", async () => {
     const url = await start({ RESPONSE_CACHE: 'true' });
     const cache = h!.gateway.responseCache!;
     const send = async (body: string, accept: string) => {

@@ -173,7 +173,7 @@ describe.each([
     expectHasNextUntilTheLast(payloads);
   });
 
-  it('an error inside a deferred fragment (RATE_LIMITED) arrives in that fragment`s entry with its code and retryAfterSeconds', async () => {
+  it("an error inside a deferred fragment (RATE_LIMITED) arrives in that fragment's entry with its code and retryAfterSeconds", async () => {
     h = await startHarness({ env: { GRAPHQL_JIT: jit } });
     const page = await h.gql('{ simList(first: 25) { nodes { iccid } } }');
     const limited = 7;
