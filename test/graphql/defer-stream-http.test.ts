@@ -72,14 +72,15 @@ describe.each([
     expect(h!.sandbox.control.countCalls({ endpoint: 'usage' })).toBe(4);
   });
 
-  it("a complete stream: the page, then every SIM's usage, then the closing delimiter", async () => {
-    const url = await start({ RESPONSE_CACHE: responseCache });
+  it("a complete stream: the page, then every SIM's usage, then the closing delimiter; CORS headers on it", async () => {
+    const url = await start({ RESPONSE_CACHE: responseCache, CORS_ORIGINS: 'https://app.example' });
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept },
+      headers: { 'content-type': 'application/json', accept, origin: 'https://app.example' },
       body: DEFERRED,
     });
     expect(response.headers.get('content-type')).toMatch(/^multipart\/mixed/);
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example');
     const payloads = await readAll(response); // fails without the closing delimiter
     expect(entries(payloads)).toHaveLength(25);
     expect(payloads.at(-1)!.hasNext).toBe(false);

@@ -5,6 +5,10 @@
  * persisted documents) applies to incremental requests too. The HTTP edge over a real socket:
  * defer-stream-http.test.ts; which fields count as deferred: defer-mode.test.ts.
  */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { graphql } from '../__generated__/gql.ts';
@@ -354,5 +358,25 @@ describe('protections apply to incremental requests', () => {
     const asText = await post(h, DeferredUsage, { first: 3 });
     expect(asText.status).toBe(403);
     expect(await codeOf(asText)).toBe('PERSISTED_DOCUMENT_REQUIRED');
+  });
+
+  it('a manifest is validated with the @defer/@stream rules a text request meets (refused at start, all listed)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'persisted-defer-'));
+    try {
+      const documents = [
+        '{ simList(first: 1) @stream { totalCount } }', // @stream on a field that is not a list
+        '{ simList(first: 1) { nodes { ... @defer(label: "a") { iccid } ... @defer(label: "a") { lpa } } } }',
+      ];
+      const sha = (d: string) => `sha256:${createHash('sha256').update(d).digest('hex')}`;
+      await writeFile(join(dir, 'm.json'), JSON.stringify(Object.fromEntries(documents.map((d) => [sha(d), d]))));
+      const error = await startHarness({ env: { PERSISTED_DOCUMENTS: dir } }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.message).toMatch(/Stream directive cannot be used on non-list field "simList"/);
+      expect(error?.message).toMatch(/label argument must be unique/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
