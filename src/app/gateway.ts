@@ -18,6 +18,7 @@ import {
   type GatewayServices,
 } from '../graphql/context.ts';
 import { useAuthentication } from '../graphql/plugins/authentication.ts';
+import { incrementalDeliveryPlugins } from '../graphql/plugins/defer-stream.ts';
 import { useJitWithGraphqlJsErrors } from '../graphql/plugins/jit.ts';
 import { useParseErrorsWithoutDetails } from '../graphql/plugins/parse-errors.ts';
 import { PersistedDocumentStore, usePersistedDocuments } from '../graphql/plugins/persisted-documents.ts';
@@ -205,6 +206,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       ...(persistedDocuments
         ? [usePersistedDocuments(persistedDocuments, { ...persisted!, principalOf: (r) => principals.get(r) })]
         : []),
+      ...incrementalDeliveryPlugins(), // @defer/@stream: validation rules, Accept check; never compiled by JIT
       // Execution cost is per resolved field; compiled queries resolve nested lists several times faster.
       ...(config.graphqlJit ? [useJitWithGraphqlJsErrors(logger)] : []),
       useResponseCacheGuard(),

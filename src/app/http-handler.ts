@@ -20,7 +20,12 @@
  * - an authenticated caller: every request, hit or not, is authenticated before the cache is consulted, and
  *   a caller that fails is answered by Yoga (401). Verified API keys are remembered (presented key →
  *   principal, at most one entry per configured key), so a hit does not re-hash the key; bearer tokens are
- *   verified on every request (signature, expiry).
+ *   verified on every request (signature, expiry);
+ * - not a stream-only client (Accept with `text/event-stream` and no JSON type: a subscription).
+ *
+ * A miss that Yoga answers as a stream — `multipart/mixed` for @defer/@stream, `text/event-stream` — is written part
+ * by part as Yoga produces it, never buffered to the end, and never stored (README "Using @defer and
+ * retryAfterSeconds from a frontend"). A client that goes away before its answer is complete aborts the request.
  *
  * The cache key is the caller (principal id; for end users also the ICCIDs their token grants, which decide
  * what they may see), every request header Yoga's answer depends on (content negotiation, body parsing, CORS)
@@ -33,6 +38,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
+import type { Logger } from 'pino';
 import { type Principal, SANDBOX_PRINCIPAL } from '../domain/auth.ts';
 import { type PersistedDocumentStore, requestedDocumentId } from '../graphql/plugins/persisted-documents.ts';
 import { startResponseCacheHitSpan } from '../platform/tracing.ts';
@@ -132,19 +138,34 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     headers: Headers,
   ): Promise<void> {
     const dependencies = responseCache!.track();
+    let tracked = true;
+    const untrack = () => {
+      if (tracked) responseCache!.untrack(dependencies);
+      tracked = false;
+    };
+    // A client that goes away before its answer is complete aborts the request: reads it alone waits for stop, and
+    // a stream's remaining parts are not produced.
+    const gone = new AbortController();
+    const abort = () => {
+      if (!res.writableFinished) gone.abort(new Error('the client closed the connection'));
+    };
+    res.once('close', abort);
     try {
-      const { status, head, bytes } = await send(
-        res,
-        await yoga.fetch(toRequest(req, headers, body), { dependencies }),
-      );
-      if (status === 200)
+      const response = await yoga.fetch(toRequest(req, headers, body, gone.signal), { dependencies });
+      // Stored only when the guard approved a complete single result (an incremental one never is). A response that
+      // will not be stored stops being tracked now: a stream may last long, and an open tracker keeps change records.
+      const store = response.status === 200 && dependencies.approved;
+      if (!store) untrack();
+      const written = isStreamed(response) ? await stream(res, response, store, logger) : await send(res, response);
+      if (written && store)
         responseCache!.set(
           key,
-          { request, status, head: [...head, 'x-response-cache', 'hit'], body: bytes },
+          { request, status: written.status, head: [...written.head, 'x-response-cache', 'hit'], body: written.bytes },
           dependencies,
         );
     } finally {
-      responseCache!.untrack(dependencies);
+      untrack();
+      res.off('close', abort);
     }
   }
 
@@ -164,7 +185,7 @@ function createGraphqlHandler(gateway: Gateway): Listener {
       length === undefined ||
       !DECIMAL.test(length) ||
       Number(length) > maxBytes ||
-      h.accept?.includes('text/event-stream') // a subscription stream: never buffered, never cached
+      onlyStreams(h.accept) // a subscription client (graphql-sse, urql's subscriptions): nothing here to cache
     ) {
       return void yoga(req, res); // not cacheable, or refused by Yoga's own rules (CSRF, 411/413)
     }
@@ -176,6 +197,16 @@ function createGraphqlHandler(gateway: Gateway): Listener {
       }
     });
   };
+}
+
+/**
+ * True when the client accepts `text/event-stream` and no JSON answer: a subscription client. A client that also
+ * accepts JSON (urql sends `…, application/json, text/event-stream, multipart/mixed` for every query) takes the fast
+ * path: Yoga answers its single results as JSON (cacheable) and its incremental ones as a stream, written part by part.
+ */
+function onlyStreams(accept: string | undefined): boolean {
+  if (!accept?.includes('text/event-stream')) return false;
+  return !accept.includes('application/json') && !accept.includes('application/graphql-response+json');
 }
 
 /**
@@ -234,13 +265,82 @@ function persistedRequest(store: PersistedDocumentStore, body: Buffer): Buffer |
 /** Writes a (non-streaming) Yoga response; returns what was written, the head as a flat list for `writeHead`. */
 async function send(res: ServerResponse, response: Response) {
   const bytes = Buffer.from(await response.arrayBuffer());
-  const head: string[] = [];
-  for (const [name, value] of response.headers)
-    if (name !== 'content-length' && name !== 'date') head.push(name, value);
+  const head = headOf(response);
   head.push('content-length', String(bytes.length));
   res.writeHead(response.status, head);
   res.end(bytes);
   return { status: response.status, head, bytes };
+}
+
+/** Yoga's answer to a request that accepts a stream: `multipart/mixed` (@defer/@stream) or `text/event-stream`. */
+function isStreamed(response: Response): boolean {
+  const type = response.headers.get('content-type') ?? '';
+  return response.body !== null && (type.startsWith('multipart/mixed') || type.startsWith('text/event-stream'));
+}
+
+/**
+ * Writes a streamed Yoga response part by part, each as soon as Yoga produces it (the chunks of one part leave in
+ * one write). Honours backpressure; a client that goes away cancels the stream (Yoga then stops its iterator). An
+ * error mid-stream ends the connection without the closing boundary, so the client sees an incomplete answer rather
+ * than a complete-looking one. With `keep`, the bytes are also collected and returned (a single result that may be
+ * stored); else undefined.
+ */
+async function stream(res: ServerResponse, response: Response, keep: boolean, logger: Logger) {
+  const head = headOf(response);
+  res.writeHead(response.status, head);
+  res.flushHeaders();
+  const reader = response.body!.getReader();
+  const cancel = () => void reader.cancel().catch(() => {});
+  res.once('close', cancel);
+  const chunks: Uint8Array[] | undefined = keep ? [] : undefined;
+  let corked = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (res.destroyed) return undefined;
+      chunks?.push(value);
+      if (!corked) {
+        // Chunks Yoga enqueued together are read in one microtask run: uncork after it, so they leave together.
+        corked = true;
+        res.cork();
+        process.nextTick(() => {
+          corked = false;
+          res.uncork();
+        });
+      }
+      if (!res.write(value)) await drainedOrClosed(res);
+    }
+    res.end();
+  } catch (error) {
+    logger.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'http: stream failed');
+    res.destroy();
+    return undefined;
+  } finally {
+    res.off('close', cancel);
+  }
+  return chunks && { status: response.status, head, bytes: Buffer.concat(chunks) };
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+/** The response's headers as a flat list, without those Node sets itself (length, date, hop-by-hop). */
+function headOf(response: Response): string[] {
+  const head: string[] = [];
+  for (const [name, value] of response.headers)
+    if (name !== 'content-length' && name !== 'date' && name !== 'transfer-encoding' && name !== 'connection')
+      head.push(name, value);
+  return head;
 }
 
 function toHeaders(h: IncomingHttpHeaders): Headers {
@@ -254,11 +354,12 @@ function toHeaders(h: IncomingHttpHeaders): Headers {
   return headers;
 }
 
-function toRequest(req: IncomingMessage, headers: Headers, body: Buffer): Request {
+function toRequest(req: IncomingMessage, headers: Headers, body: Buffer, signal?: AbortSignal): Request {
   return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
     method: req.method ?? 'POST',
     headers,
     body: body as Uint8Array<ArrayBuffer>,
+    ...(signal ? { signal } : {}),
   });
 }
 

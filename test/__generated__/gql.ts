@@ -22,6 +22,10 @@ type Documents = {
     "\n  query MySimList {\n    simList(first: 10) { totalCount nodes { iccid } }\n  }\n": typeof types.MySimListDocument,
     "\n  query PartnerBalanceAsUser {\n    balance { available { amount } }\n  }\n": typeof types.PartnerBalanceAsUserDocument,
     "\n  mutation BuyAs($input: PurchaseTopupInput!) {\n    purchaseTopup(input: $input) {\n      __typename\n      ... on Error { code message }\n      ... on PurchaseTopupSuccess { order { id } }\n    }\n  }\n": typeof types.BuyAsDocument,
+    "\n  query DeferredUsage($first: Int!) {\n    simList(first: $first) {\n      totalCount\n      nodes {\n        iccid\n        ... @defer(label: \"usage\") {\n          usage {\n            status\n            remainingMb\n            totalMb\n            fetchedAt\n            stale\n          }\n        }\n      }\n    }\n  }\n": typeof types.DeferredUsageDocument,
+    "\n  query PlainUsage($first: Int!) {\n    simList(first: $first) {\n      nodes {\n        iccid\n        usage {\n          status\n          remainingMb\n          totalMb\n          fetchedAt\n          stale\n        }\n      }\n    }\n  }\n": typeof types.PlainUsageDocument,
+    "\n  query StreamedSims($iccids: [ID!]!) {\n    sims(iccids: $iccids) @stream(initialCount: 5) {\n      iccid\n      usage {\n        status\n      }\n    }\n  }\n": typeof types.StreamedSimsDocument,
+    "\n  query MaybeDeferred($first: Int!, $defer: Boolean!) {\n    simList(first: $first) {\n      nodes {\n        iccid\n        ... @defer(if: $defer) {\n          usage {\n            status\n          }\n        }\n      }\n    }\n  }\n": typeof types.MaybeDeferredDocument,
     "\n  query PersistedSims($iccids: [ID!]!) {\n    sims(iccids: $iccids) {\n      iccid\n      usage {\n        status\n        remainingMb\n      }\n    }\n  }\n": typeof types.PersistedSimsDocument,
     "\n  mutation PurchaseTopup($input: PurchaseTopupInput!) {\n    purchaseTopup(input: $input) {\n      __typename\n      ... on PurchaseTopupSuccess {\n        replayed\n        order { id code packageId title price { amount currency } createdAt description }\n        sim { iccid }\n      }\n      ... on Error { code message }\n      ... on RateLimitedError { retryAfterSeconds }\n      ... on UpstreamUnavailableError { retryAfterSeconds }\n      ... on IdempotencyInProgressError { retryAfterSeconds }\n    }\n  }\n": typeof types.PurchaseTopupDocument,
     "\n  query AfterPurchase($iccid: ID!) {\n    balance { available { amount } }\n    sim(iccid: $iccid) {\n      topupPackages { id price { amount } }\n      packageHistory { id package { id type } }\n    }\n  }\n": typeof types.AfterPurchaseDocument,
@@ -40,6 +44,10 @@ const documents: Documents = {
     "\n  query MySimList {\n    simList(first: 10) { totalCount nodes { iccid } }\n  }\n": types.MySimListDocument,
     "\n  query PartnerBalanceAsUser {\n    balance { available { amount } }\n  }\n": types.PartnerBalanceAsUserDocument,
     "\n  mutation BuyAs($input: PurchaseTopupInput!) {\n    purchaseTopup(input: $input) {\n      __typename\n      ... on Error { code message }\n      ... on PurchaseTopupSuccess { order { id } }\n    }\n  }\n": types.BuyAsDocument,
+    "\n  query DeferredUsage($first: Int!) {\n    simList(first: $first) {\n      totalCount\n      nodes {\n        iccid\n        ... @defer(label: \"usage\") {\n          usage {\n            status\n            remainingMb\n            totalMb\n            fetchedAt\n            stale\n          }\n        }\n      }\n    }\n  }\n": types.DeferredUsageDocument,
+    "\n  query PlainUsage($first: Int!) {\n    simList(first: $first) {\n      nodes {\n        iccid\n        usage {\n          status\n          remainingMb\n          totalMb\n          fetchedAt\n          stale\n        }\n      }\n    }\n  }\n": types.PlainUsageDocument,
+    "\n  query StreamedSims($iccids: [ID!]!) {\n    sims(iccids: $iccids) @stream(initialCount: 5) {\n      iccid\n      usage {\n        status\n      }\n    }\n  }\n": types.StreamedSimsDocument,
+    "\n  query MaybeDeferred($first: Int!, $defer: Boolean!) {\n    simList(first: $first) {\n      nodes {\n        iccid\n        ... @defer(if: $defer) {\n          usage {\n            status\n          }\n        }\n      }\n    }\n  }\n": types.MaybeDeferredDocument,
     "\n  query PersistedSims($iccids: [ID!]!) {\n    sims(iccids: $iccids) {\n      iccid\n      usage {\n        status\n        remainingMb\n      }\n    }\n  }\n": types.PersistedSimsDocument,
     "\n  mutation PurchaseTopup($input: PurchaseTopupInput!) {\n    purchaseTopup(input: $input) {\n      __typename\n      ... on PurchaseTopupSuccess {\n        replayed\n        order { id code packageId title price { amount currency } createdAt description }\n        sim { iccid }\n      }\n      ... on Error { code message }\n      ... on RateLimitedError { retryAfterSeconds }\n      ... on UpstreamUnavailableError { retryAfterSeconds }\n      ... on IdempotencyInProgressError { retryAfterSeconds }\n    }\n  }\n": types.PurchaseTopupDocument,
     "\n  query AfterPurchase($iccid: ID!) {\n    balance { available { amount } }\n    sim(iccid: $iccid) {\n      topupPackages { id price { amount } }\n      packageHistory { id package { id type } }\n    }\n  }\n": types.AfterPurchaseDocument,
@@ -79,6 +87,22 @@ export function graphql(source: "\n  query PartnerBalanceAsUser {\n    balance {
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation BuyAs($input: PurchaseTopupInput!) {\n    purchaseTopup(input: $input) {\n      __typename\n      ... on Error { code message }\n      ... on PurchaseTopupSuccess { order { id } }\n    }\n  }\n"): typeof import('./graphql.ts').BuyAsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DeferredUsage($first: Int!) {\n    simList(first: $first) {\n      totalCount\n      nodes {\n        iccid\n        ... @defer(label: \"usage\") {\n          usage {\n            status\n            remainingMb\n            totalMb\n            fetchedAt\n            stale\n          }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql.ts').DeferredUsageDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PlainUsage($first: Int!) {\n    simList(first: $first) {\n      nodes {\n        iccid\n        usage {\n          status\n          remainingMb\n          totalMb\n          fetchedAt\n          stale\n        }\n      }\n    }\n  }\n"): typeof import('./graphql.ts').PlainUsageDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query StreamedSims($iccids: [ID!]!) {\n    sims(iccids: $iccids) @stream(initialCount: 5) {\n      iccid\n      usage {\n        status\n      }\n    }\n  }\n"): typeof import('./graphql.ts').StreamedSimsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query MaybeDeferred($first: Int!, $defer: Boolean!) {\n    simList(first: $first) {\n      nodes {\n        iccid\n        ... @defer(if: $defer) {\n          usage {\n            status\n          }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql.ts').MaybeDeferredDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

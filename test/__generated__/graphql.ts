@@ -108,6 +108,35 @@ export type BuyAsMutation = { purchaseTopup:
     | { __typename: 'UpstreamUnavailableError', code: string, message: string }
    };
 
+export type DeferredUsageQueryVariables = Exact<{
+  first: number;
+}>;
+
+
+export type DeferredUsageQuery = { simList: { totalCount: number, nodes: Array<{ iccid: string } & ({ usage: { status: SimStatus, remainingMb: number | null, totalMb: number | null, fetchedAt: string, stale: boolean } | null } | { usage?: never })> } | null };
+
+export type PlainUsageQueryVariables = Exact<{
+  first: number;
+}>;
+
+
+export type PlainUsageQuery = { simList: { nodes: Array<{ iccid: string, usage: { status: SimStatus, remainingMb: number | null, totalMb: number | null, fetchedAt: string, stale: boolean } | null }> } | null };
+
+export type StreamedSimsQueryVariables = Exact<{
+  iccids: Array<string> | string;
+}>;
+
+
+export type StreamedSimsQuery = { sims: Array<{ iccid: string, usage: { status: SimStatus } | null } | null> | null };
+
+export type MaybeDeferredQueryVariables = Exact<{
+  first: number;
+  defer: boolean;
+}>;
+
+
+export type MaybeDeferredQuery = { simList: { nodes: Array<{ iccid: string } & ({ usage: { status: SimStatus } | null } | { usage?: never })> } | null };
+
 export type PersistedSimsQueryVariables = Exact<{
   iccids: Array<string> | string;
 }>;
@@ -329,6 +358,65 @@ export const BuyAsDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:f1a12e6e6e83ba7a9a6be6fa054ec7b71b3fe5685b89705274a65d59a8c5fe50"}) as unknown as TypedDocumentString<BuyAsMutation, BuyAsMutationVariables>;
+export const DeferredUsageDocument = new TypedDocumentString(`
+    query DeferredUsage($first: Int!) {
+  simList(first: $first) {
+    totalCount
+    nodes {
+      iccid
+      ... @defer(label: "usage") {
+        usage {
+          status
+          remainingMb
+          totalMb
+          fetchedAt
+          stale
+        }
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:793aba4cfa61e274006d6c0eb9214a232cc5ca30d6167be82eff8cc5abc8a7f9"}) as unknown as TypedDocumentString<DeferredUsageQuery, DeferredUsageQueryVariables>;
+export const PlainUsageDocument = new TypedDocumentString(`
+    query PlainUsage($first: Int!) {
+  simList(first: $first) {
+    nodes {
+      iccid
+      usage {
+        status
+        remainingMb
+        totalMb
+        fetchedAt
+        stale
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:a91112062b2ab95beafc123eb5566c385a9ba06e47aa064eab2c1150a59f9015"}) as unknown as TypedDocumentString<PlainUsageQuery, PlainUsageQueryVariables>;
+export const StreamedSimsDocument = new TypedDocumentString(`
+    query StreamedSims($iccids: [ID!]!) {
+  sims(iccids: $iccids) @stream(initialCount: 5) {
+    iccid
+    usage {
+      status
+    }
+  }
+}
+    `, {"hash":"sha256:43feb873d67c58d34750fc82d9ab64693c7096dcbefb557d90933b264d6c2a48"}) as unknown as TypedDocumentString<StreamedSimsQuery, StreamedSimsQueryVariables>;
+export const MaybeDeferredDocument = new TypedDocumentString(`
+    query MaybeDeferred($first: Int!, $defer: Boolean!) {
+  simList(first: $first) {
+    nodes {
+      iccid
+      ... @defer(if: $defer) {
+        usage {
+          status
+        }
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:a33c954409fc2818e138019d5935e48744ac5734008494181bef98cc38a6fdc3"}) as unknown as TypedDocumentString<MaybeDeferredQuery, MaybeDeferredQueryVariables>;
 export const PersistedSimsDocument = new TypedDocumentString(`
     query PersistedSims($iccids: [ID!]!) {
   sims(iccids: $iccids) {

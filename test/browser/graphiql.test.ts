@@ -101,6 +101,46 @@ describe('GraphiQL in Chromium', () => {
       await page.screenshot({ path: join(ARTIFACTS, 'graphiql.png') });
     }
   });
+
+  it("shows an incremental (@defer) result: the page first, each SIM's usage merged in as it arrives", async () => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    const query = 'query DeferredScreen { simList(first: 3) { nodes { iccid ... @defer { usage { remainingMb } } } } }';
+    // GraphiQL opens with the operation given in the URL.
+    expect(
+      (await page.goto(`${origin}/graphql?query=${encodeURIComponent(query)}`, { waitUntil: 'load' }))?.status(),
+    ).toBe(200);
+    const editor = page.locator('.graphiql-query-editor .view-lines');
+    await expect.poll(async () => normalise(await editor.innerText()), { timeout: 30_000 }).toContain('DeferredScreen');
+
+    const isRun = (request: Request) =>
+      request.method() === 'POST' && (request.postData() ?? '').includes('DeferredScreen');
+    const [answer] = await Promise.all([
+      page.waitForResponse((response) => isRun(response.request()), { timeout: 30_000 }),
+      page.locator('.graphiql-execute-button').click(),
+    ]);
+    expect(answer.status()).toBe(200);
+    expect(answer.headers()['content-type']).toMatch(/^multipart\/mixed/);
+    expect(await answer.request().headerValue('accept')).toContain('multipart/mixed');
+
+    // The result pane merges the deferred parts into the page: every SIM ends up with its usage.
+    const { data } = await h.gql('{ simList(first: 3) { nodes { iccid usage { remainingMb } } } }');
+    const result = page.locator('.graphiql-response .view-lines');
+    for (const node of data.simList.nodes as { iccid: string; usage: { remainingMb: number } }[]) {
+      await expect.poll(async () => normalise(await result.innerText()), { timeout: 15_000 }).toContain(node.iccid);
+    }
+    await expect
+      .poll(async () => (normalise(await result.innerText()).match(/"remainingMb"/g) ?? []).length, { timeout: 15_000 })
+      .toBe(3);
+    expect(problems).toEqual([]);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'graphiql-defer.png') });
+    await page.close();
+  });
 });
 
 const normalise = (text: string) => text.replace(/\u00a0/g, ' ').replace(/[ \t]+/g, ' ');

@@ -105,6 +105,35 @@ async function buyableSims(page: Page): Promise<string[]> {
 }
 
 describe('the reference web app in Chromium', () => {
+  // First: the usage cache is still cold.
+  it("renders the list before the SIMs' usage (@defer): each row says 'usage…' until its usage arrives", async () => {
+    const slow = h.sandbox.control.addFault({ endpoint: 'usage', latencyMs: 1_500 });
+    try {
+      const answers: string[] = [];
+      const page = await browser.newPage();
+      page.on('response', (response) => {
+        if (response.request().method() === 'POST' && response.url().endsWith('/graphql'))
+          answers.push(response.headers()['content-type'] ?? '');
+      });
+      await page.goto(`${origin}/`, { waitUntil: 'load' });
+      await expect.poll(() => page.locator('[data-testid=sim-list] li').count(), { timeout: 30_000 }).toBe(10);
+      // The page is shown while every usage read is still at the upstream.
+      expect(await page.getByTestId('usage-pending').count()).toBe(10);
+      expect(await page.locator('[data-testid=sim-list] meter').count()).toBe(0);
+      await expect
+        .poll(() => page.locator('[data-testid=sim-list] meter').count(), { timeout: 15_000 })
+        .toBeGreaterThan(0);
+      expect(await page.getByTestId('usage-pending').count()).toBe(0);
+      expect(answers.some((type) => type.startsWith('multipart/mixed'))).toBe(true);
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'web-app-deferred.png') });
+      await page.close();
+    } finally {
+      h.sandbox.control.removeFault(slow);
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('lists the SIMs with usage bars and the balance, sending only persisted documents', async () => {
     const page = await open();
     await expect.poll(() => page.locator('[data-testid=sim-list] meter').count()).toBeGreaterThan(0);

@@ -40,7 +40,11 @@ function UsageBar({ usage }: { usage: Usage }) {
 }
 
 export function App() {
-  const [{ data, error, fetching }, refetch] = useQuery({ query: MyEsimsScreenDocument, variables: { first: 10 } });
+  // `hasNext`: deferred parts (each SIM's usage) are still to come.
+  const [{ data, error, fetching, hasNext }, refetch] = useQuery({
+    query: MyEsimsScreenDocument,
+    variables: { first: 10 },
+  });
   const [selected, setSelected] = useState<string | undefined>();
   const nodes = data?.simList?.nodes ?? [];
   return (
@@ -79,6 +83,10 @@ export function App() {
                     <span className="status">{sim.usage.status}</span> <UsageBar usage={sim.usage} />{' '}
                     <Freshness {...sim.usage} />
                   </div>
+                ) : sim.usage === undefined && hasNext ? (
+                  <div className="muted" data-testid="usage-pending">
+                    usage…
+                  </div>
                 ) : (
                   <div className="field-error">
                     usage unavailable: {errorAt(error, ['simList', 'nodes', i, 'usage'])?.message ?? '—'}
@@ -96,7 +104,7 @@ export function App() {
           )}
         </section>
       </div>
-      {/* Live alerts (subscription) and @defer'd usage plug in here once the gateway ships them: examples/web/README.md. */}
+      {/* Live alerts (subscription) plug in here: examples/web/README.md. */}
     </main>
   );
 }

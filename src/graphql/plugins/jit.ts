@@ -10,16 +10,19 @@
  * - its request errors (variables not provided or not coercible) carry no locations and `data: undefined`,
  *   which Yoga answers with 200 where graphql-js's answer is a 400;
  * - @envelop/graphql-jit caches compiled queries by document, not by operation, so a document with several
- *   operations could run the one compiled first.
- * So: documents with one operation the schema has a root type for run compiled; the others run on graphql-js;
- * and a compiled run that executed nothing (a request error: no `data` at all) is answered by graphql-js, which
- * fails the same way before executing anything and reports it its own way. Only the error path pays twice.
+ *   operations could run the one compiled first;
+ * - it has no incremental delivery: `@defer`/`@stream` would be ignored, everything sent in one payload.
+ * So: documents with one operation the schema has a root type for, and no `@defer`/`@stream` (whatever their `if`),
+ * run compiled; the others run on Yoga's executor (graphql-js semantics, incremental delivery included); and a
+ * compiled run that executed nothing (a request error: no `data` at all) is answered by graphql-js, which fails the
+ * same way before executing anything and reports it its own way. Only the error path pays twice.
  */
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { type ExecutionArgs, getOperationAST, Kind } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import { isIncrementalDocument } from '../defer.ts';
 
 type ExecuteFn = (args: ExecutionArgs) => unknown;
 
@@ -50,8 +53,9 @@ export function useJitWithGraphqlJsErrors(logger: Logger, cacheSize = 1_000): Pl
   };
 }
 
-/** One operation in the document, and the schema has a root type for it. */
+/** One operation in the document, the schema has a root type for it, and nothing is deferred or streamed. */
 function jitCanExecute(args: ExecutionArgs): boolean {
+  if (isIncrementalDocument(args.document)) return false;
   let operations = 0;
   for (const definition of args.document.definitions)
     if (definition.kind === Kind.OPERATION_DEFINITION && ++operations > 1) return false;

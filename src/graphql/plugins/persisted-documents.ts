@@ -31,6 +31,7 @@ import {
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { Principal } from '../../domain/auth.ts';
 import type { ErrorCode } from '../../domain/errors.ts';
+import { withIncrementalDeliveryRules } from './defer-stream.ts';
 import { onePurchasePerDocument } from './security.ts';
 
 export interface PersistedDocument {
@@ -68,11 +69,12 @@ export class PersistedDocumentStore {
     readonly sources: readonly string[],
     options: { introspection: boolean },
   ) {
-    this.#rules = [
+    // The rules a text request is validated with (@defer/@stream rules included), minus the query limits.
+    this.#rules = withIncrementalDeliveryRules([
       ...specifiedRules,
       onePurchasePerDocument,
       ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
-    ];
+    ]);
     this.reload();
   }
 

@@ -3,7 +3,7 @@ import type { CacheRead } from '../../domain/cache/index.ts';
 import type { HistoryEntry } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
 import { MoneyRef, money } from './money.ts';
-import { loadResource, SimRef } from './sim.ts';
+import { readSimResource, SimRef } from './sim.ts';
 
 const PACKAGE_STATUSES = ['NOT_ACTIVE', 'ACTIVE', 'FINISHED', 'EXPIRED', 'UNKNOWN'] as const;
 type PackageStatusValue = (typeof PACKAGE_STATUSES)[number];
@@ -56,7 +56,7 @@ builder.objectField(SimRef, 'packageHistory', (t) =>
     type: [PackageHistoryRef],
     nullable: true,
     description: 'Initial package and top-ups, oldest first. Purchases made through this gateway appear at once.',
-    resolve: async (sim, _args, ctx) => (await loadResource(ctx.data.history(sim.iccid), sim.iccid)).value,
+    resolve: async (sim, _args, ctx, info) => (await readSimResource(ctx, info, 'history', sim.iccid)).value,
   }),
 );
 
@@ -65,6 +65,6 @@ builder.objectField(SimRef, 'packageHistoryInfo', (t) =>
     type: PackageHistoryList,
     nullable: true,
     description: '`packageHistory` with `fetchedAt` and `stale` (shares the same upstream read).',
-    resolve: (sim, _args, ctx) => loadResource(ctx.data.history(sim.iccid), sim.iccid),
+    resolve: (sim, _args, ctx, info) => readSimResource(ctx, info, 'history', sim.iccid),
   }),
 );

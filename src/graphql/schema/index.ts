@@ -1,5 +1,6 @@
 /** Assembles the schema: imports every domain file for its side effects, then builds (sorted SDL). */
-import { lexicographicSortSchema } from 'graphql';
+import { GraphQLDeferDirective, GraphQLStreamDirective } from '@graphql-tools/utils';
+import { lexicographicSortSchema, specifiedDirectives } from 'graphql';
 import { builder } from './builder.ts';
 import './money.ts';
 import './sim.ts';
@@ -10,4 +11,11 @@ import './balance.ts';
 import './alerts.ts';
 import './notifications.ts';
 
-export const schema = lexicographicSortSchema(builder.toSchema());
+/**
+ * `@defer` and `@stream` are part of the schema itself (the definitions Yoga's executor reads), not added by the
+ * defer-stream plugin at start: the printed SDL, codegen and persisted-document validation then know them too
+ * (README "Using @defer and retryAfterSeconds from a frontend").
+ */
+export const schema = lexicographicSortSchema(
+  builder.toSchema({ directives: [...specifiedDirectives, GraphQLDeferDirective, GraphQLStreamDirective] }),
+);

@@ -6,9 +6,10 @@
 import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
 import { canAccess } from '../../domain/auth.ts';
 import type { CacheRead } from '../../domain/cache/index.ts';
-import type { SimDetails } from '../../upstream/index.ts';
+import type { HistoryEntry, SimDetails, TopupPackage, Usage } from '../../upstream/index.ts';
 import type { GatewayContext } from '../context.ts';
-import type { SimResource } from '../data-access.ts';
+import type { DataAccess, SimResource } from '../data-access.ts';
+import { isDeferActive, type ReadMode, readMode, streamedFrom } from '../defer.ts';
 import { badUserInput, simNotFound, toGraphQLError } from '../errors.ts';
 import { simListFirstOutOfRange } from '../plugins/security.ts';
 import { builder } from './builder.ts';
@@ -27,11 +28,15 @@ export function parseIccid(raw: string, field = 'iccid'): string {
   return iccid;
 }
 
-/** Loads a SIM's details (cached); unknown ICCID → SIM_NOT_FOUND. */
+/**
+ * Loads a SIM's details (cached); unknown ICCID → SIM_NOT_FOUND. `mode`: 'deferred' when this SIM is sent after the
+ * first payload (under @defer, or a @stream item past its initialCount).
+ */
 export async function loadSim(
   ctx: GatewayContext,
   rawIccid: string,
   prefetch?: readonly SimResource[],
+  mode: ReadMode = 'foreground',
 ): Promise<SimParent> {
   const iccid = parseIccid(rawIccid);
   // Someone else's SIM is indistinguishable from a SIM that does not exist.
@@ -40,9 +45,50 @@ export async function loadSim(
   // after it: a cold screen then costs one upstream latency per `UPSTREAM_CONNECTIONS` calls, not two. The field
   // resolvers later get the same promises from `ctx.data`. For an unknown ICCID their outcome is dropped.
   // The details call goes first; while the circuit breaker is not closed, nothing is prefetched (see `prefetch`).
-  const details = loadResource(ctx.data.simDetails(iccid), iccid);
+  const details = loadResource(read(ctx, 'details', iccid, mode), iccid);
   if (prefetch) ctx.data.prefetch(iccid, prefetch);
   return { iccid, details: await details };
+}
+
+interface SimReads {
+  details: SimDetails;
+  usage: Usage;
+  topups: TopupPackage[];
+  history: HistoryEntry[];
+}
+
+const READS: { [R in keyof SimReads]: (data: DataAccess, iccid: string) => Promise<CacheRead<SimReads[R]>> } = {
+  details: (data, iccid) => data.simDetails(iccid),
+  usage: (data, iccid) => data.usage(iccid),
+  topups: (data, iccid) => data.topups(iccid),
+  history: (data, iccid) => data.history(iccid),
+};
+
+/**
+ * The one place a SIM read's mode (README "Using @defer and retryAfterSeconds from a frontend") meets `ctx.data`.
+ * DataAccess does not take a mode yet: once the scheduler's `ctx.data.usage(iccid, mode)` (and simDetails, topups,
+ * history) lands, pass `_mode` on here, so that reads for later payloads wait for budget instead of being refused.
+ */
+function read<R extends keyof SimReads>(
+  ctx: GatewayContext,
+  resource: R,
+  iccid: string,
+  _mode: ReadMode,
+): Promise<CacheRead<SimReads[R]>> {
+  return READS[resource](ctx.data, iccid);
+}
+
+/**
+ * Reads one of a SIM's resources for the field `info` resolves (`Sim.usage`, `Sim.topupPackages`, …), in that
+ * field's read mode; failures become typed GraphQL errors on that field only.
+ */
+export function readSimResource<R extends SimResource>(
+  ctx: GatewayContext,
+  info: GraphQLResolveInfo,
+  resource: R,
+  iccid: string,
+): Promise<CacheRead<SimReads[R]>> {
+  return loadResource(read(ctx, resource, iccid, readMode(info)), iccid);
 }
 
 /** Sim fields whose resolvers read one of the per-ICCID resources. */
@@ -55,14 +101,23 @@ const PREFETCHABLE: Record<string, SimResource> = {
 
 /**
  * The per-ICCID resources selected directly under the `Sim` this field returns (fragments included). A field under
- * @skip/@include is left to its resolver, so nothing the query does not ask for is ever fetched.
+ * @skip/@include is left to its resolver, so nothing the query does not ask for is ever fetched. So is a fragment
+ * under an active @defer: its fields are read for a later payload (in 'deferred' mode), and reading them now would
+ * spend budget and connections before the first payload is sent.
  */
 export function selectedResources(info: GraphQLResolveInfo): SimResource[] {
   const found = new Set<SimResource>();
   const visit = (set: SelectionSetNode | undefined, depth: number): void => {
     if (!set || depth > 4) return;
     for (const selection of set.selections) {
-      if (selection.directives?.length) continue;
+      const directives = selection.directives;
+      if (
+        directives?.length &&
+        (selection.kind === Kind.FIELD ||
+          !directives.every((d) => d.name.value === 'defer') ||
+          isDeferActive(directives, info.variableValues))
+      )
+        continue;
       if (selection.kind === Kind.FIELD) {
         const prefetch = PREFETCHABLE[selection.name.value];
         if (prefetch) found.add(prefetch);
@@ -131,7 +186,7 @@ builder.queryField('sim', (t) =>
     nullable: true,
     description: 'One eSIM. Unknown ICCID → null and a SIM_NOT_FOUND error.',
     args: { iccid: t.arg.id({ required: true }) },
-    resolve: (_root, { iccid }, ctx, info) => loadSim(ctx, iccid, selectedResources(info)),
+    resolve: (_root, { iccid }, ctx, info) => loadSim(ctx, iccid, selectedResources(info), readMode(info)),
   }),
 );
 
@@ -151,9 +206,16 @@ builder.queryField('sims', (t) =>
       // mishandles a rejected promise in the last slot of a list).
       // (An Error value in a list slot is GraphQL's convention for a per-item error; Pothos' types don't model it.)
       const prefetch = selectedResources(info);
-      return Promise.all(
-        iccids.map((iccid) => loadSim(ctx, iccid, prefetch).catch((error: unknown) => error)),
-      ) as Promise<SimParent[]>;
+      const mode = readMode(info);
+      const streamed = streamedFrom(info);
+      const slots = iccids.map((iccid, i) =>
+        loadSim(ctx, iccid, prefetch, streamed !== undefined && i >= streamed ? 'deferred' : mode).catch(
+          (error: unknown) => error,
+        ),
+      );
+      // Under @stream each SIM past initialCount is sent as soon as it is loaded (Yoga's executor takes a list of
+      // promises; never graphql-jit, see plugins/jit.ts); otherwise the list is answered once every slot settled.
+      return (streamed === undefined ? Promise.all(slots) : slots) as unknown as Promise<SimParent[]>;
     },
   }),
 );

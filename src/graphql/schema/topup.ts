@@ -15,7 +15,7 @@ import type { TopupOrder, TopupPackage } from '../../upstream/index.ts';
 import { badUserInput } from '../errors.ts';
 import { builder } from './builder.ts';
 import { MoneyRef, money } from './money.ts';
-import { loadResource, parseIccid, type SimParent, SimRef } from './sim.ts';
+import { loadResource, parseIccid, readSimResource, type SimParent, SimRef } from './sim.ts';
 
 const TopupPackageRef = builder.objectRef<TopupPackage>('TopupPackage').implement({
   fields: (t) => ({
@@ -39,7 +39,7 @@ builder.objectField(SimRef, 'topupPackages', (t) =>
     nullable: true,
     description:
       'Top-ups this SIM can buy now (empty when none). Kept briefly: the upstream asks for a fresh list before each order.',
-    resolve: async (sim, _args, ctx) => (await loadResource(ctx.data.topups(sim.iccid), sim.iccid)).value,
+    resolve: async (sim, _args, ctx, info) => (await readSimResource(ctx, info, 'topups', sim.iccid)).value,
   }),
 );
 

@@ -2,7 +2,7 @@
 import type { CacheRead } from '../../domain/cache/index.ts';
 import { SIM_STATUSES, type Usage } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
-import { loadResource, SimRef } from './sim.ts';
+import { readSimResource, SimRef } from './sim.ts';
 
 export const SimStatus = builder.enumType('SimStatus', {
   description: "The SIM's state as the upstream reports it in usage.",
@@ -44,6 +44,6 @@ builder.objectField(SimRef, 'usage', (t) =>
     type: UsageRef,
     nullable: true,
     description: 'Data, voice and texts left. One upstream call per SIM per CACHE_USAGE_TTL_SECONDS.',
-    resolve: (sim, _args, ctx) => loadResource(ctx.data.usage(sim.iccid), sim.iccid),
+    resolve: (sim, _args, ctx, info) => readSimResource(ctx, info, 'usage', sim.iccid),
   }),
 );
