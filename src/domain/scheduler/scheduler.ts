@@ -68,6 +68,8 @@ export interface SchedulerOptions {
 }
 
 export interface SchedulerStats {
+  /** Admissions asked for (`request`, hence every attempt but one a cache flight already had admitted). */
+  requests: number;
   /** Attempts admitted (at once or after waiting), GET retries included. */
   admitted: number;
   /** Calls that waited in a queue. */
@@ -305,7 +307,7 @@ interface Interest {
 }
 
 export class UpstreamScheduler implements UpstreamAdmission {
-  readonly stats: SchedulerStats = { admitted: 0, queued: 0, refused: 0, blocks: 0, unattributed: 0 };
+  readonly stats: SchedulerStats = { requests: 0, admitted: 0, queued: 0, refused: 0, blocks: 0, unattributed: 0 };
   #observer: SchedulerObserver | undefined;
   readonly #plans = new Map<UpstreamEndpoint, Plan>();
   readonly #queues = new Map<UpstreamEndpoint, EndpointQueue>();
@@ -373,6 +375,7 @@ export class UpstreamScheduler implements UpstreamAdmission {
   request(endpoint: UpstreamEndpoint, iccid: string | undefined, demand: Demand): Decision {
     const plan = this.#plans.get(endpoint)!;
     const now = this.#clock.now();
+    this.stats.requests++;
     if (demand.priority === 'background') return this.#requestBackground(plan, iccid, demand, now);
     const requests = requestsFor(plan, iccid, plan.partnerRequests);
     const queue = this.#queues.get(endpoint);
@@ -534,7 +537,9 @@ export class UpstreamScheduler implements UpstreamAdmission {
     waiting.rank = PRIORITY_RANK[waiting.demand.priority];
     queue.classes[waiting.rank]!.add(waiting);
     this.stats.queued++;
-    this.#wake(queue, at);
+    // When the budgets could first admit a call (the estimate may be later: it counts promised retries, which are
+    // not in the queue and may never come).
+    this.#wake(queue, now + Math.max(0, ...state.waits));
     return waiting;
   }
 
