@@ -7,8 +7,9 @@
  *                                 while streaming: the Pool's bodyTimeout is an idle timeout a trickling body never
  *                                 trips, and nothing else bounds what a 2xx body may make us buffer
  *   getRetry                      GET only: 5xx / network errors → jittered exponential backoff, ≤ 1 + getRetries attempts,
- *                                 each retry paid from the client-wide RetryBudget (429 and every other 4xx are final;
- *                                 POST is never retried)
+ *                                 each retry paid from the client-wide RetryBudget and admitted by the gateway's
+ *                                 scheduler (`upstreamAdmitRetry`: it is one more upstream call) — 429 and every other
+ *                                 4xx are final; POST is never retried
  *   Pool             (innermost)
  *
  * `compose([...])` makes the last interceptor the outermost, so the array below is innermost-first. The order matters:

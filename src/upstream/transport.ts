@@ -6,6 +6,8 @@
  * line, one `onCall` event and one span. Nothing here retries a POST for any other reason. While the breaker is open
  * every call (the token request included) fails fast with a CircuitOpenError (an UpstreamUnavailableError, never
  * ambiguous). Knows no endpoint but `token`; client.ts maps the others.
+ * With an `admission` (the gateway's scheduler, admission.ts) every attempt — token request, call, resend after a 401,
+ * GET retry — is admitted first, and every 429 is reported to it before the caller hears of it.
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';

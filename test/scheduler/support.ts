@@ -37,10 +37,13 @@ export async function startScheduled(
     waits?: SchedulerConfig;
     env?: Record<string, string>;
     sandbox?: SandboxOptions;
+    /** Several gateways on the one sandbox (with `env.REDIS_URL`: a fleet sharing its budgets). */
+    replicas?: number;
   } = {},
 ): Promise<Harness> {
-  return startHarness({
+  const h = await startHarness({
     flavour: 'airalo',
+    replicas: options.replicas ?? 1,
     env: {
       AUTH_API_KEYS: Object.entries(KEYS)
         .map(([name, key]) => `${name}:${key}`)
@@ -54,6 +57,19 @@ export async function startScheduled(
       scheduler: options.waits ?? WAITS,
     }),
   });
+  if (options.env?.REDIS_URL) await until(() => h.replicas.every((r) => r.gateway.stores.redis?.state === 'up'));
+  return h;
+}
+
+/** Over every replica: admissions asked for, and attempts admitted. */
+function totals(h: Harness): { requests: number; admitted: number } {
+  let requests = 0;
+  let admitted = 0;
+  for (const r of h.replicas) {
+    requests += r.gateway.scheduler.stats.requests;
+    admitted += r.gateway.scheduler.stats.admitted;
+  }
+  return { requests, admitted };
 }
 
 /**
@@ -61,20 +77,19 @@ export async function startScheduled(
  * log carries admission times), and a full round of the event loop asked the scheduler nothing new.
  */
 export async function settle(h: Harness): Promise<void> {
-  const { stats } = h.gateway.scheduler;
   let seen = -1;
   for (let round = 0; round < 100; round++) {
-    await until(() => h.sandbox.control.countCalls() >= stats.admitted, 2_000).catch(() => {});
+    await until(() => h.sandbox.control.countCalls() >= totals(h).admitted, 2_000).catch(() => {});
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
-    const now = stats.requests + stats.admitted;
-    if (now === seen && h.sandbox.control.countCalls() >= stats.admitted) return;
-    seen = now;
+    const { requests, admitted } = totals(h);
+    if (requests + admitted === seen && h.sandbox.control.countCalls() >= admitted) return;
+    seen = requests + admitted;
   }
 }
 
 /** Waits until the scheduler has been asked `count` admissions in all (the queries just sent have arrived). */
 export async function arrived(h: Harness, count: number): Promise<void> {
-  await until(() => h.gateway.scheduler.stats.requests >= count);
+  await until(() => totals(h).requests >= count);
   await settle(h);
 }
 

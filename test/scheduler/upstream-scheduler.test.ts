@@ -3,9 +3,10 @@
  * counting every upstream call at its clock time, the injected clock driving every wait. Limits are Airalo's newest
  * (usage 10/min per ICCID and 5/s per partner, history 10/min per ICCID, token 3/min), set explicitly.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { UpstreamLimits } from '../../src/platform/upstream-limits.ts';
 import type { GqlResult, Harness } from '../support/harness.ts';
+import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
 import { until } from '../support/until.ts';
 import {
   AIRALO_LIMITS,
@@ -367,5 +368,42 @@ describe('waiting callers', () => {
     );
     expect(text).toMatch(/gateway_upstream_calls_refused_total\{endpoint="usage",priority="foreground"\} 10/);
     expect(text).toMatch(/gateway_upstream_blocks_total\{endpoint="balance",cause="partner"\} 1/);
+  });
+});
+
+describe('a fleet sharing Redis', () => {
+  let server: RedisServer | undefined;
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('admits fleet-wide: three replicas together keep the partner-wide limit (alone, each would spend it again)', async () => {
+    server = await startRedisServer();
+    const outcome: Record<string, { most: number; calls: number }> = {};
+    for (const shared of [true, false]) {
+      h = await startScheduled({
+        replicas: 3,
+        env: { RESPONSE_CACHE: 'false', ...(shared ? { REDIS_URL: server.url, REDIS_KEY_PREFIX: 'sched:' } : {}) },
+      });
+      const all = h.sandbox.control.iccids();
+      const who: Who[] = ['alpha', 'beta', 'gamma'];
+      const pending = h.replicas.map((replica, i) =>
+        replica.gql(SIMS_USAGE, { ids: all.slice(i * 10, i * 10 + 10) }, as(who[i]!)),
+      );
+      let answered = 0;
+      for (const p of pending) void p.then(() => answered++);
+      await arrived(h, 3 * 20 + 1); // details + usage per SIM, and the token (one for the fleet with Redis)
+      await driveUntil(h, () => answered === pending.length);
+      const results = await Promise.all(pending);
+      outcome[shared ? 'redis' : 'alone'] = { most: maxInWindow(usageCalls(), 1_000), calls: usageCalls().length };
+      if (shared) {
+        expect(results.flatMap((r) => codes(r.errors)).every((code) => code === 'RATE_LIMITED')).toBe(true);
+        for (const replica of h.replicas) expect(replica.gateway.scheduler.stats.unattributed).toBe(0);
+      }
+      await h.close();
+      h = undefined;
+    }
+    expect(outcome.redis!.most).toBe(5);
+    expect(outcome.alone!.most).toBeGreaterThan(5);
   });
 });

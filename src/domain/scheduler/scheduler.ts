@@ -243,6 +243,10 @@ export class Ticket {
   queuedAt = 0;
   /** An ICCID-only wait (its own limit or block): not admitted before this, whoever else is. */
   notBefore = 0;
+  /** The pump is deciding this ticket with a fleet-wide store: a bound passing now waits for that answer. */
+  deciding = false;
+  /** Callers whose bound passed while the pump decided: refused after all if the answer is no. */
+  expiredWhileDeciding: Interest[] = [];
   error: BudgetExhaustedError | undefined;
   readonly admitted: Promise<void>;
   readonly interests = new Set<Interest>();
@@ -595,6 +599,11 @@ export class UpstreamScheduler implements UpstreamAdmission {
   /** A caller's bound passed: it is refused with the estimate of its ticket (a promised retry is remembered). */
   #expire(ticket: Ticket, interest: Interest): void {
     if (!ticket.interests.has(interest)) return;
+    if (ticket.deciding) {
+      // A grant under way cannot be taken back: admit the caller if it comes, refuse it if not.
+      ticket.expiredWhileDeciding.push(interest);
+      return;
+    }
     const queue = this.#queues.get(ticket.plan.endpoint);
     // A slot freeing at this very instant goes to the waiter first.
     if (queue && queue.wakeAt !== undefined && queue.wakeAt <= this.#clock.now()) this.#pump(queue);
@@ -680,12 +689,21 @@ export class UpstreamScheduler implements UpstreamAdmission {
       const ticket = next;
       const result = this.#store.acquireAll(ticket.requests, now);
       if (result instanceof Promise) {
+        ticket.deciding = true;
+        const decided = () => {
+          ticket.deciding = false;
+          const expired = ticket.expiredWhileDeciding.splice(0);
+          if (ticket.state === 'queued') for (const interest of expired) this.#expire(ticket, interest);
+        };
         result.then(
-          (decided) => {
-            if (this.#admitted(queue, ticket, decided, this.#clock.now()) || queue.pumpAgain) this.#pumpFrom(queue);
+          (answer) => {
+            const more = this.#admitted(queue, ticket, answer, this.#clock.now());
+            decided();
+            if (more || queue.pumpAgain) this.#pumpFrom(queue);
             else queue.pumping = false;
           },
           (error: unknown) => {
+            decided();
             queue.pumping = false;
             this.#logger?.warn({ err: String(error) }, 'scheduler: budget store failed; retrying in 1 s');
             this.#wake(queue, this.#clock.now() + 1_000);

@@ -1,7 +1,8 @@
 /**
  * Fleet-wide call budgets and 429 blocks in Redis (README "Running several replicas"): every replica's upstream call
- * is one atomic decision of a Lua script, so the upstream's per-ICCID limits hold however many replicas run, and a
- * 429's Retry-After seen by one replica holds for all.
+ * is one atomic decision of a Lua script — over all the budgets of its endpoint at once (ACQUIRE_ALL_SCRIPT) — so the
+ * upstream's per-ICCID and partner-wide limits hold however many replicas run, and a 429's Retry-After seen by one
+ * replica holds for all.
  *
  * Time: scores and blocks are on the callers' clock (`now` argument; replicas' clocks are NTP-synchronised, and the
  * windows are a minute or more). Redis TTLs (PEXPIRE) only clean up: a window's key lives `windowMs` of real time after
