@@ -61,28 +61,35 @@ export async function startScheduled(
   return h;
 }
 
-/** Over every replica: admissions asked for, and attempts admitted. */
-function totals(h: Harness): { requests: number; admitted: number } {
+/** Over every replica: admissions asked for, attempts admitted, and decisions a fleet-wide store still has to answer. */
+function totals(h: Harness): { requests: number; admitted: number; deciding: number } {
   let requests = 0;
   let admitted = 0;
+  let deciding = 0;
   for (const r of h.replicas) {
     requests += r.gateway.scheduler.stats.requests;
     admitted += r.gateway.scheduler.stats.admitted;
+    deciding += r.gateway.scheduler.deciding;
   }
-  return { requests, admitted };
+  return { requests, admitted, deciding };
 }
 
 /**
- * Quiet at this clock time: every admitted attempt has reached the sandbox (which logs it at its clock time, so the
- * log carries admission times), and a full round of the event loop asked the scheduler nothing new.
+ * Quiet at this clock time: every decision asked of a fleet-wide store has its answer, every admitted attempt has
+ * reached the sandbox (which logs it at its clock time, so the log carries admission times), and a full round of the
+ * event loop asked the scheduler nothing new.
  */
 export async function settle(h: Harness): Promise<void> {
+  const quiet = () => {
+    const { admitted, deciding } = totals(h);
+    return deciding === 0 && h.sandbox.control.countCalls() >= admitted;
+  };
   let seen = -1;
   for (let round = 0; round < 100; round++) {
-    await until(() => h.sandbox.control.countCalls() >= totals(h).admitted, 2_000).catch(() => {});
+    await until(quiet, 2_000).catch(() => {});
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
     const { requests, admitted } = totals(h);
-    if (requests + admitted === seen && h.sandbox.control.countCalls() >= admitted) return;
+    if (requests + admitted === seen && quiet()) return;
     seen = requests + admitted;
   }
 }

@@ -393,7 +393,10 @@ describe('a fleet sharing Redis', () => {
       let answered = 0;
       for (const p of pending) void p.then(() => answered++);
       await arrived(h, 3 * 20 + 1); // details + usage per SIM, and the token (one for the fleet with Redis)
-      await driveUntil(h, () => answered === pending.length);
+      await driveUntil(h, () => answered === pending.length, 10_000).catch((error: unknown) => {
+        const state = h!.replicas.map((r) => ({ ...r.gateway.scheduler.stats, waiting: r.gateway.scheduler.waiting }));
+        throw new Error(`${String(error)}: ${answered} answered; ${JSON.stringify(state)}`);
+      });
       const results = await Promise.all(pending);
       outcome[shared ? 'redis' : 'alone'] = { most: maxInWindow(usageCalls(), 1_000), calls: usageCalls().length };
       if (shared) {

@@ -321,6 +321,7 @@ export class UpstreamScheduler implements UpstreamAdmission {
   readonly #logger: Logger | undefined;
   /** Any `all` limit configured: every endpoint shares those budgets, so background looks at every queue. */
   readonly #sharedAll: boolean;
+  #pending = 0;
 
   constructor(options: SchedulerOptions) {
     this.#store = options.store;
@@ -364,6 +365,11 @@ export class UpstreamScheduler implements UpstreamAdmission {
     return lengths;
   }
 
+  /** Answers of a fleet-wide store awaited now: 0 when every decision asked for has been taken. */
+  get deciding(): number {
+    return this.#pending;
+  }
+
   /** Calls waiting in every queue. */
   get waiting(): number {
     let n = 0;
@@ -395,7 +401,7 @@ export class UpstreamScheduler implements UpstreamAdmission {
     }
     if (!(result instanceof Promise)) return this.#denied(plan, iccid, requests, demand, result, now, undefined);
     const ticket = new Ticket(this, plan, iccid, requests, demand);
-    result.then(
+    this.#track(result).then(
       (decided) => {
         if (ticket.state !== 'deciding') return;
         if (decided === 0) {
@@ -454,7 +460,7 @@ export class UpstreamScheduler implements UpstreamAdmission {
       return this.#store.block(plan.endpoint, WHOLE_ENDPOINT, until, now);
     };
     const cause = this.#causeOf(plan, attempt.iccid, error.limit, now);
-    return cause instanceof Promise ? cause.then(apply) : apply(cause);
+    return cause instanceof Promise ? this.#track(cause).then(apply) : apply(cause);
   }
 
   /** Which limit a 429 speaks for (see the contract above). */
@@ -484,7 +490,7 @@ export class UpstreamScheduler implements UpstreamAdmission {
     }
     if (!(result instanceof Promise)) return this.#refuse(plan, demand, Math.max(...result.waits));
     const ticket = new Ticket(this, plan, iccid, requests, demand);
-    result.then(
+    this.#track(result).then(
       (decided) => {
         if (ticket.state !== 'deciding') return;
         if (decided === 0) {
@@ -616,6 +622,10 @@ export class UpstreamScheduler implements UpstreamAdmission {
     const state = this.#store.inspect(ticket.requests, now);
     const refuse = (s: BudgetState) => {
       if (!ticket.interests.has(interest)) return;
+      if (ticket.deciding) {
+        ticket.expiredWhileDeciding.push(interest); // the pump took it up meanwhile: its answer decides
+        return;
+      }
       const at = this.#clock.now();
       const estimate = this.#estimate(ticket.plan, ticket.iccid, s, at, this.#positionOfQueued(queue, ticket, at));
       const error = this.#refuse(ticket.plan, interest.demand, estimate.at - at);
@@ -631,7 +641,7 @@ export class UpstreamScheduler implements UpstreamAdmission {
       this.#observer?.waited(ticket.plan.endpoint, interest.demand.priority, at - ticket.queuedAt, 'refused');
       this.#leave(ticket, interest, error, true);
     };
-    if (state instanceof Promise) state.then(refuse, () => refuse({ waits: [], calls: [] }));
+    if (state instanceof Promise) this.#track(state).then(refuse, () => refuse({ waits: [], calls: [] }));
     else refuse(state);
   }
 
@@ -695,7 +705,7 @@ export class UpstreamScheduler implements UpstreamAdmission {
           const expired = ticket.expiredWhileDeciding.splice(0);
           if (ticket.state === 'queued') for (const interest of expired) this.#expire(ticket, interest);
         };
-        result.then(
+        this.#track(result).then(
           (answer) => {
             const more = this.#admitted(queue, ticket, answer, this.#clock.now());
             decided();
@@ -892,6 +902,16 @@ export class UpstreamScheduler implements UpstreamAdmission {
     // Stores never reject (contract); should one, the call is refused rather than sent unchecked.
     this.#logger?.warn({ err: String(error) }, 'scheduler: budget decision failed; call refused');
     if (ticket.state === 'deciding') ticket.close(this.#refuse(ticket.plan, ticket.demand, 1_000));
+  }
+
+  /** Counts `promise` as a decision under way until it settles (`deciding`). */
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#pending++;
+    const done = () => {
+      this.#pending--;
+    };
+    promise.then(done, done);
+    return promise;
   }
 
   #bound(priority: Priority): number {
