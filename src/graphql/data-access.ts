@@ -113,12 +113,14 @@ export class DataAccess {
   }
 
   /**
-   * Starts loading `resources` of `iccid` now; the field resolvers later get the same promises. Nothing is
-   * prefetched while the circuit breaker is not closed, so its single probe is the existence check.
+   * Starts loading `resources` of `iccid` now; the field resolvers later get the same promises (asked with the same
+   * `mode`: fields under @defer / @stream are prefetched `deferred`). Nothing is prefetched while the circuit breaker
+   * is not closed, so its single probe is the existence check.
    */
-  prefetch(iccid: string, resources: Iterable<SimResource>): void {
+  prefetch(iccid: string, resources: Iterable<SimResource>, mode: ReadMode = 'foreground'): void {
     if (this.#client.breakerState() !== 'closed') return;
-    for (const resource of resources) this.#loaders.foreground[resource].load(iccid).catch(() => {});
+    const loaders = this.#loadersOf(mode);
+    for (const resource of resources) loaders[resource].load(iccid).catch(() => {});
   }
 
   async balance(): Promise<CacheRead<Balance>> {

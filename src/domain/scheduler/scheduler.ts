@@ -426,6 +426,7 @@ export class UpstreamScheduler implements UpstreamAdmission {
     let demand = context?.demand;
     if (!demand) {
       this.stats.unattributed++;
+      this.#logger?.debug({ endpoint: attempt.endpoint }, 'scheduler: an attempt with no demand in its context');
       demand = UNATTRIBUTED;
     }
     const decision = this.request(attempt.endpoint, attempt.iccid, demand);
