@@ -11,6 +11,7 @@ import { AlertHub, SubscriptionRegistry, UsageWatch } from '../domain/alerts/ind
 import { createAuthenticator, type Principal } from '../domain/auth.ts';
 import { createCaches } from '../domain/cache/index.ts';
 import { PurchaseService } from '../domain/purchase/index.ts';
+import { UpstreamScheduler } from '../domain/scheduler/index.ts';
 import {
   createContext,
   type GatewayContext,
@@ -39,6 +40,7 @@ import { corsPolicy } from './cors.ts';
 import { createLocalGraphiQL } from './graphiql.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { registerResponseCacheMetrics } from './response-cache-metrics.ts';
+import { registerSchedulerMetrics } from './scheduler-metrics.ts';
 import { createStores, type SharedStores } from './stores.ts';
 
 export interface GatewayDeps {
@@ -61,6 +63,8 @@ export interface Gateway {
   tracing: Tracing | undefined;
   /** Shared state (in-process, or Redis with `REDIS_URL`), built by src/app/stores.ts. */
   stores: SharedStores;
+  /** Admits every upstream call attempt (README "How the scheduler decides"). */
+  scheduler: UpstreamScheduler;
   /** Trusted documents from PERSISTED_DOCUMENTS (reloaded on SIGHUP by src/app/index.ts); undefined when unset. */
   persistedDocuments: PersistedDocumentStore | undefined;
   /** Live alerts: the webhook receiver's hub, the usage watch, and every open subscription stream. */
@@ -86,6 +90,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
   if (!upstream) throw new Error('createGateway needs an upstream (config.upstream or deps.upstream)');
 
   const stores = createStores(config, logger, clock);
+  // One admission decision per upstream attempt: the caches ask it explicitly, the transport for everything else.
+  const scheduler = new UpstreamScheduler({
+    limits: config.upstreamLimits,
+    waits: config.scheduler,
+    store: stores.budgets,
+    clock,
+    logger,
+  });
   let metrics: GatewayMetrics | undefined;
   const client: UpstreamClient = createUpstreamClient({
     baseUrl: upstream.url,
@@ -112,9 +124,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger,
     clock,
     onCall: (event) => metrics?.recordUpstreamCall(event),
+    admission: scheduler,
     ...(tracing ? { tracer: tracing.tracer } : {}),
   });
-  const caches = createCaches(config, client, clock, stores.budgets, {
+  const caches = createCaches(config, client, clock, scheduler, {
     l2: stores.cacheL2,
     bus: stores.invalidation,
     flavour: upstream.flavour,
@@ -122,6 +135,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     lockLeaseMs: (config.upstreamResponse.callDeadlineMs ?? defaultCallDeadlineMs(config.timeouts)) + 1_000,
   });
   metrics = createMetrics(caches, () => client.breakerState(), stores.redis);
+  registerSchedulerMetrics(metrics.registry, scheduler);
   const purchases = new PurchaseService({
     client,
     caches,
@@ -231,6 +245,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     responseCache,
     tracing,
     stores,
+    scheduler,
     persistedDocuments,
     alerts,
     async ready(timeoutMs = 5_000) {

@@ -5,7 +5,7 @@
  * derive from `ERROR_CODES`. Also the domain's own error classes and the mapping of upstream business codes.
  * No GraphQL here. See README.md, "Purchasing top-ups safely".
  */
-import { UpstreamRateLimitedError } from '../upstream/index.ts';
+import { CallNotAdmittedError, UpstreamRateLimitedError } from '../upstream/index.ts';
 
 interface ErrorCodeSpec {
   readonly code: string;
@@ -126,14 +126,23 @@ export const BUSINESS_CODES: Readonly<Record<number, { code: PurchaseFailureCode
   73: { code: 'SIM_RECYCLED', message: 'This eSIM has been recycled and can no longer be used or topped up.' },
 };
 
-/** Thrown by a resource cache when no call may be made for this key now and nothing is cached to serve instead. */
-export class BudgetExhaustedError extends Error {
+/**
+ * The upstream scheduler (src/domain/scheduler) refused a call: a budget is spent, or a 429 blocks it, for longer than
+ * the caller may wait. Nothing was sent. A resource cache serves its stale value instead when it has one.
+ * `retryAfterSeconds` is the scheduler's estimate of when a call would be admitted, rounded up (≥ 1).
+ */
+export class BudgetExhaustedError extends CallNotAdmittedError {
+  /** The estimate in milliseconds, unrounded. */
+  readonly waitMs: number;
+
   constructor(
     readonly resource: string,
-    readonly retryAfterSeconds: number,
+    retryAfterSeconds: number,
+    waitMs = retryAfterSeconds * 1000,
   ) {
-    super(`${resource}: upstream call budget exhausted for this SIM; retry in ${retryAfterSeconds}s`);
+    super(`${resource}: no upstream call may be made now; retry in ${retryAfterSeconds}s`, retryAfterSeconds);
     this.name = 'BudgetExhaustedError';
+    this.waitMs = waitMs;
   }
 }
 
@@ -150,7 +159,7 @@ export class CallAllowanceExceededError extends Error {
 
 /** Seconds a client should wait before asking again, for errors that have one. */
 export function retryAfterOf(error: unknown): number | undefined {
-  if (error instanceof UpstreamRateLimitedError || error instanceof BudgetExhaustedError) {
+  if (error instanceof UpstreamRateLimitedError || error instanceof CallNotAdmittedError) {
     return Math.max(1, Math.ceil(error.retryAfterSeconds));
   }
   return undefined;

@@ -65,6 +65,7 @@ export async function createContext(
     purchases: services.purchases,
     alerts: services.alerts,
     signal,
+    principal: principal.id,
     allowance: new CallAllowance(services.config.maxUpstreamCallsPerRequest),
     dependencies: server.dependencies ?? new ResponseDependencies(),
   });

@@ -7,7 +7,11 @@
  *   key, freshness end, stale — here, not by the resolver;
  * - a failed read, and every read no per-ICCID cache backs (list pages, the purchase, any `uncached` upstream
  *   call), marks the response uncacheable here;
- * - every upstream call it causes counts against the request's allowance (MAX_UPSTREAM_CALLS_PER_REQUEST).
+ * - every upstream call it causes counts against the request's allowance (MAX_UPSTREAM_CALLS_PER_REQUEST);
+ * - every upstream call it causes is admitted by the scheduler for this request's caller: per-SIM reads with the
+ *   mode the resolver asks for (`foreground` by default, `deferred` for a field under @defer / @stream: a longer wait
+ *   bound), everything else — the balance, list pages, the purchase, notification settings — as `foreground`
+ *   (README "How the scheduler decides").
  * The caches, the client and the tracker are private: a resolver cannot bypass the recording.
  */
 import DataLoader from 'dataloader';
@@ -21,6 +25,7 @@ import {
   type ResourceCache,
 } from '../domain/cache/index.ts';
 import type { PurchaseInput, PurchaseOutcome, PurchaseService } from '../domain/purchase/index.ts';
+import { type Demand, type ReadMode, withDemand } from '../domain/scheduler/index.ts';
 import {
   type Balance,
   type HistoryEntry,
@@ -37,12 +42,16 @@ import type { ResponseDependencies } from './response-cache.ts';
 /** The per-ICCID resources a query may prefetch alongside a SIM's existence check. */
 export type SimResource = 'usage' | 'topups' | 'history';
 
+export type { ReadMode };
+
 export interface DataAccessOptions {
   caches: GatewayCaches;
   client: UpstreamClient;
   purchases: PurchaseService;
   alerts: { hub: AlertHub; usage: UsageWatch };
   signal: AbortSignal | undefined;
+  /** The caller (Principal.id): the scheduler is fair between callers. */
+  principal: string;
   /** Upstream calls this request may still cause. */
   allowance: CallAllowance;
   /** Where reads are recorded; a throwaway (untracked) one when the response can never be stored. */
@@ -66,12 +75,9 @@ export class DataAccess {
   readonly #signal: AbortSignal | undefined;
   readonly #allowance: CallAllowance;
   readonly #dependencies: ResponseDependencies;
-  readonly #loaders: {
-    details: DataLoader<string, CacheRead<SimDetails>>;
-    usage: DataLoader<string, CacheRead<Usage>>;
-    topups: DataLoader<string, CacheRead<TopupPackage[]>>;
-    history: DataLoader<string, CacheRead<HistoryEntry[]>>;
-  };
+  readonly #demands: Readonly<Record<ReadMode, Demand>>;
+  /** Per read mode (the deferred ones made on first use): one batch per resource and mode. */
+  readonly #loaders: { foreground: Loaders; deferred?: Loaders };
 
   constructor(options: DataAccessOptions) {
     this.#caches = options.caches;
@@ -81,44 +87,46 @@ export class DataAccess {
     this.#signal = options.signal;
     this.#allowance = options.allowance;
     this.#dependencies = options.dependencies;
-    this.#loaders = {
-      details: this.#loaderFor(options.caches.details),
-      usage: this.#loaderFor(options.caches.usage),
-      topups: this.#loaderFor(options.caches.topups),
-      history: this.#loaderFor(options.caches.history),
+    this.#demands = {
+      foreground: { priority: 'foreground', principal: options.principal },
+      deferred: { priority: 'deferred', principal: options.principal },
     };
+    this.#loaders = { foreground: this.#loadersFor('foreground') };
   }
 
   /** A SIM's details (the existence check behind SIM_NOT_FOUND). */
-  simDetails(iccid: string): Promise<CacheRead<SimDetails>> {
-    return this.#loaders.details.load(iccid);
+  simDetails(iccid: string, mode: ReadMode = 'foreground'): Promise<CacheRead<SimDetails>> {
+    return this.#loadersOf(mode).details.load(iccid);
   }
 
-  usage(iccid: string): Promise<CacheRead<Usage>> {
-    return this.#loaders.usage.load(iccid);
+  /** `mode`: `deferred` when the field is under @defer / @stream (its call may wait longer for upstream budget). */
+  usage(iccid: string, mode: ReadMode = 'foreground'): Promise<CacheRead<Usage>> {
+    return this.#loadersOf(mode).usage.load(iccid);
   }
 
-  topups(iccid: string): Promise<CacheRead<TopupPackage[]>> {
-    return this.#loaders.topups.load(iccid);
+  topups(iccid: string, mode: ReadMode = 'foreground'): Promise<CacheRead<TopupPackage[]>> {
+    return this.#loadersOf(mode).topups.load(iccid);
   }
 
-  history(iccid: string): Promise<CacheRead<HistoryEntry[]>> {
-    return this.#loaders.history.load(iccid);
+  history(iccid: string, mode: ReadMode = 'foreground'): Promise<CacheRead<HistoryEntry[]>> {
+    return this.#loadersOf(mode).history.load(iccid);
   }
 
   /**
-   * Starts loading `resources` of `iccid` now; the field resolvers later get the same promises. Nothing is
-   * prefetched while the circuit breaker is not closed, so its single probe is the existence check.
+   * Starts loading `resources` of `iccid` now; the field resolvers later get the same promises (asked with the same
+   * `mode`: fields under @defer / @stream are prefetched `deferred`). Nothing is prefetched while the circuit breaker
+   * is not closed, so its single probe is the existence check.
    */
-  prefetch(iccid: string, resources: Iterable<SimResource>): void {
+  prefetch(iccid: string, resources: Iterable<SimResource>, mode: ReadMode = 'foreground'): void {
     if (this.#client.breakerState() !== 'closed') return;
-    for (const resource of resources) this.#loaders[resource].load(iccid).catch(() => {});
+    const loaders = this.#loadersOf(mode);
+    for (const resource of resources) loaders[resource].load(iccid).catch(() => {});
   }
 
   async balance(): Promise<CacheRead<Balance>> {
     const cache = this.#caches.balance;
     try {
-      const read = await cache.get(BALANCE_KEY, this.#signal, this.#allowance);
+      const read = await cache.get(BALANCE_KEY, this.#demands.foreground, this.#signal, this.#allowance);
       this.#dependencies.note(cache.name, BALANCE_KEY, cache.freshUntil(read), read.stale);
       return read;
     } catch (error) {
@@ -133,7 +141,7 @@ export class DataAccess {
    */
   ownedSims(iccids: readonly string[]): Promise<PromiseSettledResult<CacheRead<SimDetails>>[]> {
     this.#dependencies.refuse();
-    return Promise.allSettled(iccids.map((iccid) => this.#loaders.details.load(iccid)));
+    return Promise.allSettled(iccids.map((iccid) => this.#loaders.foreground.details.load(iccid)));
   }
 
   /**
@@ -223,16 +231,34 @@ export class DataAccess {
   ): Promise<T> {
     this.#dependencies.refuse();
     if (!this.#allowance.tryTake(calls)) throw new CallAllowanceExceededError(endpoint, this.#allowance.limit);
-    return read(this.#client, this.#signal);
+    // The client's calls reach the scheduler through the transport: the demand travels in their async context.
+    return withDemand(this.#demands.foreground, () => read(this.#client, this.#signal));
   }
 
-  #loaderFor<V>(cache: ResourceCache<V>): DataLoader<string, CacheRead<V>> {
+  #loadersOf(mode: ReadMode): Loaders {
+    if (mode === 'foreground') return this.#loaders.foreground;
+    this.#loaders.deferred ??= this.#loadersFor('deferred');
+    return this.#loaders.deferred;
+  }
+
+  #loadersFor(mode: ReadMode): Loaders {
+    const caches = this.#caches;
+    return {
+      details: this.#loaderFor(caches.details, mode),
+      usage: this.#loaderFor(caches.usage, mode),
+      topups: this.#loaderFor(caches.topups, mode),
+      history: this.#loaderFor(caches.history, mode),
+    };
+  }
+
+  #loaderFor<V>(cache: ResourceCache<V>, mode: ReadMode): DataLoader<string, CacheRead<V>> {
     const dependencies = this.#dependencies;
+    const demand = this.#demands[mode];
     return new DataLoader<string, CacheRead<V>>(
       async (iccids) => {
         // Contract: one result per key, in key order; a failure is an Error in its slot, never a hole.
         const settled = await Promise.allSettled(
-          iccids.map((iccid) => cache.get(iccid, this.#signal, this.#allowance)),
+          iccids.map((iccid) => cache.get(iccid, demand, this.#signal, this.#allowance)),
         );
         const tracked = dependencies.tracked;
         return settled.map((r, i) => {
@@ -244,7 +270,18 @@ export class DataAccess {
           return r.reason instanceof Error ? r.reason : new Error(String(r.reason));
         });
       },
-      { name: `${cache.name}ByIccid`, maxBatchSize: MAX_BATCH },
+      // A deferred read settles on its own: each SIM's later part is sent as soon as its read is admitted and done,
+      // not when the slowest read of a batch is (the scheduler admits deferred reads a few per second).
+      mode === 'deferred'
+        ? { name: `${cache.name}ByIccidDeferred`, batch: false }
+        : { name: `${cache.name}ByIccid`, maxBatchSize: MAX_BATCH },
     );
   }
+}
+
+interface Loaders {
+  details: DataLoader<string, CacheRead<SimDetails>>;
+  usage: DataLoader<string, CacheRead<Usage>>;
+  topups: DataLoader<string, CacheRead<TopupPackage[]>>;
+  history: DataLoader<string, CacheRead<HistoryEntry[]>>;
 }

@@ -28,7 +28,9 @@ import {
   visit,
 } from 'graphql';
 
-export type ReadMode = 'foreground' | 'deferred';
+import type { ReadMode } from '../domain/scheduler/index.ts';
+
+export type { ReadMode };
 
 type Condition =
   | { kind: 'defer'; if: ValueNode | undefined }

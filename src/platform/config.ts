@@ -456,11 +456,6 @@ export interface GatewayConfig {
         }
       | undefined;
   };
-  /**
-   * The per-ICCID budgets as before issue 13, from the legacy variables alone (defaults 100 / 900 / 10, whatever the
-   * flavour). Kept for its last readers until the scheduler reads `upstreamLimits`; then it goes.
-   */
-  limits: { usagePerMinute: number; historyIntervalSeconds: number; detailsPerMinute: number };
   /** UPSTREAM_FLAVOR: whose defaults `upstreamLimits` starts from; the built-in sandbox is served as this flavour. */
   upstreamFlavour: Flavour;
   /**
@@ -706,11 +701,6 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       minimumCalls: e.UPSTREAM_BREAKER_MIN_CALLS,
       windowMs: e.UPSTREAM_BREAKER_WINDOW_SECONDS * 1000,
       coolDownMs: e.UPSTREAM_BREAKER_COOL_DOWN_SECONDS * 1000,
-    },
-    limits: {
-      usagePerMinute: e.UPSTREAM_USAGE_LIMIT_PER_MINUTE ?? 100,
-      historyIntervalSeconds: e.UPSTREAM_HISTORY_INTERVAL_SECONDS ?? 900,
-      detailsPerMinute: e.UPSTREAM_DETAILS_LIMIT_PER_MINUTE ?? 10,
     },
     upstreamFlavour: e.UPSTREAM_FLAVOR,
     upstreamLimits: upstreamLimits(e),

@@ -7,8 +7,9 @@
  *                                 while streaming: the Pool's bodyTimeout is an idle timeout a trickling body never
  *                                 trips, and nothing else bounds what a 2xx body may make us buffer
  *   getRetry                      GET only: 5xx / network errors → jittered exponential backoff, ≤ 1 + getRetries attempts,
- *                                 each retry paid from the client-wide RetryBudget (429 and every other 4xx are final;
- *                                 POST is never retried)
+ *                                 each retry paid from the client-wide RetryBudget and admitted by the gateway's
+ *                                 scheduler (`upstreamAdmitRetry`: it is one more upstream call) — 429 and every other
+ *                                 4xx are final; POST is never retried
  *   Pool             (innermost)
  *
  * `compose([...])` makes the last interceptor the outermost, so the array below is innermost-first. The order matters:
@@ -34,7 +35,15 @@ export interface UpstreamTrace {
 export type UpstreamDispatchOptions = Dispatcher.DispatchOptions & {
   upstreamEndpoint?: UpstreamEndpoint;
   upstreamTrace?: UpstreamTrace;
+  /**
+   * Asked before each GET retry is sent (after its backoff): the retry is one more upstream call, so the gateway's
+   * budgets decide it too (admission.ts `admitRetry`). False: no retry, the failure before it is the answer.
+   */
+  upstreamAdmitRetry?: () => boolean | Promise<boolean>;
 };
+
+/** A GET retry the admission refused: the attempt before it (a 5xx or a network error) is the final failure. */
+export const RETRY_NOT_ADMITTED = 'UPSTREAM_RETRY_NOT_ADMITTED';
 
 export interface UpstreamDispatcherOptions {
   origin: string;
@@ -128,6 +137,10 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
   #discarding = false;
   #abortReason: Error | null = null;
   #timer: NodeJS.Timeout | null = null;
+  /** Waiting for the admission of a retry (after its backoff): nothing is in flight. */
+  #admitting = false;
+  /** What the last attempt failed with, delivered when its retry is not admitted. */
+  #lastFailure: Error | null = null;
 
   /** The controller the downstream handler keeps across attempts; it always acts on the current attempt. */
   readonly #controller: Dispatcher.DispatchController;
@@ -161,10 +174,11 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
       abort(reason: Error) {
         if (self.#abortReason) return;
         self.#abortReason = reason;
-        if (self.#timer) {
+        if (self.#timer || self.#admitting) {
           // Waiting between attempts: nothing is in flight, so the downstream hears about the abort from us.
-          clearTimeout(self.#timer);
+          if (self.#timer) clearTimeout(self.#timer);
           self.#timer = null;
+          self.#admitting = false;
           self.#handler.onResponseError?.(self.#controller, reason);
         } else {
           self.#current?.abort(reason);
@@ -199,6 +213,9 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     // The budget is asked last: a token is spent only on a retry that will happen.
     if (RETRYABLE_STATUS.has(statusCode) && this.#attempt <= this.#maxRetries && this.#budget.tryWithdraw()) {
       this.#discarding = true;
+      this.#lastFailure = Object.assign(new Error(`HTTP ${statusCode}; its retry was not admitted`), {
+        code: RETRY_NOT_ADMITTED,
+      });
       return;
     }
     this.#responded = true;
@@ -224,8 +241,10 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
       this.#attempt <= this.#maxRetries &&
       RETRYABLE_CODES.has(errorCode(error) ?? '') &&
       this.#budget.tryWithdraw();
-    if (retryable) this.#scheduleRetry();
-    else this.#handler.onResponseError?.(this.#controller, error);
+    if (retryable) {
+      this.#lastFailure = error;
+      this.#scheduleRetry();
+    } else this.#handler.onResponseError?.(this.#controller, error);
   }
 
   #scheduleRetry(): void {
@@ -236,16 +255,45 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     this.#timer = setTimeout(
       () => {
         this.#timer = null;
-        const trace = (this.#opts as UpstreamDispatchOptions).upstreamTrace;
-        if (trace) trace.attempts = this.#attempt;
-        try {
-          this.#dispatch(this.#opts, this);
-        } catch (error) {
-          this.#handler.onResponseError?.(this.#controller, error as Error);
+        const admit = (this.#opts as UpstreamDispatchOptions).upstreamAdmitRetry;
+        const admitted = admit ? admit() : true;
+        if (admitted === true) this.#retry();
+        else if (admitted === false) this.#giveUp();
+        else {
+          this.#admitting = true;
+          admitted.then(
+            (ok) => {
+              if (!this.#admitting) return; // aborted meanwhile: the downstream has been told
+              this.#admitting = false;
+              if (ok) this.#retry();
+              else this.#giveUp();
+            },
+            () => {
+              if (!this.#admitting) return;
+              this.#admitting = false;
+              this.#giveUp();
+            },
+          );
         }
       },
       step / 2 + Math.random() * (step / 2),
     );
+  }
+
+  #retry(): void {
+    const trace = (this.#opts as UpstreamDispatchOptions).upstreamTrace;
+    if (trace) trace.attempts = this.#attempt;
+    try {
+      this.#dispatch(this.#opts, this);
+    } catch (error) {
+      this.#handler.onResponseError?.(this.#controller, error as Error);
+    }
+  }
+
+  /** The retry was not admitted: the previous attempt's failure is the answer (a GET: nothing ambiguous about it). */
+  #giveUp(): void {
+    const failure = this.#lastFailure ?? Object.assign(new Error('retry not admitted'), { code: RETRY_NOT_ADMITTED });
+    this.#handler.onResponseError?.(this.#controller, failure);
   }
 }
 

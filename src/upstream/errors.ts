@@ -29,10 +29,29 @@ export class UpstreamNotFoundError extends UpstreamError {
 export class UpstreamRateLimitedError extends UpstreamError {
   /** Seconds to wait before calling this endpoint again; never capped (package history asks for up to 15 minutes). */
   readonly retryAfterSeconds: number;
+  /** The answer's `X-RateLimit-Limit` (which limit refused: an ICCID's or the partner's); null when absent. */
+  readonly limit: number | null;
 
-  constructor(endpoint: UpstreamEndpoint, status: number, retryAfterSeconds: number) {
+  constructor(endpoint: UpstreamEndpoint, status: number, retryAfterSeconds: number, limit: number | null = null) {
     super(endpoint, status, `upstream ${endpoint}: rate limited, retry after ${retryAfterSeconds} s`);
     this.retryAfterSeconds = retryAfterSeconds;
+    this.limit = limit;
+  }
+}
+
+/**
+ * The gateway itself did not send an upstream call attempt: its scheduler refused it (a budget spent for longer than
+ * the caller may wait, a 429 block). Nothing reached the upstream, so a POST refused this way bought nothing.
+ * An `UpstreamAdmission` (admission.ts) refuses with this class or a subclass; nothing here converts it.
+ */
+export class CallNotAdmittedError extends Error {
+  constructor(
+    message: string,
+    /** When a call is expected to be admitted (an estimate, whole seconds, ≥ 1). */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = new.target.name;
   }
 }
 
@@ -189,7 +208,15 @@ export function errorFromResponse(
   if (status >= 500) return new UpstreamUnavailableError(endpoint, status, method !== 'GET', `HTTP ${status}`);
   if (status === 401 || status === 403) return new UpstreamAuthError(endpoint, status);
   if (status === 404) return new UpstreamNotFoundError(endpoint, status);
-  if (status === 429) return new UpstreamRateLimitedError(endpoint, status, retryAfterSeconds(headers, clock));
+  if (status === 429) {
+    const limit = header(headers, 'x-ratelimit-limit')?.trim();
+    return new UpstreamRateLimitedError(
+      endpoint,
+      status,
+      retryAfterSeconds(headers, clock),
+      limit && /^\d+$/.test(limit) ? Number(limit) : null,
+    );
+  }
   const business = businessError(body);
   if (business) return new UpstreamBusinessError(endpoint, status, business.code, business.reason);
   if (status >= 400) return new UpstreamValidationError(endpoint, status, validationFields(body));

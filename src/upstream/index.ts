@@ -3,11 +3,13 @@
  * from src/graphql, src/domain or src/app.
  */
 
+export type { UpstreamAdmission, UpstreamAttempt } from './admission.ts';
 export type { BreakerState, CircuitBreakerOptions } from './circuit-breaker.ts';
 export { breakerDefaults } from './circuit-breaker.ts';
 export type { UpstreamCallEvent, UpstreamClient, UpstreamClientOptions } from './client.ts';
 export { createUpstreamClient } from './client.ts';
 export {
+  CallNotAdmittedError,
   CircuitOpenError,
   UpstreamAuthError,
   UpstreamBadResponseError,

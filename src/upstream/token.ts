@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../platform/clock.ts';
 import type { SharedToken, TokenStore } from '../stores/token/types.ts';
 import {
+  CallNotAdmittedError,
   CircuitOpenError,
   UpstreamAuthError,
   UpstreamBadResponseError,
@@ -139,6 +140,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       return fetched.accessToken;
     } catch (error) {
       if (source === 'claimed') await store?.release().catch(() => {}); // the lease would end it anyway
+      // The gateway's own budget said no (nothing was sent): its refusal and estimate go to the caller as they are,
+      // and the next caller asks again (no backoff remembered: the scheduler already knows when).
+      if (error instanceof CallNotAdmittedError) throw error;
       const converted = toTokenFailure(error);
       // Nothing was sent: the breaker has its own cool-down, and its probe must not be held back by ours.
       if (converted instanceof CircuitOpenError) throw converted;

@@ -6,6 +6,8 @@
  * line, one `onCall` event and one span. Nothing here retries a POST for any other reason. While the breaker is open
  * every call (the token request included) fails fast with a CircuitOpenError (an UpstreamUnavailableError, never
  * ambiguous). Knows no endpoint but `token`; client.ts maps the others.
+ * With an `admission` (the gateway's scheduler, admission.ts) every attempt — token request, call, resend after a 401,
+ * GET retry — is admitted first, and every 429 is reported to it before the caller hears of it.
  */
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
@@ -14,6 +16,7 @@ import type { z } from 'zod';
 import { raceAbort } from '../platform/abort.ts';
 import { type Clock, systemClock } from '../platform/clock.ts';
 import type { TokenStore } from '../stores/token/types.ts';
+import type { UpstreamAdmission, UpstreamAttempt } from './admission.ts';
 import { type BreakerState, CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.ts';
 import { createUpstreamDispatcher, type UpstreamDispatchOptions, type UpstreamTrace } from './dispatcher.ts';
 import {
@@ -23,6 +26,7 @@ import {
   UpstreamBusinessError,
   UpstreamError,
   UpstreamNotFoundError,
+  UpstreamRateLimitedError,
   UpstreamUnavailableError,
   UpstreamValidationError,
 } from './errors.ts';
@@ -88,6 +92,11 @@ export interface UpstreamTransportOptions {
   dispatcher?: Dispatcher;
   /** Tracing on: one client span per exchange and a W3C `traceparent` on every request (see tracing.ts). */
   tracer?: Tracer;
+  /**
+   * Asked before every attempt (token, call, resend after a 401, GET retry) and told of every 429: the gateway's
+   * scheduler (admission.ts). Absent: nothing limits the calls.
+   */
+  admission?: UpstreamAdmission;
 }
 
 /** One request as an endpoint function describes it; the resolver turns endpoint + params + query into the path. */
@@ -237,6 +246,15 @@ export function createUpstreamTransport(
     schema: S,
   ): Promise<z.output<S>> {
     const { endpoint, method } = spec;
+    const { admission } = options;
+    const attempt: UpstreamAttempt = { endpoint, iccid: spec.iccid };
+    if (admission) {
+      // Not while the breaker is open (no budget spent on a call that would fail fast); before its permit, so a
+      // half-open probe is never held while this attempt waits for budget.
+      if (breaker.state() === 'open') throw circuitOpen(spec);
+      const admitted = admission.admit(attempt, signal);
+      if (admitted) await admitted;
+    }
     const permit = breaker.tryAcquire();
     if (!permit) throw circuitOpen(spec);
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -253,6 +271,7 @@ export function createUpstreamTransport(
       signal: signal ?? null,
       upstreamEndpoint: endpoint,
       upstreamTrace: trace,
+      ...(admission ? { upstreamAdmitRetry: () => admission.admitRetry(attempt) } : {}),
     };
     const started = performance.now();
     let status = 0;
@@ -283,6 +302,8 @@ export function createUpstreamTransport(
           : new UpstreamUnavailableError(endpoint, null, method !== 'GET', describeTransportError(error), {
               cause: error,
             });
+      // Recorded before anyone learns of the 429: every later attempt honours it.
+      if (admission && outcome instanceof UpstreamRateLimitedError) await admission.rateLimited(attempt, outcome);
       throw outcome;
     } finally {
       // Only a sick upstream trips the breaker; 4xx answers and unparsable 2xx bodies come from one that is up.

@@ -3,9 +3,9 @@ import {
   BudgetExhaustedError,
   CallAllowance,
   CallAllowanceExceededError,
-  CallBudget,
   ResourceCache,
 } from '../../src/domain/cache/index.ts';
+import { type Demand, UpstreamScheduler } from '../../src/domain/scheduler/index.ts';
 import { createManualClock } from '../../src/platform/clock.ts';
 import { MemoryBudgetStore } from '../../src/stores/budgets/memory.ts';
 import {
@@ -26,6 +26,15 @@ function setup(
   const clock = createManualClock();
   const calls: string[] = [];
   let next: (key: string, signal: AbortSignal) => Promise<number> = async () => calls.length;
+  const scheduler = new UpstreamScheduler({
+    limits: {
+      endpoints: options.budget ? { usage: [{ ...options.budget, scope: 'per-iccid' }] } : {},
+      all: [],
+    },
+    waits: { foregroundWaitMs: 1_500, deferredWaitMs: 10_000 },
+    store: new MemoryBudgetStore(),
+    clock,
+  });
   const cache = new ResourceCache<number>({
     name: 'test',
     max: 100,
@@ -33,29 +42,27 @@ function setup(
     maxStaleMs: options.maxStaleMs ?? 10_000,
     clock,
     ...(options.negativeTtlMs ? { negativeTtlMs: options.negativeTtlMs } : {}),
-    budget: new CallBudget({
-      scope: 'test',
-      limit: options.budget?.limit ?? Number.POSITIVE_INFINITY,
-      windowMs: options.budget?.windowMs ?? 1,
-      clock,
-      store: new MemoryBudgetStore(),
-    }),
+    scheduler,
+    endpoint: 'usage',
     load: (key, signal) => {
       calls.push(key);
       return next(key, signal);
     },
   });
-  return { clock, calls, cache, setLoad: (fn: typeof next) => (next = fn) };
+  return { clock, calls, cache, scheduler, setLoad: (fn: typeof next) => (next = fn) };
 }
+
+/** A client waiting for its read. */
+const FG: Demand = { priority: 'foreground', principal: 'test' };
 
 describe('ResourceCache', () => {
   it('serves a fresh entry without calling, and calls again after the TTL', async () => {
     const { clock, calls, cache } = setup();
-    expect((await cache.get('a')).value).toBe(1);
+    expect((await cache.get('a', FG)).value).toBe(1);
     clock.advance(999);
-    expect(await cache.get('a')).toMatchObject({ value: 1, stale: false });
+    expect(await cache.get('a', FG)).toMatchObject({ value: 1, stale: false });
     clock.advance(1);
-    expect((await cache.get('a')).value).toBe(2);
+    expect((await cache.get('a', FG)).value).toBe(2);
     expect(calls).toEqual(['a', 'a']);
   });
 
@@ -63,7 +70,7 @@ describe('ResourceCache', () => {
     const { calls, cache, setLoad } = setup();
     let release!: (v: number) => void;
     setLoad(() => new Promise((r) => (release = r)));
-    const reads = Array.from({ length: 1000 }, () => cache.get('a'));
+    const reads = Array.from({ length: 1000 }, () => cache.get('a', FG));
     release(7);
     const results = await Promise.all(reads);
     expect(results.every((r) => r.value === 7)).toBe(true);
@@ -72,44 +79,47 @@ describe('ResourceCache', () => {
 
   it('serves the old value marked stale when the budget denies a refresh, and errors when there is none', async () => {
     const { clock, calls, cache } = setup({ budget: { limit: 1, windowMs: 60_000 } });
-    await cache.get('a');
+    await cache.get('a', FG);
     clock.advance(5_000);
-    expect(await cache.get('a')).toMatchObject({ value: 1, stale: true });
+    expect(await cache.get('a', FG)).toMatchObject({ value: 1, stale: true });
     expect(calls).toHaveLength(1);
     const denied = setup({ budget: { limit: 1, windowMs: 60_000 } });
-    await denied.cache.get('b');
+    await denied.cache.get('b', FG);
     denied.cache.invalidate('b');
-    await expect(denied.cache.get('b')).rejects.toBeInstanceOf(BudgetExhaustedError);
+    await expect(denied.cache.get('b', FG)).rejects.toBeInstanceOf(BudgetExhaustedError);
   });
 
   it('honours a 429 for its whole Retry-After, serving stale meanwhile', async () => {
-    const { clock, calls, cache, setLoad } = setup({ maxStaleMs: 3_600_000 });
-    await cache.get('a');
+    const { clock, calls, cache, scheduler, setLoad } = setup({ maxStaleMs: 3_600_000 });
+    await cache.get('a', FG);
     clock.advance(2_000);
-    setLoad(async () => {
-      throw new UpstreamRateLimitedError('usage', 429, 600);
+    setLoad(async (key) => {
+      // What the transport does with every 429: tell the scheduler before anyone learns of it.
+      const error = new UpstreamRateLimitedError('usage', 429, 600);
+      await scheduler.rateLimited({ endpoint: 'usage', iccid: key }, error);
+      throw error;
     });
-    expect(await cache.get('a')).toMatchObject({ value: 1, stale: true });
+    expect(await cache.get('a', FG)).toMatchObject({ value: 1, stale: true });
     for (let i = 0; i < 5; i++) {
       clock.advance(100_000);
-      await cache.get('a');
+      await cache.get('a', FG);
     }
     expect(calls).toHaveLength(2);
     clock.advance(100_000);
     setLoad(async () => 42);
-    expect(await cache.get('a')).toMatchObject({ value: 42, stale: false });
+    expect(await cache.get('a', FG)).toMatchObject({ value: 42, stale: false });
   });
 
   it('serves stale on 5xx within maxStaleMs, then gives up', async () => {
     const { clock, cache, setLoad } = setup({ ttlMs: 1_000, maxStaleMs: 5_000 });
-    await cache.get('a');
+    await cache.get('a', FG);
     setLoad(async () => {
       throw new UpstreamUnavailableError('usage', 503, false, 'status 503');
     });
     clock.advance(3_000);
-    expect(await cache.get('a')).toMatchObject({ stale: true });
+    expect(await cache.get('a', FG)).toMatchObject({ stale: true });
     clock.advance(3_000);
-    await expect(cache.get('a')).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(cache.get('a', FG)).rejects.toBeInstanceOf(UpstreamUnavailableError);
   });
 
   it('remembers definitive refusals for the negative TTL', async () => {
@@ -119,13 +129,13 @@ describe('ResourceCache', () => {
         ? new UpstreamNotFoundError('sim', 404)
         : new UpstreamBusinessError('topups', 422, 73, 'recycled');
     });
-    await expect(cache.get('gone')).rejects.toBeInstanceOf(UpstreamNotFoundError);
-    await expect(cache.get('gone')).rejects.toBeInstanceOf(UpstreamNotFoundError);
-    await expect(cache.get('recycled')).rejects.toBeInstanceOf(UpstreamBusinessError);
-    await expect(cache.get('recycled')).rejects.toBeInstanceOf(UpstreamBusinessError);
+    await expect(cache.get('gone', FG)).rejects.toBeInstanceOf(UpstreamNotFoundError);
+    await expect(cache.get('gone', FG)).rejects.toBeInstanceOf(UpstreamNotFoundError);
+    await expect(cache.get('recycled', FG)).rejects.toBeInstanceOf(UpstreamBusinessError);
+    await expect(cache.get('recycled', FG)).rejects.toBeInstanceOf(UpstreamBusinessError);
     expect(calls).toEqual(['gone', 'recycled']);
     clock.advance(60_001);
-    await expect(cache.get('gone')).rejects.toBeInstanceOf(UpstreamNotFoundError);
+    await expect(cache.get('gone', FG)).rejects.toBeInstanceOf(UpstreamNotFoundError);
     expect(calls).toHaveLength(3);
   });
 
@@ -138,8 +148,8 @@ describe('ResourceCache', () => {
     });
     const a = new AbortController();
     const b = new AbortController();
-    const first = cache.get('a', a.signal);
-    const second = cache.get('a', b.signal);
+    const first = cache.get('a', FG, a.signal);
+    const second = cache.get('a', FG, b.signal);
     a.abort(new Error('client a left'));
     await expect(first).rejects.toThrow('client a left');
     expect(upstreamSignal.aborted).toBe(false);
@@ -150,7 +160,7 @@ describe('ResourceCache', () => {
 
   it('patches a cached value in place without refreshing its age', async () => {
     const { clock, cache } = setup();
-    await cache.get('a');
+    await cache.get('a', FG);
     clock.advance(500);
     expect(cache.update('a', (v) => v + 100)).toBe(true);
     expect(cache.peek('a')).toMatchObject({ value: 101, fetchedAt: clock.now() - 500 });
@@ -162,18 +172,18 @@ describe('ResourceCache', () => {
     const allowance = new CallAllowance(2);
     let release!: (v: number) => void;
     setLoad(() => new Promise((r) => (release = r)));
-    const joined = [cache.get('a', undefined, allowance), cache.get('a', undefined, allowance)]; // one call, joined
+    const joined = [cache.get('a', FG, undefined, allowance), cache.get('a', FG, undefined, allowance)]; // one call, joined
     release(1);
     await Promise.all(joined);
-    await cache.get('a', undefined, allowance); // fresh hit: free
+    await cache.get('a', FG, undefined, allowance); // fresh hit: free
     expect(allowance.used).toBe(1);
     setLoad(async () => calls.length);
-    await cache.get('b', undefined, allowance);
+    await cache.get('b', FG, undefined, allowance);
     expect(allowance.used).toBe(2);
-    await expect(cache.get('c', undefined, allowance)).rejects.toEqual(new CallAllowanceExceededError('test', 2));
+    await expect(cache.get('c', FG, undefined, allowance)).rejects.toEqual(new CallAllowanceExceededError('test', 2));
     clock.advance(1_000); // 'a' expired but within its stale bound: served stale rather than refused
-    expect(await cache.get('a', undefined, allowance)).toMatchObject({ value: 1, stale: true });
+    expect(await cache.get('a', FG, undefined, allowance)).toMatchObject({ value: 1, stale: true });
     expect(calls).toEqual(['a', 'b']);
-    await expect(cache.get('c')).resolves.toMatchObject({ stale: false }); // another request's reads are not affected
+    await expect(cache.get('c', FG)).resolves.toMatchObject({ stale: false }); // another request's reads are not affected
   });
 });

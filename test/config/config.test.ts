@@ -7,7 +7,7 @@ describe('loadConfig', () => {
     expect(config.upstream).toBeUndefined();
     expect(config.port).toBe(4000);
     expect(config.cache).toMatchObject({ usageTtlSeconds: 300, historyTtlSeconds: 900, topupsTtlSeconds: 60 });
-    expect(config.limits).toEqual({ usagePerMinute: 100, historyIntervalSeconds: 900, detailsPerMinute: 10 });
+    expect(config.upstreamLimits.endpoints.usage).toEqual([{ limit: 100, windowMs: 60_000, scope: 'per-iccid' }]);
   });
 
   it('reports every problem at once', () => {

@@ -269,18 +269,10 @@ describe('loadConfig: the legacy limit variables', () => {
       packages: [{ limit: 1, windowMs: 5 * MIN, scope: 'per-iccid' }],
       sim: [{ limit: 3, windowMs: MIN, scope: 'per-iccid' }],
     });
-    // The field the cache's budgets still read, as before.
-    expect(config.limits).toEqual({ usagePerMinute: 50, historyIntervalSeconds: 300, detailsPerMinute: 3 });
   });
 
   it('UPSTREAM_HISTORY_INTERVAL_SECONDS=0 means no per-ICCID history limit, as before', () => {
     expect(loadConfig({ UPSTREAM_HISTORY_INTERVAL_SECONDS: '0' }).upstreamLimits.endpoints.packages).toBeUndefined();
-  });
-
-  it('unset, `limits` keeps its old defaults whatever the flavour', () => {
-    const expected = { usagePerMinute: 100, historyIntervalSeconds: 900, detailsPerMinute: 10 };
-    expect(loadConfig({}).limits).toEqual(expected);
-    expect(loadConfig({ UPSTREAM_FLAVOR: 'airalo' }).limits).toEqual(expected);
   });
 
   it('are still validated', () => {

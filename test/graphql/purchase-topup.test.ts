@@ -193,6 +193,12 @@ describe('purchaseTopup', () => {
       code: 'RATE_LIMITED',
       retryAfterSeconds: 30,
     });
+    // The 429 blocks the submit endpoint for its Retry-After (README "How the scheduler decides"): a retry before
+    // then is refused by the gateway itself, nothing sent.
+    const early = await buy(h, { iccid, packageId, idempotencyKey: 'rl' });
+    expect(early.data!.purchaseTopup).toMatchObject({ __typename: 'RateLimitedError', retryAfterSeconds: 30 });
+    expect(h.sandbox.control.countCalls({ endpoint: 'submitTopup' })).toBe(1);
+    h.clock.advance(30_000);
     const retried = await buy(h, { iccid, packageId, idempotencyKey: 'rl' });
     expect(retried.data!.purchaseTopup.__typename).toBe('PurchaseTopupSuccess');
     expect(h.sandbox.control.orders()).toHaveLength(1);
@@ -487,6 +493,8 @@ describe('purchaseTopup: a key the gateway does not remember is searched for ups
       expect(h.sandbox.control.orders()).toHaveLength(0);
 
       h.sandbox.control.removeFault(listDown);
+      // A 429 blocks the order list for its Retry-After: readable again once it has passed.
+      if ('retryAfterSeconds' in expected) h.clock.advance(expected.retryAfterSeconds * 1000);
       const ok = await buy(h, { iccid, packageId, idempotencyKey: 'list-down' });
       expect(ok.data!.purchaseTopup).toMatchObject({ __typename: 'PurchaseTopupSuccess', replayed: false });
       expect(submits(h)).toBe(1);

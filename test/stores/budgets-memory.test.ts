@@ -1,15 +1,22 @@
-/** The in-process budget store (the embedded default) through the domain's CallBudget, on the injected clock. */
+/** The in-process budget store (the embedded default), one budget bound to a scope and limit, on the injected clock. */
 import { describe, expect, it } from 'vitest';
-import { CallBudget } from '../../src/domain/cache/index.ts';
-import { createManualClock } from '../../src/platform/clock.ts';
+import { type Clock, createManualClock } from '../../src/platform/clock.ts';
 import { MemoryBudgetStore } from '../../src/stores/budgets/memory.ts';
+
+/** One (scope, limit, window) of the store, as the scheduler uses it for an endpoint's per-ICCID limit. */
+function bound(scope: string, limit: number, windowMs: number, clock: Clock, store: MemoryBudgetStore) {
+  return {
+    acquire: (key: string) => store.acquire(scope, key, limit, windowMs, clock.now()),
+    blockUntil: (key: string, until: number) => store.block(scope, key, until, clock.now()),
+  };
+}
 
 function budget(limit: number, windowMs: number, store = new MemoryBudgetStore()) {
   const clock = createManualClock();
-  return { clock, store, budget: new CallBudget({ scope: 'usage', limit, windowMs, clock, store }) };
+  return { clock, store, budget: bound('usage', limit, windowMs, clock, store) };
 }
 
-describe('CallBudget on the in-process store', () => {
+describe('a budget on the in-process store', () => {
   it('allows `limit` calls per sliding window per key and says how long to wait after', async () => {
     const { clock, budget: b } = budget(3, 60_000);
     for (let i = 0; i < 3; i++) {
@@ -49,7 +56,7 @@ describe('CallBudget on the in-process store', () => {
 
   it('keeps scopes apart: one ICCID has a budget per resource', async () => {
     const { clock, store, budget: usage } = budget(1, 60_000);
-    const history = new CallBudget({ scope: 'history', limit: 1, windowMs: 900_000, clock, store });
+    const history = bound('history', 1, 900_000, clock, store);
     expect(await usage.acquire('a')).toBe(0);
     expect(await history.acquire('a')).toBe(0);
     expect(await usage.acquire('a')).toBe(60_000);
@@ -83,5 +90,37 @@ describe('CallBudget on the in-process store', () => {
   it('grants nothing under a limit below one call (a fallback share of a tiny limit)', async () => {
     const store = new MemoryBudgetStore();
     expect(await store.acquire('history', 'a', 0, 900_000, 0)).toBe(900_000);
+  });
+});
+
+describe('several budgets in one decision on the in-process store (acquireAll)', () => {
+  const budgets = (iccid: string) => [
+    { scope: 'usage#i0', key: iccid, limit: 2, windowMs: 60_000 },
+    { scope: 'usage#p0', key: '', limit: 3, windowMs: 1_000 },
+    { scope: 'usage', key: '*', limit: Number.POSITIVE_INFINITY, windowMs: 1 },
+  ];
+
+  it('records in every budget or in none, and answers each budget’s wait and calls when it refuses', () => {
+    const store = new MemoryBudgetStore();
+    expect(store.acquireAll(budgets('a'), 0)).toBe(0);
+    expect(store.acquireAll(budgets('a'), 100)).toBe(0);
+    expect(store.acquireAll(budgets('a'), 200)).toEqual({ waits: [59_800, 0, 0], calls: [[0, 100], [0, 100], []] });
+    expect(store.acquireAll(budgets('b'), 200)).toBe(0);
+    // The partner budget is spent: refused, and b's own budget keeps its second slot.
+    expect(store.acquireAll(budgets('b'), 300)).toMatchObject({ waits: [0, 700, 0] });
+    expect(store.acquireAll(budgets('b'), 1_000)).toBe(0);
+    expect(store.inspect(budgets('b'), 1_000)).toEqual({
+      waits: [59_200, 100, 0],
+      calls: [[200, 1_000], [100, 200, 1_000], []],
+    });
+    store.block('usage', '*', 5_000, 1_000);
+    expect(store.acquireAll(budgets('c'), 1_000)).toMatchObject({ waits: [0, 100, 4_000] });
+  });
+
+  it('frees a lowered limit only when all but limit − 1 calls have left the window', () => {
+    const store = new MemoryBudgetStore();
+    for (let t = 0; t < 4; t++) expect(store.acquire('s', '', 4, 1_000, t * 100)).toBe(0);
+    // Half the limit (a background call's share): 4 calls recorded, room again once 3 have left (at 1 200).
+    expect(store.acquire('s', '', 2, 1_000, 400)).toBe(800);
   });
 });

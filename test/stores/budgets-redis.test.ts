@@ -132,3 +132,67 @@ describe('Redis budget store: Redis unavailable', () => {
     }
   });
 });
+
+describe('Redis budget store: several budgets in one decision (acquireAll)', () => {
+  const budgets = (scope: string, iccid: string) => [
+    { scope: `${scope}#i0`, key: iccid, limit: 5, windowMs: 60_000 },
+    { scope: `${scope}#p0`, key: '', limit: 100, windowMs: 60_000 },
+    { scope, key: '*', limit: Number.POSITIVE_INFINITY, windowMs: 1 },
+  ];
+
+  it('is one atomic decision across replicas: all budgets recorded or none, no budget over its limit', async () => {
+    const replicas = [await store(), await store(), await store()];
+    const scope = freshScope();
+    // 300 concurrent calls over 30 ICCIDs, 10 each: per ICCID 5 a minute, 100 a minute for the partner.
+    const decisions = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => replicas[i % 3]!.acquireAll(budgets(scope, `sim${i % 30}`), 1_000 + i)),
+    );
+    expect(decisions.filter((d) => d === 0)).toHaveLength(100);
+    expect(server.cli('ZCARD', `bt:budget:{${scope}#p0:}:calls`)).toBe('100');
+    let perIccid = 0;
+    for (let i = 0; i < 30; i++) {
+      const calls = Number(server.cli('ZCARD', `bt:budget:{${scope}#i0:sim${i}}:calls`));
+      expect(calls).toBeLessThanOrEqual(5);
+      perIccid += calls;
+    }
+    // A call the partner budget refused spent no ICCID's slot: the ICCIDs together hold exactly the granted calls.
+    expect(perIccid).toBe(100);
+  });
+
+  it('answers every budget’s wait and recorded calls when it refuses; inspect records nothing; blocks count', async () => {
+    const s = await store();
+    const scope = freshScope();
+    for (let i = 0; i < 5; i++) expect(await s.acquireAll(budgets(scope, 'a'), 1_000 * i)).toBe(0);
+    const refused = await s.acquireAll(budgets(scope, 'a'), 10_000);
+    expect(refused).toEqual({
+      waits: [50_000, 0, 0], // the oldest of its 5 calls leaves the window at 60 s
+      calls: [[0, 1_000, 2_000, 3_000, 4_000], [0, 1_000, 2_000, 3_000, 4_000], []],
+    });
+    expect(await s.inspect(budgets(scope, 'b'), 10_000)).toEqual({
+      waits: [0, 0, 0],
+      calls: [[], [0, 1_000, 2_000, 3_000, 4_000], []],
+    });
+    expect(server.cli('ZCARD', `bt:budget:{${scope}#p0:}:calls`)).toBe('5');
+    await s.block(scope, '*', 40_000, 10_000);
+    expect(await s.acquireAll(budgets(scope, 'b'), 10_000)).toMatchObject({ waits: [0, 0, 30_000] });
+    expect(s.fallbackDecisions).toBe(0);
+  });
+
+  it('decides locally on floor(limit × share) while Redis is down, and fleet-wide again once it is back', async () => {
+    const s = await store(0.5);
+    const redis = connections.at(-1)!;
+    const scope = freshScope();
+    expect(await s.acquireAll(budgets(scope, 'a'), 0)).toBe(0); // recorded locally too
+    await server.stop();
+    await until(() => redis.state === 'down');
+    const local = [];
+    for (let i = 1; i <= 3; i++) local.push(await s.acquireAll(budgets(scope, 'a'), i));
+    // floor(5 × 0.5) = 2 for the ICCID, one of them already used.
+    expect(local.map((d) => d === 0)).toEqual([true, false, false]);
+    expect(s.fallbackDecisions).toBe(3);
+    await server.restart();
+    await until(() => redis.state === 'up');
+    expect(await s.acquireAll(budgets(scope, 'c'), 10)).toBe(0);
+    expect(s.fallbackDecisions).toBe(3);
+  });
+});

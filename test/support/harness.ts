@@ -7,7 +7,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { Logger } from 'pino';
 import { createGateway, type Gateway } from '../../src/app/gateway.ts';
 import { createManualClock, type ManualClock } from '../../src/platform/clock.ts';
-import { loadConfig } from '../../src/platform/config.ts';
+import { type GatewayConfig, loadConfig } from '../../src/platform/config.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createSandbox, SANDBOX_CREDENTIALS, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.ts';
 import type { TypedDocumentString } from '../__generated__/graphql.ts';
@@ -58,13 +58,16 @@ export async function startHarness(
     spanExporter?: SpanExporter;
     /** How many gateways to build on the one sandbox (e.g. 3 with `env.REDIS_URL` for an in-process fleet). */
     replicas?: number;
+    /** Adjusts the configuration loaded from `env` (values no variable sets, e.g. explicit `upstreamLimits`). */
+    configure?: (config: GatewayConfig) => GatewayConfig;
   } = {},
 ): Promise<Harness> {
   const flavour = options.flavour ?? 'pressone';
   const clock = createManualClock();
   const sandbox = await createSandbox({ clock, credentials: SANDBOX_CREDENTIALS, ...options.sandbox });
   // The flavour the gateway talks to is also the one whose limits its configuration holds (config.upstreamLimits).
-  const config = loadConfig({ LOG_LEVEL: 'silent', UPSTREAM_FLAVOR: flavour, ...options.env });
+  const loaded = loadConfig({ LOG_LEVEL: 'silent', UPSTREAM_FLAVOR: flavour, ...options.env });
+  const config = options.configure ? options.configure(loaded) : loaded;
   const replicas = Array.from({ length: options.replicas ?? 1 }, () =>
     replica(
       createGateway({

@@ -4,11 +4,15 @@
  * budget, coalesced with every query's reads), again when its value stops being fresh, and at once when its cached
  * usage changes or is invalidated (a webhook alert, a purchase). Subscribers get the current value when they start,
  * then only changes. Nothing is watched once the last subscriber of a SIM has gone.
+ * Upstream budget (README "How the scheduler decides"): the first read of a newly watched SIM is `deferred` for the
+ * subscriber (a client waits for it, streaming); the re-reads are `background` (spare budget only: a refused re-read
+ * is tried again after `retryMs`).
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
 import type { Usage } from '../../upstream/index.ts';
 import type { CacheRead, ResourceCache } from '../cache/index.ts';
+import type { Demand } from '../scheduler/index.ts';
 import type { Stream, SubscriptionRegistry } from './subscriptions.ts';
 
 export interface UsageUpdate {
@@ -36,6 +40,8 @@ export interface UsageWatchOptions {
   retryMs?: number;
 }
 
+const REREAD: Demand = Object.freeze({ priority: 'background', principal: 'usage-watch' });
+
 export class UsageWatch {
   readonly #o: UsageWatchOptions;
   readonly #watched = new Map<string, Watched>();
@@ -60,7 +66,7 @@ export class UsageWatch {
         if (!w) {
           w = { streams: new Set(), last: undefined, lastKey: undefined, nextAt: 0, reading: false };
           this.#watched.set(iccid, w);
-          this.#read(iccid, w);
+          this.#read(iccid, w, { priority: 'deferred', principal: principalId });
         } else if (w.last) stream.push({ iccid, usage: w.last });
         w.streams.add(stream);
       }
@@ -76,7 +82,7 @@ export class UsageWatch {
 
   #scan(): void {
     const now = this.#o.clock.now();
-    for (const [iccid, w] of this.#watched) if (!w.reading && now >= w.nextAt) this.#read(iccid, w);
+    for (const [iccid, w] of this.#watched) if (!w.reading && now >= w.nextAt) this.#read(iccid, w, REREAD);
   }
 
   /** The cached usage of a watched SIM changed: push the new value, or re-read at once when it was dropped. */
@@ -85,13 +91,13 @@ export class UsageWatch {
     if (!w) return;
     const current = this.#o.cache.peek(iccid);
     if (current && !current.stale) this.#offer(iccid, w, current);
-    else if (!w.reading) this.#read(iccid, w);
+    else if (!w.reading) this.#read(iccid, w, REREAD);
   }
 
-  #read(iccid: string, w: Watched): void {
+  #read(iccid: string, w: Watched, demand: Demand): void {
     w.reading = true;
     const retryMs = this.#o.retryMs ?? 30_000;
-    this.#o.cache.get(iccid).then(
+    this.#o.cache.get(iccid, demand).then(
       (read) => {
         w.reading = false;
         this.#offer(iccid, w, read);

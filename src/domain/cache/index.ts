@@ -1,21 +1,20 @@
 /**
- * The gateway's cross-request caches, one per upstream resource, keyed by ICCID, each with the
- * freshness reasoned in the README ("Caching and upstream budgets") and the per-ICCID call budgets
- * that keep the upstream's documented limits.
+ * The gateway's cross-request caches, one per upstream resource, keyed by ICCID, each with the freshness reasoned in
+ * the README ("Caching and upstream budgets"). Every upstream call they make is admitted by the scheduler
+ * (src/domain/scheduler), which keeps the upstream's limits (`config.upstreamLimits`).
  */
 import type { Clock } from '../../platform/clock.ts';
 import type { GatewayConfig } from '../../platform/config.ts';
-import type { BudgetStore } from '../../stores/budgets/types.ts';
+import type { RateLimit } from '../../platform/upstream-limits.ts';
 import type { CacheL2 } from '../../stores/cache-l2/types.ts';
 import type { InvalidationBus } from '../../stores/invalidation/types.ts';
 import type { Balance, HistoryEntry, SimDetails, TopupPackage, UpstreamClient, Usage } from '../../upstream/index.ts';
-import { CallBudget } from './call-budget.ts';
+import type { UpstreamScheduler } from '../scheduler/index.ts';
 import { compactSimDetails } from './compact.ts';
 import { ResourceCache } from './resource-cache.ts';
 
 export { BudgetExhaustedError, CallAllowanceExceededError } from '../errors.ts';
 export { CallAllowance } from './call-allowance.ts';
-export { CallBudget } from './call-budget.ts';
 export { type CacheRead, type CacheStats, ResourceCache } from './resource-cache.ts';
 
 export interface GatewayCaches {
@@ -45,14 +44,14 @@ export interface CacheSharing {
 }
 
 export function createCaches(
-  config: Pick<GatewayConfig, 'cache' | 'limits'>,
+  config: Pick<GatewayConfig, 'cache' | 'upstreamLimits'>,
   client: UpstreamClient,
   clock: Clock,
-  /** Where call budgets and 429 blocks are decided: in-process, or fleet-wide (src/app/stores.ts chooses). */
-  budgets: BudgetStore,
+  /** Admits every upstream call (its budgets live in-process or fleet-wide: src/app/stores.ts chooses). */
+  scheduler: UpstreamScheduler,
   sharing?: CacheSharing,
 ): GatewayCaches {
-  const caches = buildCaches(config, client, clock, budgets, sharing);
+  const caches = buildCaches(config, client, clock, scheduler, sharing);
   if (sharing) {
     const byName = new Map<string, ResourceCache<unknown>>(
       Object.values(caches).map((cache: ResourceCache<unknown>) => [cache.name, cache]),
@@ -65,14 +64,24 @@ export function createCaches(
   return caches;
 }
 
+/**
+ * The shortest interval at which the upstream lets one ICCID be read again on average (the per-ICCID limits of
+ * `limits`: window / limit; 0 without any): a cached value is never considered fresher than that.
+ */
+export function minReadIntervalMs(limits: readonly RateLimit[] | undefined): number {
+  let interval = 0;
+  for (const l of limits ?? []) if (l.scope === 'per-iccid') interval = Math.max(interval, l.windowMs / l.limit);
+  return interval;
+}
+
 function buildCaches(
-  config: Pick<GatewayConfig, 'cache' | 'limits'>,
+  config: Pick<GatewayConfig, 'cache' | 'upstreamLimits'>,
   client: UpstreamClient,
   clock: Clock,
-  budgets: BudgetStore,
+  scheduler: UpstreamScheduler,
   sharing: CacheSharing | undefined,
 ): GatewayCaches {
-  const { cache, limits } = config;
+  const { cache, upstreamLimits } = config;
   const max = cache.maxSims;
   const s = (seconds: number) => seconds * 1000;
   /** Stale-if-error bound, and the stale-while-revalidate window for resources that need not be fresh to act on. */
@@ -90,14 +99,8 @@ function buildCaches(
           },
         }
       : {};
-  const budget = (scope: string, limit: number, windowMs: number) =>
-    new CallBudget({ scope, limit, windowMs, clock, store: budgets });
-  const usageBudget = budget('usage', limits.usagePerMinute, 60_000);
-  // Details are cached for an hour; the budget bounds re-reads of one ICCID however its entry or refusal was evicted.
-  const detailsBudget = budget('details', limits.detailsPerMinute, 60_000);
-  const historyBudget = budget('history', 1, Math.max(1, s(limits.historyIntervalSeconds)));
-  // No documented limit: only 429 blocks apply (shared by the fleet like every budget).
-  const unlimited = (scope: string) => budget(scope, Number.POSITIVE_INFINITY, 1);
+  // Every cache's calls go through the scheduler, whatever the endpoint's limits (none: only 429 blocks apply).
+  const admitted = { scheduler };
   return {
     details: new ResourceCache({
       name: 'details',
@@ -108,7 +111,8 @@ function buildCaches(
       maxStaleMs: MAX_STALE_MS,
       negativeTtlMs: s(cache.negativeTtlSeconds),
       clock,
-      budget: detailsBudget,
+      ...admitted,
+      endpoint: 'sim',
       load: (iccid, signal) => client.getSim(iccid, signal),
       compact: compactSimDetails,
     }),
@@ -121,7 +125,8 @@ function buildCaches(
       maxStaleMs: MAX_STALE_MS,
       negativeTtlMs: s(cache.negativeTtlSeconds),
       clock,
-      budget: usageBudget,
+      ...admitted,
+      endpoint: 'usage',
       load: (iccid, signal) => client.getUsage(iccid, signal),
     }),
     topups: new ResourceCache({
@@ -132,7 +137,8 @@ function buildCaches(
       maxStaleMs: s(cache.topupsTtlSeconds),
       negativeTtlMs: s(cache.negativeTtlSeconds),
       clock,
-      budget: unlimited('topups'),
+      ...admitted,
+      endpoint: 'topups',
       load: (iccid, signal) => client.getTopups(iccid, signal),
     }),
     history: new ResourceCache({
@@ -141,11 +147,12 @@ function buildCaches(
       ...swr,
       max,
       // Never fresher than the upstream lets us re-read it.
-      ttlMs: Math.max(s(cache.historyTtlSeconds), s(limits.historyIntervalSeconds)),
+      ttlMs: Math.max(s(cache.historyTtlSeconds), minReadIntervalMs(upstreamLimits.endpoints.packages)),
       maxStaleMs: MAX_STALE_MS,
       negativeTtlMs: s(cache.negativeTtlSeconds),
       clock,
-      budget: historyBudget,
+      ...admitted,
+      endpoint: 'packages',
       load: (iccid, signal) => client.getPackageHistory(iccid, signal),
     }),
     balance: new ResourceCache({
@@ -155,7 +162,9 @@ function buildCaches(
       ttlMs: s(cache.balanceTtlSeconds),
       maxStaleMs: s(cache.balanceTtlSeconds),
       clock,
-      budget: unlimited('balance'),
+      ...admitted,
+      endpoint: 'balance',
+      keyIsIccid: false,
       load: (_key, signal) => client.getBalance(signal),
     }),
   };

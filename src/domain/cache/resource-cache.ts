@@ -3,11 +3,17 @@
  *
  * Contract of `get(key)`:
  * - fresh entry (younger than `ttlMs`)                → served, no upstream call;
- * - expired less than `staleWhileRevalidateMs` ago   → served marked `stale`, refreshed in the background;
- * - missing or expired, budget allows                → one upstream call, shared by every concurrent caller
- *                                                       for that key (coalesced), result stored;
- * - budget denies (per-ICCID limit or a 429 block)   → the cached value marked `stale`, else BudgetExhaustedError;
- * - upstream answers 429                              → the key is blocked for the full Retry-After, then as above;
+ * - expired less than `staleWhileRevalidateMs` ago   → served marked `stale`, refreshed in the background (a
+ *                                                       `background` demand: spare budget only, never queued);
+ * - missing or expired                               → one upstream call, shared by every concurrent caller
+ *                                                       for that key (coalesced), admitted by the scheduler
+ *                                                       (src/domain/scheduler) for the most urgent of its callers;
+ *                                                       result stored;
+ * - the scheduler queues the call                     → each caller waits within its own bound (its Demand);
+ * - the scheduler refuses (budget spent, a 429 block, → the cached value marked `stale`, else BudgetExhaustedError
+ *   or a caller's bound passed)                         (with the scheduler's estimate), for that caller;
+ * - upstream answers 429                              → the transport has told the scheduler (the key or the whole
+ *                                                       endpoint is blocked for the full Retry-After), then as above;
  * - upstream unavailable (5xx, timeout)               → stale value if one is within `maxStaleMs`, else the error;
  * - upstream not found or refused (422, e.g. recycled) → remembered for `negativeTtlMs` (no call per retry), rethrown;
  * - the caller's request has used its CallAllowance → the cached value marked `stale`, else CallAllowanceExceededError.
@@ -31,13 +37,21 @@ import type { CacheL2, L2Read } from '../../stores/cache-l2/types.ts';
 import type { InvalidationBus, InvalidationKind } from '../../stores/invalidation/types.ts';
 import {
   UpstreamBusinessError,
+  type UpstreamEndpoint,
   UpstreamNotFoundError,
   UpstreamRateLimitedError,
   UpstreamUnavailableError,
 } from '../../upstream/index.ts';
 import { BudgetExhaustedError, CallAllowanceExceededError } from '../errors.ts';
+import {
+  type Demand,
+  GRANTED,
+  mostUrgent,
+  type Ticket,
+  type UpstreamScheduler,
+  withAdmitted,
+} from '../scheduler/index.ts';
 import type { CallAllowance } from './call-allowance.ts';
-import type { CallBudget } from './call-budget.ts';
 
 export interface CacheRead<V> {
   value: V;
@@ -57,9 +71,14 @@ export interface ResourceCacheOptions<V> {
   /** How long past freshness a value is served at once while it is refreshed in the background (0 = never). */
   staleWhileRevalidateMs?: number;
   clock: Clock;
+  /** The upstream call for `key` (made through the transport, which asks the scheduler about any further attempt). */
   load: (key: string, signal: AbortSignal) => Promise<V>;
-  /** Decides every upstream call (per-ICCID limit and 429 blocks, fleet-wide with Redis); asked only on an L1 miss. */
-  budget: CallBudget;
+  /** Admits every upstream call (budgets, 429 blocks, queueing; fleet-wide with Redis); asked only on an L1 miss. */
+  scheduler: UpstreamScheduler;
+  /** The endpoint `load` calls, for the scheduler. */
+  endpoint: UpstreamEndpoint;
+  /** False when the key is not an ICCID (the balance): only the endpoint's partner-wide budgets apply. Default true. */
+  keyIsIccid?: boolean;
   /** How long a definitive refusal (404, 422 business error) is remembered; 0/undefined = not at all. */
   negativeTtlMs?: number;
   /** Applied to every value before it is stored (a lossless, smaller representation; see compact.ts). */
@@ -96,6 +115,22 @@ interface Inflight<V> {
   promise: Promise<Entry<V>>;
   controller: AbortController;
   waiters: number;
+  /** The most urgent of its callers' demands: the call is admitted, and makes its further attempts, for it. */
+  demand: Demand;
+  /** The admission while the scheduler has it queued (or a fleet-wide store decides): each caller waits on it. */
+  ticket: Ticket | undefined;
+  /** The admission is decided: callers wait for the call itself. */
+  decided: boolean;
+  /** Callers that came before the admission was asked for (a fleet-wide refresh's lock): joined to it then. */
+  early: EarlyCaller[] | undefined;
+}
+
+interface EarlyCaller {
+  demand: Demand;
+  signal: AbortSignal | undefined;
+  arrivedAt: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
 }
 
 export interface CacheStats {
@@ -105,16 +140,6 @@ export interface CacheStats {
   misses: number;
   staleServes: number;
   upstreamCalls: number;
-}
-
-/** A flight the budget refused: nothing was called; `waitMs` until the budget allows one. */
-class BudgetDenied extends BudgetExhaustedError {
-  constructor(
-    resource: string,
-    readonly waitMs: number,
-  ) {
-    super(resource, Math.ceil(waitMs / 1000));
-  }
 }
 
 export class ResourceCache<V> {
@@ -159,24 +184,33 @@ export class ResourceCache<V> {
     return this.options.name;
   }
 
-  /** `allowance`: the calling request's share of upstream calls; a call this read starts is taken from it. */
-  async get(key: string, signal?: AbortSignal, allowance?: CallAllowance): Promise<CacheRead<V>> {
+  /**
+   * `demand`: who reads and how urgently (src/domain/scheduler/demand.ts) — the priority and the caller the scheduler
+   * admits an upstream call for. `allowance`: the calling request's share of upstream calls; a call this read starts
+   * is taken from it.
+   */
+  async get(key: string, demand: Demand, signal?: AbortSignal, allowance?: CallAllowance): Promise<CacheRead<V>> {
     const entry = this.entries.get(key);
     if (entry && (this.unverified.size === 0 || !this.unverified.has(key))) {
-      const served = this.serveCached(key, entry, allowance, false);
+      const served = this.serveCached(key, entry, demand, allowance, false);
       if (served) return served;
     }
-    if (this.shared) return this.getShared(key, signal, allowance);
-    return this.miss(key, entry, signal, allowance);
+    if (this.shared) return this.getShared(key, demand, signal, allowance);
+    return this.miss(key, entry, demand, signal, allowance);
   }
 
   /** L1 miss (or an entry to re-check) with a shared second level: L2 first, then as without it. */
-  private async getShared(key: string, signal?: AbortSignal, allowance?: CallAllowance): Promise<CacheRead<V>> {
+  private async getShared(
+    key: string,
+    demand: Demand,
+    signal?: AbortSignal,
+    allowance?: CallAllowance,
+  ): Promise<CacheRead<V>> {
     const adopted = await this.readShared(key);
     // Re-checked, or L2 could not be read: either way the L1 entry is now the best this replica knows.
     const entry = this.entries.get(key);
-    const served = entry && this.serveCached(key, entry, allowance, adopted);
-    return served || this.miss(key, entry, signal, allowance);
+    const served = entry && this.serveCached(key, entry, demand, allowance, adopted);
+    return served || this.miss(key, entry, demand, signal, allowance);
   }
 
   /**
@@ -186,6 +220,7 @@ export class ResourceCache<V> {
   private serveCached(
     key: string,
     entry: Entry<V>,
+    demand: Demand,
     allowance: CallAllowance | undefined,
     fromSharedLevel: boolean,
   ): CacheRead<V> | undefined {
@@ -197,7 +232,7 @@ export class ResourceCache<V> {
       return entry;
     }
     if (age < this.options.ttlMs + (this.options.staleWhileRevalidateMs ?? 0)) {
-      this.revalidate(key, allowance);
+      this.revalidate(key, demand, allowance);
       this.stats.staleServes++;
       noteCacheRead(this.options.name, key, 'stale'); // tracing hook
       return { ...entry, stale: true };
@@ -208,6 +243,7 @@ export class ResourceCache<V> {
   private async miss(
     key: string,
     entry: Entry<V> | undefined,
+    demand: Demand,
     signal?: AbortSignal,
     allowance?: CallAllowance,
   ): Promise<CacheRead<V>> {
@@ -221,30 +257,29 @@ export class ResourceCache<V> {
     if (!joinable && allowance && !allowance.tryTake())
       return this.serveStale(entry, new CallAllowanceExceededError(this.options.name, allowance.limit));
     try {
-      const fresh = await this.join(key, joinable, signal, allowance);
+      const fresh = await this.join(key, joinable, demand, signal, allowance);
       noteCacheRead(this.options.name, key, 'miss'); // tracing hook
       return fresh;
     } catch (error) {
-      if (error instanceof BudgetDenied) {
+      if (error instanceof BudgetExhaustedError) {
         noteCacheRead(this.options.name, key, 'budget', error.waitMs); // tracing hook
         return this.serveStale(entry, error);
       }
       noteCacheRead(this.options.name, key, 'miss'); // tracing hook
-      if (
-        error instanceof UpstreamRateLimitedError ||
-        error instanceof UpstreamUnavailableError ||
-        error instanceof BudgetExhaustedError
-      )
+      if (error instanceof UpstreamRateLimitedError || error instanceof UpstreamUnavailableError)
         return this.serveStale(entry, error);
       throw error;
     }
   }
 
-  /** Background refresh for stale-while-revalidate: only when none is under way and the budget allows. */
-  private revalidate(key: string, allowance: CallAllowance | undefined): void {
+  /**
+   * Background refresh for stale-while-revalidate: only when none is under way, as a `background` demand (spare
+   * budget only: a refusal just leaves the stale value for the next read).
+   */
+  private revalidate(key: string, demand: Demand, allowance: CallAllowance | undefined): void {
     if (this.inflight.has(key)) return;
     if (allowance && !allowance.tryTake()) return;
-    const flight = this.start(key, allowance);
+    const flight = this.start(key, { priority: 'background', principal: demand.principal }, allowance);
     flight.waiters++; // nobody will abort it
     flight.promise.catch(() => {}); // outcome already recorded by start(); the stale value was served
   }
@@ -374,15 +409,60 @@ export class ResourceCache<V> {
     throw error;
   }
 
+  /**
+   * A caller waits for the flight of `key` (started here when none is under way): first for its admission, within
+   * the caller's own bound (a refusal then reaches this caller only), then for the call.
+   */
   private join(
     key: string,
     existing: Inflight<V> | undefined,
+    demand: Demand,
     signal: AbortSignal | undefined,
     allowance: CallAllowance | undefined,
   ): Promise<Entry<V>> {
-    const flight = existing ?? this.start(key, allowance);
+    const flight = existing ?? this.start(key, demand, allowance);
     flight.waiters++;
-    return raceAbort(flight.promise, signal, () => this.leave(key, flight));
+    if (existing) flight.demand = mostUrgent(flight.demand, demand);
+    const admission = this.admission(flight, demand, signal);
+    if (!admission) return raceAbort(flight.promise, signal, () => this.leave(key, flight));
+    let left = false;
+    const leave = () => {
+      if (left) return;
+      left = true;
+      this.leave(key, flight);
+    };
+    const wait = admission.then(
+      () => flight.promise,
+      (error: unknown) => {
+        leave();
+        throw error;
+      },
+    );
+    return raceAbort(wait, signal, leave);
+  }
+
+  /** This caller's wait for the flight's admission; undefined once it is decided. */
+  private admission(flight: Inflight<V>, demand: Demand, signal: AbortSignal | undefined): Promise<void> | undefined {
+    if (flight.decided) return undefined;
+    if (flight.ticket) return flight.ticket.join(demand, signal);
+    const arrivedAt = this.options.clock.now();
+    return new Promise<void>((resolve, reject) => {
+      flight.early ??= [];
+      flight.early.push({ demand, signal, arrivedAt, resolve, reject });
+    });
+  }
+
+  /** The flight's admission is decided (`error`: refused): callers waiting from before it was asked are told. */
+  private decided(flight: Inflight<V>, error: unknown): void {
+    flight.decided = true;
+    flight.ticket = undefined;
+    const early = flight.early;
+    flight.early = undefined;
+    if (!early) return;
+    for (const caller of early) {
+      if (error === undefined) caller.resolve();
+      else caller.reject(error);
+    }
   }
 
   private leave(key: string, flight: Inflight<V>): void {
@@ -394,17 +474,25 @@ export class ResourceCache<V> {
   }
 
   /**
-   * A flight: with a shared level, the fleet-wide refresh (one replica calls); else the budget's one decision for
+   * A flight: with a shared level, the fleet-wide refresh (one replica calls); else the scheduler's one decision for
    * this call, then the call. A flight starts at once, so concurrent readers join it even while a fleet-wide budget
-   * is asked; a denial rejects with BudgetDenied and calls nothing.
+   * is asked or the call waits in a queue; a refusal rejects with BudgetExhaustedError and calls nothing.
    */
-  private start(key: string, allowance: CallAllowance | undefined): Inflight<V> {
-    const controller = new AbortController();
-    const promise = this.shared
-      ? this.refreshShared(key, controller.signal, allowance)
-      : this.callWithinBudget(key, controller.signal, allowance);
-    const flight: Inflight<V> = { promise, controller, waiters: 0 };
+  private start(key: string, demand: Demand, allowance: CallAllowance | undefined): Inflight<V> {
+    const flight: Inflight<V> = {
+      promise: undefined as unknown as Promise<Entry<V>>,
+      controller: new AbortController(),
+      waiters: 0,
+      demand,
+      ticket: undefined,
+      decided: false,
+      early: undefined,
+    };
     this.inflight.set(key, flight);
+    const promise = this.shared
+      ? this.refreshShared(key, flight, allowance)
+      : this.callWithinBudget(key, flight, allowance);
+    flight.promise = promise;
     const done = () => {
       if (this.inflight.get(key) === flight) this.inflight.delete(key);
     };
@@ -412,10 +500,16 @@ export class ResourceCache<V> {
     return flight;
   }
 
-  /** One upstream call for `key`; its outcome is stored (value or refusal), written to L2 and announced. */
-  private callUpstream(key: string, signal: AbortSignal): Promise<Entry<V>> {
+  /**
+   * One upstream call for `key`, admitted; its outcome is stored (value or refusal), written to L2 and announced. The
+   * load runs in the admission's context: the transport's first attempt is this admission, any further attempt (the
+   * token, a resend after a 401) is decided for the flight's demand.
+   */
+  private callUpstream(key: string, flight: Inflight<V>): Promise<Entry<V>> {
     this.stats.upstreamCalls++;
-    return this.options.load(key, signal).then(
+    const { signal } = flight.controller;
+    const iccid = this.options.keyIsIccid === false ? undefined : key;
+    return withAdmitted(flight.demand, this.options.endpoint, iccid, () => this.options.load(key, signal)).then(
       (value) => {
         const entry = entryOf(this.compact(value), this.options.clock.now());
         if (!signal.aborted) {
@@ -429,12 +523,10 @@ export class ResourceCache<V> {
         }
         return entry;
       },
-      async (error: unknown) => {
-        if (error instanceof UpstreamRateLimitedError) {
-          // Honour Retry-After for its full length, for every caller of this key (every replica, with Redis); recorded
-          // before anyone learns of the 429.
-          await this.options.budget.blockUntil(key, this.options.clock.now() + error.retryAfterSeconds * 1000);
-        } else if (error instanceof UpstreamNotFoundError || error instanceof UpstreamBusinessError) {
+      (error: unknown) => {
+        // A 429 was reported to the scheduler by the transport before it reached here (the key or the endpoint is
+        // blocked for its full Retry-After, on every replica with Redis).
+        if (error instanceof UpstreamNotFoundError || error instanceof UpstreamBusinessError) {
           this.entries.delete(key);
           this.unverified.delete(key);
           this.refusals?.set(key, error);
@@ -459,10 +551,11 @@ export class ResourceCache<V> {
    */
   private async refreshShared(
     key: string,
-    signal: AbortSignal,
+    flight: Inflight<V>,
     allowance: CallAllowance | undefined,
   ): Promise<Entry<V>> {
     const shared = this.shared!;
+    const { signal } = flight.controller;
     const lockKey = this.sharedKey(key);
     const seen = this.entries.get(key)?.fetchedAt;
     const deadline = performance.now() + shared.lockLeaseMs;
@@ -474,37 +567,60 @@ export class ResourceCache<V> {
           const done = await this.takeNewer(key, seen);
           if (done) {
             allowance?.giveBack(); // another replica's refresh answered: this request caused no call
+            this.decided(flight, undefined);
             return done;
           }
-          return await this.callWithinBudget(key, signal, allowance);
+          return await this.callWithinBudget(key, flight, allowance);
         } finally {
           // After the L2 write was issued (same connection): a waiter that then claims the lock finds the record.
           void shared.l2.unlock(lockKey, lock.token);
         }
       }
       // Redis unavailable, or waited a whole lease: this replica calls (its budget decides).
-      if (lock?.state !== 'held') return this.callWithinBudget(key, signal, allowance);
+      if (lock?.state !== 'held') return this.callWithinBudget(key, flight, allowance);
       await this.pause(key, shared.pollMs ?? 25, signal);
       const done = await this.takeNewer(key, seen);
       if (done) {
         allowance?.giveBack();
+        this.decided(flight, undefined);
         return done;
       }
     }
   }
 
-  /** The budget's one decision for this call (0 = granted and recorded), then the call; a denial calls nothing. */
-  private callWithinBudget(key: string, signal: AbortSignal, allowance: CallAllowance | undefined): Promise<Entry<V>> {
-    const go = (waitMs: number): Promise<Entry<V>> => {
-      if (waitMs > 0) {
+  /**
+   * The scheduler's one decision for this call, then the call. Granted: the call starts in this tick (an in-process
+   * store decides synchronously). Refused: nothing is called, the allowance is given back. Queued: the callers wait
+   * on the ticket, each within its own bound; the call starts when it is admitted.
+   */
+  private callWithinBudget(key: string, flight: Inflight<V>, allowance: CallAllowance | undefined): Promise<Entry<V>> {
+    const iccid = this.options.keyIsIccid === false ? undefined : key;
+    const decision = this.options.scheduler.request(this.options.endpoint, iccid, flight.demand);
+    if (decision === GRANTED) {
+      this.decided(flight, undefined);
+      return new Promise<Entry<V>>((resolve) => resolve(this.callUpstream(key, flight)));
+    }
+    if (decision instanceof BudgetExhaustedError) {
+      allowance?.giveBack();
+      this.decided(flight, decision);
+      return Promise.reject(decision);
+    }
+    flight.ticket = decision;
+    const early = flight.early;
+    flight.early = undefined;
+    for (const caller of early ?? [])
+      decision.join(caller.demand, caller.signal, caller.arrivedAt).then(caller.resolve, caller.reject);
+    return decision.admitted.then(
+      () => {
+        this.decided(flight, undefined);
+        return this.callUpstream(key, flight);
+      },
+      (error: unknown) => {
         allowance?.giveBack();
-        throw new BudgetDenied(this.options.name, waitMs);
-      }
-      return this.callUpstream(key, signal);
-    };
-    const decision = this.options.budget.acquire(key);
-    // An in-process budget decides synchronously: the call starts in this tick, as it always did.
-    return typeof decision === 'number' ? new Promise<Entry<V>>((resolve) => resolve(go(decision))) : decision.then(go);
+        this.decided(flight, error);
+        throw error;
+      },
+    );
   }
 
   /** The L2 record of `key` when it is newer than `seen` (another replica's refresh): its entry, or its refusal thrown. */

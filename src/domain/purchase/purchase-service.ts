@@ -16,12 +16,15 @@
  *   run first claims its key there; another replica's live claim is waited for (≤ `waitForPeerMs`), then
  *   IDEMPOTENCY_IN_PROGRESS; a store that cannot be reached, or a claim lost before the POST, fails closed
  *   (PURCHASES_UNAVAILABLE) — nothing is submitted without a durable claim and submit mark;
- * - a success invalidates the SIM's usage and top-ups and the balance, and appends the package to the cached history.
+ * - a success invalidates the SIM's usage and top-ups and the balance, and appends the package to the cached history;
+ * - every upstream attempt (searches, the submit, a token request) is admitted by the scheduler as `foreground` for the
+ *   purchasing principal; a refused submit sent nothing (RATE_LIMITED with the scheduler's estimate).
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock.ts';
 import type { PurchaseClaim, PurchaseRecordStore, UnsettledRecord } from '../../stores/purchase-records/types.ts';
 import {
+  CallNotAdmittedError,
   CircuitOpenError,
   type HistoryEntry,
   type TopupOrder,
@@ -37,6 +40,7 @@ import {
 import type { GatewayCaches } from '../cache/index.ts';
 import { BALANCE_KEY } from '../cache/index.ts';
 import { BUSINESS_CODES, PERMANENT_FAILURES, type PurchaseFailureCode, retryAfterOf } from '../errors.ts';
+import { withDemand } from '../scheduler/index.ts';
 import { carriesReference, describedWithReference, fingerprintOf, orderReference } from './order-reference.ts';
 import type { PurchaseOutcome } from './outcome.ts';
 
@@ -115,8 +119,10 @@ export class PurchaseService {
     const joined = this.running.get(id);
     if (joined) return joined.fingerprint === fingerprint ? joined.promise : REUSED;
     // No await between starting the attempt and registering it: every concurrent call with this key from here on
-    // shares it.
-    const promise = this.attempt(principalId, input, fingerprint);
+    // shares it. Its order searches and its submit (and a token request) are admitted for this caller, foreground.
+    const promise = withDemand({ priority: 'foreground', principal: principalId }, () =>
+      this.attempt(principalId, input, fingerprint),
+    );
     this.running.set(id, { fingerprint, promise });
     this.inFlight.add(promise);
     try {
@@ -452,6 +458,8 @@ type SubmitFailure =
  * token request failing before the POST).
  */
 export function classifySubmitFailure(error: unknown): SubmitFailure {
+  // The gateway's own scheduler refused the attempt (the submit's or its token request's): nothing left this process.
+  if (error instanceof CallNotAdmittedError) return { kind: 'not-sent' };
   if (!(error instanceof UpstreamError)) return { kind: 'ambiguous' };
   if (error instanceof CircuitOpenError) return { kind: 'not-sent' };
   // A failure of the token request (also on the 401 → refresh path, where the first POST was refused with a 401).

@@ -11,9 +11,13 @@
  */
 import type { Plugin } from 'graphql-yoga';
 import { BALANCE_KEY } from '../../domain/cache/index.ts';
+import type { Demand } from '../../domain/scheduler/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { RedisState } from '../../platform/redis.ts';
 import type { GatewayServices } from '../context.ts';
+
+/** A probe waits like a client (its load balancer does), under a principal of its own. */
+const READINESS: Demand = Object.freeze({ priority: 'foreground', principal: 'readiness' });
 
 export function useReadiness(
   services: GatewayServices,
@@ -26,7 +30,7 @@ export function useReadiness(
   let running: Promise<boolean> | undefined;
   const check = () =>
     (running ??= services.caches.balance
-      .get(BALANCE_KEY)
+      .get(BALANCE_KEY, READINESS)
       .then(
         () => true,
         (error: unknown) => {

@@ -46,7 +46,7 @@ export async function loadSim(
   // resolvers later get the same promises from `ctx.data`. For an unknown ICCID their outcome is dropped.
   // The details call goes first; while the circuit breaker is not closed, nothing is prefetched (see `prefetch`).
   const details = loadResource(read(ctx, 'details', iccid, mode), iccid);
-  if (prefetch) ctx.data.prefetch(iccid, prefetch);
+  if (prefetch) ctx.data.prefetch(iccid, prefetch, mode);
   return { iccid, details: await details };
 }
 
@@ -57,25 +57,27 @@ interface SimReads {
   history: HistoryEntry[];
 }
 
-const READS: { [R in keyof SimReads]: (data: DataAccess, iccid: string) => Promise<CacheRead<SimReads[R]>> } = {
-  details: (data, iccid) => data.simDetails(iccid),
-  usage: (data, iccid) => data.usage(iccid),
-  topups: (data, iccid) => data.topups(iccid),
-  history: (data, iccid) => data.history(iccid),
+const READS: {
+  [R in keyof SimReads]: (data: DataAccess, iccid: string, mode: ReadMode) => Promise<CacheRead<SimReads[R]>>;
+} = {
+  details: (data, iccid, mode) => data.simDetails(iccid, mode),
+  usage: (data, iccid, mode) => data.usage(iccid, mode),
+  topups: (data, iccid, mode) => data.topups(iccid, mode),
+  history: (data, iccid, mode) => data.history(iccid, mode),
 };
 
 /**
- * The one place a SIM read's mode (README "Using @defer and retryAfterSeconds from a frontend") meets `ctx.data`.
- * DataAccess does not take a mode yet: once the scheduler's `ctx.data.usage(iccid, mode)` (and simDetails, topups,
- * history) lands, pass `_mode` on here, so that reads for later payloads wait for budget instead of being refused.
+ * The one place a SIM read's mode (README "Using @defer and retryAfterSeconds from a frontend") meets `ctx.data`:
+ * a read for a later payload (`deferred`) may wait longer for upstream budget (UPSTREAM_DEFER_WAIT_MS) than one the
+ * first payload waits for (UPSTREAM_QUEUE_WAIT_MS).
  */
 function read<R extends keyof SimReads>(
   ctx: GatewayContext,
   resource: R,
   iccid: string,
-  _mode: ReadMode,
+  mode: ReadMode,
 ): Promise<CacheRead<SimReads[R]>> {
-  return READS[resource](ctx.data, iccid);
+  return READS[resource](ctx.data, iccid, mode);
 }
 
 /**

@@ -6,7 +6,7 @@
  * that could forget a budget still in force). Records whose window has passed are swept as the maps grow, so memory is
  * bounded by the keys actually called within one window (at most twice that between sweeps).
  */
-import type { BudgetStore } from './types.ts';
+import type { BudgetRequest, BudgetState, BudgetStore } from './types.ts';
 
 /** Sweeping starts once a map holds this many keys; below it, expired records cost less than a sweep. */
 const MIN_SWEEP_AT = 1_024;
@@ -30,6 +30,26 @@ export class MemoryBudgetStore implements BudgetStore {
     const wait = this.waitMs(scope, key, limit, windowMs, now);
     if (wait === 0) this.record(scope, key, limit, windowMs, now);
     return wait;
+  }
+
+  /** Several budgets at once: all granted and recorded, or nothing recorded and every budget's state returned. */
+  acquireAll(requests: readonly BudgetRequest[], now: number): 0 | BudgetState {
+    for (const r of requests) {
+      if (this.waitMs(r.scope, r.key, r.limit, r.windowMs, now) > 0) return this.inspect(requests, now);
+    }
+    for (const r of requests) this.record(r.scope, r.key, r.limit, r.windowMs, now);
+    return 0;
+  }
+
+  inspect(requests: readonly BudgetRequest[], now: number): BudgetState {
+    const waits: number[] = [];
+    const calls: number[][] = [];
+    for (const r of requests) {
+      waits.push(this.waitMs(r.scope, r.key, r.limit, r.windowMs, now));
+      const times = Number.isFinite(r.limit) ? this.scopes.get(r.scope)?.windows.get(r.key) : undefined;
+      calls.push(times ? times.slice() : []); // pruned by waitMs just above
+    }
+    return { waits, calls };
   }
 
   block(scope: string, key: string, untilEpochMs: number, now: number): void {
@@ -56,7 +76,9 @@ export class MemoryBudgetStore implements BudgetStore {
     const calls = s.windows.get(key);
     if (calls && Number.isFinite(limit)) {
       prune(calls, now, windowMs);
-      if (calls.length >= limit) wait = Math.max(wait, calls[0]! + windowMs - now);
+      // Room again once all but limit − 1 of the calls have left the window (a lowered limit may be exceeded).
+      const whole = Math.floor(limit);
+      if (calls.length >= whole) wait = Math.max(wait, calls[calls.length - whole]! + windowMs - now);
     }
     return Math.max(wait, 0);
   }

@@ -1,7 +1,8 @@
 /**
  * Fleet-wide call budgets and 429 blocks in Redis (README "Running several replicas"): every replica's upstream call
- * is one atomic decision of a Lua script, so the upstream's per-ICCID limits hold however many replicas run, and a
- * 429's Retry-After seen by one replica holds for all.
+ * is one atomic decision of a Lua script — over all the budgets of its endpoint at once (ACQUIRE_ALL_SCRIPT) — so the
+ * upstream's per-ICCID and partner-wide limits hold however many replicas run, and a 429's Retry-After seen by one
+ * replica holds for all.
  *
  * Time: scores and blocks are on the callers' clock (`now` argument; replicas' clocks are NTP-synchronised, and the
  * windows are a minute or more). Redis TTLs (PEXPIRE) only clean up: a window's key lives `windowMs` of real time after
@@ -17,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RedisConnections } from '../../platform/redis.ts';
 import { MemoryBudgetStore } from './memory.ts';
-import type { BudgetStore } from './types.ts';
+import type { BudgetRequest, BudgetState, BudgetStore } from './types.ts';
 
 /**
  * Sliding-window log, one decision. KEYS[1]: sorted set of granted calls (score = call time), KEYS[2]: block (epoch ms
@@ -50,6 +51,66 @@ return 0
 `;
 
 /**
+ * Several budgets, one decision (an endpoint's per-ICCID and partner-wide limits together): every budget is checked
+ * as ACQUIRE_SCRIPT checks one, and the call is recorded in all of them only when all allow it. KEYS: the calls and
+ * block key of each budget, in turn. ARGV: now, a member unique to this call (empty: only inspect, record nothing),
+ * then limit (-1 = unlimited) and windowMs of each budget. Returns 0 when granted and recorded; otherwise the state:
+ * the wait of each budget (ms, 0 = it has room), then per budget the number of calls in its window followed by their
+ * times, oldest first. All keys in one script: a single Redis (or a Cluster slot), as the whole gateway assumes.
+ */
+export const ACQUIRE_ALL_SCRIPT = `
+local now = tonumber(ARGV[1])
+local member = ARGV[2]
+local n = #KEYS / 2
+local waits = {}
+local denied = false
+for i = 1, n do
+  local calls = KEYS[2 * i - 1]
+  local limit = tonumber(ARGV[1 + 2 * i])
+  local window = tonumber(ARGV[2 + 2 * i])
+  local wait = 0
+  local blocked = tonumber(redis.call('GET', KEYS[2 * i]) or '0')
+  if blocked > now then wait = blocked - now end
+  if limit >= 0 then
+    redis.call('ZREMRANGEBYSCORE', calls, '-inf', now - window)
+    if limit < 1 then
+      if window > wait then wait = window end
+    else
+      local count = redis.call('ZCARD', calls)
+      if count >= limit then
+        local edge = redis.call('ZRANGE', calls, count - limit, count - limit, 'WITHSCORES')
+        local free = tonumber(edge[2]) + window - now
+        if free > wait then wait = free end
+      end
+    end
+  end
+  waits[i] = math.ceil(wait)
+  if wait > 0 then denied = true end
+end
+if member ~= '' and not denied then
+  for i = 1, n do
+    if tonumber(ARGV[1 + 2 * i]) >= 0 then
+      redis.call('ZADD', KEYS[2 * i - 1], now, member)
+      redis.call('PEXPIRE', KEYS[2 * i - 1], tonumber(ARGV[2 + 2 * i]))
+    end
+  end
+  return 0
+end
+local out = {}
+for i = 1, n do out[#out + 1] = waits[i] end
+for i = 1, n do
+  if tonumber(ARGV[1 + 2 * i]) >= 0 then
+    local log = redis.call('ZRANGE', KEYS[2 * i - 1], 0, -1, 'WITHSCORES')
+    out[#out + 1] = #log / 2
+    for j = 2, #log, 2 do out[#out + 1] = tonumber(log[j]) end
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
+`;
+
+/**
  * Extends a block, never shortens it. KEYS[1]: block key. ARGV: until (epoch ms), now. The key expires when the
  * block ends (real-time TTL = until − now, at least 1 ms). Returns 1 when the block was extended.
  */
@@ -72,6 +133,8 @@ type BudgetCommands = {
     member: string,
   ): Promise<number>;
   budgetBlock(block: string, until: number, now: number): Promise<number>;
+  /** ACQUIRE_ALL_SCRIPT: the number of keys first (it varies with the budgets asked). */
+  budgetAcquireAll(numberOfKeys: number, ...keysThenArgs: (string | number)[]): Promise<0 | number[]>;
 };
 
 /** Key names; the `{…}` hash tag keeps a budget's two keys in one Redis Cluster slot. */
@@ -104,6 +167,7 @@ export class RedisBudgetStore implements BudgetStore {
     if (typeof command.budgetAcquire !== 'function') {
       command.defineCommand('budgetAcquire', { numberOfKeys: 2, lua: ACQUIRE_SCRIPT });
       command.defineCommand('budgetBlock', { numberOfKeys: 1, lua: BLOCK_SCRIPT });
+      command.defineCommand('budgetAcquireAll', { lua: ACQUIRE_ALL_SCRIPT });
     }
     this.commands = command as unknown as BudgetCommands;
   }
@@ -132,6 +196,43 @@ export class RedisBudgetStore implements BudgetStore {
     return this.local.acquire(scope, key, share, windowMs, now);
   }
 
+  acquireAll(requests: readonly BudgetRequest[], now: number): Promise<0 | BudgetState> {
+    return this.decideAll(requests, now, `${now}:${this.memberPrefix}:${++this.sequence}`);
+  }
+
+  inspect(requests: readonly BudgetRequest[], now: number): Promise<BudgetState> {
+    return this.decideAll(requests, now, '') as Promise<BudgetState>;
+  }
+
+  /** ACQUIRE_ALL_SCRIPT (`member` empty: inspect only); the local store on the cut share while Redis is unavailable. */
+  private async decideAll(requests: readonly BudgetRequest[], now: number, member: string): Promise<0 | BudgetState> {
+    if (this.redis.state === 'up') {
+      const keys: string[] = [];
+      const args: (string | number)[] = [now, member];
+      for (const r of requests) {
+        const k = budgetKeys(r.scope, r.key);
+        keys.push(k.calls, k.block);
+        args.push(Number.isFinite(r.limit) ? r.limit : -1, r.windowMs);
+      }
+      try {
+        const result = await this.commands.budgetAcquireAll(keys.length, ...keys, ...args);
+        this.recover();
+        if (result === 0 || (result as unknown) === '0') {
+          for (const r of requests) this.local.record(r.scope, r.key, r.limit, r.windowMs, now);
+          return 0;
+        }
+        return parseState(result as number[], requests.length);
+      } catch (error) {
+        this.fallBack(error);
+      }
+    } else this.fallBack(undefined);
+    this.fallbackDecisions++;
+    const cut = requests.map((r) =>
+      Number.isFinite(r.limit) ? { ...r, limit: Math.floor(r.limit * this.options.fallbackShare) } : r,
+    );
+    return member === '' ? this.local.inspect(cut, now) : this.local.acquireAll(cut, now);
+  }
+
   async block(scope: string, key: string, untilEpochMs: number, now: number): Promise<void> {
     this.local.block(scope, key, untilEpochMs, now);
     if (this.redis.state !== 'up') return this.fallBack(undefined);
@@ -157,6 +258,20 @@ export class RedisBudgetStore implements BudgetStore {
     this.fallingBack = false;
     this.options.logger.info({ redis: 'up' }, 'call budgets decided fleet-wide again');
   }
+}
+
+/** ACQUIRE_ALL_SCRIPT's reply: n waits, then per budget a count followed by that many call times. */
+function parseState(reply: readonly (number | string)[], n: number): BudgetState {
+  const values = reply.map(Number);
+  const waits = values.slice(0, n);
+  const calls: number[][] = [];
+  let at = n;
+  for (let i = 0; i < n; i++) {
+    const count = values[at++] ?? 0;
+    calls.push(values.slice(at, at + count));
+    at += count;
+  }
+  return { waits, calls };
 }
 
 function errorSummary(error: unknown): { name: string; message: string } | undefined {
