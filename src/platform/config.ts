@@ -290,6 +290,7 @@ const envSchema = z.object({
   UPSTREAM_LIMIT_ALL: limitSpec('all').optional(),
   UPSTREAM_QUEUE_WAIT_MS: int(0, 60_000).default(1_500),
   UPSTREAM_DEFER_WAIT_MS: int(0, 300_000).default(20_000),
+  UPSTREAM_LIMIT_MARGIN_MS: int(0, 60_000).default(100),
 
   CACHE_MAX_SIMS: int(1, 10_000_000).default(100_000),
   CACHE_DETAILS_TTL_SECONDS: int(0, 604_800).default(3_600),
@@ -704,7 +705,11 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     },
     upstreamFlavour: e.UPSTREAM_FLAVOR,
     upstreamLimits: upstreamLimits(e),
-    scheduler: { foregroundWaitMs: e.UPSTREAM_QUEUE_WAIT_MS, deferredWaitMs: e.UPSTREAM_DEFER_WAIT_MS },
+    scheduler: {
+      foregroundWaitMs: e.UPSTREAM_QUEUE_WAIT_MS,
+      deferredWaitMs: e.UPSTREAM_DEFER_WAIT_MS,
+      marginMs: e.UPSTREAM_LIMIT_MARGIN_MS,
+    },
     cache: {
       maxSims: e.CACHE_MAX_SIMS,
       detailsTtlSeconds: e.CACHE_DETAILS_TTL_SECONDS,

@@ -48,6 +48,14 @@ export interface LimitSource {
 export interface SchedulerConfig {
   foregroundWaitMs: number;
   deferredWaitMs: number;
+  /**
+   * How much longer than its window the gateway counts each call (UPSTREAM_LIMIT_MARGIN_MS; absent = 0). The gateway
+   * admits a call a moment before the upstream counts it (connection queueing, network): calls admitted a full window
+   * apart can arrive less than a window apart when the first was delayed more than the second. Widening every window
+   * by the largest such difference keeps the upstream's count within its limit; it costs that share of the rate
+   * (100 ms on a 1 s window: 5 calls per 1.1 s instead of per 1 s).
+   */
+  marginMs?: number;
 }
 
 // ───── Defaults, per flavour ─────────────────────────────────────────────────────────────────────────────────────────

@@ -306,12 +306,13 @@ describe('loadConfig: the legacy limit variables', () => {
 });
 
 describe('loadConfig: scheduler', () => {
-  it('waits 1.5 s in the foreground and 20 s for deferred fields by default', () => {
-    expect(loadConfig({}).scheduler).toEqual({ foregroundWaitMs: 1_500, deferredWaitMs: 20_000 });
-    expect(loadConfig({ UPSTREAM_QUEUE_WAIT_MS: '0', UPSTREAM_DEFER_WAIT_MS: '5000' }).scheduler).toEqual({
-      foregroundWaitMs: 0,
-      deferredWaitMs: 5_000,
-    });
+  it('waits 1.5 s in the foreground and 20 s for deferred fields by default, with a 100 ms arrival margin', () => {
+    expect(loadConfig({}).scheduler).toEqual({ foregroundWaitMs: 1_500, deferredWaitMs: 20_000, marginMs: 100 });
+    expect(
+      loadConfig({ UPSTREAM_QUEUE_WAIT_MS: '0', UPSTREAM_DEFER_WAIT_MS: '5000', UPSTREAM_LIMIT_MARGIN_MS: '0' })
+        .scheduler,
+    ).toEqual({ foregroundWaitMs: 0, deferredWaitMs: 5_000, marginMs: 0 });
+    expect(problems({ UPSTREAM_LIMIT_MARGIN_MS: '-5' })[0]).toMatch(/^UPSTREAM_LIMIT_MARGIN_MS: /);
   });
 
   it('refuses a deferred wait shorter than the foreground one, and values out of range', () => {

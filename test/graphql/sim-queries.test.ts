@@ -139,6 +139,8 @@ const AIRALO_WITHOUT_PARTNER_USAGE_LIMIT: SandboxOptions = {
     },
   },
 };
+/** The gateway told the same (its scheduler would otherwise pace the reads on a clock these tests do not advance). */
+const AIRALO_WITHOUT_PARTNER_USAGE_ENV = { UPSTREAM_LIMIT_USAGE: '10/60s per-iccid' };
 afterEach(async () => {
   await Promise.all(harnesses.map((h) => h.close()));
   harnesses = [];
@@ -184,7 +186,7 @@ describe.each(['pressone', 'airalo'] as const)('reads on the %s flavour', (flavo
   });
 
   it('makes exactly one upstream call per (ICCID, selected resource) for 50 SIMs with duplicates and aliases, and none when repeated', async () => {
-    const h = await harness(flavour, {}, AIRALO_WITHOUT_PARTNER_USAGE_LIMIT);
+    const h = await harness(flavour, AIRALO_WITHOUT_PARTNER_USAGE_ENV, AIRALO_WITHOUT_PARTNER_USAGE_LIMIT);
     const distinct = h.sandbox.control.iccids().slice(0, 25);
     expect(distinct).toHaveLength(25);
     const iccids = [...distinct, ...distinct.slice().reverse()];
@@ -314,7 +316,7 @@ describe('what a query costs upstream', () => {
 describe('flavours', () => {
   it('normalise to the same GraphQL result', async () => {
     const pressone = await harness('pressone');
-    const airalo = await harness('airalo', {}, AIRALO_WITHOUT_PARTNER_USAGE_LIMIT);
+    const airalo = await harness('airalo', AIRALO_WITHOUT_PARTNER_USAGE_ENV, AIRALO_WITHOUT_PARTNER_USAGE_LIMIT);
     const iccids = pressone.sandbox.control.iccids().slice(0, 20);
     for (const iccid of iccids) {
       const [a, b] = await Promise.all([pressone.gql(SimScreen, { iccid }), airalo.gql(SimScreen, { iccid })]);

@@ -17,14 +17,17 @@ import {
   withDemand,
 } from '../../src/domain/scheduler/index.ts';
 import { createManualClock, type ManualClock } from '../../src/platform/clock.ts';
-import type { RateLimit, UpstreamLimits } from '../../src/platform/upstream-limits.ts';
+import type { RateLimit, SchedulerConfig, UpstreamLimits } from '../../src/platform/upstream-limits.ts';
 import { MemoryBudgetStore } from '../../src/stores/budgets/memory.ts';
 import { UpstreamRateLimitedError } from '../../src/upstream/index.ts';
 
 const perIccid = (limit: number, windowMs: number): RateLimit => ({ limit, windowMs, scope: 'per-iccid' });
 const perPartner = (limit: number, windowMs: number): RateLimit => ({ limit, windowMs, scope: 'per-partner' });
 
-function setup(limits: Partial<UpstreamLimits>, waits = { foregroundWaitMs: 1_500, deferredWaitMs: 10_000 }) {
+function setup(
+  limits: Partial<UpstreamLimits>,
+  waits: SchedulerConfig = { foregroundWaitMs: 1_500, deferredWaitMs: 10_000 },
+) {
   const clock = createManualClock();
   const store = new MemoryBudgetStore();
   const scheduler = new UpstreamScheduler({
@@ -104,6 +107,26 @@ describe('one decision over every limit of an endpoint', () => {
     const { scheduler } = setup({ endpoints: { usage: [perIccid(10, 60_000), perPartner(5, 1_000)] } });
     const decision = scheduler.request('usage', '8900000000000000001', demand('a'));
     expect(decision).toBe(GRANTED); // a plain value, not a promise: the call starts in the same tick
+  });
+});
+
+describe('the arrival margin (UPSTREAM_LIMIT_MARGIN_MS)', () => {
+  it('counts each call a margin longer than its window: the 6th call of 5/1s waits 1,100 ms with 100 ms', async () => {
+    for (const [marginMs, expected] of [
+      [0, 1_000],
+      [100, 1_100],
+    ] as const) {
+      const { clock, scheduler } = setup(
+        { endpoints: { usage: [perPartner(5, 1_000)] } },
+        { foregroundWaitMs: 1_500, deferredWaitMs: 10_000, marginMs },
+      );
+      const start = clock.now();
+      for (let i = 0; i < 5; i++)
+        expect(scheduler.request('usage', `89000000000000000${i}0`, demand('a'))).toBe(GRANTED);
+      const sixth = track(clock, scheduler.request('usage', '8900000000000000099', demand('a')), demand('a'));
+      await run(clock, 1_200, 50);
+      expect(sixth.admittedAt! - start).toBe(expected);
+    }
   });
 });
 

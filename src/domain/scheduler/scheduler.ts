@@ -328,12 +328,17 @@ export class UpstreamScheduler implements UpstreamAdmission {
     this.#clock = options.clock;
     this.#waits = options.waits;
     this.#logger = options.logger?.child({ component: 'scheduler' });
-    const all = options.limits.all.map((l, i) => limitOf(`all#${i}`, l));
+    const margin = options.waits.marginMs ?? 0;
+    const all = options.limits.all.map((l, i) => limitOf(`all#${i}`, l, margin));
     this.#sharedAll = all.length > 0;
     for (const endpoint of UPSTREAM_ENDPOINTS) {
       const limits = options.limits.endpoints[endpoint] ?? [];
-      const perIccid = limits.filter((l) => l.scope === 'per-iccid').map((l, i) => limitOf(`${endpoint}#i${i}`, l));
-      const partner = limits.filter((l) => l.scope === 'per-partner').map((l, i) => limitOf(`${endpoint}#p${i}`, l));
+      const perIccid = limits
+        .filter((l) => l.scope === 'per-iccid')
+        .map((l, i) => limitOf(`${endpoint}#i${i}`, l, margin));
+      const partner = limits
+        .filter((l) => l.scope === 'per-partner')
+        .map((l, i) => limitOf(`${endpoint}#p${i}`, l, margin));
       const blocks: BudgetRequest[] = [block(endpoint, WHOLE_ENDPOINT)];
       if (all.length > 0) blocks.push(block('all', WHOLE_ENDPOINT));
       const request = (l: Limit, limit = l.limit): BudgetRequest => ({
@@ -931,8 +936,9 @@ export class UpstreamScheduler implements UpstreamAdmission {
   }
 }
 
-function limitOf(scope: string, limit: RateLimit): Limit {
-  return { scope, limit: limit.limit, windowMs: limit.windowMs };
+/** `marginMs`: see SchedulerConfig.marginMs — every window is counted that much longer than the upstream's. */
+function limitOf(scope: string, limit: RateLimit, marginMs: number): Limit {
+  return { scope, limit: limit.limit, windowMs: limit.windowMs + marginMs };
 }
 
 function block(scope: string, key: string): BudgetRequest {
