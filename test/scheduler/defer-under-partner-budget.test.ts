@@ -17,6 +17,8 @@ const PLAIN = `query PlainPage($first: Int!) { simList(first: $first) { nodes { 
 
 /** What the harness's gateway runs with (the airalo flavour's defaults). */
 const CONFIG = loadConfig({ UPSTREAM_FLAVOR: 'airalo' });
+/** The shipped arrival margin (the harness turns it off by default). */
+const ENV = { UPSTREAM_LIMIT_MARGIN_MS: String(CONFIG.scheduler.marginMs) };
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -52,7 +54,7 @@ async function driveClock<T>(harness: Harness, done: Promise<T>): Promise<T> {
 
 describe('a cold 25-SIM page under the airalo partner budget (5 usage reads/s)', () => {
   it('with usage under @defer: the page first, then every usage within the deferred bound, zero upstream 429s', async () => {
-    h = await startHarness({ flavour: 'airalo' });
+    h = await startHarness({ flavour: 'airalo', env: ENV });
     const harness = h;
     expect(CONFIG.upstreamLimits.endpoints.usage).toContainEqual({
       limit: 5,
@@ -89,7 +91,7 @@ describe('a cold 25-SIM page under the airalo partner budget (5 usage reads/s)',
   });
 
   it('without @defer: answered within the foreground bound; the rest RATE_LIMITED with a retryAfterSeconds that holds', async () => {
-    h = await startHarness({ flavour: 'airalo' });
+    h = await startHarness({ flavour: 'airalo', env: ENV });
     const harness = h;
     const start = harness.clock.now();
     const answer = await driveClock(

@@ -66,7 +66,14 @@ export async function startHarness(
   const clock = createManualClock();
   const sandbox = await createSandbox({ clock, credentials: SANDBOX_CREDENTIALS, ...options.sandbox });
   // The flavour the gateway talks to is also the one whose limits its configuration holds (config.upstreamLimits).
-  const loaded = loadConfig({ LOG_LEVEL: 'silent', UPSTREAM_FLAVOR: flavour, ...options.env });
+  // No arrival margin by default: gateway and sandbox count on one manual clock, so windows compare exactly (a test
+  // that drives the clock while calls are in flight sets UPSTREAM_LIMIT_MARGIN_MS itself).
+  const loaded = loadConfig({
+    LOG_LEVEL: 'silent',
+    UPSTREAM_FLAVOR: flavour,
+    UPSTREAM_LIMIT_MARGIN_MS: '0',
+    ...options.env,
+  });
   const config = options.configure ? options.configure(loaded) : loaded;
   const replicas = Array.from({ length: options.replicas ?? 1 }, () =>
     replica(
