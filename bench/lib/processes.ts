@@ -141,13 +141,24 @@ export async function startServer(launch: ServerLaunch, timeoutMs = 90_000): Pro
   };
 }
 
+/**
+ * Request bodies of one weighted group: fixed bodies taken in turn, or (`distinct`) a new body per request — `size`
+ * distinct ICCIDs drawn from `pool` as the variables of `query`, so no two requests of a run are alike.
+ */
+export type LoadGroup =
+  | { weight: number; bodies: string[] }
+  | {
+      weight: number;
+      distinct: { operationName: string; query: string; pool: string[]; size: number; seed?: number };
+    };
+
 export interface LoadJob {
   mode: 'autocannon' | 'sequential';
   url: string;
   connections?: number;
   duration?: number;
   amount?: number;
-  groups: Array<{ weight: number; bodies: string[] }>;
+  groups: Array<LoadGroup>;
   countErrors?: boolean;
   errorMarkers?: string[];
   headers?: Record<string, string>;
