@@ -194,6 +194,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     maskedErrors: { isDev: false },
     cors: corsPolicy(config.corsOrigins),
     batching: { limit: config.queryLimits.maxBatchOperations },
+    // MAX_REQUEST_BYTES is enforced by Content-Length before a byte is read (useRequestSizeLimit: 411/413) and
+    // node:http delivers exactly that many; Yoga's own check would pipe every body through a stream to count it again.
+    maxRequestBodySize: false,
     healthCheckEndpoint: '/health',
     plugins: [
       ...(tracing ? [useTracing(tracing)] : []), // first: its request span wraps every other plugin

@@ -11,12 +11,20 @@
  * (src/graphql/plugins/response-cache-guard.ts, src/graphql/response-cache.ts; README "HTTP endpoints and
  * authentication").
  *
- * What a request must be to take the fast path (anything else goes to Yoga untouched, which applies every
- * rule itself):
+ * Every request that qualifies (below) — a miss, or any with the response cache off — reaches Yoga with its body
+ * already read: a whatwg-node Request over a Buffer and the node:http headers as they are, so Yoga parses it without
+ * a body stream (that stream, and the pipeline that counted its bytes, cost a third of the CPU of a 25-SIM screen;
+ * bench/results/2026-11-27-issue16.md). Yoga still runs every hook; the answer is written as its node adapter would
+ * write it (test/graphql/http-direct.test.ts compares the two byte for byte), and a client that goes away aborts the
+ * request's signal as there.
+ *
+ * What a request must be to take this path (anything else goes to Yoga untouched, which applies every rule
+ * itself):
  * - `POST /graphql` with a JSON content type (`application/json[; …]`, as Yoga's JSON parser matches it). Such a
  *   request is CORS-preflighted by browsers, so Yoga's CSRF rule (a header on non-preflighted requests) has
  *   nothing to demand: a form or text/plain body never reaches the cache, with or without its CSRF header;
  * - a decimal Content-Length no larger than MAX_REQUEST_BYTES (else Yoga answers 411/413 before reading);
+ * - not asking for a stream (`text/event-stream`, `multipart/mixed`): Yoga streams those itself;
  * - an authenticated caller: every request, hit or not, is authenticated before the cache is consulted, and
  *   a caller that fails is answered by Yoga (401). Verified API keys are remembered (presented key →
  *   principal, at most one entry per configured key), so a hit does not re-hash the key; bearer tokens are
@@ -69,7 +77,25 @@ function createGraphqlHandler(gateway: Gateway): Listener {
   const maxBytes = config.queryLimits.maxRequestBytes;
   const tracer = gateway.tracing?.tracer;
   const persisted = gateway.persistedDocuments;
-  if (!responseCache) return (req, res) => void yoga(req, res);
+  const { Request: YogaRequest, Headers: YogaHeaders } = yoga.fetchAPI;
+
+  /**
+   * The request Yoga sees: the body already read (a Buffer, so Yoga parses it without a stream), the node:http
+   * headers wrapped as they are (whatwg-node reads them lazily), and a signal that fires when the client goes away
+   * before the answer was written (as Yoga's own node adapter does).
+   */
+  function toRequest(req: IncomingMessage, res: ServerResponse, headers: Headers, body: Buffer): Request {
+    const controller = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    return new YogaRequest(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+      method: 'POST',
+      headers,
+      body: body as Uint8Array<ArrayBuffer>,
+      signal: controller.signal,
+    });
+  }
 
   /** Presented API key → principal key, filled only by successful verifications (so ≤ one entry per configured key). */
   const verifiedApiKeys = new Map<string, string>();
@@ -99,7 +125,7 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     body: Buffer,
     apiKey: string | string[] | undefined,
   ): Promise<void> {
-    const headers = toHeaders(req.headers);
+    const headers = new YogaHeaders(req.headers as HeadersInit);
     const principal = await authenticator.authenticate(headers);
     if ('failure' in principal) return forward(req, res, headers, body); // Yoga answers 401
     const who = principalKey(principal);
@@ -119,7 +145,7 @@ function createGraphqlHandler(gateway: Gateway): Listener {
       span?.end();
       return;
     }
-    miss(req, res, body, request, key, headers ?? toHeaders(req.headers)).catch(fail(res));
+    miss(req, res, body, request, key, headers ?? new YogaHeaders(req.headers as HeadersInit)).catch(fail(res));
   }
 
   /** `request` is what the cache compares: the body, or a persisted request's normalised form. */
@@ -135,7 +161,7 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     try {
       const { status, head, bytes } = await send(
         res,
-        await yoga.fetch(toRequest(req, headers, body), { dependencies }),
+        await yoga.fetch(toRequest(req, res, headers, body), { dependencies }),
       );
       if (status === 200)
         responseCache!.set(
@@ -149,7 +175,7 @@ function createGraphqlHandler(gateway: Gateway): Listener {
   }
 
   async function forward(req: IncomingMessage, res: ServerResponse, headers: Headers, body: Buffer): Promise<void> {
-    await send(res, await yoga.fetch(toRequest(req, headers, body)));
+    await send(res, await yoga.fetch(toRequest(req, res, headers, body)));
   }
 
   return (req, res) => {
@@ -164,13 +190,15 @@ function createGraphqlHandler(gateway: Gateway): Listener {
       length === undefined ||
       !DECIMAL.test(length) ||
       Number(length) > maxBytes ||
-      h.accept?.includes('text/event-stream') // a subscription stream: never buffered, never cached
+      h.accept?.includes('text/event-stream') || // a subscription stream: never buffered, never cached
+      h.accept?.includes('multipart/mixed') // incremental delivery (@defer/@stream): streamed by Yoga
     ) {
       return void yoga(req, res); // not cacheable, or refused by Yoga's own rules (CSRF, 411/413)
     }
     readBody(req, Number(length), (body) => {
       try {
-        withBody(req, res, body);
+        if (responseCache) withBody(req, res, body);
+        else forward(req, res, new YogaHeaders(req.headers as HeadersInit), body).catch(fail(res));
       } catch (error) {
         fail(res)(error);
       }
@@ -231,35 +259,25 @@ function persistedRequest(store: PersistedDocumentStore, body: Buffer): Buffer |
   );
 }
 
-/** Writes a (non-streaming) Yoga response; returns what was written, the head as a flat list for `writeHead`. */
+/**
+ * Writes a (non-streaming) Yoga response as Yoga's node adapter would (a bodiless answer, e.g. 406, goes out chunked
+ * and empty like Yoga's); returns what was written, the head as a flat list for `writeHead`.
+ */
 async function send(res: ServerResponse, response: Response) {
-  const bytes = Buffer.from(await response.arrayBuffer());
   const head: string[] = [];
   for (const [name, value] of response.headers)
     if (name !== 'content-length' && name !== 'date') head.push(name, value);
+  if (response.body === null) {
+    res.writeHead(response.status, head);
+    res.end();
+    return { status: response.status, head, bytes: Buffer.alloc(0) };
+  }
+  const raw = await response.bytes(); // whatwg-node: its own Buffer, the string encoded once
+  const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   head.push('content-length', String(bytes.length));
   res.writeHead(response.status, head);
   res.end(bytes);
   return { status: response.status, head, bytes };
-}
-
-function toHeaders(h: IncomingHttpHeaders): Headers {
-  const headers = new Headers();
-  for (const name in h) {
-    const value = h[name];
-    if (value === undefined) continue;
-    if (typeof value === 'string') headers.append(name, value);
-    else for (const v of value) headers.append(name, v);
-  }
-  return headers;
-}
-
-function toRequest(req: IncomingMessage, headers: Headers, body: Buffer): Request {
-  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
-    method: req.method ?? 'POST',
-    headers,
-    body: body as Uint8Array<ArrayBuffer>,
-  });
 }
 
 /**
