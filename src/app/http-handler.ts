@@ -6,8 +6,9 @@
  * serialisation. Here a hit costs what any node:http server pays (parse the request, read the body, write the
  * answer) plus a Map lookup of the API key, a CRC-32 of the body, a Map lookup of a short key and a memcmp of the
  * body — no Fetch objects, no promises, no header copies; the stored bytes go out with a head (status,
- * content-type, content-length, …) computed when they were stored. A miss is handed to `yoga.fetch` with a
- * dependency tracker; its bytes are stored only when the response-cache guard approved the result
+ * content-type, content-length, …) computed when they were stored. A miss whose request was seen before (admission,
+ * src/graphql/response-cache.ts) is handed to `yoga.fetch` with a dependency tracker, a first sighting without one;
+ * the bytes are stored only when the response-cache guard approved the result
  * (src/graphql/plugins/response-cache-guard.ts, src/graphql/response-cache.ts; README "HTTP endpoints and
  * authentication").
  *
@@ -42,7 +43,9 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
 import { type Principal, SANDBOX_PRINCIPAL } from '../domain/auth.ts';
+import type { GatewayServerContext } from '../graphql/context.ts';
 import { type PersistedDocumentStore, requestedDocumentId } from '../graphql/plugins/persisted-documents.ts';
+import { ResponseDependencies } from '../graphql/response-cache.ts';
 import { startResponseCacheHitSpan } from '../platform/tracing.ts';
 import type { Gateway } from './gateway.ts';
 import { createWebhookHandler } from './webhooks.ts';
@@ -145,7 +148,12 @@ function createGraphqlHandler(gateway: Gateway): Listener {
       span?.end();
       return;
     }
-    miss(req, res, body, request, key, headers ?? new YogaHeaders(req.headers as HeadersInit)).catch(fail(res));
+    const yogaHeaders = headers ?? new YogaHeaders(req.headers as HeadersInit);
+    // A request not seen before is answered without recording its reads (an untracked tracker: a miss that is not
+    // stored).
+    if (!responseCache!.admits(key))
+      forward(req, res, yogaHeaders, body, { dependencies: new ResponseDependencies() }).catch(fail(res));
+    else miss(req, res, body, request, key, yogaHeaders).catch(fail(res));
   }
 
   /** `request` is what the cache compares: the body, or a persisted request's normalised form. */
@@ -174,8 +182,14 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     }
   }
 
-  async function forward(req: IncomingMessage, res: ServerResponse, headers: Headers, body: Buffer): Promise<void> {
-    await send(res, await yoga.fetch(toRequest(req, res, headers, body)));
+  async function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    headers: Headers,
+    body: Buffer,
+    serverContext: GatewayServerContext = {},
+  ): Promise<void> {
+    await send(res, await yoga.fetch(toRequest(req, res, headers, body), serverContext));
   }
 
   return (req, res) => {
