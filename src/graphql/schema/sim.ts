@@ -27,22 +27,42 @@ export function parseIccid(raw: string, field = 'iccid'): string {
   return iccid;
 }
 
-/** Loads a SIM's details (cached); unknown ICCID → SIM_NOT_FOUND. */
-export async function loadSim(
+/**
+ * Loads a SIM's details (cached); unknown ICCID → SIM_NOT_FOUND (thrown, or the promise rejects). Synchronous when
+ * the details are cached fresh: a warm SIM costs no promise.
+ */
+export function loadSim(
   ctx: GatewayContext,
   rawIccid: string,
   prefetch?: readonly SimResource[],
-): Promise<SimParent> {
+): SimParent | Promise<SimParent> {
   const iccid = parseIccid(rawIccid);
   // Someone else's SIM is indistinguishable from a SIM that does not exist.
   if (!canAccess(ctx.principal, iccid)) throw simNotFound(iccid);
+  const cached = ctx.data.cached('details', iccid);
   // The resources the query selects start loading now, alongside the existence check, instead of one round trip
   // after it: a cold screen then costs one upstream latency per `UPSTREAM_CONNECTIONS` calls, not two. The field
   // resolvers later get the same promises from `ctx.data`. For an unknown ICCID their outcome is dropped.
   // The details call goes first; while the circuit breaker is not closed, nothing is prefetched (see `prefetch`).
-  const details = loadResource(ctx.data.simDetails(iccid), iccid);
+  const details = cached ?? loadResource(ctx.data.simDetails(iccid), iccid);
   if (prefetch) ctx.data.prefetch(iccid, prefetch);
-  return { iccid, details: await details };
+  return cached
+    ? { iccid, details: cached }
+    : (details as Promise<CacheRead<SimDetails>>).then((d) => ({ iccid, details: d }));
+}
+
+/**
+ * A SIM's resource for its field resolver: at once when the cache holds it fresh (`ctx.data.cached`), else loaded
+ * (`load`, batched per request); `view` turns the read into what the field returns. Failures become typed GraphQL
+ * errors on that field only.
+ */
+export function readResource<V, T>(
+  cached: CacheRead<V> | undefined,
+  load: () => Promise<CacheRead<V>>,
+  iccid: string,
+  view: (read: CacheRead<V>) => T,
+): T | Promise<T> {
+  return cached ? view(cached) : loadResource(load(), iccid).then(view);
 }
 
 /** Sim fields whose resolvers read one of the per-ICCID resources. */
@@ -150,10 +170,20 @@ builder.queryField('sims', (t) =>
       // Each slot settles on its own; an Error in a slot nulls just that slot (also under graphql-jit, which
       // mishandles a rejected promise in the last slot of a list).
       // (An Error value in a list slot is GraphQL's convention for a per-item error; Pothos' types don't model it.)
+      // Warm SIMs are plain values: the list is a promise only when some SIM is loading.
       const prefetch = selectedResources(info);
-      return Promise.all(
-        iccids.map((iccid) => loadSim(ctx, iccid, prefetch).catch((error: unknown) => error)),
-      ) as Promise<SimParent[]>;
+      let loading = false;
+      const slots = iccids.map((iccid): unknown => {
+        try {
+          const sim = loadSim(ctx, iccid, prefetch);
+          if (!(sim instanceof Promise)) return sim;
+          loading = true;
+          return sim.catch((error: unknown) => error);
+        } catch (error) {
+          return error;
+        }
+      });
+      return (loading ? Promise.all(slots) : slots) as SimParent[] | Promise<SimParent[]>;
     },
   }),
 );
