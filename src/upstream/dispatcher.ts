@@ -113,8 +113,11 @@ function errorCode(error: unknown): string | undefined {
  *
  * Written here rather than using undici's RetryHandler: that one keeps forwarding body chunks while its retry
  * decision is pending (it relies on pause(), which MockAgent ignores) and handles ranges we do not need.
+ *
+ * It is also the controller the downstream handler keeps across attempts (`aborted` … `resume` act on the current
+ * attempt): one object per call, no closures — every call in the Pool's queue holds one.
  */
-class GetRetryHandler implements Dispatcher.DispatchHandler {
+class GetRetryHandler implements Dispatcher.DispatchHandler, Dispatcher.DispatchController {
   readonly #opts: Dispatcher.DispatchOptions;
   readonly #handler: Dispatcher.DispatchHandler;
   readonly #dispatch: Dispatcher.Dispatch;
@@ -128,9 +131,6 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
   #discarding = false;
   #abortReason: Error | null = null;
   #timer: NodeJS.Timeout | null = null;
-
-  /** The controller the downstream handler keeps across attempts; it always acts on the current attempt. */
-  readonly #controller: Dispatcher.DispatchController;
 
   constructor(
     opts: Dispatcher.DispatchOptions,
@@ -147,37 +147,44 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     this.#baseDelayMs = baseDelayMs;
     this.#budget = budget;
     budget.deposit();
-    const self = this;
-    this.#controller = {
-      get aborted() {
-        return self.#abortReason !== null || (self.#current?.aborted ?? false);
-      },
-      get paused() {
-        return self.#current?.paused ?? false;
-      },
-      get reason() {
-        return self.#abortReason ?? self.#current?.reason ?? null;
-      },
-      abort(reason: Error) {
-        if (self.#abortReason) return;
-        self.#abortReason = reason;
-        if (self.#timer) {
-          // Waiting between attempts: nothing is in flight, so the downstream hears about the abort from us.
-          clearTimeout(self.#timer);
-          self.#timer = null;
-          self.#handler.onResponseError?.(self.#controller, reason);
-        } else {
-          self.#current?.abort(reason);
-        }
-      },
-      pause() {
-        self.#current?.pause();
-      },
-      resume() {
-        self.#current?.resume();
-      },
-    };
   }
+
+  // ---- the controller the downstream handler sees ----
+
+  get aborted(): boolean {
+    return this.#abortReason !== null || (this.#current?.aborted ?? false);
+  }
+
+  get paused(): boolean {
+    return this.#current?.paused ?? false;
+  }
+
+  get reason(): Error | null {
+    return this.#abortReason ?? this.#current?.reason ?? null;
+  }
+
+  abort(reason: Error): void {
+    if (this.#abortReason) return;
+    this.#abortReason = reason;
+    if (this.#timer) {
+      // Waiting between attempts: nothing is in flight, so the downstream hears about the abort from us.
+      clearTimeout(this.#timer);
+      this.#timer = null;
+      this.#handler.onResponseError?.(this, reason);
+    } else {
+      this.#current?.abort(reason);
+    }
+  }
+
+  pause(): void {
+    this.#current?.pause();
+  }
+
+  resume(): void {
+    this.#current?.resume();
+  }
+
+  // ---- the handler of each attempt ----
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
     this.#current = controller;
@@ -187,7 +194,7 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     }
     if (this.#started) return;
     this.#started = true;
-    this.#handler.onRequestStart?.(this.#controller, context);
+    this.#handler.onRequestStart?.(this, context);
   }
 
   onResponseStart(
@@ -202,11 +209,11 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
       return;
     }
     this.#responded = true;
-    this.#handler.onResponseStart?.(this.#controller, statusCode, headers, statusMessage);
+    this.#handler.onResponseStart?.(this, statusCode, headers, statusMessage);
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.#discarding) this.#handler.onResponseData?.(this.#controller, chunk);
+    if (!this.#discarding) this.#handler.onResponseData?.(this, chunk);
   }
 
   onResponseEnd(
@@ -214,7 +221,7 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     trailers: Record<string, string | string[] | undefined>,
   ): void {
     if (this.#discarding) this.#scheduleRetry();
-    else this.#handler.onResponseEnd?.(this.#controller, trailers);
+    else this.#handler.onResponseEnd?.(this, trailers);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -225,7 +232,7 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
       RETRYABLE_CODES.has(errorCode(error) ?? '') &&
       this.#budget.tryWithdraw();
     if (retryable) this.#scheduleRetry();
-    else this.#handler.onResponseError?.(this.#controller, error);
+    else this.#handler.onResponseError?.(this, error);
   }
 
   #scheduleRetry(): void {
@@ -241,7 +248,7 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
         try {
           this.#dispatch(this.#opts, this);
         } catch (error) {
-          this.#handler.onResponseError?.(this.#controller, error as Error);
+          this.#handler.onResponseError?.(this, error as Error);
         }
       },
       step / 2 + Math.random() * (step / 2),
@@ -302,7 +309,7 @@ class ResponseGuardHandler implements Dispatcher.DispatchHandler {
   constructor(handler: Dispatcher.DispatchHandler, maxBytes: number, deadlineMs: number) {
     this.#handler = handler;
     this.#maxBytes = maxBytes;
-    this.#timer = setTimeout(() => this.#expire(deadlineMs), deadlineMs);
+    this.#timer = setTimeout(expireGuard, deadlineMs, this, deadlineMs); // no closure per call
     this.#timer.unref?.();
   }
 
@@ -374,7 +381,8 @@ class ResponseGuardHandler implements Dispatcher.DispatchHandler {
     if (!this.#settled) this.onResponseError(controller, error);
   }
 
-  #expire(deadlineMs: number): void {
+  /** The call deadline passed (the timer's callback, `expireGuard`). */
+  expire(deadlineMs: number): void {
     this.#timer = null;
     if (this.#settled) return;
     const controller = this.#controller;
@@ -399,6 +407,10 @@ class ResponseGuardHandler implements Dispatcher.DispatchHandler {
   }
 }
 
+function expireGuard(guard: ResponseGuardHandler, deadlineMs: number): void {
+  guard.expire(deadlineMs);
+}
+
 /** Stands in for the Pool's controller when a request fails before it got one; there is nothing left to control. */
 function detachedController(reason: Error): Dispatcher.DispatchController {
   return { aborted: true, paused: false, reason, abort() {}, pause() {}, resume() {} };
@@ -412,6 +424,8 @@ export function responseGuardInterceptor(
   return (dispatch) => (opts, handler) => dispatch(opts, new ResponseGuardHandler(handler, maxBytes, deadlineMs));
 }
 
+const NO_HEADERS: Record<string, string | string[] | undefined> = Object.freeze({});
+
 /** Upstream error bodies are small; anything bigger is truncated before parsing (and then fails to parse). */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -421,8 +435,9 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
   readonly #method: string;
   readonly #clock: Clock;
   #status = 0;
-  #headers: Record<string, string | string[] | undefined> = {};
-  #chunks: Buffer[] = [];
+  #headers: Record<string, string | string[] | undefined> = NO_HEADERS;
+  /** An error answer's body (allocated only for one). */
+  #chunks: Buffer[] | null = null;
   #size = 0;
 
   constructor(opts: UpstreamDispatchOptions, handler: Dispatcher.DispatchHandler, clock: Clock) {
@@ -434,7 +449,7 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
     this.#status = 0;
-    this.#chunks = [];
+    this.#chunks = null;
     this.#size = 0;
     this.#handler.onRequestStart?.(controller, context);
   }
@@ -459,6 +474,7 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.#size < MAX_ERROR_BODY_BYTES) {
+      this.#chunks ??= [];
       this.#chunks.push(chunk);
       this.#size += chunk.length;
     }
@@ -472,7 +488,9 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
       this.#handler.onResponseEnd?.(controller, trailers);
       return;
     }
-    const body = Buffer.concat(this.#chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8');
+    const body = Buffer.concat(this.#chunks ?? [])
+      .subarray(0, MAX_ERROR_BODY_BYTES)
+      .toString('utf8');
     this.#handler.onResponseError?.(
       controller,
       errorFromResponse(this.#endpoint, this.#method, this.#status, this.#headers, body, this.#clock),
@@ -510,6 +528,7 @@ export interface UpstreamAnswer {
 }
 
 const utf8 = new TextDecoder();
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Collects one answer for `requestText`: its status and body chunks, decoded once at the end. No body stream, no
@@ -522,15 +541,21 @@ class TextCollector implements Dispatcher.DispatchHandler {
   readonly #signal: AbortSignal | null;
   #controller: Dispatcher.DispatchController | null = null;
   #status = 0;
-  #chunks: Buffer[] = [];
+  /** The body: one chunk (the usual answer) or, past the first, all of them. */
+  #first: Buffer | null = null;
+  #chunks: Buffer[] | null = null;
   #size = 0;
-  readonly #onAbort = () => this.#controller?.abort(this.#signal!.reason);
 
   constructor(resolve: (answer: UpstreamAnswer) => void, reject: (error: unknown) => void, signal: AbortSignal | null) {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#signal = signal;
-    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    signal?.addEventListener('abort', this, { once: true }); // the collector is its own listener: no closure
+  }
+
+  /** The signal's `abort` event. */
+  handleEvent(): void {
+    this.#controller?.abort(this.#signal!.reason);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -540,23 +565,28 @@ class TextCollector implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
     this.#status = statusCode;
-    this.#chunks = []; // a retried attempt starts over
+    this.#first = null; // the interceptors hand over one answer; a retried attempt's never reaches us
+    this.#chunks = null;
     this.#size = 0;
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.#chunks.push(chunk);
     this.#size += chunk.length;
+    if (this.#first === null) this.#first = chunk;
+    else {
+      this.#chunks ??= [this.#first];
+      this.#chunks.push(chunk);
+    }
   }
 
   onResponseEnd(): void {
-    this.#signal?.removeEventListener('abort', this.#onAbort);
-    const body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#size);
+    this.#signal?.removeEventListener('abort', this);
+    const body = this.#chunks ? Buffer.concat(this.#chunks, this.#size) : (this.#first ?? EMPTY);
     this.#resolve({ statusCode: this.#status, text: utf8.decode(body) });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#signal?.removeEventListener('abort', this);
     this.#reject(error);
   }
 }
