@@ -449,14 +449,15 @@ async function warmScenarios(def: ServerDef): Promise<void> {
     launch = ceilingLaunch(ceilingBodies.s1);
   } else launch = await launchFor(def, profileFlags(def.name, SCENARIOS.has(1) ? '1' : '3'));
 
-  const measureS1 = async (server: RunningServer, groups: LoadGroup[], countErrors = false) => {
+  /** `groups(phase)`: the bodies of the warm-up (0) and of the measurement (1). */
+  const measureS1 = async (server: RunningServer, groups: (phase: 0 | 1) => LoadGroup[], countErrors = false) => {
     // Untimed warm-up under the same load (every server's JIT gets the same chance), then the measurement.
     await runLoad({
       mode: 'autocannon',
       url: server.url,
       connections: P.s1Connections,
       duration: P.s1Warmup,
-      groups,
+      groups: groups(0),
     });
     control.resetCalls();
     const cpu0 = server.cpuMs();
@@ -466,7 +467,7 @@ async function warmScenarios(def: ServerDef): Promise<void> {
       connections: P.s1Connections,
       duration: P.s1Duration,
       countErrors,
-      groups,
+      groups: groups(1),
     });
     const cpu = server.cpuMs() - cpu0;
     return { load, cpuPerRequest: cpu / Math.max(1, load.total), ...upstream(), rss: server.rss() };
@@ -488,7 +489,7 @@ async function warmScenarios(def: ServerDef): Promise<void> {
         }
       }
       if (SCENARIOS.has(1) && (S1_MODES.has('repeat') || !hasDistinctRow(def))) {
-        const m = await measureS1(server, [{ weight: 1, bodies: [body(screen, dialect)] }]);
+        const m = await measureS1(server, () => [{ weight: 1, bodies: [body(screen, dialect)] }]);
         const after =
           def.kind === 'ceiling'
             ? { problem: null }
@@ -514,8 +515,19 @@ async function warmScenarios(def: ServerDef): Promise<void> {
         row.distinct = true;
         const w = await verify(server, def, { name: 'Screen', iccids: s1DistinctPool });
         if (w.problem) return fail(row, 'scenario 1 (distinct variables) warm-up', w.problem);
-        const distinct = { operationName: 'Screen', query: SCREEN_QUERY, pool: s1DistinctPool, size: 25 };
-        const m = await measureS1(server, [{ weight: 1, distinct }], true);
+        // Another seed for the measurement than for the warm-up: no window of the warm-up is asked again.
+        const distinct = (seed: number) => ({
+          operationName: 'Screen',
+          query: SCREEN_QUERY,
+          pool: s1DistinctPool,
+          size: 25,
+          seed,
+        });
+        const m = await measureS1(
+          server,
+          (phase) => [{ weight: 1, distinct: distinct(phase === 0 ? 101 : 202) }],
+          true,
+        );
         const bad = m.load.non2xx + m.load.socketErrors + m.load.timeouts + (m.load.gqlErrors ?? 0);
         results[1]!.push({ server: row, ...m });
         if (bad) fail(row, 'scenario 1', `${bad} error responses/non-2xx/socket errors/timeouts under load`);
