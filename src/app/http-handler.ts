@@ -281,12 +281,13 @@ async function send(res: ServerResponse, response: Response) {
   const head: string[] = [];
   for (const [name, value] of response.headers)
     if (name !== 'content-length' && name !== 'date') head.push(name, value);
-  if (response.body === null) {
+  const raw = await response.bytes(); // whatwg-node: its own Buffer, the string encoded once
+  // `body` is asked only of an empty answer: for whatwg-node it makes a stream
+  if (raw.length === 0 && response.body === null) {
     res.writeHead(response.status, head);
     res.end();
     return { status: response.status, head, bytes: Buffer.alloc(0) };
   }
-  const raw = await response.bytes(); // whatwg-node: its own Buffer, the string encoded once
   const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   head.push('content-length', String(bytes.length));
   res.writeHead(response.status, head);

@@ -39,16 +39,17 @@ export function loadSim(
   const iccid = parseIccid(rawIccid);
   // Someone else's SIM is indistinguishable from a SIM that does not exist.
   if (!canAccess(ctx.principal, iccid)) throw simNotFound(iccid);
+  // Cached details: the field resolvers run at once (this returns synchronously) and read, or start loading, what
+  // they select themselves — nothing to prefetch.
   const cached = ctx.data.cached('details', iccid);
+  if (cached) return { iccid, details: cached };
   // The resources the query selects start loading now, alongside the existence check, instead of one round trip
   // after it: a cold screen then costs one upstream latency per `UPSTREAM_CONNECTIONS` calls, not two. The field
   // resolvers later get the same promises from `ctx.data`. For an unknown ICCID their outcome is dropped.
   // The details call goes first; while the circuit breaker is not closed, nothing is prefetched (see `prefetch`).
-  const details = cached ?? loadResource(ctx.data.simDetails(iccid), iccid);
+  const details = loadResource(ctx.data.simDetails(iccid), iccid);
   if (prefetch) ctx.data.prefetch(iccid, prefetch);
-  return cached
-    ? { iccid, details: cached }
-    : (details as Promise<CacheRead<SimDetails>>).then((d) => ({ iccid, details: d }));
+  return details.then((d) => ({ iccid, details: d }));
 }
 
 /**
