@@ -184,8 +184,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const yoga = createYoga<GatewayServerContext, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    context: ({ request, dependencies }) =>
-      createContext(services, request, dependencies ? { dependencies } : {}, principals.get(request)),
+    context: ({ request, dependencies, principal }) =>
+      createContext(services, request, dependencies ? { dependencies } : {}, principal ?? principals.get(request)),
     graphiql: graphiql?.options ?? false,
     renderGraphiQL: graphiql?.render,
     landingPage: false,

@@ -47,10 +47,17 @@ import type { GatewayServerContext } from '../graphql/context.ts';
 import { type PersistedDocumentStore, requestedDocumentId } from '../graphql/plugins/persisted-documents.ts';
 import { ResponseDependencies } from '../graphql/response-cache.ts';
 import { startResponseCacheHitSpan } from '../platform/tracing.ts';
+import { createDirectExecutor } from './direct-execution.ts';
 import type { Gateway } from './gateway.ts';
 import { createWebhookHandler } from './webhooks.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A caller the edge verified, and the part of the cache key that says who is asking. */
+interface Verified {
+  principal: Principal;
+  who: string;
+}
 
 const SEPARATOR = '\u0000';
 const DECIMAL = /^\d+$/;
@@ -100,9 +107,15 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     });
   }
 
-  /** Presented API key → principal key, filled only by successful verifications (so ≤ one entry per configured key). */
-  const verifiedApiKeys = new Map<string, string>();
-  const openKey = authenticator.open ? principalKey(SANDBOX_PRINCIPAL) : undefined;
+  /**
+   * Presented API key → the caller it verified and the caller's cache-key part, filled only by successful verifications
+   * (so ≤ one entry per configured key).
+   */
+  const verifiedApiKeys = new Map<string, Verified>();
+  const open: Verified | undefined = authenticator.open
+    ? { principal: SANDBOX_PRINCIPAL, who: principalKey(SANDBOX_PRINCIPAL) }
+    : undefined;
+  const direct = createDirectExecutor(gateway);
 
   const fail = (res: ServerResponse) => (error: unknown) => {
     logger.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'http: request failed');
@@ -110,13 +123,12 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
   };
 
-  /** The body is in; `who` is the verified caller's key part when already known. */
+  /** The body is in: the caller is authenticated (remembered API keys at once), then the request answered. */
   function withBody(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-    const h = req.headers;
-    const apiKey = h['x-api-key'];
-    const who = openKey ?? (typeof apiKey === 'string' && apiKey !== '' ? verifiedApiKeys.get(apiKey) : undefined);
-    if (who !== undefined) {
-      lookup(req, res, body, who);
+    const apiKey = req.headers['x-api-key'];
+    const verified = open ?? (typeof apiKey === 'string' && apiKey !== '' ? verifiedApiKeys.get(apiKey) : undefined);
+    if (verified !== undefined) {
+      answer(req, res, body, verified);
       return;
     }
     authenticate(req, res, body, apiKey).catch(fail(res));
@@ -131,14 +143,36 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     const headers = new YogaHeaders(req.headers as HeadersInit);
     const principal = await authenticator.authenticate(headers);
     if ('failure' in principal) return forward(req, res, headers, body); // Yoga answers 401
-    const who = principalKey(principal);
-    if (typeof apiKey === 'string' && apiKey !== '' && principal.kind === 'partner') verifiedApiKeys.set(apiKey, who);
-    lookup(req, res, body, who, headers);
+    const verified: Verified = { principal, who: principalKey(principal) };
+    if (typeof apiKey === 'string' && apiKey !== '' && principal.kind === 'partner')
+      verifiedApiKeys.set(apiKey, verified);
+    answer(req, res, body, verified, headers);
   }
 
-  function lookup(req: IncomingMessage, res: ServerResponse, body: Buffer, who: string, headers?: Headers): void {
+  /** An authenticated request: from the response cache, else executed (directly when it can be, else by Yoga). */
+  function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    verified: Verified,
+    headers?: Headers,
+  ): void {
+    if (responseCache) lookup(req, res, body, verified, headers);
+    else
+      execute(req, res, headers ?? new YogaHeaders(req.headers as HeadersInit), body, {
+        principal: verified.principal,
+      }).catch(fail(res));
+  }
+
+  function lookup(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    verified: Verified,
+    headers?: Headers,
+  ): void {
     const request = (persisted && persistedRequest(persisted, body)) || body;
-    const key = cacheKey(who, req.headers, request);
+    const key = cacheKey(verified.who, req.headers, request);
     const hit = responseCache!.get(key, request);
     if (hit) {
       const span = tracer && startResponseCacheHitSpan(tracer, 'POST', '/graphql', req.headers); // tracing hook
@@ -149,11 +183,14 @@ function createGraphqlHandler(gateway: Gateway): Listener {
       return;
     }
     const yogaHeaders = headers ?? new YogaHeaders(req.headers as HeadersInit);
-    // A request not seen before is answered without recording its reads (an untracked tracker: a miss that is not
-    // stored).
+    // A request not seen before is answered without recording its reads (with tracing, an untracked tracker marks
+    // its span as a response-cache miss).
     if (!responseCache!.admits(key))
-      forward(req, res, yogaHeaders, body, { dependencies: new ResponseDependencies() }).catch(fail(res));
-    else miss(req, res, body, request, key, yogaHeaders).catch(fail(res));
+      execute(req, res, yogaHeaders, body, {
+        principal: verified.principal,
+        ...(tracer ? { dependencies: new ResponseDependencies() } : {}),
+      }).catch(fail(res));
+    else miss(req, res, body, request, key, yogaHeaders, verified.principal).catch(fail(res));
   }
 
   /** `request` is what the cache compares: the body, or a persisted request's normalised form. */
@@ -164,13 +201,11 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     request: Buffer,
     key: string,
     headers: Headers,
+    principal: Principal,
   ): Promise<void> {
     const dependencies = responseCache!.track();
     try {
-      const { status, head, bytes } = await send(
-        res,
-        await yoga.fetch(toRequest(req, res, headers, body), { dependencies }),
-      );
+      const { status, head, bytes } = await execute(req, res, headers, body, { principal, dependencies });
       if (status === 200)
         responseCache!.set(
           key,
@@ -182,14 +217,21 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     }
   }
 
-  async function forward(
+  /** An unauthenticated request: Yoga answers it (401). */
+  async function forward(req: IncomingMessage, res: ServerResponse, headers: Headers, body: Buffer): Promise<void> {
+    await send(res, await yoga.fetch(toRequest(req, res, headers, body)));
+  }
+
+  /** Executes an authenticated request directly when it can be (src/app/direct-execution.ts), else through Yoga. */
+  async function execute(
     req: IncomingMessage,
     res: ServerResponse,
     headers: Headers,
     body: Buffer,
-    serverContext: GatewayServerContext = {},
-  ): Promise<void> {
-    await send(res, await yoga.fetch(toRequest(req, res, headers, body), serverContext));
+    context: GatewayServerContext & { principal: Principal },
+  ) {
+    const request = toRequest(req, res, headers, body);
+    return send(res, (await direct(request, body, context)) ?? (await yoga.fetch(request, context)));
   }
 
   return (req, res) => {
@@ -211,8 +253,7 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     }
     readBody(req, Number(length), (body) => {
       try {
-        if (responseCache) withBody(req, res, body);
-        else forward(req, res, new YogaHeaders(req.headers as HeadersInit), body).catch(fail(res));
+        withBody(req, res, body);
       } catch (error) {
         fail(res)(error);
       }
