@@ -3,8 +3,11 @@
  *
  *   npm run all     (full: 10 s per load scenario, scenario 4 60 s, scenario 5 100k SIMs) → results/<date>.md + README
  *   npm run smoke   (seconds per scenario, for CI: exits non-zero when a server fails or answers wrong, never on a miss)
- *   npm run profile (scenario 1 for our gateway under node --cpu-prof; prints the top self-time functions)
+ *   npm run profile (scenario 1 for our gateway under node --cpu-prof; prints the top self-time functions; with
+ *                   --scenarios=1,2,5 those scenarios too, one profile per server and scenario)
  *   flags: --only=ours,apollo (`ours`: every variant of ours)  --scenarios=1,3,6  --smoke  --profile
+ *          --s5-sims=20000 (scenario 5 over fewer SIMs, for quick before/after comparisons)
+ *          --s1=distinct (scenario 1's distinct-variables rows only; `repeat` = the repeated-query rows only)
  *
  * The sandbox (the simulated upstream) runs in this process; every server runs in its own child process, one at a
  * time; autocannon runs in another. Upstream calls are counted at the sandbox. See README.md for what each peer is.
@@ -24,6 +27,7 @@ import {
   BENCH_DIR,
   baseEnv,
   freePort,
+  type LoadGroup,
   type LoadResult,
   type RunningServer,
   runLoad,
@@ -42,6 +46,7 @@ import {
   ERROR_MARKERS,
   type Operation,
   PERSISTED_MANIFEST,
+  SCREEN_QUERY,
 } from './lib/queries.ts';
 
 // ---- options ------------------------------------------------------------------------------------------------------
@@ -53,6 +58,18 @@ const SMOKE = flag('smoke');
 const PROFILE = flag('profile');
 const ONLY = option('only')?.split(',');
 const SCENARIOS = new Set((option('scenarios') ?? (PROFILE ? '1' : '1,2,3,4,5,6,7,8')).split(',').map(Number));
+const S1_MODES = new Set((option('s1') ?? 'repeat,distinct').split(','));
+const PROFILE_DIR = path.join(BENCH_DIR, 'results', 'profiles');
+/** node flags that write one CPU profile, named after the server and scenario, when the run is a profile run. */
+const profileFlags = (name: string, scenario: string): string[] =>
+  PROFILE
+    ? [
+        '--cpu-prof',
+        '--cpu-prof-dir',
+        PROFILE_DIR,
+        `--cpu-prof-name=${name.replace(/[^A-Za-z0-9]+/g, '-')}.s${scenario}.${Date.now()}.cpuprofile`,
+      ]
+    : [];
 
 const P = SMOKE
   ? {
@@ -72,7 +89,7 @@ const P = SMOKE
       s3Duration: 10,
       s4Connections: 20,
       s4Duration: 60,
-      s5Sims: 100_000,
+      s5Sims: Number(option('s5-sims') ?? 100_000),
       s5Connections: 8,
     };
 const S2_LATENCY_MS = 50;
@@ -126,6 +143,8 @@ const control = sandbox.control;
 const upstreamUrl = `${sandbox.url}/customer/v2`;
 const active = control.iccids({ status: 'ACTIVE' });
 const s1Iccids = active.slice(0, 25);
+/** The `distinct variables` rows of scenario 1 draw each request's 25 SIMs from these (warmed first, in one query). */
+const s1DistinctPool = active.slice(400, 500);
 const s2Iccids = active.slice(25, 75);
 const s2WarmIccids = active.slice(300, 350);
 const s3Iccid = active[0]!;
@@ -161,6 +180,8 @@ interface ServerDef {
   caches: boolean;
   /** a missing/failed run of this server is a note, not a failure (the generated gateway is best effort) */
   optional?: boolean;
+  /** scenario 1's `distinct variables` row of this server (set on the row's copy of the definition) */
+  distinct?: boolean;
   upstreamConcurrency: string;
 }
 
@@ -457,20 +478,17 @@ async function warmScenarios(def: ServerDef): Promise<void> {
     if (!ceilingBodies.s1 || !ceilingBodies.s3)
       return void notes.push('raw ceiling skipped: no response bytes from our gateway to serve.');
     launch = ceilingLaunch(ceilingBodies.s1);
-  } else
-    launch = await launchFor(
-      def,
-      PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(BENCH_DIR, 'results', 'profiles')] : [],
-    );
+  } else launch = await launchFor(def, profileFlags(def.name, SCENARIOS.has(1) ? '1' : '3'));
 
-  const measureS1 = async (server: RunningServer, bodyText: string) => {
+  /** `groups(phase)`: the bodies of the warm-up (0) and of the measurement (1). */
+  const measureS1 = async (server: RunningServer, groups: (phase: 0 | 1) => LoadGroup[], countErrors = false) => {
     // Untimed warm-up under the same load (every server's JIT gets the same chance), then the measurement.
     await runLoad({
       mode: 'autocannon',
       url: server.url,
       connections: P.s1Connections,
       duration: P.s1Warmup,
-      groups: [{ weight: 1, bodies: [bodyText] }],
+      groups: groups(0),
     });
     control.resetCalls();
     const cpu0 = server.cpuMs();
@@ -479,7 +497,8 @@ async function warmScenarios(def: ServerDef): Promise<void> {
       url: server.url,
       connections: P.s1Connections,
       duration: P.s1Duration,
-      groups: [{ weight: 1, bodies: [bodyText] }],
+      countErrors,
+      groups: groups(1),
     });
     const cpu = server.cpuMs() - cpu0;
     return { load, cpuPerRequest: cpu / Math.max(1, load.total), ...upstream(), rss: server.rss() };
@@ -500,8 +519,8 @@ async function warmScenarios(def: ServerDef): Promise<void> {
           ceilingBodies.s3 = h.text;
         }
       }
-      if (SCENARIOS.has(1)) {
-        const m = await measureS1(server, body(screen, dialect));
+      if (SCENARIOS.has(1) && (S1_MODES.has('repeat') || !hasDistinctRow(def))) {
+        const m = await measureS1(server, () => [{ weight: 1, bodies: [body(screen, dialect)] }]);
         const after =
           def.kind === 'ceiling'
             ? { problem: null }
@@ -511,7 +530,7 @@ async function warmScenarios(def: ServerDef): Promise<void> {
         const bad = m.load.non2xx + m.load.socketErrors + m.load.timeouts;
         if (bad && def.caches) fail(def, 'scenario 1', `${bad} non-2xx/socket errors/timeouts under load`);
         console.log(
-          `  s1 ${Math.round(m.load.requestsPerSecond)} req/s, p99 ${m.load.latencyP99} ms, ${m.calls} upstream calls`,
+          `  s1 ${Math.round(m.load.requestsPerSecond)} req/s, ${fmtCpu(m.cpuPerRequest)} ms CPU/req, p99 ${m.load.latencyP99} ms, ${m.calls} upstream calls`,
         );
       }
       if (SCENARIOS.has(3) && !PROFILE) {
@@ -521,6 +540,32 @@ async function warmScenarios(def: ServerDef): Promise<void> {
         }
         await measureS3(server, def, body(hot, dialect));
       }
+      if (SCENARIOS.has(1) && S1_MODES.has('distinct') && hasDistinctRow(def)) {
+        // Every request a different 25-SIM window of the warmed pool: no whole-response cache can help.
+        const row: ServerDef = { ...def, name: `${def.name}, distinct`, label: `${def.label}, distinct variables` };
+        row.distinct = true;
+        const w = await verify(server, def, { name: 'Screen', iccids: s1DistinctPool });
+        if (w.problem) return fail(row, 'scenario 1 (distinct variables) warm-up', w.problem);
+        // Another seed for the measurement than for the warm-up: no window of the warm-up is asked again.
+        const distinct = (seed: number) => ({
+          operationName: 'Screen',
+          query: SCREEN_QUERY,
+          pool: s1DistinctPool,
+          size: 25,
+          seed,
+        });
+        const m = await measureS1(
+          server,
+          (phase) => [{ weight: 1, distinct: distinct(phase === 0 ? 101 : 202) }],
+          true,
+        );
+        const bad = m.load.non2xx + m.load.socketErrors + m.load.timeouts + (m.load.gqlErrors ?? 0);
+        results[1]!.push({ server: row, ...m });
+        if (bad) fail(row, 'scenario 1', `${bad} error responses/non-2xx/socket errors/timeouts under load`);
+        console.log(
+          `  s1 distinct ${Math.round(m.load.requestsPerSecond)} req/s, ${fmtCpu(m.cpuPerRequest)} ms CPU/req, ${m.calls} upstream calls`,
+        );
+      }
     });
     if (def.kind === 'ceiling' && SCENARIOS.has(3) && !PROFILE)
       await withServer(ceilingLaunch(ceilingBodies.s3!), (server) => measureS3(server, def, '{}'));
@@ -529,6 +574,16 @@ async function warmScenarios(def: ServerDef): Promise<void> {
     results[1]!.push({ server: def, failed: (error as Error).message.split('\n')[0] });
   }
 }
+
+/**
+ * Scenario 1's `distinct variables` row: our gateway with its response cache on, and Mercurius for a like-for-like
+ * ratio (every variant of ours whose response cache is off would repeat its own row).
+ */
+function hasDistinctRow(def: ServerDef): boolean {
+  if (def.dialect !== 'graphql') return false;
+  return def.kind === 'mercurius' || (def.kind === 'ours' && def.env?.RESPONSE_CACHE !== 'false');
+}
+const fmtCpu = (ms: number) => ms.toFixed(3);
 
 async function measureS3(server: RunningServer, def: ServerDef, bodyText: string): Promise<void> {
   control.resetCalls();
@@ -550,7 +605,7 @@ async function coldScenario(def: ServerDef): Promise<void> {
   console.log(`• ${def.label}: scenario 2`);
   await resetSandbox();
   try {
-    await withServer(await launchFor(def), async (server) => {
+    await withServer(await launchFor(def, profileFlags(def.name, '2')), async (server) => {
       // Outside the measurement: the token, the connections, and the server's code warmed by the same query over 50
       // other SIMs ("cold" means cold caches, not a cold JIT).
       const w = await verify(server, def, { name: 'Screen', iccids: s2WarmIccids });
@@ -558,13 +613,16 @@ async function coldScenario(def: ServerDef): Promise<void> {
       control.resetCalls();
       control.addFault({ latencyMs: S2_LATENCY_MS });
       const op: Operation = { name: 'Screen', iccids: s2Iccids };
+      const cpu0 = server.cpuMs();
       const r = await verify(server, def, op);
+      const cpuMs = server.cpuMs() - cpu0;
       control.clearFaults();
       const calls = control.calls();
       const pairs = new Set(calls.map((c) => `${c.endpoint}:${c.iccid}`)).size;
       results[2]!.push({
         server: def,
         wallMs: r.ms,
+        cpuMs,
         calls: calls.length,
         pairs,
         rateLimited: calls.filter((c) => c.status === 429).length,
@@ -768,10 +826,11 @@ async function memoryScenario(def: ServerDef): Promise<void> {
   for (let i = 0; i < s5Iccids.length; i += 100)
     bodies.push(body({ name: 'SimsUsage', iccids: s5Iccids.slice(i, i + 100) }, 'graphql'));
   try {
-    await withServer(await launchFor(def), async (server) => {
+    await withServer(await launchFor(def, profileFlags(def.name, '5')), async (server) => {
       await server.gc();
       const baseline = server.rss();
       control.resetCalls();
+      const cpu0 = server.cpuMs();
       const t0 = performance.now();
       const load = await runLoad({
         mode: 'autocannon',
@@ -782,14 +841,15 @@ async function memoryScenario(def: ServerDef): Promise<void> {
         groups: [{ weight: 1, bodies }],
       });
       const seconds = (performance.now() - t0) / 1000;
+      const cpuMs = server.cpuMs() - cpu0;
       await server.gc();
       const rss = server.rss();
-      results[5]!.push({ server: def, baseline, rss, peak: server.peakRss(), seconds, load, ...upstream() });
+      results[5]!.push({ server: def, baseline, rss, peak: server.peakRss(), seconds, cpuMs, load, ...upstream() });
       const bad = (load.gqlErrors ?? 0) + load.non2xx + load.socketErrors + load.timeouts;
       if (bad && def.kind === 'ours')
         fail(def, 'scenario 5', `${bad} error responses while caching ${s5Iccids.length} SIMs`);
       console.log(
-        `  s5 RSS ${mb(rss).toFixed(0)} MB after caching ${s5Iccids.length} SIMs (${seconds.toFixed(1)} s, ${control.countCalls()} upstream calls)`,
+        `  s5 RSS ${mb(rss).toFixed(0)} MB after caching ${s5Iccids.length} SIMs (${seconds.toFixed(1)} s, ${control.countCalls()} upstream calls, ${((1000 * cpuMs) / Math.max(1, control.countCalls())).toFixed(0)} µs server CPU per call)`,
       );
     });
   } catch (error) {
@@ -805,14 +865,12 @@ console.log(
 );
 if (SCENARIOS.has(1) || SCENARIOS.has(3)) for (const def of servers) await warmScenarios(def);
 if (SCENARIOS.has(1) || SCENARIOS.has(3)) for (const def of persistedServers) await warmScenarios(def);
-if (!PROFILE) {
-  if (SCENARIOS.has(2)) for (const def of servers) await coldScenario(def);
-  if (SCENARIOS.has(4)) for (const def of servers) await mixedScenario(def);
-  if (SCENARIOS.has(5)) for (const def of servers) await memoryScenario(def);
-  if (SCENARIOS.has(6)) for (const fleet of FLEETS) await fleetScenario(fleet);
-  if (SCENARIOS.has(7)) for (const def of limitServers()) await airaloMixedScenario(def);
-  if (SCENARIOS.has(8)) for (const def of limitServers()) await coldBudgetScenario(def);
-}
+if (SCENARIOS.has(2)) for (const def of servers) await coldScenario(def);
+if (!PROFILE && SCENARIOS.has(4)) for (const def of servers) await mixedScenario(def);
+if (SCENARIOS.has(5)) for (const def of servers) await memoryScenario(def);
+if (!PROFILE && SCENARIOS.has(6)) for (const fleet of FLEETS) await fleetScenario(fleet);
+if (!PROFILE && SCENARIOS.has(7)) for (const def of limitServers()) await airaloMixedScenario(def);
+if (!PROFILE && SCENARIOS.has(8)) for (const def of limitServers()) await coldBudgetScenario(def);
 await sandbox.close();
 await airaloSandbox?.close();
 await redis.stop();
@@ -869,18 +927,18 @@ if (results[2]!.length) {
   const lines = [
     `### 2. Cold 50-SIM nested query, ${S2_LATENCY_MS} ms upstream latency`,
     ``,
-    `A fresh server, warmed by the same query over 50 other SIMs (token, connections, JIT), then one \`Screen\` query for 50 cold SIMs; every upstream call takes ${S2_LATENCY_MS} ms. Bound = ⌈upstream calls / upstream concurrency⌉ × ${S2_LATENCY_MS} ms + 20 ms.`,
+    `A fresh server, warmed by the same query over 50 other SIMs (token, connections, JIT), then one \`Screen\` query for 50 cold SIMs; every upstream call takes ${S2_LATENCY_MS} ms. Bound = ⌈upstream calls / upstream concurrency⌉ × ${S2_LATENCY_MS} ms + 20 ms. Server CPU = the server process's CPU time during the query (10 ms resolution).`,
     ``,
-    `| server | wall ms | upstream calls | distinct (ICCID, resource) | upstream 429s | upstream concurrency | answer |`,
-    `|---|---:|---:|---:|---:|---|---|`,
+    `| server | wall ms | server CPU ms | upstream calls | distinct (ICCID, resource) | upstream 429s | upstream concurrency | answer |`,
+    `|---|---:|---:|---:|---:|---:|---|---|`,
   ];
   for (const row of results[2]!) {
     if (row.failed) {
-      lines.push(failedCell(row, 6));
+      lines.push(failedCell(row, 7));
       continue;
     }
     lines.push(
-      `| ${row.server.label} | ${fmt(row.wallMs as number)} | ${row.calls} | ${row.pairs} | ${row.rateLimited} | ${row.server.upstreamConcurrency} | ${row.problem ? `✗ ${String(row.problem).slice(0, 80).replace(/\|/g, '/')}` : 'complete'} |`,
+      `| ${row.server.label} | ${fmt(row.wallMs as number)} | ${fmt(row.cpuMs as number)} | ${row.calls} | ${row.pairs} | ${row.rateLimited} | ${row.server.upstreamConcurrency} | ${row.problem ? `✗ ${String(row.problem).slice(0, 80).replace(/\|/g, '/')}` : 'complete'} |`,
     );
   }
   sections.push(lines.join('\n'));
@@ -931,20 +989,21 @@ if (results[5]!.length) {
   const lines = [
     `### 5. Memory with ${fmt(s5Iccids.length)} SIMs cached`,
     ``,
-    `A fresh server reads \`sims(iccids: 100 at a time) { iccid usage {…} }\` once for each of ${fmt(s5Iccids.length)} SIMs (details + usage cached per SIM), ${P.s5Connections} connections; RSS read from /proc after a full GC.`,
+    `A fresh server reads \`sims(iccids: 100 at a time) { iccid usage {…} }\` once for each of ${fmt(s5Iccids.length)} SIMs (details + usage cached per SIM), ${P.s5Connections} connections; RSS read from /proc after a full GC. Server CPU = the server process's CPU time while loading; per upstream call = that CPU / upstream calls (everything the server did, GraphQL included, over the calls it made).`,
     ``,
-    `| server | RSS before MB | RSS after GC MB | peak RSS MB | upstream calls | time s | error responses | RSS vs ours |`,
-    `|---|---:|---:|---:|---:|---:|---:|---:|`,
+    `| server | RSS before MB | RSS after GC MB | peak RSS MB | upstream calls | time s | server CPU s | CPU µs per upstream call | error responses | RSS vs ours |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ];
   const base = oursRow(5)?.rss as number | undefined;
   for (const row of results[5]!) {
     if (row.failed) {
-      lines.push(failedCell(row, 7));
+      lines.push(failedCell(row, 9));
       continue;
     }
     const l = row.load as LoadResult;
+    const cpuMs = row.cpuMs as number;
     lines.push(
-      `| ${row.server.label} | ${fmt(mb(row.baseline as number))} | ${fmt(mb(row.rss as number))} | ${fmt(mb(row.peak as number))} | ${fmt(row.calls as number)} | ${fmt(row.seconds as number, 1)} | ${fmt((l.gqlErrors ?? 0) + l.non2xx)} | ${ratio(row.rss as number, base)} |`,
+      `| ${row.server.label} | ${fmt(mb(row.baseline as number))} | ${fmt(mb(row.rss as number))} | ${fmt(mb(row.peak as number))} | ${fmt(row.calls as number)} | ${fmt(row.seconds as number, 1)} | ${fmt(cpuMs / 1000, 1)} | ${fmt((1000 * cpuMs) / Math.max(1, row.calls as number))} | ${fmt((l.gqlErrors ?? 0) + l.non2xx)} | ${ratio(row.rss as number, base)} |`,
     );
   }
   sections.push(lines.join('\n'));
@@ -1029,9 +1088,10 @@ const rowOf = (scenario: number, pred: (d: ServerDef) => boolean) =>
   results[scenario]!.find((r) => pred(r.server) && !r.failed);
 {
   const apollo = rowOf(1, (d) => d.kind === 'apollo')?.load as LoadResult | undefined;
-  const merc = rowOf(1, (d) => d.kind === 'mercurius')?.load as LoadResult | undefined;
+  const mercRow = rowOf(1, (d) => d.kind === 'mercurius' && !d.distinct);
+  const merc = mercRow?.load as LoadResult | undefined;
   const ceil = rowOf(1, (d) => d.kind === 'ceiling')?.load as LoadResult | undefined;
-  for (const row of results[1]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
+  for (const row of results[1]!.filter((r) => r.server.kind === 'ours' && !r.server.distinct && !r.failed)) {
     const rps = (row.load as LoadResult).requestsPerSecond;
     const parts: string[] = [];
     if (apollo)
@@ -1048,12 +1108,30 @@ const rowOf = (scenario: number, pred: (d: ServerDef) => boolean) =>
       );
     if (parts.length) targets.push(`- Scenario 1, ${row.server.label}: ${parts.join('; ')}.`);
   }
+  // Issue 16: where the response cache cannot help (switched off, or every request different), ≥ 2× Mercurius in the
+  // same run, like for like (its own distinct-variables row for ours' distinct-variables row), CPU per request beside.
+  const mercDistinct = rowOf(1, (d) => d.kind === 'mercurius' && d.distinct === true);
+  for (const row of results[1]!.filter(
+    (r) =>
+      r.server.kind === 'ours' &&
+      r.server.dialect === 'graphql' &&
+      !r.failed &&
+      (r.server.distinct || r.server.env?.RESPONSE_CACHE === 'false'),
+  )) {
+    const peer = row.server.distinct ? mercDistinct : mercRow;
+    if (!peer) continue;
+    const rps = (row.load as LoadResult).requestsPerSecond;
+    const peerRps = (peer.load as LoadResult).requestsPerSecond;
+    targets.push(
+      `- Scenario 1 without a response-cache hit (issue 16), ${row.server.label}: ${(rps / peerRps).toFixed(2)}× ${peer.server.label} (≥ 2: ${verdict(rps >= 2 * peerRps)}); server CPU ${fmtCpu(row.cpuPerRequest as number)} vs ${fmtCpu(peer.cpuPerRequest as number)} ms/req (${((peer.cpuPerRequest as number) / (row.cpuPerRequest as number)).toFixed(2)}× less).`,
+    );
+  }
   for (const row of results[2]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
     const concurrency = Number(row.server.env?.UPSTREAM_CONNECTIONS ?? 16);
     const bound = Math.ceil((row.pairs as number) / concurrency) * S2_LATENCY_MS + 20;
     const wall = row.wallMs as number;
     targets.push(
-      `- Scenario 2, ${row.server.label}: wall ${fmt(wall)} ms vs bound ⌈${row.pairs} / ${concurrency}⌉ × ${S2_LATENCY_MS} + 20 = ${bound} ms: ${verdict(wall <= bound)}${wall > bound ? ` (over by ${fmt(wall - bound)} ms)` : ''}; upstream calls ${row.calls} = distinct pairs ${row.pairs}: ${verdict(row.calls === row.pairs)}.`,
+      `- Scenario 2, ${row.server.label}: wall ${fmt(wall)} ms vs bound ⌈${row.pairs} / ${concurrency}⌉ × ${S2_LATENCY_MS} + 20 = ${bound} ms: ${verdict(wall <= bound)}${wall > bound ? ` (over by ${fmt(wall - bound)} ms; within 5 % of it, issue 16: ${verdict(wall <= 1.05 * bound)})` : ''}; upstream calls ${row.calls} = distinct pairs ${row.pairs}: ${verdict(row.calls === row.pairs)}.`,
     );
   }
   for (const row of results[3]!.filter((r) => r.server.kind === 'ours')) {
@@ -1101,11 +1179,16 @@ const rowOf = (scenario: number, pred: (d: ServerDef) => boolean) =>
       `- Scenario 6, ${row.server.label}: ${row.rateLimited} upstream 429s, ${row.clientErrors} client-visible errors (zero and zero: ${verdict(row.rateLimited === 0 && row.clientErrors === 0)}); ${row.tokenCalls} token calls for the fleet (one: ${verdict(row.tokenCalls === 1)}).`,
     );
   }
+  const mercS5 = rowOf(5, (d) => d.kind === 'mercurius');
   for (const row of results[5]!.filter((r) => r.server.kind === 'ours' && !r.failed)) {
     const rss = mb(row.rss as number);
-    const scaled = s5Iccids.length === 100_000 ? '' : ` (smoke: ${fmt(s5Iccids.length)} SIMs only)`;
+    const scaled = s5Iccids.length === 100_000 ? '' : ` (${fmt(s5Iccids.length)} SIMs only)`;
+    const perCall = (r: Row) => (1000 * (r.cpuMs as number)) / Math.max(1, r.calls as number);
+    const time = mercS5
+      ? `; load time ${fmt(row.seconds as number, 1)} s vs ${mercS5.server.label} ${fmt(mercS5.seconds as number, 1)} s (≤, issue 16: ${verdict((row.seconds as number) <= (mercS5.seconds as number))}), server CPU ${fmt(perCall(row))} vs ${fmt(perCall(mercS5))} µs per upstream call`
+      : '';
     targets.push(
-      `- Scenario 5, ${row.server.label}: ${fmt(rss)} MB after GC, peak ${fmt(mb(row.peak as number))} MB${scaled} (≤ 300 MB: ${verdict(rss <= 300)}).`,
+      `- Scenario 5, ${row.server.label}: ${fmt(rss)} MB after GC, peak ${fmt(mb(row.peak as number))} MB${scaled} (≤ 300 MB: ${verdict(rss <= 300)})${time}.`,
     );
   }
 }
@@ -1169,31 +1252,35 @@ console.log(`\n${report}`);
 
 let profileSummary = '';
 if (PROFILE) {
-  const dir = path.join(BENCH_DIR, 'results', 'profiles');
-  const newest = readdirSync(dir)
+  // Every profile this run wrote (one per server and scenario, named by profileFlags), oldest first.
+  const written = readdirSync(PROFILE_DIR)
     .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => ({ f, t: statSync(path.join(dir, f)).mtimeMs }))
-    .sort((a, b) => b.t - a.t)[0];
-  if (newest) {
-    const s = summariseProfile(path.join(dir, newest.f));
-    profileSummary = [
-      `## CPU profile of ${OURS?.label ?? 'ours'} under scenario 1 (\`results/profiles/${newest.f}\`)`,
-      ``,
-      `Busy ${fmt(s.totalMs)} ms, idle ${fmt(s.idleMs)} ms.`,
-      ``,
-      `| self % | self ms | function | where |`,
-      `|---:|---:|---|---|`,
-      ...s.rows.map((r) => `| ${r.selfPct.toFixed(1)} | ${fmt(r.selfMs)} | \`${r.fn}\` | ${r.where} |`),
-      ``,
-      `By package:`,
-      ``,
-      `| self % | package |`,
-      `|---:|---|`,
-      ...s.byPackage.map((p) => `| ${p.selfPct.toFixed(1)} | ${p.pkg} |`),
-      ``,
-    ].join('\n');
-    console.log(profileSummary);
-  }
+    .map((f) => ({ f, t: statSync(path.join(PROFILE_DIR, f)).mtimeMs }))
+    .filter((p) => p.t >= runStarted)
+    .sort((a, b) => a.t - b.t);
+  profileSummary = written
+    .map(({ f }) => {
+      const s = summariseProfile(path.join(PROFILE_DIR, f));
+      const [server, scenario] = f.split('.');
+      return [
+        `## CPU profile: ${server}, scenario ${scenario?.slice(1)} (\`results/profiles/${f}\`)`,
+        ``,
+        `Busy ${fmt(s.totalMs)} ms, idle ${fmt(s.idleMs)} ms; garbage collector ${s.gcPct.toFixed(1)} % of busy.`,
+        ``,
+        `| self % | self ms | function | where |`,
+        `|---:|---:|---|---|`,
+        ...s.rows.map((r) => `| ${r.selfPct.toFixed(1)} | ${fmt(r.selfMs)} | \`${r.fn}\` | ${r.where} |`),
+        ``,
+        `By package (self time):`,
+        ``,
+        `| self % | package |`,
+        `|---:|---|`,
+        ...s.byPackage.map((p) => `| ${p.selfPct.toFixed(1)} | ${p.pkg} |`),
+        ``,
+      ].join('\n');
+    })
+    .join('\n');
+  console.log(profileSummary);
 }
 
 mkdirSync(path.join(BENCH_DIR, 'results'), { recursive: true });

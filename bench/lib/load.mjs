@@ -20,7 +20,33 @@ const headers = {
   ...job.headers,
 };
 
-/** Bodies: [{ weight, bodies: [string…] }] — a group is picked by weight, then its bodies rotate. */
+/**
+ * A group whose every request carries different variables: `size` distinct ICCIDs drawn from `pool` (a seeded
+ * partial Fisher–Yates shuffle per request), so no two requests of a run are alike (100 choose 25, ordered, is
+ * ~10^48 windows): a whole-response cache can never answer one from another. The pool is what the runner warmed.
+ */
+function distinctBodies({ operationName, query, pool, size, seed = 7 }) {
+  let state = seed >>> 0 || 1;
+  const random = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 4294967296;
+  };
+  const deck = [...pool];
+  return () => {
+    for (let i = 0; i < size; i++) {
+      const j = i + Math.floor(random() * (deck.length - i));
+      [deck[i], deck[j]] = [deck[j], deck[i]];
+    }
+    return JSON.stringify({ operationName, query, variables: { iccids: deck.slice(0, size) } });
+  };
+}
+
+/**
+ * Bodies: [{ weight, bodies: [string…] } | { weight, distinct: {…} }] — a group is picked by weight, then its bodies
+ * rotate (or, for a `distinct` group, a new body is made per request).
+ */
 function picker(groups) {
   const total = groups.reduce((s, g) => s + g.weight, 0);
   const next = groups.map(() => 0);
@@ -34,6 +60,10 @@ function picker(groups) {
     let i = 0;
     while (r >= groups[i].weight && i < groups.length - 1) r -= groups[i++].weight;
     const g = groups[i];
+    if (g.distinct) {
+      g.make ??= distinctBodies(g.distinct);
+      return g.make();
+    }
     return g.bodies[next[i]++ % g.bodies.length];
   };
 }
@@ -47,7 +77,7 @@ async function runAutocannon() {
     path: job.path ?? '/graphql',
     headers,
   };
-  const single = job.groups.length === 1 && job.groups[0].bodies.length === 1;
+  const single = job.groups.length === 1 && job.groups[0].bodies?.length === 1;
   if (single)
     request.body = job.groups[0].bodies[0]; // static request: the cheapest for the load generator
   else

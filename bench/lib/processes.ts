@@ -24,7 +24,7 @@ export interface RunningServer {
   peakRss(): number;
   /** user + system CPU time so far, ms */
   cpuMs(): number;
-  /** full GC in the server (SIGUSR2 → gc-hook.mjs), then settle */
+  /** full, memory-releasing GC in the server (SIGUSR2 → gc-hook.mjs); resolves once the server reports it done */
   gc(): Promise<void>;
   stop(): Promise<void>;
   stderrTail(): string;
@@ -88,8 +88,11 @@ export async function startServer(launch: ServerLaunch, timeoutMs = 90_000): Pro
   });
   let stderr = '';
   let stdout = '';
+  let gcsDone = 0; // BENCH_GC_DONE lines from gc-hook.mjs
   child.stderr!.on('data', (c: Buffer) => {
-    stderr = (stderr + c.toString()).slice(-4000);
+    const text = c.toString();
+    gcsDone += text.split('BENCH_GC_DONE').length - 1;
+    stderr = (stderr + text).slice(-4000);
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
@@ -127,8 +130,11 @@ export async function startServer(launch: ServerLaunch, timeoutMs = 90_000): Pro
     peakRss: () => procStatus(pid, 'VmHWM'),
     cpuMs: () => procCpuMs(pid),
     async gc() {
+      const before = gcsDone;
       child.kill('SIGUSR2');
-      await new Promise((r) => setTimeout(r, 700));
+      const deadline = Date.now() + 60_000;
+      while (gcsDone === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200)); // the kernel's view of the released pages
     },
     async stop() {
       if (child.exitCode !== null) return;
@@ -141,13 +147,24 @@ export async function startServer(launch: ServerLaunch, timeoutMs = 90_000): Pro
   };
 }
 
+/**
+ * Request bodies of one weighted group: fixed bodies taken in turn, or (`distinct`) a new body per request — `size`
+ * distinct ICCIDs drawn from `pool` as the variables of `query`, so no two requests of a run are alike.
+ */
+export type LoadGroup =
+  | { weight: number; bodies: string[] }
+  | {
+      weight: number;
+      distinct: { operationName: string; query: string; pool: string[]; size: number; seed?: number };
+    };
+
 export interface LoadJob {
   mode: 'autocannon' | 'sequential';
   url: string;
   connections?: number;
   duration?: number;
   amount?: number;
-  groups: Array<{ weight: number; bodies: string[] }>;
+  groups: Array<LoadGroup>;
   countErrors?: boolean;
   errorMarkers?: string[];
   headers?: Record<string, string>;

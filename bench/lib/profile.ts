@@ -29,10 +29,33 @@ function shortUrl(url: string): string {
   if (nm >= 0) return clean.slice(nm + 'node_modules/'.length);
   const src = clean.indexOf('/src/');
   if (src >= 0) return clean.slice(src + 1);
+  const dist = clean.indexOf('/dist/'); // our gateway as `npm start` runs it (compiled src/)
+  if (dist >= 0) return clean.slice(dist + 1);
   return clean.replace(/^.*\/bench\//, 'bench/');
 }
 
-/** Self time by function (samples × their time deltas), excluding (idle) and (program). */
+/**
+ * Where a function's self time goes, by package: node_modules packages by name, `src/ (gateway)` for our code (src/
+ * or its compiled dist/), `graphql-jit (compiled query)` for the functions graphql-jit generates per query (they have
+ * no URL), socket I/O and other V8/Node natives by name, the garbage collector on its own.
+ */
+function packageOf(fn: string, where: string): string {
+  if (where.startsWith('(')) {
+    if (fn.startsWith('(')) return fn;
+    if (/__field|ResolverHandler|MapItemHandler|MapHandler|^query$|^mutation$/.test(fn))
+      return 'graphql-jit (compiled query)';
+    if (/^(writev|writeUtf8String|writeLatin1String|writeBuffer|read|utf8Slice|latin1Slice)$/.test(fn))
+      return '(native: socket I/O, string encoding)';
+    if (fn.startsWith('RegExp: ')) return '(native: regular expressions)';
+    return '(native/builtin)';
+  }
+  if (where.startsWith('node:')) return 'node: core';
+  if (where.startsWith('src/') || where.startsWith('dist/')) return 'src/ (gateway)';
+  if (where.startsWith('@')) return where.split('/').slice(0, 2).join('/');
+  return where.split('/')[0]!;
+}
+
+/** Self time by function (samples × their time deltas), excluding (idle). */
 export function summariseProfile(
   file: string,
   top = 25,
@@ -40,6 +63,8 @@ export function summariseProfile(
   rows: ProfileRow[];
   totalMs: number;
   idleMs: number;
+  /** share of busy time spent in the garbage collector */
+  gcPct: number;
   byPackage: Array<{ pkg: string; selfMs: number; selfPct: number }>;
 } {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
@@ -69,23 +94,13 @@ export function summariseProfile(
     .map((e) => ({ fn: e.fn, where: e.where, selfMs: e.us / 1000, selfPct: (100 * e.us) / totalUs }));
   const pkgs = new Map<string, number>();
   for (const e of agg.values()) {
-    const w = e.where;
-    const pkg = w.startsWith('(')
-      ? e.fn.startsWith('(')
-        ? e.fn
-        : '(native/builtin)'
-      : w.startsWith('node:')
-        ? 'node: core'
-        : w.startsWith('src/')
-          ? 'src/ (gateway)'
-          : w.startsWith('@')
-            ? w.split('/').slice(0, 2).join('/')
-            : w.split('/')[0]!;
+    const pkg = packageOf(e.fn, e.where);
     pkgs.set(pkg, (pkgs.get(pkg) ?? 0) + e.us);
   }
   const byPackage = [...pkgs.entries()]
     .sort((a, b) => b[1] - a[1])
-    .slice(0, 12)
+    .slice(0, 16)
     .map(([pkg, us]) => ({ pkg, selfMs: us / 1000, selfPct: (100 * us) / totalUs }));
-  return { rows, totalMs: totalUs / 1000, idleMs: idleUs / 1000, byPackage };
+  const gcUs = pkgs.get('(garbage collector)') ?? 0;
+  return { rows, totalMs: totalUs / 1000, idleMs: idleUs / 1000, gcPct: (100 * gcUs) / totalUs, byPackage };
 }

@@ -199,8 +199,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const yoga = createYoga<GatewayServerContext, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    context: ({ request, dependencies }) =>
-      createContext(services, request, dependencies ? { dependencies } : {}, principals.get(request)),
+    context: ({ request, dependencies, principal }) =>
+      createContext(services, request, dependencies ? { dependencies } : {}, principal ?? principals.get(request)),
     graphiql: graphiql?.options ?? false,
     renderGraphiQL: graphiql?.render,
     landingPage: false,
@@ -209,6 +209,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     maskedErrors: { isDev: false },
     cors: corsPolicy(config.corsOrigins),
     batching: { limit: config.queryLimits.maxBatchOperations },
+    // MAX_REQUEST_BYTES is enforced by Content-Length before a byte is read (useRequestSizeLimit: 411/413) and
+    // node:http delivers exactly that many; Yoga's own check would pipe every body through a stream to count it again.
+    maxRequestBodySize: false,
     healthCheckEndpoint: '/health',
     plugins: [
       ...(tracing ? [useTracing(tracing)] : []), // first: its request span wraps every other plugin

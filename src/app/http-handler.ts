@@ -6,26 +6,30 @@
  * serialisation. Here a hit costs what any node:http server pays (parse the request, read the body, write the
  * answer) plus a Map lookup of the API key, a CRC-32 of the body, a Map lookup of a short key and a memcmp of the
  * body — no Fetch objects, no promises, no header copies; the stored bytes go out with a head (status,
- * content-type, content-length, …) computed when they were stored. A miss is handed to `yoga.fetch` with a
- * dependency tracker; its bytes are stored only when the response-cache guard approved the result
+ * content-type, content-length, …) computed when they were stored. A miss whose request was seen before (admission,
+ * src/graphql/response-cache.ts) is handed to `yoga.fetch` with a dependency tracker, a first sighting without one;
+ * the bytes are stored only when the response-cache guard approved the result
  * (src/graphql/plugins/response-cache-guard.ts, src/graphql/response-cache.ts; README "HTTP endpoints and
  * authentication").
  *
- * What a request must be to take the fast path (anything else goes to Yoga untouched, which applies every
- * rule itself):
+ * Every request that qualifies (below) — a miss, or any with the response cache off — reaches Yoga with its body
+ * already read: a whatwg-node Request over a Buffer and the node:http headers as they are, so Yoga parses it without
+ * a body stream (that stream, and the pipeline that counted its bytes, cost a third of the CPU of a 25-SIM screen;
+ * bench/results/2026-11-27-issue16.md). Yoga still runs every hook; the answer is written as its node adapter would
+ * write it (test/graphql/http-direct.test.ts compares the two byte for byte), and a client that goes away aborts the
+ * request's signal as there.
+ *
+ * What a request must be to take this path (anything else goes to Yoga untouched, which applies every rule
+ * itself):
  * - `POST /graphql` with a JSON content type (`application/json[; …]`, as Yoga's JSON parser matches it). Such a
  *   request is CORS-preflighted by browsers, so Yoga's CSRF rule (a header on non-preflighted requests) has
  *   nothing to demand: a form or text/plain body never reaches the cache, with or without its CSRF header;
  * - a decimal Content-Length no larger than MAX_REQUEST_BYTES (else Yoga answers 411/413 before reading);
+ * - not asking for a stream (`text/event-stream`, `multipart/mixed`): Yoga streams those itself;
  * - an authenticated caller: every request, hit or not, is authenticated before the cache is consulted, and
  *   a caller that fails is answered by Yoga (401). Verified API keys are remembered (presented key →
  *   principal, at most one entry per configured key), so a hit does not re-hash the key; bearer tokens are
- *   verified on every request (signature, expiry);
- * - not a stream-only client (Accept with `text/event-stream` and no JSON type: a subscription).
- *
- * A miss that Yoga answers as a stream — `multipart/mixed` for @defer/@stream, `text/event-stream` — is written part
- * by part as Yoga produces it, never buffered to the end, and never stored (README "Using @defer and
- * retryAfterSeconds from a frontend"). A client that goes away before its answer is complete aborts the request.
+ *   verified on every request (signature, expiry).
  *
  * The cache key is the caller (principal id; for end users also the ICCIDs their token grants, which decide
  * what they may see), every request header Yoga's answer depends on (content negotiation, body parsing, CORS)
@@ -40,12 +44,21 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
 import { type Principal, SANDBOX_PRINCIPAL } from '../domain/auth.ts';
+import type { GatewayServerContext } from '../graphql/context.ts';
 import { type PersistedDocumentStore, requestedDocumentId } from '../graphql/plugins/persisted-documents.ts';
+import { ResponseDependencies } from '../graphql/response-cache.ts';
 import { startResponseCacheHitSpan } from '../platform/tracing.ts';
+import { createDirectExecutor } from './direct-execution.ts';
 import type { Gateway } from './gateway.ts';
 import { createWebhookHandler } from './webhooks.ts';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A caller the edge verified, and the part of the cache key that says who is asking. */
+interface Verified {
+  principal: Principal;
+  who: string;
+}
 
 const SEPARATOR = '\u0000';
 const DECIMAL = /^\d+$/;
@@ -75,11 +88,35 @@ function createGraphqlHandler(gateway: Gateway): Listener {
   const maxBytes = config.queryLimits.maxRequestBytes;
   const tracer = gateway.tracing?.tracer;
   const persisted = gateway.persistedDocuments;
-  if (!responseCache) return (req, res) => void yoga(req, res);
+  const { Request: YogaRequest, Headers: YogaHeaders } = yoga.fetchAPI;
 
-  /** Presented API key → principal key, filled only by successful verifications (so ≤ one entry per configured key). */
-  const verifiedApiKeys = new Map<string, string>();
-  const openKey = authenticator.open ? principalKey(SANDBOX_PRINCIPAL) : undefined;
+  /**
+   * The request Yoga sees: the body already read (a Buffer, so Yoga parses it without a stream), the node:http
+   * headers wrapped as they are (whatwg-node reads them lazily), and a signal that fires when the client goes away
+   * before the answer was written (as Yoga's own node adapter does).
+   */
+  function toRequest(req: IncomingMessage, res: ServerResponse, headers: Headers, body: Buffer): Request {
+    const controller = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    return new YogaRequest(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
+      method: 'POST',
+      headers,
+      body: body as Uint8Array<ArrayBuffer>,
+      signal: controller.signal,
+    });
+  }
+
+  /**
+   * Presented API key → the caller it verified and the caller's cache-key part, filled only by successful verifications
+   * (so ≤ one entry per configured key).
+   */
+  const verifiedApiKeys = new Map<string, Verified>();
+  const open: Verified | undefined = authenticator.open
+    ? { principal: SANDBOX_PRINCIPAL, who: principalKey(SANDBOX_PRINCIPAL) }
+    : undefined;
+  const direct = createDirectExecutor(gateway);
 
   const fail = (res: ServerResponse) => (error: unknown) => {
     logger.error({ err: { name: (error as Error).name, message: (error as Error).message } }, 'http: request failed');
@@ -87,13 +124,12 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
   };
 
-  /** The body is in; `who` is the verified caller's key part when already known. */
+  /** The body is in: the caller is authenticated (remembered API keys at once), then the request answered. */
   function withBody(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-    const h = req.headers;
-    const apiKey = h['x-api-key'];
-    const who = openKey ?? (typeof apiKey === 'string' && apiKey !== '' ? verifiedApiKeys.get(apiKey) : undefined);
-    if (who !== undefined) {
-      lookup(req, res, body, who);
+    const apiKey = req.headers['x-api-key'];
+    const verified = open ?? (typeof apiKey === 'string' && apiKey !== '' ? verifiedApiKeys.get(apiKey) : undefined);
+    if (verified !== undefined) {
+      answer(req, res, body, verified);
       return;
     }
     authenticate(req, res, body, apiKey).catch(fail(res));
@@ -105,17 +141,39 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     body: Buffer,
     apiKey: string | string[] | undefined,
   ): Promise<void> {
-    const headers = toHeaders(req.headers);
+    const headers = new YogaHeaders(req.headers as HeadersInit);
     const principal = await authenticator.authenticate(headers);
     if ('failure' in principal) return forward(req, res, headers, body); // Yoga answers 401
-    const who = principalKey(principal);
-    if (typeof apiKey === 'string' && apiKey !== '' && principal.kind === 'partner') verifiedApiKeys.set(apiKey, who);
-    lookup(req, res, body, who, headers);
+    const verified: Verified = { principal, who: principalKey(principal) };
+    if (typeof apiKey === 'string' && apiKey !== '' && principal.kind === 'partner')
+      verifiedApiKeys.set(apiKey, verified);
+    answer(req, res, body, verified, headers);
   }
 
-  function lookup(req: IncomingMessage, res: ServerResponse, body: Buffer, who: string, headers?: Headers): void {
+  /** An authenticated request: from the response cache, else executed (directly when it can be, else by Yoga). */
+  function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    verified: Verified,
+    headers?: Headers,
+  ): void {
+    if (responseCache) lookup(req, res, body, verified, headers);
+    else
+      execute(req, res, headers ?? new YogaHeaders(req.headers as HeadersInit), body, {
+        principal: verified.principal,
+      }).catch(fail(res));
+  }
+
+  function lookup(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer,
+    verified: Verified,
+    headers?: Headers,
+  ): void {
     const request = (persisted && persistedRequest(persisted, body)) || body;
-    const key = cacheKey(who, req.headers, request);
+    const key = cacheKey(verified.who, req.headers, request);
     const hit = responseCache!.get(key, request);
     if (hit) {
       const span = tracer && startResponseCacheHitSpan(tracer, 'POST', '/graphql', req.headers); // tracing hook
@@ -125,7 +183,15 @@ function createGraphqlHandler(gateway: Gateway): Listener {
       span?.end();
       return;
     }
-    miss(req, res, body, request, key, headers ?? toHeaders(req.headers)).catch(fail(res));
+    const yogaHeaders = headers ?? new YogaHeaders(req.headers as HeadersInit);
+    // A request not seen before is answered without recording its reads (with tracing, an untracked tracker marks
+    // its span as a response-cache miss).
+    if (!responseCache!.admits(key))
+      execute(req, res, yogaHeaders, body, {
+        principal: verified.principal,
+        ...(tracer ? { dependencies: new ResponseDependencies() } : {}),
+      }).catch(fail(res));
+    else miss(req, res, body, request, key, yogaHeaders, verified.principal).catch(fail(res));
   }
 
   /** `request` is what the cache compares: the body, or a persisted request's normalised form. */
@@ -136,6 +202,7 @@ function createGraphqlHandler(gateway: Gateway): Listener {
     request: Buffer,
     key: string,
     headers: Headers,
+    principal: Principal,
   ): Promise<void> {
     const dependencies = responseCache!.track();
     let tracked = true;
@@ -143,21 +210,16 @@ function createGraphqlHandler(gateway: Gateway): Listener {
       if (tracked) responseCache!.untrack(dependencies);
       tracked = false;
     };
-    // A client that goes away before its answer is complete aborts the request: reads it alone waits for stop, and
-    // a stream's remaining parts are not produced.
-    const gone = new AbortController();
-    const abort = () => {
-      if (!res.writableFinished) gone.abort(new Error('the client closed the connection'));
-    };
-    res.once('close', abort);
     try {
-      const response = await yoga.fetch(toRequest(req, headers, body, gone.signal), { dependencies });
       // Stored only when the guard approved a complete single result (an incremental one never is). A response that
-      // will not be stored stops being tracked now: a stream may last long, and an open tracker keeps change records.
-      const store = response.status === 200 && dependencies.approved;
-      if (!store) untrack();
-      const written = isStreamed(response) ? await stream(res, response, store, logger) : await send(res, response);
-      if (written && store)
+      // will not be stored stops being tracked before it is written: a stream may last long, and an open tracker
+      // keeps change records.
+      const written = await execute(req, res, headers, body, { principal, dependencies }, (response) => {
+        const store = response.status === 200 && dependencies.approved;
+        if (!store) untrack();
+        return store;
+      });
+      if (written && tracked)
         responseCache!.set(
           key,
           { request, status: written.status, head: [...written.head, 'x-response-cache', 'hit'], body: written.bytes },
@@ -165,12 +227,32 @@ function createGraphqlHandler(gateway: Gateway): Listener {
         );
     } finally {
       untrack();
-      res.off('close', abort);
     }
   }
 
+  /** An unauthenticated request: Yoga answers it (401). */
   async function forward(req: IncomingMessage, res: ServerResponse, headers: Headers, body: Buffer): Promise<void> {
-    await send(res, await yoga.fetch(toRequest(req, headers, body)));
+    await send(res, await yoga.fetch(toRequest(req, res, headers, body)));
+  }
+
+  /**
+   * Executes an authenticated request directly when it can be (src/app/direct-execution.ts), else through Yoga, and
+   * writes the answer: a single result at once, an incremental one (`multipart/mixed`, `text/event-stream`) part by
+   * part as Yoga produces it. `keep(response)` says whether the written bytes are wanted back (to be stored): a
+   * stream's come back only then, a single result's always.
+   */
+  async function execute(
+    req: IncomingMessage,
+    res: ServerResponse,
+    headers: Headers,
+    body: Buffer,
+    context: GatewayServerContext & { principal: Principal },
+    keep?: (response: Response) => boolean,
+  ) {
+    const request = toRequest(req, res, headers, body);
+    const response = (await direct(request, body, context)) ?? (await yoga.fetch(request, context));
+    const wanted = keep ? keep(response) : false;
+    return isStreamed(response) ? stream(res, response, wanted, logger) : send(res, response);
   }
 
   return (req, res) => {
@@ -262,10 +344,20 @@ function persistedRequest(store: PersistedDocumentStore, body: Buffer): Buffer |
   );
 }
 
-/** Writes a (non-streaming) Yoga response; returns what was written, the head as a flat list for `writeHead`. */
+/**
+ * Writes a (non-streaming) Yoga response as Yoga's node adapter would (a bodiless answer, e.g. 406, goes out chunked
+ * and empty like Yoga's); returns what was written, the head as a flat list for `writeHead`.
+ */
 async function send(res: ServerResponse, response: Response) {
-  const bytes = Buffer.from(await response.arrayBuffer());
   const head = headOf(response);
+  const raw = await response.bytes(); // whatwg-node: its own Buffer, the string encoded once
+  // `body` is asked only of an empty answer: for whatwg-node it makes a stream
+  if (raw.length === 0 && response.body === null) {
+    res.writeHead(response.status, head);
+    res.end();
+    return { status: response.status, head, bytes: Buffer.alloc(0) };
+  }
+  const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   head.push('content-length', String(bytes.length));
   res.writeHead(response.status, head);
   res.end(bytes);
@@ -341,26 +433,6 @@ function headOf(response: Response): string[] {
     if (name !== 'content-length' && name !== 'date' && name !== 'transfer-encoding' && name !== 'connection')
       head.push(name, value);
   return head;
-}
-
-function toHeaders(h: IncomingHttpHeaders): Headers {
-  const headers = new Headers();
-  for (const name in h) {
-    const value = h[name];
-    if (value === undefined) continue;
-    if (typeof value === 'string') headers.append(name, value);
-    else for (const v of value) headers.append(name, v);
-  }
-  return headers;
-}
-
-function toRequest(req: IncomingMessage, headers: Headers, body: Buffer, signal?: AbortSignal): Request {
-  return new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
-    method: req.method ?? 'POST',
-    headers,
-    body: body as Uint8Array<ArrayBuffer>,
-    ...(signal ? { signal } : {}),
-  });
 }
 
 /**

@@ -18,8 +18,10 @@ export interface GatewayMetrics {
   registry: Registry;
   /** Feed for the upstream client's `onCall` hook. */
   recordUpstreamCall(e: { endpoint: string; status: number; durationMs: number }): void;
-  /** Times every request the gateway answers. */
+  /** Times every request the gateway answers through Yoga. */
   plugin: Plugin;
+  /** One answered request in the request-duration histogram (the plugin's record; the edge's direct execution's). */
+  observeRequest(method: string, status: number, seconds: number): void;
 }
 
 const BREAKER_STATES = { closed: 0, 'half-open': 1, open: 2 } as const;
@@ -85,8 +87,11 @@ export function createMetrics(
   });
 
   const started = new WeakMap<Request, number>();
+  const observeRequest = (method: string, status: number, seconds: number) =>
+    requestDuration.observe({ method, status: String(status) }, seconds);
   return {
     registry,
+    observeRequest,
     recordUpstreamCall({ endpoint, status, durationMs }) {
       upstreamCalls.inc({ endpoint, status: String(status) });
       upstreamDuration.observe({ endpoint }, durationMs / 1000);
@@ -98,11 +103,7 @@ export function createMetrics(
       },
       onResponse({ request, response }) {
         const t0 = started.get(request);
-        if (t0 !== undefined)
-          requestDuration.observe(
-            { method: request.method, status: String(response.status) },
-            (performance.now() - t0) / 1000,
-          );
+        if (t0 !== undefined) observeRequest(request.method, response.status, (performance.now() - t0) / 1000);
       },
     },
   };

@@ -35,9 +35,12 @@ export interface GatewayContext {
   data: DataAccess;
 }
 
-/** Extra context the HTTP layer passes to `yoga.fetch` for requests it may cache; read by the response-cache guard. */
+/** Extra context the HTTP layer passes to `yoga.fetch` (and to its direct execution, src/app/direct-execution.ts). */
 export interface GatewayServerContext {
+  /** For requests it may cache; read by the response-cache guard. */
   dependencies?: ResponseDependencies;
+  /** The caller the HTTP edge authenticated for this request (never from the client): not authenticated again. */
+  principal?: Principal;
 }
 
 /**

@@ -44,6 +44,14 @@ export type SimResource = 'usage' | 'topups' | 'history';
 
 export type { ReadMode };
 
+/** Every per-ICCID resource and its value. */
+interface SimResources {
+  details: SimDetails;
+  usage: Usage;
+  topups: TopupPackage[];
+  history: HistoryEntry[];
+}
+
 export interface DataAccessOptions {
   caches: GatewayCaches;
   client: UpstreamClient;
@@ -113,14 +121,30 @@ export class DataAccess {
   }
 
   /**
+   * `iccid`'s `resource` when the cache holds it fresh, at once (recorded like every read), else undefined: then read
+   * it with `simDetails(iccid)`, `usage(iccid)` … A warm read thus costs no promise and no loader batch (and needs no
+   * upstream budget, whatever its read mode).
+   */
+  cached<R extends keyof SimResources>(resource: R, iccid: string): CacheRead<SimResources[R]> | undefined {
+    const caches: { [K in keyof SimResources]: ResourceCache<SimResources[K]> } = this.#caches;
+    const cache = caches[resource];
+    const read = cache.fresh(iccid);
+    if (read !== undefined && this.#dependencies.tracked)
+      this.#dependencies.note(cache.name, iccid, cache.freshUntil(read), false);
+    return read;
+  }
+
+  /**
    * Starts loading `resources` of `iccid` now; the field resolvers later get the same promises (asked with the same
-   * `mode`: fields under @defer / @stream are prefetched `deferred`). Nothing is prefetched while the circuit breaker
-   * is not closed, so its single probe is the existence check.
+   * `mode`: fields under @defer / @stream are prefetched `deferred`; a resource the cache holds fresh needs no loading:
+   * its resolver reads it with `cached`). Nothing is prefetched while the circuit breaker is not closed, so its
+   * single probe is the existence check.
    */
   prefetch(iccid: string, resources: Iterable<SimResource>, mode: ReadMode = 'foreground'): void {
     if (this.#client.breakerState() !== 'closed') return;
     const loaders = this.#loadersOf(mode);
-    for (const resource of resources) loaders[resource].load(iccid).catch(() => {});
+    for (const resource of resources)
+      if (this.#caches[resource].fresh(iccid, false) === undefined) loaders[resource].load(iccid).catch(() => {});
   }
 
   async balance(): Promise<CacheRead<Balance>> {

@@ -13,7 +13,13 @@
  * - a response is not stored when one of its resources changed while it was being built (`track` … `set`): it
  *   may hold the value from before the change, and no entry existed yet for the change to drop. Conservative: the
  *   upstream read that filled a resource for this very request counts as a change too, so a response built from
- *   fresh upstream reads is stored by the next identical request, not the first.
+ *   fresh upstream reads is stored by the next identical request, not the first;
+ * - admission: only a request seen before (its key among the last `admissionWindow` distinct first sightings) is
+ *   tracked and stored (`admits`). A one-off request — every user asking for their own SIMs, frontends varying
+ *   selections and variables — then costs a Set lookup instead of recording its reads, indexing up to 4 × 100
+ *   dependencies, and evicting an answer that is asked again (nginx's `proxy_cache_min_uses 2`). An identical request
+ *   is therefore stored the second time it is seen and served from the third, as one built from fresh upstream reads
+ *   already was.
  */
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../platform/clock.ts';
@@ -80,14 +86,23 @@ export interface ResponseCacheOptions {
   clock: Clock;
   maxBytes: number;
   maxTtlMs: number;
+  /** How many distinct first sightings admission remembers (between this and twice as many); default 16,384. */
+  admissionWindow?: number;
 }
 
 export class ResponseCache {
   private readonly entries: LRUCache<string, CachedResponse>;
   /** dependency key → response keys built from it. */
   private readonly dependents = new Map<string, Set<string>>();
-  /** Cumulative; `invalidations` = entries dropped because a resource changed, `evictions` = dropped for space. */
-  readonly stats = { hits: 0, misses: 0, stores: 0, invalidations: 0, evictions: 0 };
+  /**
+   * Cumulative; `invalidations` = entries dropped because a resource changed, `evictions` = dropped for space,
+   * `firstSightings` = misses not tracked because their request had not been seen before (see `admits`).
+   */
+  readonly stats = { hits: 0, misses: 0, stores: 0, invalidations: 0, evictions: 0, firstSightings: 0 };
+  /** Keys of requests seen once: the current generation and the one before (swapped when it is full). */
+  private seen = new Set<string>();
+  private seenBefore = new Set<string>();
+  private readonly admissionWindow: number;
   /** Changes seen so far (`invalidate` calls while a request is being built). */
   private changes = 0;
   /**
@@ -101,6 +116,7 @@ export class ResponseCache {
   private clearedAt = -1;
 
   constructor(private readonly options: ResponseCacheOptions) {
+    this.admissionWindow = Math.max(1, options.admissionWindow ?? 16_384);
     this.entries = new LRUCache<string, CachedResponse>({
       maxSize: options.maxBytes,
       sizeCalculation: (entry, key) =>
@@ -152,6 +168,22 @@ export class ResponseCache {
       set.add(key);
     }
     this.stats.stores++;
+  }
+
+  /**
+   * Whether a missed request's response may be stored: true when its key was seen before (then track it); false the
+   * first time, which is remembered. Keys hold no body, so two bodies with one fingerprint count as one request —
+   * harmless, a hit still requires the stored body to be this one.
+   */
+  admits(key: string): boolean {
+    if (this.seen.has(key) || this.seenBefore.has(key)) return true;
+    this.stats.firstSightings++;
+    this.seen.add(key);
+    if (this.seen.size >= this.admissionWindow) {
+      this.seenBefore = this.seen;
+      this.seen = new Set();
+    }
+    return false;
   }
 
   /** A tracker for one request whose response may be stored; pass it to `set`, then always to `untrack`. */

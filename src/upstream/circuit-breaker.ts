@@ -103,17 +103,16 @@ export class CircuitBreaker {
   }
 
   #permit(probe: boolean): Permit {
-    let settled = false;
-    const settle = (outcome: 'success' | 'failure' | 'release') => {
-      if (settled) return;
-      settled = true;
-      if (probe) this.#settleProbe(outcome);
-      else if (outcome !== 'release') this.#record(outcome === 'failure');
-    };
-    return { success: () => settle('success'), failure: () => settle('failure'), release: () => settle('release') };
+    return new BreakerPermit(this, probe);
   }
 
-  #settleProbe(outcome: 'success' | 'failure' | 'release'): void {
+  /** A permit's outcome; only BreakerPermit calls it, at most once per permit. */
+  settlePermit(probe: boolean, outcome: Outcome): void {
+    if (probe) this.#settleProbe(outcome);
+    else if (outcome !== 'release') this.#record(outcome === 'failure');
+  }
+
+  #settleProbe(outcome: Outcome): void {
     this.#probeInFlight = false;
     if (this.#state !== 'half-open') return;
     if (outcome === 'success') this.#close();
@@ -187,6 +186,31 @@ export class CircuitBreaker {
     } catch {
       // An observer must never break a call.
     }
+  }
+}
+
+type Outcome = 'success' | 'failure' | 'release';
+
+/** One call's permit: a small object per upstream call (no closures), settled once. */
+class BreakerPermit implements Permit {
+  #settled = false;
+  constructor(
+    private readonly breaker: CircuitBreaker,
+    private readonly probe: boolean,
+  ) {}
+  success(): void {
+    this.#settle('success');
+  }
+  failure(): void {
+    this.#settle('failure');
+  }
+  release(): void {
+    this.#settle('release');
+  }
+  #settle(outcome: Outcome): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.breaker.settlePermit(this.probe, outcome);
   }
 }
 

@@ -122,8 +122,11 @@ function errorCode(error: unknown): string | undefined {
  *
  * Written here rather than using undici's RetryHandler: that one keeps forwarding body chunks while its retry
  * decision is pending (it relies on pause(), which MockAgent ignores) and handles ranges we do not need.
+ *
+ * It is also the controller the downstream handler keeps across attempts (`aborted` … `resume` act on the current
+ * attempt): one object per call, no closures — every call in the Pool's queue holds one.
  */
-class GetRetryHandler implements Dispatcher.DispatchHandler {
+class GetRetryHandler implements Dispatcher.DispatchHandler, Dispatcher.DispatchController {
   readonly #opts: Dispatcher.DispatchOptions;
   readonly #handler: Dispatcher.DispatchHandler;
   readonly #dispatch: Dispatcher.Dispatch;
@@ -142,9 +145,6 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
   /** What the last attempt failed with, delivered when its retry is not admitted. */
   #lastFailure: Error | null = null;
 
-  /** The controller the downstream handler keeps across attempts; it always acts on the current attempt. */
-  readonly #controller: Dispatcher.DispatchController;
-
   constructor(
     opts: Dispatcher.DispatchOptions,
     handler: Dispatcher.DispatchHandler,
@@ -160,38 +160,46 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     this.#baseDelayMs = baseDelayMs;
     this.#budget = budget;
     budget.deposit();
-    const self = this;
-    this.#controller = {
-      get aborted() {
-        return self.#abortReason !== null || (self.#current?.aborted ?? false);
-      },
-      get paused() {
-        return self.#current?.paused ?? false;
-      },
-      get reason() {
-        return self.#abortReason ?? self.#current?.reason ?? null;
-      },
-      abort(reason: Error) {
-        if (self.#abortReason) return;
-        self.#abortReason = reason;
-        if (self.#timer || self.#admitting) {
-          // Waiting between attempts: nothing is in flight, so the downstream hears about the abort from us.
-          if (self.#timer) clearTimeout(self.#timer);
-          self.#timer = null;
-          self.#admitting = false;
-          self.#handler.onResponseError?.(self.#controller, reason);
-        } else {
-          self.#current?.abort(reason);
-        }
-      },
-      pause() {
-        self.#current?.pause();
-      },
-      resume() {
-        self.#current?.resume();
-      },
-    };
   }
+
+  // ---- the controller the downstream handler sees ----
+
+  get aborted(): boolean {
+    return this.#abortReason !== null || (this.#current?.aborted ?? false);
+  }
+
+  get paused(): boolean {
+    return this.#current?.paused ?? false;
+  }
+
+  get reason(): Error | null {
+    return this.#abortReason ?? this.#current?.reason ?? null;
+  }
+
+  abort(reason: Error): void {
+    if (this.#abortReason) return;
+    this.#abortReason = reason;
+    if (this.#timer || this.#admitting) {
+      // Waiting between attempts (its backoff, or its admission): nothing is in flight, so the downstream hears
+      // about the abort from us.
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = null;
+      this.#admitting = false;
+      this.#handler.onResponseError?.(this, reason);
+    } else {
+      this.#current?.abort(reason);
+    }
+  }
+
+  pause(): void {
+    this.#current?.pause();
+  }
+
+  resume(): void {
+    this.#current?.resume();
+  }
+
+  // ---- the handler of each attempt ----
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
     this.#current = controller;
@@ -201,7 +209,7 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     }
     if (this.#started) return;
     this.#started = true;
-    this.#handler.onRequestStart?.(this.#controller, context);
+    this.#handler.onRequestStart?.(this, context);
   }
 
   onResponseStart(
@@ -219,11 +227,11 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
       return;
     }
     this.#responded = true;
-    this.#handler.onResponseStart?.(this.#controller, statusCode, headers, statusMessage);
+    this.#handler.onResponseStart?.(this, statusCode, headers, statusMessage);
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.#discarding) this.#handler.onResponseData?.(this.#controller, chunk);
+    if (!this.#discarding) this.#handler.onResponseData?.(this, chunk);
   }
 
   onResponseEnd(
@@ -231,7 +239,7 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     trailers: Record<string, string | string[] | undefined>,
   ): void {
     if (this.#discarding) this.#scheduleRetry();
-    else this.#handler.onResponseEnd?.(this.#controller, trailers);
+    else this.#handler.onResponseEnd?.(this, trailers);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -244,7 +252,7 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     if (retryable) {
       this.#lastFailure = error;
       this.#scheduleRetry();
-    } else this.#handler.onResponseError?.(this.#controller, error);
+    } else this.#handler.onResponseError?.(this, error);
   }
 
   #scheduleRetry(): void {
@@ -286,14 +294,14 @@ class GetRetryHandler implements Dispatcher.DispatchHandler {
     try {
       this.#dispatch(this.#opts, this);
     } catch (error) {
-      this.#handler.onResponseError?.(this.#controller, error as Error);
+      this.#handler.onResponseError?.(this, error as Error);
     }
   }
 
   /** The retry was not admitted: the previous attempt's failure is the answer (a GET: nothing ambiguous about it). */
   #giveUp(): void {
     const failure = this.#lastFailure ?? Object.assign(new Error('retry not admitted'), { code: RETRY_NOT_ADMITTED });
-    this.#handler.onResponseError?.(this.#controller, failure);
+    this.#handler.onResponseError?.(this, failure);
   }
 }
 
@@ -350,7 +358,7 @@ class ResponseGuardHandler implements Dispatcher.DispatchHandler {
   constructor(handler: Dispatcher.DispatchHandler, maxBytes: number, deadlineMs: number) {
     this.#handler = handler;
     this.#maxBytes = maxBytes;
-    this.#timer = setTimeout(() => this.#expire(deadlineMs), deadlineMs);
+    this.#timer = setTimeout(expireGuard, deadlineMs, this, deadlineMs); // no closure per call
     this.#timer.unref?.();
   }
 
@@ -422,7 +430,8 @@ class ResponseGuardHandler implements Dispatcher.DispatchHandler {
     if (!this.#settled) this.onResponseError(controller, error);
   }
 
-  #expire(deadlineMs: number): void {
+  /** The call deadline passed (the timer's callback, `expireGuard`). */
+  expire(deadlineMs: number): void {
     this.#timer = null;
     if (this.#settled) return;
     const controller = this.#controller;
@@ -447,6 +456,10 @@ class ResponseGuardHandler implements Dispatcher.DispatchHandler {
   }
 }
 
+function expireGuard(guard: ResponseGuardHandler, deadlineMs: number): void {
+  guard.expire(deadlineMs);
+}
+
 /** Stands in for the Pool's controller when a request fails before it got one; there is nothing left to control. */
 function detachedController(reason: Error): Dispatcher.DispatchController {
   return { aborted: true, paused: false, reason, abort() {}, pause() {}, resume() {} };
@@ -460,6 +473,8 @@ export function responseGuardInterceptor(
   return (dispatch) => (opts, handler) => dispatch(opts, new ResponseGuardHandler(handler, maxBytes, deadlineMs));
 }
 
+const NO_HEADERS: Record<string, string | string[] | undefined> = Object.freeze({});
+
 /** Upstream error bodies are small; anything bigger is truncated before parsing (and then fails to parse). */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -469,8 +484,9 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
   readonly #method: string;
   readonly #clock: Clock;
   #status = 0;
-  #headers: Record<string, string | string[] | undefined> = {};
-  #chunks: Buffer[] = [];
+  #headers: Record<string, string | string[] | undefined> = NO_HEADERS;
+  /** An error answer's body (allocated only for one). */
+  #chunks: Buffer[] | null = null;
   #size = 0;
 
   constructor(opts: UpstreamDispatchOptions, handler: Dispatcher.DispatchHandler, clock: Clock) {
@@ -482,7 +498,7 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
     this.#status = 0;
-    this.#chunks = [];
+    this.#chunks = null;
     this.#size = 0;
     this.#handler.onRequestStart?.(controller, context);
   }
@@ -507,6 +523,7 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
       return;
     }
     if (this.#size < MAX_ERROR_BODY_BYTES) {
+      this.#chunks ??= [];
       this.#chunks.push(chunk);
       this.#size += chunk.length;
     }
@@ -520,7 +537,9 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
       this.#handler.onResponseEnd?.(controller, trailers);
       return;
     }
-    const body = Buffer.concat(this.#chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8');
+    const body = Buffer.concat(this.#chunks ?? [])
+      .subarray(0, MAX_ERROR_BODY_BYTES)
+      .toString('utf8');
     this.#handler.onResponseError?.(
       controller,
       errorFromResponse(this.#endpoint, this.#method, this.#status, this.#headers, body, this.#clock),
@@ -548,6 +567,98 @@ class ErrorConversionHandler implements Dispatcher.DispatchHandler {
 export function errorConversionInterceptor(clock: Clock): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) =>
     dispatch(opts, new ErrorConversionHandler(opts as UpstreamDispatchOptions, handler, clock));
+}
+
+/** The answer to one exchange as transport.ts needs it: a 2xx status (the interceptors turned the rest into errors) and the body. */
+export interface UpstreamAnswer {
+  statusCode: number;
+  /** The body decoded as UTF-8 (a leading byte-order mark dropped), as undici's `body.text()` decodes it. */
+  text: string;
+}
+
+const utf8 = new TextDecoder();
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Collects one answer for `requestText`: its status and body chunks, decoded once at the end. No body stream, no
+ * per-chunk events: what `dispatcher.request()` + `body.text()` deliver, for a fraction of their allocations (the
+ * upstream path's largest cost per call after the socket itself).
+ */
+class TextCollector implements Dispatcher.DispatchHandler {
+  readonly #resolve: (answer: UpstreamAnswer) => void;
+  readonly #reject: (error: unknown) => void;
+  readonly #signal: AbortSignal | null;
+  #controller: Dispatcher.DispatchController | null = null;
+  #status = 0;
+  /** The body: one chunk (the usual answer) or, past the first, all of them. */
+  #first: Buffer | null = null;
+  #chunks: Buffer[] | null = null;
+  #size = 0;
+
+  constructor(resolve: (answer: UpstreamAnswer) => void, reject: (error: unknown) => void, signal: AbortSignal | null) {
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#signal = signal;
+    signal?.addEventListener('abort', this, { once: true }); // the collector is its own listener: no closure
+  }
+
+  /** The signal's `abort` event. */
+  handleEvent(): void {
+    this.#controller?.abort(this.#signal!.reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#signal?.aborted) controller.abort(this.#signal.reason);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.#status = statusCode;
+    this.#first = null; // the interceptors hand over one answer; a retried attempt's never reaches us
+    this.#chunks = null;
+    this.#size = 0;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#size += chunk.length;
+    if (this.#first === null) this.#first = chunk;
+    else {
+      this.#chunks ??= [this.#first];
+      this.#chunks.push(chunk);
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#signal?.removeEventListener('abort', this);
+    const body = this.#chunks ? Buffer.concat(this.#chunks, this.#size) : (this.#first ?? EMPTY);
+    this.#resolve({ statusCode: this.#status, text: utf8.decode(body) });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#signal?.removeEventListener('abort', this);
+    this.#reject(error);
+  }
+}
+
+/**
+ * One exchange through `dispatcher` (the interceptors included), its body read as text. Rejects with what the
+ * interceptors raise (an UpstreamError), or — `signal` having fired — with the error of the aborted exchange; the
+ * caller checks `signal.aborted`, as it did with `dispatcher.request()`.
+ */
+export function requestText(
+  dispatcher: Dispatcher,
+  { signal: given, ...opts }: Dispatcher.DispatchOptions & Pick<Dispatcher.RequestOptions, 'signal'>,
+): Promise<UpstreamAnswer> {
+  const signal = given as AbortSignal | null | undefined; // what transport.ts passes (undici also takes an emitter)
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<UpstreamAnswer>((resolve, reject) => {
+    const collector = new TextCollector(resolve, reject, signal ?? null);
+    try {
+      dispatcher.dispatch(opts, collector);
+    } catch (error) {
+      collector.onResponseError(detachedController(error as Error), error as Error);
+    }
+  });
 }
 
 export function createUpstreamDispatcher(options: UpstreamDispatcherOptions): UpstreamDispatcher {

@@ -18,7 +18,12 @@ import { type Clock, systemClock } from '../platform/clock.ts';
 import type { TokenStore } from '../stores/token/types.ts';
 import type { UpstreamAdmission, UpstreamAttempt } from './admission.ts';
 import { type BreakerState, CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.ts';
-import { createUpstreamDispatcher, type UpstreamDispatchOptions, type UpstreamTrace } from './dispatcher.ts';
+import {
+  createUpstreamDispatcher,
+  requestText,
+  type UpstreamDispatchOptions,
+  type UpstreamTrace,
+} from './dispatcher.ts';
 import {
   CircuitOpenError,
   UpstreamAuthError,
@@ -277,9 +282,9 @@ export function createUpstreamTransport(
     let status = 0;
     let outcome: 'ok' | 'aborted' | UpstreamError = 'ok';
     try {
-      const response = await dispatcher.request(requestOptions);
+      const response = await requestText(dispatcher, requestOptions);
       status = response.statusCode;
-      const text = await response.body.text();
+      const text = response.text;
       if (status < 200 || status >= 300)
         throw new UpstreamBadResponseError(endpoint, status, `unexpected HTTP ${status}`);
       let json: unknown;

@@ -66,6 +66,20 @@ describe('ResourceCache', () => {
     expect(calls).toEqual(['a', 'a']);
   });
 
+  it('answers a fresh entry synchronously (`fresh`), counted as a hit; nothing past freshness, never a call', async () => {
+    const { clock, calls, cache } = setup();
+    expect(cache.fresh('a')).toBeUndefined();
+    const read = await cache.get('a', FG);
+    const hits = cache.stats.hits;
+    expect(cache.fresh('a')).toBe(read); // the stored entry itself: no copy per read
+    expect(cache.fresh('a', false)).toBe(read);
+    expect(cache.stats.hits).toBe(hits + 1); // a look that is not a read is not counted
+    clock.advance(1_000);
+    expect(cache.fresh('a')).toBeUndefined(); // due for a refresh: `get` decides (stale, budget, call)
+    expect(calls).toEqual(['a']);
+    expect(await cache.get('a', FG)).toMatchObject({ value: 2, stale: false });
+  });
+
   it('coalesces concurrent misses for a key into one call', async () => {
     const { calls, cache, setLoad } = setup();
     let release!: (v: number) => void;

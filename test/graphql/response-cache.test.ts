@@ -5,6 +5,7 @@ import { crc32 } from 'node:zlib';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpHandler } from '../../src/app/http-handler.ts';
+import { ResponseCache } from '../../src/graphql/response-cache.ts';
 import { type Harness, startHarness } from '../support/harness.ts';
 
 const KEY_A = 'partner-a-key-0123456789abcdefghij';
@@ -138,6 +139,35 @@ describe('response cache fast path', () => {
     const third = await post(screen(iccids));
     expect(third).toMatchObject({ status: 200, cache: 'hit', text: first.text });
     expect(h.sandbox.control.countCalls()).toBe(calls);
+  });
+
+  it('stores only requests seen before: one-off requests are answered without recording or storing anything', async () => {
+    await start();
+    const cache = h.gateway.responseCache!;
+    const pool = h.sandbox.control.iccids({ status: 'ACTIVE' }).slice(0, 8);
+    expect((await h.gql(screen(pool), undefined, { 'x-api-key': KEY_A })).errors).toBeUndefined(); // all cached
+    const windows = pool.map((_, i) => [pool[i]!, pool[(i + 1) % pool.length]!, pool[(i + 3) % pool.length]!]);
+    const calls = h.sandbox.control.countCalls();
+    const before = { ...cache.stats };
+    for (const window of windows) expect((await post(screen(window))).cache).toBeNull();
+    expect(cache.stats.firstSightings - before.firstSightings).toBe(windows.length);
+    expect(cache.stats.stores).toBe(before.stores);
+    expect(cache.size).toBe(0);
+    // The second sighting is executed and stored, the third served from the stored bytes.
+    const again = await post(screen(windows[2]!));
+    expect(again.cache).toBeNull();
+    expect(cache.stats.stores).toBe(before.stores + 1);
+    const third = await post(screen(windows[2]!));
+    expect(third).toMatchObject({ cache: 'hit', text: again.text });
+    expect(h.sandbox.control.countCalls()).toBe(calls);
+  });
+
+  it('admission remembers a bounded number of first sightings (two generations of the window)', () => {
+    const cache = new ResponseCache({ clock: h.clock, maxBytes: 1 << 20, maxTtlMs: 60_000, admissionWindow: 2 });
+    expect([cache.admits('a'), cache.admits('b')]).toEqual([false, false]); // a full generation: kept as the previous
+    expect([cache.admits('a'), cache.admits('b'), cache.admits('c')]).toEqual([true, true, false]);
+    expect(cache.admits('d')).toBe(false); // {c, d} now the previous generation: a and b forgotten
+    expect([cache.admits('c'), cache.admits('a')]).toEqual([true, false]);
   });
 
   it('never shares a response between callers, and refuses unauthenticated callers', async () => {

@@ -1,7 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { MockAgent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/platform/clock.ts';
-import { createUpstreamDispatcher, interceptorOrder } from '../../src/upstream/dispatcher.ts';
+import { createUpstreamDispatcher, interceptorOrder, requestText } from '../../src/upstream/dispatcher.ts';
 import { createEndpointResolver } from '../../src/upstream/flavours.ts';
 import { createUpstreamClient, UpstreamRateLimitedError, UpstreamUnavailableError } from '../../src/upstream/index.ts';
 import { airalo, createHarness, fixture, type Harness, ORIGIN, stripDocComments } from './helpers.ts';
@@ -153,6 +155,105 @@ describe('interceptor order', () => {
     expect(await response.body.text()).toBe('ok');
     agent.assertNoPendingInterceptors();
     await agent.close();
+  });
+});
+
+describe('requestText', () => {
+  it('reads what request() + body.text() read: chunked bodies, a multi-byte character split across chunks, a BOM, a retried attempt', async () => {
+    const answers: Record<string, (res: import('node:http').ServerResponse) => void> = {
+      '/chunks': (res) => {
+        const bytes = Buffer.from('{"name":"Zürich ✓ ☃","n":1}');
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(bytes.subarray(0, 11)); // inside the two bytes of "ü"
+        setTimeout(() => {
+          res.write(bytes.subarray(11, 20));
+          setTimeout(() => res.end(bytes.subarray(20)), 5);
+        }, 5);
+      },
+      '/bom': (res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')]));
+      },
+      '/empty': (res) => {
+        res.writeHead(204);
+        res.end();
+      },
+    };
+    let flaky = 0;
+    const server = createServer((req, res) => {
+      if (req.url === '/flaky' && flaky++ === 0) {
+        res.writeHead(503, { 'content-type': 'text/plain' });
+        res.end('busy, busy, busy');
+        return;
+      }
+      if (req.url === '/flaky') return void res.end('second');
+      answers[req.url!]!(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const make = () =>
+      createUpstreamDispatcher({
+        origin,
+        connections: 2,
+        timeouts: { connectMs: 1000, headersMs: 1000, bodyMs: 1000 },
+        maxResponseBytes: 1024,
+        callDeadlineMs: 3000,
+        getRetries: 1,
+        retryBaseDelayMs: 1,
+        clock: createManualClock(),
+      });
+    const upstream = make();
+    try {
+      for (const path of ['/chunks', '/bom', '/empty', '/flaky']) {
+        flaky = 0;
+        const viaRequest = await upstream.dispatcher.request({ origin, path, method: 'GET' });
+        const expected = { statusCode: viaRequest.statusCode, text: await viaRequest.body.text() };
+        flaky = 0;
+        expect(await requestText(upstream.dispatcher, { origin, path, method: 'GET' }), path).toEqual(expected);
+      }
+      expect((await requestText(upstream.dispatcher, { origin, path: '/chunks', method: 'GET' })).text).toBe(
+        '{"name":"Zürich ✓ ☃","n":1}',
+      );
+    } finally {
+      await upstream.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('rejects at once for an aborted signal, and aborts the exchange when the signal fires mid-body', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"slow":');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const upstream = createUpstreamDispatcher({
+      origin,
+      connections: 1,
+      timeouts: { connectMs: 1000, headersMs: 5000, bodyMs: 5000 },
+      maxResponseBytes: 1024,
+      callDeadlineMs: 10_000,
+      getRetries: 0,
+      retryBaseDelayMs: 1,
+      clock: createManualClock(),
+    });
+    try {
+      const aborted = AbortSignal.abort(new Error('gone before'));
+      await expect(
+        requestText(upstream.dispatcher, { origin, path: '/', method: 'GET', signal: aborted }),
+      ).rejects.toThrow('gone before');
+      const controller = new AbortController();
+      const pending = requestText(upstream.dispatcher, { origin, path: '/', method: 'GET', signal: controller.signal });
+      setTimeout(() => controller.abort(new Error('gone mid-body')), 50);
+      const started = performance.now();
+      const error = await pending.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UpstreamUnavailableError); // the interceptors' error; the caller checks its signal
+      expect(performance.now() - started).toBeLessThan(2_000);
+    } finally {
+      server.closeAllConnections();
+      await upstream.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

@@ -199,6 +199,22 @@ export class ResourceCache<V> {
     return this.miss(key, entry, demand, signal, allowance);
   }
 
+  /**
+   * What `get` would serve at once without any work: the L1 entry of `key` while it is fresh (and, with a shared
+   * level, verified), else undefined. Synchronous, so a warm read costs no promise. `record`: count it as a hit (and
+   * trace it) — false only for a look that is not a read.
+   */
+  fresh(key: string, record = true): CacheRead<V> | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined || this.options.clock.now() - entry.fetchedAt >= this.options.ttlMs) return undefined;
+    if (this.unverified.size > 0 && this.unverified.has(key)) return undefined;
+    if (record) {
+      this.stats.hits++;
+      noteCacheRead(this.options.name, key, 'hit'); // tracing hook
+    }
+    return entry;
+  }
+
   /** L1 miss (or an entry to re-check) with a shared second level: L2 first, then as without it. */
   private async getShared(
     key: string,

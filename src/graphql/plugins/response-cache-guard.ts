@@ -6,9 +6,10 @@
  * never reaches result processing (401, 500, refused before execution) is never approved, so never stored.
  * Requests without a tracker (not on the HTTP fast path) are left alone.
  */
-import { getOperationAST } from 'graphql';
+import { type ExecutionResult, getOperationAST } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { GatewayServerContext } from '../context.ts';
+import type { ResponseDependencies } from '../response-cache.ts';
 
 export function useResponseCacheGuard(): Plugin<GatewayServerContext, GatewayServerContext> {
   return {
@@ -19,10 +20,16 @@ export function useResponseCacheGuard(): Plugin<GatewayServerContext, GatewaySer
     },
     onResultProcess({ result, serverContext }) {
       const dependencies = serverContext.dependencies;
-      if (!dependencies) return;
-      const results = isAsyncIterable(result) ? undefined : Array.isArray(result) ? result : [result];
-      if (!results || results.some((r) => r.errors?.length)) return dependencies.refuse();
-      if (dependencies.cacheable && dependencies.keys.size > 0) dependencies.approve();
+      if (dependencies) judgeResult(result, dependencies);
     },
   };
+}
+
+/** The verdict on a complete result (Yoga's onResultProcess here; the edge's direct execution calls it itself). */
+export function judgeResult(result: unknown, dependencies: ResponseDependencies): void {
+  const results = isAsyncIterable(result)
+    ? undefined
+    : ((Array.isArray(result) ? result : [result]) as ExecutionResult[]);
+  if (!results || results.some((r) => r.errors?.length)) dependencies.refuse();
+  else if (dependencies.cacheable && dependencies.keys.size > 0) dependencies.approve();
 }

@@ -18,7 +18,7 @@ import type { GatewayContext } from '../context.ts';
 import { badUserInput, GatewayError, simNotFound, toGraphQLError } from '../errors.ts';
 import { builder } from './builder.ts';
 import { loadSim, parseIccid, SimRef } from './sim.ts';
-import { UsageRef } from './usage.ts';
+import { UsageRef, usageView } from './usage.ts';
 
 /** At most this many ICCIDs per subscription: more is several subscriptions (each counted against the limits). */
 const MAX_ICCIDS = 100;
@@ -76,7 +76,7 @@ const UsageUpdateRef = builder.objectRef<UsageUpdate>('UsageUpdate').implement({
   description: "A SIM's usage: its current value when the subscription starts, then each change.",
   fields: (t) => ({
     iccid: t.exposeID('iccid'),
-    usage: t.field({ type: UsageRef, resolve: (u) => u.usage }),
+    usage: t.field({ type: UsageRef, resolve: (u) => usageView(u.usage) }),
   }),
 });
 

@@ -16,36 +16,102 @@ const toPackageStatus = (status: string): PackageStatusValue =>
 
 type HistoryPackage = HistoryEntry['package'];
 
-const PackageInfo = builder.objectRef<HistoryPackage>('PackageInfo').implement({
+/** A history package's prices as `Money` (fields without a resolver: graphql-jit reads them inline). */
+class PackageInfoView {
+  readonly #p: HistoryPackage;
+  constructor(p: HistoryPackage) {
+    this.#p = p;
+  }
+  get id() {
+    return this.#p.id;
+  }
+  get type() {
+    return this.#p.type;
+  }
+  get title() {
+    return this.#p.title;
+  }
+  get price() {
+    return money(this.#p.price, this.#p.currency);
+  }
+  get netPrice() {
+    return money(this.#p.netPrice, this.#p.currency);
+  }
+  get amountMb() {
+    return this.#p.amountMb;
+  }
+  get validityDays() {
+    return this.#p.validityDays;
+  }
+  get isUnlimited() {
+    return this.#p.isUnlimited;
+  }
+  get dataLabel() {
+    return this.#p.dataLabel;
+  }
+}
+
+/** What a `PackageHistory` field reads: the entry's fields as properties, the status as the enum knows it. */
+class HistoryEntryView {
+  readonly #h: HistoryEntry;
+  constructor(h: HistoryEntry) {
+    this.#h = h;
+  }
+  get id() {
+    return this.#h.id;
+  }
+  get status() {
+    return toPackageStatus(this.#h.status);
+  }
+  get remainingMb() {
+    return this.#h.remainingMb;
+  }
+  get activatedAt() {
+    return this.#h.activatedAt;
+  }
+  get expiresAt() {
+    return this.#h.expiresAt;
+  }
+  get finishedAt() {
+    return this.#h.finishedAt;
+  }
+  get package() {
+    return new PackageInfoView(this.#h.package);
+  }
+}
+
+const historyViews = (read: CacheRead<HistoryEntry[]>) => read.value.map((h) => new HistoryEntryView(h));
+
+const PackageInfo = builder.objectRef<PackageInfoView>('PackageInfo').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
-    type: t.field({ type: PackageType, resolve: (p) => p.type }),
+    type: t.expose('type', { type: PackageType }),
     title: t.exposeString('title'),
-    price: t.field({ type: MoneyRef, nullable: true, resolve: (p) => money(p.price, p.currency) }),
-    netPrice: t.field({ type: MoneyRef, nullable: true, resolve: (p) => money(p.netPrice, p.currency) }),
-    amountMb: t.int({ nullable: true, resolve: (p) => p.amountMb }),
-    validityDays: t.int({ nullable: true, resolve: (p) => p.validityDays }),
-    isUnlimited: t.boolean({ nullable: true, resolve: (p) => p.isUnlimited }),
-    dataLabel: t.string({ nullable: true, resolve: (p) => p.dataLabel }),
+    price: t.expose('price', { type: MoneyRef, nullable: true }),
+    netPrice: t.expose('netPrice', { type: MoneyRef, nullable: true }),
+    amountMb: t.exposeInt('amountMb', { nullable: true }),
+    validityDays: t.exposeInt('validityDays', { nullable: true }),
+    isUnlimited: t.exposeBoolean('isUnlimited', { nullable: true }),
+    dataLabel: t.exposeString('dataLabel', { nullable: true }),
   }),
 });
 
-const PackageHistoryRef = builder.objectRef<HistoryEntry>('PackageHistory').implement({
+const PackageHistoryRef = builder.objectRef<HistoryEntryView>('PackageHistory').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
-    status: t.field({ type: PackageStatus, resolve: (h) => toPackageStatus(h.status) }),
-    remainingMb: t.int({ nullable: true, resolve: (h) => h.remainingMb }),
-    activatedAt: t.field({ type: 'DateTime', nullable: true, resolve: (h) => h.activatedAt }),
-    expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (h) => h.expiresAt }),
-    finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (h) => h.finishedAt }),
-    package: t.field({ type: PackageInfo, resolve: (h) => h.package }),
+    status: t.expose('status', { type: PackageStatus }),
+    remainingMb: t.exposeInt('remainingMb', { nullable: true }),
+    activatedAt: t.expose('activatedAt', { type: 'DateTime', nullable: true }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+    package: t.expose('package', { type: PackageInfo }),
   }),
 });
 
 const PackageHistoryList = builder.objectRef<CacheRead<HistoryEntry[]>>('PackageHistoryList').implement({
   description: 'The history with its freshness: the upstream allows one read per SIM per 15 minutes.',
   fields: (t) => ({
-    entries: t.field({ type: [PackageHistoryRef], resolve: (h) => h.value }),
+    entries: t.field({ type: [PackageHistoryRef], resolve: historyViews }),
     fetchedAt: t.field({ type: 'DateTime', resolve: (h) => h.fetchedAt }),
     stale: t.boolean({ resolve: (h) => h.stale }),
   }),
@@ -56,7 +122,7 @@ builder.objectField(SimRef, 'packageHistory', (t) =>
     type: [PackageHistoryRef],
     nullable: true,
     description: 'Initial package and top-ups, oldest first. Purchases made through this gateway appear at once.',
-    resolve: async (sim, _args, ctx, info) => (await readSimResource(ctx, info, 'history', sim.iccid)).value,
+    resolve: (sim, _args, ctx, info) => readSimResource(ctx, info, 'history', sim.iccid, historyViews),
   }),
 );
 
@@ -65,6 +131,6 @@ builder.objectField(SimRef, 'packageHistoryInfo', (t) =>
     type: PackageHistoryList,
     nullable: true,
     description: '`packageHistory` with `fetchedAt` and `stale` (shares the same upstream read).',
-    resolve: (sim, _args, ctx, info) => readSimResource(ctx, info, 'history', sim.iccid),
+    resolve: (sim, _args, ctx, info) => readSimResource(ctx, info, 'history', sim.iccid, (r) => r),
   }),
 );

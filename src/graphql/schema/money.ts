@@ -9,7 +9,7 @@ export interface MoneyValue {
 export const MoneyRef = builder.objectRef<MoneyValue>('Money').implement({
   description: 'An amount of money: a string-serialised decimal and an ISO-4217 currency code.',
   fields: (t) => ({
-    amount: t.field({ type: 'Decimal', resolve: (m) => m.amount }),
+    amount: t.expose('amount', { type: 'Decimal' }),
     currency: t.exposeString('currency'),
   }),
 });

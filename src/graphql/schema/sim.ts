@@ -29,25 +29,31 @@ export function parseIccid(raw: string, field = 'iccid'): string {
 }
 
 /**
- * Loads a SIM's details (cached); unknown ICCID → SIM_NOT_FOUND. `mode`: 'deferred' when this SIM is sent after the
- * first payload (under @defer, or a @stream item past its initialCount).
+/**
+ * Loads a SIM's details (cached); unknown ICCID → SIM_NOT_FOUND (thrown, or the promise rejects). Synchronous when
+ * the details are cached fresh: a warm SIM costs no promise. `mode`: 'deferred' when this SIM is sent after the first
+ * payload (under @defer, or a @stream item past its initialCount).
  */
-export async function loadSim(
+export function loadSim(
   ctx: GatewayContext,
   rawIccid: string,
   prefetch?: readonly SimResource[],
   mode: ReadMode = 'foreground',
-): Promise<SimParent> {
+): SimParent | Promise<SimParent> {
   const iccid = parseIccid(rawIccid);
   // Someone else's SIM is indistinguishable from a SIM that does not exist.
   if (!canAccess(ctx.principal, iccid)) throw simNotFound(iccid);
+  // Cached details: the field resolvers run at once (this returns synchronously) and read, or start loading, what
+  // they select themselves — nothing to prefetch.
+  const cached = ctx.data.cached('details', iccid);
+  if (cached) return { iccid, details: cached };
   // The resources the query selects start loading now, alongside the existence check, instead of one round trip
   // after it: a cold screen then costs one upstream latency per `UPSTREAM_CONNECTIONS` calls, not two. The field
   // resolvers later get the same promises from `ctx.data`. For an unknown ICCID their outcome is dropped.
   // The details call goes first; while the circuit breaker is not closed, nothing is prefetched (see `prefetch`).
   const details = loadResource(read(ctx, 'details', iccid, mode), iccid);
   if (prefetch) ctx.data.prefetch(iccid, prefetch, mode);
-  return { iccid, details: await details };
+  return details.then((d) => ({ iccid, details: d }));
 }
 
 interface SimReads {
@@ -81,16 +87,20 @@ function read<R extends keyof SimReads>(
 }
 
 /**
- * Reads one of a SIM's resources for the field `info` resolves (`Sim.usage`, `Sim.topupPackages`, …), in that
- * field's read mode; failures become typed GraphQL errors on that field only.
+ * One of a SIM's resources for the field `info` resolves (`Sim.usage`, `Sim.topupPackages`, …): at once when the
+ * cache holds it fresh (`ctx.data.cached`), else loaded in that field's read mode (batched per request; deferred reads
+ * settle one by one); `view` turns the read into what the field returns. Failures become typed GraphQL errors on that
+ * field only.
  */
-export function readSimResource<R extends SimResource>(
+export function readSimResource<R extends SimResource, T>(
   ctx: GatewayContext,
   info: GraphQLResolveInfo,
   resource: R,
   iccid: string,
-): Promise<CacheRead<SimReads[R]>> {
-  return loadResource(read(ctx, resource, iccid, readMode(info)), iccid);
+  view: (read: CacheRead<SimReads[R]>) => T,
+): T | Promise<T> {
+  const cached = ctx.data.cached(resource, iccid) as CacheRead<SimReads[R]> | undefined;
+  return cached ? view(cached) : loadResource(read(ctx, resource, iccid, readMode(info)), iccid).then(view);
 }
 
 /** Sim fields whose resolvers read one of the per-ICCID resources. */
@@ -207,17 +217,25 @@ builder.queryField('sims', (t) =>
       // Each slot settles on its own; an Error in a slot nulls just that slot (also under graphql-jit, which
       // mishandles a rejected promise in the last slot of a list).
       // (An Error value in a list slot is GraphQL's convention for a per-item error; Pothos' types don't model it.)
+      // Warm SIMs are plain values: the list is a promise only when some SIM is loading.
       const prefetch = selectedResources(info);
       const mode = readMode(info);
       const streamed = streamedFrom(info);
-      const slots = iccids.map((iccid, i) =>
-        loadSim(ctx, iccid, prefetch, streamed !== undefined && i >= streamed ? 'deferred' : mode).catch(
-          (error: unknown) => error,
-        ),
-      );
+      let loading = false;
+      const slots = iccids.map((iccid, i): unknown => {
+        try {
+          const sim = loadSim(ctx, iccid, prefetch, streamed !== undefined && i >= streamed ? 'deferred' : mode);
+          if (!(sim instanceof Promise)) return sim;
+          loading = true;
+          return sim.catch((error: unknown) => error);
+        } catch (error) {
+          return error;
+        }
+      });
       // Under @stream each SIM past initialCount is sent as soon as it is loaded (Yoga's executor takes a list of
       // promises; never graphql-jit, see plugins/jit.ts); otherwise the list is answered once every slot settled.
-      return (streamed === undefined ? Promise.all(slots) : slots) as unknown as Promise<SimParent[]>;
+      if (streamed !== undefined) return slots as unknown as SimParent[];
+      return (loading ? Promise.all(slots) : slots) as SimParent[] | Promise<SimParent[]>;
     },
   }),
 );

@@ -75,6 +75,93 @@ export function fail(ctx: z.RefinementCtx, input: unknown, message: string): nev
   return z.NEVER as never;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Readers: each scalar conversion once, as a plain function. The zod schemas below apply them after their own type
+// checks; the fast readers of the hot models (usage, details, top-ups, history) apply them directly, type checks
+// included, and answer MISMATCH for anything outside what they accept — zod then decides, and reports the issue.
+
+/** A fast reader's answer for input it does not accept as is: let the zod schema decide. */
+export const MISMATCH: unique symbol = Symbol('mismatch');
+export type Read<T> = T | typeof MISMATCH;
+
+/** What `z.object` accepts. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A JSON number as `z.number()` accepts it (finite). */
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+export function readString(v: unknown): Read<string> {
+  return typeof v === 'string' ? v : MISMATCH;
+}
+
+export function readIdString(v: unknown): Read<string> {
+  if (typeof v === 'string') return v.length >= 1 ? v : MISMATCH;
+  return isNumber(v) ? String(v) : MISMATCH;
+}
+
+export function readOptString(v: unknown): Read<string | null> {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string') return v;
+  return isNumber(v) ? String(v) : MISMATCH;
+}
+
+export function readOptNumber(v: unknown): Read<number | null> {
+  if (v === undefined || v === null) return null;
+  if (isNumber(v)) return v;
+  if (typeof v !== 'string') return MISMATCH;
+  const text = v.trim();
+  if (text === '') return null;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : MISMATCH;
+}
+
+export function readOptBoolean(v: unknown): Read<boolean | null> {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'boolean') return v;
+  if (!isNumber(v) && typeof v !== 'string') return MISMATCH;
+  const s = String(v).trim().toLowerCase();
+  if (s === '1' || s === 'true') return true;
+  if (s === '0' || s === 'false') return false;
+  return MISMATCH;
+}
+
+export function readDecimal(v: unknown): Read<string> {
+  if (!isNumber(v) && typeof v !== 'string') return MISMATCH;
+  try {
+    return toDecimalString(v);
+  } catch {
+    return MISMATCH;
+  }
+}
+
+export function readOptDecimal(v: unknown): Read<string | null> {
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return null;
+  return readDecimal(v);
+}
+
+export function readOptDate(v: unknown): Read<string | null> {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') return MISMATCH;
+  try {
+    return toIsoUtc(v);
+  } catch {
+    return MISMATCH;
+  }
+}
+
+/** `read` as a zod transform: MISMATCH becomes an issue with `message`. */
+const orFail =
+  <T>(read: (v: unknown) => Read<T>, message: string) =>
+  (v: unknown, ctx: z.RefinementCtx): T => {
+    const value = read(v);
+    return value === MISMATCH ? fail(ctx, v, message) : value;
+  };
+
+// ---------------------------------------------------------------------------------------------------------------
+// The zod schemas of the same conversions
+
 export const idString = z.union([z.string().min(1), z.number()]).transform(String);
 export const optString = z
   .union([z.string(), z.number(), z.null()])
@@ -84,62 +171,24 @@ export const optString = z
 export const optNumber = z
   .union([z.number(), z.string(), z.null()])
   .optional()
-  .transform((v, ctx): number | null => {
-    if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return null;
-    const n = typeof v === 'number' ? v : Number(v.trim());
-    return Number.isFinite(n) ? n : fail(ctx, v, 'expected a number');
-  });
+  .transform(orFail(readOptNumber, 'expected a number'));
 
 export const optBoolean = z
   .union([z.boolean(), z.number(), z.string(), z.null()])
   .optional()
-  .transform((v, ctx): boolean | null => {
-    if (v === undefined || v === null) return null;
-    if (typeof v === 'boolean') return v;
-    const s = String(v).trim().toLowerCase();
-    if (s === '1' || s === 'true') return true;
-    if (s === '0' || s === 'false') return false;
-    return fail(ctx, v, 'expected a boolean');
-  });
+  .transform(orFail(readOptBoolean, 'expected a boolean'));
 
-export const decimal = z.union([z.number(), z.string()]).transform((v, ctx): string => {
-  try {
-    return toDecimalString(v);
-  } catch {
-    return fail(ctx, v, 'expected a decimal');
-  }
-});
+export const decimal = z.union([z.number(), z.string()]).transform(orFail(readDecimal, 'expected a decimal'));
 export const optDecimal = z
   .union([z.number(), z.string(), z.null()])
   .optional()
-  .transform((v, ctx): string | null => {
-    if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return null;
-    try {
-      return toDecimalString(v);
-    } catch {
-      return fail(ctx, v, 'expected a decimal');
-    }
-  });
+  .transform(orFail(readOptDecimal, 'expected a decimal'));
 
-export const optDate = z
-  .string()
-  .nullish()
-  .transform((v, ctx): string | null => {
-    if (v === undefined || v === null) return null;
-    try {
-      return toIsoUtc(v);
-    } catch {
-      return fail(ctx, v, 'expected a date');
-    }
-  });
+export const optDate = z.string().nullish().transform(orFail(readOptDate, 'expected a date'));
 export const date = optDate.transform((v, ctx): string => (v === null ? fail(ctx, v, 'expected a date') : v));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Envelopes and quirks
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /**
  * The not-found body `{"data": [], "meta": {"message": "messages.resource_not_found"}}`, which the top-up list (and
@@ -187,6 +236,45 @@ export function pageOf<S extends z.ZodType>(item: S, requested: { limit: number;
   return z
     .object({ data: z.array(item), meta: pageMeta })
     .transform(({ data, meta }) => ({ items: data, page: toPage(meta, requested, data.length) }));
+}
+
+const zodOnly = new WeakMap<z.ZodType, z.ZodType['safeParse']>();
+const readers = new WeakMap<z.ZodType, (input: unknown) => unknown>();
+
+/**
+ * `schema` answering `safeParse` and `parse` through `read` first: a payload `read` accepts (the usual one) is
+ * normalised without zod's allocations — the same output, by construction (the same readers and transforms) and by
+ * test (test/upstream/models-fast.test.ts); anything else goes to zod, which gives the output or the issues.
+ */
+export function withFastPath<S extends z.ZodType>(schema: S, read: (input: unknown) => Read<z.output<S>>): S {
+  const safeParse = schema.safeParse.bind(schema);
+  const parse = schema.parse.bind(schema);
+  zodOnly.set(schema, safeParse);
+  readers.set(schema, read);
+  return Object.assign(schema, {
+    safeParse: ((input: unknown, params?: unknown) => {
+      const value = read(input);
+      return value === MISMATCH ? safeParse(input, params as never) : { success: true, data: value };
+    }) as S['safeParse'],
+    parse: ((input: unknown, params?: unknown) => {
+      const value = read(input);
+      return value === MISMATCH ? parse(input, params as never) : value;
+    }) as S['parse'],
+  });
+}
+
+/** Test-only: what zod alone answers for a schema given a fast path. */
+export function zodSafeParse<S extends z.ZodType>(schema: S, input: unknown): ReturnType<S['safeParse']> {
+  const safeParse = zodOnly.get(schema);
+  if (!safeParse) throw new Error('no fast path on this schema');
+  return safeParse(input) as ReturnType<S['safeParse']>;
+}
+
+/** Test-only: what a schema's fast path answers (MISMATCH when it leaves the input to zod). */
+export function fastRead<S extends z.ZodType>(schema: S, input: unknown): Read<z.output<S>> {
+  const read = readers.get(schema);
+  if (!read) throw new Error('no fast path on this schema');
+  return read(input) as Read<z.output<S>>;
 }
 
 /** A short, body-free summary of what did not match, for UpstreamBadResponseError. */
