@@ -141,11 +141,26 @@ export function readOptDecimal(v: unknown): Read<string | null> {
   return readDecimal(v);
 }
 
+/**
+ * ISO dates read, each kept once: cached values repeat them (expiry and creation times shared by many SIMs), and with
+ * 100k SIMs cached a copy per value is megabytes. Bounded: past the bound new dates are simply not shared.
+ */
+const DATES_MAX = 20_000;
+const dates = new Map<string, string>();
+
+function sharedDate(iso: string | null): string | null {
+  if (iso === null) return null;
+  const known = dates.get(iso);
+  if (known !== undefined) return known;
+  if (dates.size < DATES_MAX) dates.set(iso, iso);
+  return iso;
+}
+
 export function readOptDate(v: unknown): Read<string | null> {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'string') return MISMATCH;
   try {
-    return toIsoUtc(v);
+    return sharedDate(toIsoUtc(v));
   } catch {
     return MISMATCH;
   }
