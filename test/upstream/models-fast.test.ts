@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, SANDBOX_CREDENTIALS, type Sandbox } from '../../src/sandbox/index.ts';
-import { fastRead, MISMATCH, zodSafeParse } from '../../src/upstream/models/conversions.ts';
+import { fastRead, generalIsoUtc, MISMATCH, toIsoUtc, zodSafeParse } from '../../src/upstream/models/conversions.ts';
 import {
   historyResponseSchema,
   simResponseSchema,
@@ -174,6 +174,42 @@ describe('fast paths of the hot models', () => {
     // Both paths exercised: most quirks are accepted and normalised, some are refused.
     expect(fast).toBeGreaterThan(cases / 4);
     expect(fast).toBeLessThan(cases);
+  });
+
+  it('convert the usual date spellings without the general parser, to exactly what it returns', () => {
+    const samples: string[] = [];
+    for (const year of ['0999', '1000', '1970', '2026', '9999'])
+      for (const month of ['00', '01', '02', '09', '12', '13'])
+        for (const day of ['00', '01', '28', '29', '30', '31', '32'])
+          for (const time of ['00:00:00', '23:59:59', '24:00:00', '12:60:00', '12:00:60', '7:00:00'])
+            for (const [sep, end] of [
+              [' ', ''],
+              ['T', ''],
+              ['T', 'Z'],
+              [' ', 'Z'],
+              ['t', ''],
+              ['T', 'z'],
+              [' ', ' '],
+            ])
+              samples.push(`${year}-${month}-${day}${sep}${time}${end}`);
+    samples.push('2026-0a-01 00:00:00', '2026/01/01 00:00:00', ' 2026-01-01 00:00:00', '2026-01-01 00:00:00.5');
+    for (const text of samples) {
+      const general = (() => {
+        try {
+          return generalIsoUtc(text);
+        } catch {
+          return 'throws';
+        }
+      })();
+      const actual = (() => {
+        try {
+          return toIsoUtc(text);
+        } catch {
+          return 'throws';
+        }
+      })();
+      expect(actual, text).toBe(general);
+    }
   });
 
   it('leave what they do not accept to zod, which reports the issue', () => {

@@ -53,6 +53,11 @@ export function toDecimalString(value: number | string): string {
  * offset, or a bare date. Empty and MySQL zero dates become null. Throws RangeError on anything else.
  */
 export function toIsoUtc(value: string): string | null {
+  return commonIsoUtc(value) ?? generalIsoUtc(value);
+}
+
+/** `toIsoUtc` for every spelling (exported for the test of its fast path, `commonIsoUtc`). */
+export function generalIsoUtc(value: string): string | null {
   const text = value.trim();
   if (text === '' || text.startsWith('0000-00-00')) return null;
   let iso: string;
@@ -68,6 +73,35 @@ export function toIsoUtc(value: string): string | null {
   const epoch = Date.parse(iso);
   if (Number.isNaN(epoch)) throw new RangeError('not a valid date');
   return new Date(epoch).toISOString();
+}
+
+const digit = (text: string, at: number) => {
+  const c = text.charCodeAt(at) - 48;
+  return c >= 0 && c <= 9 ? c : -100;
+};
+const pair = (text: string, at: number) => digit(text, at) * 10 + digit(text, at + 1);
+
+/**
+ * `toIsoUtc` of the upstream's usual spellings — `YYYY-MM-DD HH:MM:SS`, or with `T`, with or without a trailing `Z` —
+ * without regular expressions or a Date, for a date no calendar rule can move (day ≤ 28, hours ≤ 23, years ≥ 1000):
+ * exactly what the general path returns for it. Undefined for anything else (the general path decides).
+ */
+function commonIsoUtc(text: string): string | undefined {
+  const length = text.length;
+  if (length !== 19 && !(length === 20 && text.charCodeAt(19) === 90)) return undefined; // Z
+  const separator = text.charCodeAt(10);
+  if (separator !== 32 && separator !== 84) return undefined; // ' ' or T
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return undefined; // -
+  if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return undefined; // :
+  const year = pair(text, 0) * 100 + pair(text, 2);
+  const month = pair(text, 5);
+  const day = pair(text, 8);
+  const hours = pair(text, 11);
+  const minutes = pair(text, 14);
+  const seconds = pair(text, 17);
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > 28) return undefined;
+  if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59 || seconds < 0 || seconds > 59) return undefined;
+  return `${text.slice(0, 10)}T${text.slice(11, 19)}.000Z`;
 }
 
 export function fail(ctx: z.RefinementCtx, input: unknown, message: string): never {
@@ -141,14 +175,27 @@ export function readOptDecimal(v: unknown): Read<string | null> {
   return readDecimal(v);
 }
 
+/**
+ * Dates read, by the upstream's text, each converted once and its ISO string kept once: cached values repeat them
+ * (expiry and creation times shared by many SIMs) — with 100k SIMs cached, a copy per value is megabytes and a
+ * conversion per value a regular-expression run. Bounded: past the bound new dates are converted and not shared.
+ */
+const DATES_MAX = 20_000;
+const dates = new Map<string, string | null>();
+
 export function readOptDate(v: unknown): Read<string | null> {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'string') return MISMATCH;
+  const known = dates.get(v);
+  if (known !== undefined) return known;
+  let iso: string | null;
   try {
-    return toIsoUtc(v);
+    iso = toIsoUtc(v);
   } catch {
     return MISMATCH;
   }
+  if (dates.size < DATES_MAX) dates.set(v, iso);
+  return iso;
 }
 
 /** `read` as a zod transform: MISMATCH becomes an issue with `message`. */

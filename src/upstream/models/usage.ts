@@ -34,7 +34,8 @@ export interface Usage {
   totalTexts: number | null;
 }
 
-const simStatuses: ReadonlySet<string> = new Set<string>(SIM_STATUSES);
+/** Each status's one string: a usage holds the constant, not the copy each payload's normalisation makes. */
+const simStatuses: ReadonlyMap<string, SimStatus> = new Map(SIM_STATUSES.map((s) => [s, s]));
 
 /** The usage fields once each is converted (the zod schema's output, the fast reader's intermediate). */
 interface UsageFields {
@@ -55,7 +56,7 @@ function toUsage(u: UsageFields): Usage {
     .toUpperCase()
     .replace(/[\s-]+/g, '_');
   return {
-    status: simStatuses.has(status) ? (status as SimStatus) : 'UNKNOWN',
+    status: simStatuses.get(status) ?? 'UNKNOWN',
     remainingMb: u.is_unlimited ? null : u.remaining,
     totalMb: u.is_unlimited ? null : u.total,
     isUnlimited: u.is_unlimited,
