@@ -1149,8 +1149,12 @@ const rowOf = (scenario: number, pred: (d: ServerDef) => boolean) =>
   // each scenario's own measure — throughput for scenario 1, p50 latency for scenario 3 (its sequential req/s follows
   // the mean, which a few scheduling stalls on a shared machine dominate).
   for (const scenario of [1, 3]) {
-    const memory = results[scenario]!.find((r) => r.server === OURS && !r.failed)?.load as LoadResult | undefined;
+    // Like for like: the distinct-variables row of `ours, Redis` against ours' own distinct-variables row.
+    const memoryOf = (distinct: boolean) =>
+      results[scenario]!.find((r) => !r.failed && r.server.name === (distinct ? `${OURS!.name}, distinct` : OURS!.name))
+        ?.load as LoadResult | undefined;
     for (const row of results[scenario]!.filter((r) => r.server.kind === 'ours' && r.server.env?.REDIS_URL)) {
+      const memory = memoryOf(!!row.server.distinct);
       if (row.failed || !memory) continue;
       const load = row.load as LoadResult;
       const [figure, share] =
