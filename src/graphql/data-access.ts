@@ -99,19 +99,19 @@ export class DataAccess {
 
   /** A SIM's details (the existence check behind SIM_NOT_FOUND). */
   simDetails(iccid: string): Promise<CacheRead<SimDetails>> {
-    return this.#loaders.details.load(iccid);
+    return this.#load('details', iccid);
   }
 
   usage(iccid: string): Promise<CacheRead<Usage>> {
-    return this.#loaders.usage.load(iccid);
+    return this.#load('usage', iccid);
   }
 
   topups(iccid: string): Promise<CacheRead<TopupPackage[]>> {
-    return this.#loaders.topups.load(iccid);
+    return this.#load('topups', iccid);
   }
 
   history(iccid: string): Promise<CacheRead<HistoryEntry[]>> {
-    return this.#loaders.history.load(iccid);
+    return this.#load('history', iccid);
   }
 
   /**
@@ -119,6 +119,8 @@ export class DataAccess {
    * it with `simDetails(iccid)`, `usage(iccid)` … A warm read thus costs no promise and no loader batch.
    */
   cached<R extends keyof SimResources>(resource: R, iccid: string): CacheRead<SimResources[R]> | undefined {
+    // Loaded (or loading) in this request already: the loader's read, so one key is one read per request.
+    if (this.#loading?.[resource]?.has(iccid)) return undefined;
     const caches: { [K in keyof SimResources]: ResourceCache<SimResources[K]> } = this.#caches;
     const cache = caches[resource];
     const read = cache.fresh(iccid);
@@ -135,7 +137,7 @@ export class DataAccess {
   prefetch(iccid: string, resources: Iterable<SimResource>): void {
     if (this.#client.breakerState() !== 'closed') return;
     for (const resource of resources)
-      if (this.#caches[resource].fresh(iccid, false) === undefined) this.#loaders[resource].load(iccid).catch(() => {});
+      if (this.#caches[resource].fresh(iccid, false) === undefined) this.#load(resource, iccid).catch(() => {});
   }
 
   async balance(): Promise<CacheRead<Balance>> {
@@ -156,7 +158,7 @@ export class DataAccess {
    */
   ownedSims(iccids: readonly string[]): Promise<PromiseSettledResult<CacheRead<SimDetails>>[]> {
     this.#dependencies.refuse();
-    return Promise.allSettled(iccids.map((iccid) => this.#loaders.details.load(iccid)));
+    return Promise.allSettled(iccids.map((iccid) => this.#load('details', iccid)));
   }
 
   /**
@@ -247,6 +249,17 @@ export class DataAccess {
     this.#dependencies.refuse();
     if (!this.#allowance.tryTake(calls)) throw new CallAllowanceExceededError(endpoint, this.#allowance.limit);
     return read(this.#client, this.#signal);
+  }
+
+  /** Keys this request read through its loaders, per resource (none for a request served from fresh entries). */
+  #loading: Partial<Record<keyof SimResources, Set<string>>> | undefined;
+
+  #load<R extends keyof SimResources>(resource: R, iccid: string): Promise<CacheRead<SimResources[R]>> {
+    this.#loading ??= {};
+    const keys = this.#loading[resource] ?? new Set<string>();
+    this.#loading[resource] = keys;
+    keys.add(iccid);
+    return this.#loaders[resource].load(iccid) as Promise<CacheRead<SimResources[R]>>;
   }
 
   #loaderFor<V>(cache: ResourceCache<V>): DataLoader<string, CacheRead<V>> {
