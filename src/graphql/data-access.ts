@@ -104,20 +104,20 @@ export class DataAccess {
 
   /** A SIM's details (the existence check behind SIM_NOT_FOUND). */
   simDetails(iccid: string, mode: ReadMode = 'foreground'): Promise<CacheRead<SimDetails>> {
-    return this.#loadersOf(mode).details.load(iccid);
+    return this.#load('details', iccid, mode);
   }
 
   /** `mode`: `deferred` when the field is under @defer / @stream (its call may wait longer for upstream budget). */
   usage(iccid: string, mode: ReadMode = 'foreground'): Promise<CacheRead<Usage>> {
-    return this.#loadersOf(mode).usage.load(iccid);
+    return this.#load('usage', iccid, mode);
   }
 
   topups(iccid: string, mode: ReadMode = 'foreground'): Promise<CacheRead<TopupPackage[]>> {
-    return this.#loadersOf(mode).topups.load(iccid);
+    return this.#load('topups', iccid, mode);
   }
 
   history(iccid: string, mode: ReadMode = 'foreground'): Promise<CacheRead<HistoryEntry[]>> {
-    return this.#loadersOf(mode).history.load(iccid);
+    return this.#load('history', iccid, mode);
   }
 
   /**
@@ -126,6 +126,8 @@ export class DataAccess {
    * upstream budget, whatever its read mode).
    */
   cached<R extends keyof SimResources>(resource: R, iccid: string): CacheRead<SimResources[R]> | undefined {
+    // Loaded (or loading) in this request already: the loader's read, so one key is one read per request.
+    if (this.#loading?.[resource]?.has(iccid)) return undefined;
     const caches: { [K in keyof SimResources]: ResourceCache<SimResources[K]> } = this.#caches;
     const cache = caches[resource];
     const read = cache.fresh(iccid);
@@ -142,9 +144,8 @@ export class DataAccess {
    */
   prefetch(iccid: string, resources: Iterable<SimResource>, mode: ReadMode = 'foreground'): void {
     if (this.#client.breakerState() !== 'closed') return;
-    const loaders = this.#loadersOf(mode);
     for (const resource of resources)
-      if (this.#caches[resource].fresh(iccid, false) === undefined) loaders[resource].load(iccid).catch(() => {});
+      if (this.#caches[resource].fresh(iccid, false) === undefined) this.#load(resource, iccid, mode).catch(() => {});
   }
 
   async balance(): Promise<CacheRead<Balance>> {
@@ -165,7 +166,7 @@ export class DataAccess {
    */
   ownedSims(iccids: readonly string[]): Promise<PromiseSettledResult<CacheRead<SimDetails>>[]> {
     this.#dependencies.refuse();
-    return Promise.allSettled(iccids.map((iccid) => this.#loaders.foreground.details.load(iccid)));
+    return Promise.allSettled(iccids.map((iccid) => this.#load('details', iccid, 'foreground')));
   }
 
   /**
@@ -257,6 +258,17 @@ export class DataAccess {
     if (!this.#allowance.tryTake(calls)) throw new CallAllowanceExceededError(endpoint, this.#allowance.limit);
     // The client's calls reach the scheduler through the transport: the demand travels in their async context.
     return withDemand(this.#demands.foreground, () => read(this.#client, this.#signal));
+  }
+
+  /** Keys this request read through its loaders, per resource (none for a request served from fresh entries). */
+  #loading: Partial<Record<keyof SimResources, Set<string>>> | undefined;
+
+  #load<R extends keyof SimResources>(resource: R, iccid: string, mode: ReadMode): Promise<CacheRead<SimResources[R]>> {
+    this.#loading ??= {};
+    const keys = this.#loading[resource] ?? new Set<string>();
+    this.#loading[resource] = keys;
+    keys.add(iccid);
+    return this.#loadersOf(mode)[resource].load(iccid) as Promise<CacheRead<SimResources[R]>>;
   }
 
   #loadersOf(mode: ReadMode): Loaders {
