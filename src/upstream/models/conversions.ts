@@ -83,7 +83,7 @@ const pair = (text: string, at: number) => digit(text, at) * 10 + digit(text, at
 
 /**
  * `toIsoUtc` of the upstream's usual spellings — `YYYY-MM-DD HH:MM:SS`, or with `T`, with or without a trailing `Z` —
- * without regular expressions or a Date, for a date no calendar rule can move (day ≤ 28, hours ≤ 23, years ≥ 1000):
+ * without regular expressions or parsing, for a date no calendar rule can move (day ≤ 28, hours ≤ 23, years ≥ 1000):
  * exactly what the general path returns for it. Undefined for anything else (the general path decides).
  */
 function commonIsoUtc(text: string): string | undefined {
@@ -101,7 +101,8 @@ function commonIsoUtc(text: string): string | undefined {
   const seconds = pair(text, 17);
   if (year < 1000 || month < 1 || month > 12 || day < 1 || day > 28) return undefined;
   if (hours < 0 || hours > 23 || minutes < 0 || minutes > 59 || seconds < 0 || seconds > 59) return undefined;
-  return `${text.slice(0, 10)}T${text.slice(11, 19)}.000Z`;
+  // One flat string (concatenated slices would keep the upstream's text and two rope nodes alive in every cached value).
+  return new Date(Date.UTC(year, month - 1, day, hours, minutes, seconds)).toISOString();
 }
 
 export function fail(ctx: z.RefinementCtx, input: unknown, message: string): never {
