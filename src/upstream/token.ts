@@ -49,8 +49,6 @@ export interface TokenManagerOptions {
 export interface TokenManager {
   /** A valid token, fetching one if needed. Concurrent callers share one request. */
   get(): Promise<string>;
-  /** The cached token while it is valid, at once; undefined when `get` has work to do. */
-  peek(): string | undefined;
   /** Drops `token` if it is still the cached one (a 401 proved it stale); a newer token is kept. */
   invalidate(token: string): void;
 }
@@ -156,9 +154,6 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   }
 
   return {
-    peek() {
-      return cached && clock.now() < cached.validUntil ? cached.token : undefined;
-    },
     get() {
       const now = clock.now();
       if (cached && now < cached.validUntil) return Promise.resolve(cached.token);

@@ -352,9 +352,7 @@ export function createUpstreamTransport(
       signal?.throwIfAborted();
       // Fail fast before the token dance; a half-open breaker lets the first exchange (token or call) probe.
       if (breaker.state() === 'open') throw circuitOpen(spec);
-      // A valid token at hand: the exchange starts in this turn (a cold screen's first requests go out while the
-      // rest are still being set up), not after a promise per call.
-      let token = tokens.peek() ?? (await raceAbort(tokens.get(), signal));
+      let token = await raceAbort(tokens.get(), signal);
       try {
         return await exchange(spec, token, signal, schema);
       } catch (error) {

@@ -191,22 +191,4 @@ describe('token endpoint failures', () => {
     tokens.invalidate('a'); // a second caller that also saw a 401 with the old token
     expect(await tokens.get()).toBe('b');
   });
-
-  it('peek answers the token at once while it is valid, and nothing when get has work to do', async () => {
-    const clock = createManualClock();
-    const issued = ['a', 'b'];
-    const tokens = createTokenManager({
-      clock,
-      refreshSeconds: 86_400,
-      fetchToken: async () => ({ accessToken: issued.shift()!, expiresInSeconds: 3600 }),
-    });
-    expect(tokens.peek()).toBeUndefined(); // none fetched yet
-    expect(await tokens.get()).toBe('a');
-    expect(tokens.peek()).toBe('a');
-    clock.advance(3_540_000); // expires_in − 60 s
-    expect(tokens.peek()).toBeUndefined();
-    expect(await tokens.get()).toBe('b');
-    tokens.invalidate('b');
-    expect(tokens.peek()).toBeUndefined();
-  });
 });
