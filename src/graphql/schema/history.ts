@@ -2,7 +2,8 @@
 import type { CacheRead } from '../../domain/cache/index.ts';
 import type { HistoryEntry } from '../../upstream/index.ts';
 import { builder } from './builder.ts';
-import { MoneyRef, money } from './money.ts';
+import { MoneyRef } from './money.ts';
+import { PackageView } from './package-view.ts';
 import { readSimResource, SimRef } from './sim.ts';
 
 const PACKAGE_STATUSES = ['NOT_ACTIVE', 'ACTIVE', 'FINISHED', 'EXPIRED', 'UNKNOWN'] as const;
@@ -16,38 +17,10 @@ const toPackageStatus = (status: string): PackageStatusValue =>
 
 type HistoryPackage = HistoryEntry['package'];
 
-/** A history package's prices as `Money` (fields without a resolver: graphql-jit reads them inline). */
-class PackageInfoView {
-  readonly #p: HistoryPackage;
-  constructor(p: HistoryPackage) {
-    this.#p = p;
-  }
-  get id() {
-    return this.#p.id;
-  }
+/** A history package: the shared package fields, plus its type. */
+class PackageInfoView extends PackageView<HistoryPackage> {
   get type() {
-    return this.#p.type;
-  }
-  get title() {
-    return this.#p.title;
-  }
-  get price() {
-    return money(this.#p.price, this.#p.currency);
-  }
-  get netPrice() {
-    return money(this.#p.netPrice, this.#p.currency);
-  }
-  get amountMb() {
-    return this.#p.amountMb;
-  }
-  get validityDays() {
-    return this.#p.validityDays;
-  }
-  get isUnlimited() {
-    return this.#p.isUnlimited;
-  }
-  get dataLabel() {
-    return this.#p.dataLabel;
+    return this.p.type;
   }
 }
 

@@ -15,50 +15,23 @@ import {
 import type { TopupOrder, TopupPackage } from '../../upstream/index.ts';
 import { badUserInput } from '../errors.ts';
 import { builder } from './builder.ts';
-import { MoneyRef, type MoneyValue, money } from './money.ts';
+import { MoneyRef, type MoneyValue } from './money.ts';
+import { PackageView } from './package-view.ts';
 import { loadResource, parseIccid, readSimResource, type SimParent, SimRef } from './sim.ts';
 
-/**
- * What a `TopupPackage` field reads: the package's own fields as properties and its prices as `Money`, so graphql-jit
- * reads every field inline (no resolver call, no resolve-info object per field and package).
- */
-class TopupPackageView {
-  readonly #p: TopupPackage;
-  constructor(p: TopupPackage) {
-    this.#p = p;
-  }
-  get id() {
-    return this.#p.id;
-  }
-  get title() {
-    return this.#p.title;
-  }
-  get price(): MoneyValue {
-    return { amount: this.#p.price, currency: this.#p.currency };
-  }
-  get netPrice() {
-    return money(this.#p.netPrice, this.#p.currency);
-  }
-  get amountMb() {
-    return this.#p.amountMb;
-  }
-  get validityDays() {
-    return this.#p.validityDays;
-  }
-  get isUnlimited() {
-    return this.#p.isUnlimited;
-  }
-  get dataLabel() {
-    return this.#p.dataLabel;
+/** What a `TopupPackage` field reads: the shared package fields (its price is never null), voice, texts, short info. */
+class TopupPackageView extends PackageView<TopupPackage> {
+  override get price(): MoneyValue {
+    return { amount: this.p.price, currency: this.p.currency };
   }
   get voiceMinutes() {
-    return this.#p.voiceMinutes;
+    return this.p.voiceMinutes;
   }
   get texts() {
-    return this.#p.texts;
+    return this.p.texts;
   }
   get shortInfo() {
-    return this.#p.shortInfo;
+    return this.p.shortInfo;
   }
 }
 
