@@ -86,8 +86,12 @@ async function runAutocannon() {
       return req;
     };
   const fields = job.fieldStats ? newFieldStats(job.fieldStats) : null;
+  // First request sent → last response received, measured here: autocannon's own run time ends on its 1 s ticker.
+  let startedAt = 0;
+  let lastResponseAt = 0;
   if (job.countErrors || fields) {
     request.onResponse = (status, body) => {
+      lastResponseAt = performance.now();
       responses++;
       if (status === 200 && body && hasError(body)) gqlErrors++;
       if (fields && status === 200 && body) fields.add(body);
@@ -96,8 +100,10 @@ async function runAutocannon() {
   const opts = { url: job.url, connections: job.connections, requests: [request], timeout: job.timeoutSeconds ?? 30 };
   if (job.amount) opts.amount = job.amount;
   else opts.duration = job.duration;
+  startedAt = performance.now();
   const r = await autocannon(opts);
   return {
+    ...(lastResponseAt ? { elapsedSeconds: (lastResponseAt - startedAt) / 1000 } : {}),
     requestsPerSecond: r.requests.average,
     latencyP50: r.latency.p50,
     latencyP99: r.latency.p99,

@@ -179,6 +179,8 @@ export interface LoadResult {
   latencyAvg: number;
   total: number;
   durationSeconds: number;
+  /** With `countErrors`: from the load's start to its last response (ms precision; `durationSeconds` is whole seconds). */
+  elapsedSeconds?: number;
   non2xx: number;
   socketErrors: number;
   timeouts: number;

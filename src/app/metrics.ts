@@ -86,6 +86,8 @@ export function createMetrics(
     },
   });
 
+  /** Bounded: endpoints × the statuses the upstream answers with. */
+  const upstreamSeries = new Map<string, { calls: { inc(): void }; duration: { observe(value: number): void } }>();
   const started = new WeakMap<Request, number>();
   const observeRequest = (method: string, status: number, seconds: number) =>
     requestDuration.observe({ method, status: String(status) }, seconds);
@@ -93,8 +95,18 @@ export function createMetrics(
     registry,
     observeRequest,
     recordUpstreamCall({ endpoint, status, durationMs }) {
-      upstreamCalls.inc({ endpoint, status: String(status) });
-      upstreamDuration.observe({ endpoint }, durationMs / 1000);
+      // One bound child per label set, looked up by a short key: prom-client would hash the label object per call.
+      const key = `${endpoint} ${status}`;
+      let series = upstreamSeries.get(key);
+      if (!series) {
+        series = {
+          calls: upstreamCalls.labels({ endpoint, status: String(status) }),
+          duration: upstreamDuration.labels({ endpoint }),
+        };
+        upstreamSeries.set(key, series);
+      }
+      series.calls.inc();
+      series.duration.observe(durationMs / 1000);
       if (status === 429) rateLimited.inc({ endpoint });
     },
     plugin: {

@@ -1,9 +1,54 @@
 /**
- * The one way the gateway ties a promise to an AbortSignal. `raceAbort(promise, signal, onAbort?)` settles as the
- * promise does, or rejects with `signal.reason` as soon as the signal fires (at once when it already has). The promise
- * itself keeps running: cancelling the work is its owner's business (see `onAbort`). The listener is removed when
- * either side settles, so a long-lived signal (a request's) does not collect one listener per awaited call.
+ * The one way the gateway ties work to an AbortSignal.
+ *
+ * - `raceAbort(promise, signal, onAbort?)` settles as the promise does, or rejects with `signal.reason` as soon as the
+ *   signal fires (at once when it already has). The promise itself keeps running: cancelling the work is its owner's
+ *   business (see `onAbort`). The watch ends when either side settles, so a long-lived signal (a request's) does not
+ *   collect one watcher per awaited call.
+ * - `watchAbort(signal, watcher)` / `unwatchAbort(signal, watcher)`: run a function (or an object's `handleEvent`)
+ *   once when the signal fires.
+ *
+ * Every watcher of one signal shares ONE native listener: a 100-SIM query awaits hundreds of reads on its request's
+ * signal, and a native EventTarget listener costs several allocations each (its options, a Listener record) where a
+ * Set entry costs none; on the cold path that was one of the largest allocation sources per upstream call.
  */
+
+/** A function, or an object whose `handleEvent` runs (no closure needed). */
+export type AbortWatcher = (() => void) | { handleEvent(): void };
+
+const WATCHERS = Symbol('abortWatchers');
+
+type Watched = AbortSignal & { [WATCHERS]?: Set<AbortWatcher> };
+
+/** Runs `watcher` once when `signal` fires (never when it already has: check `signal.aborted` first). */
+export function watchAbort(signal: AbortSignal, watcher: AbortWatcher): void {
+  const watched = signal as Watched;
+  let watchers = watched[WATCHERS];
+  if (watchers === undefined) {
+    const created = new Set<AbortWatcher>();
+    watchers = created;
+    watched[WATCHERS] = created;
+    signal.addEventListener(
+      'abort',
+      () => {
+        // A copy: a watcher may unwatch (itself or another) while they run; each runs once.
+        const all = [...created];
+        created.clear();
+        for (const w of all) {
+          if (typeof w === 'function') w();
+          else w.handleEvent();
+        }
+      },
+      { once: true },
+    );
+  }
+  watchers.add(watcher);
+}
+
+/** Stops watching (a no-op when `watcher` already ran or never watched `signal`). */
+export function unwatchAbort(signal: AbortSignal, watcher: AbortWatcher): void {
+  (signal as Watched)[WATCHERS]?.delete(watcher);
+}
 
 /** `onAbort` runs once, when the abort wins (e.g. to let go of a call shared with other callers). */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAbort?: () => void): Promise<T> {
@@ -18,14 +63,14 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
       onAbort?.();
       reject(signal.reason);
     };
-    signal.addEventListener('abort', abort, { once: true });
+    watchAbort(signal, abort);
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', abort);
+        unwatchAbort(signal, abort);
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', abort);
+        unwatchAbort(signal, abort);
         reject(error);
       },
     );

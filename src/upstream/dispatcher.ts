@@ -17,6 +17,7 @@
  * "Configuration" (`UPSTREAM_CONNECTIONS`, `UPSTREAM_*_TIMEOUT_MS`, `UPSTREAM_CALL_DEADLINE_MS`, …).
  */
 import { type Dispatcher, Pool } from 'undici';
+import { unwatchAbort, watchAbort } from '../platform/abort.ts';
 import type { Clock } from '../platform/clock.ts';
 import { errorFromResponse, UpstreamUnavailableError } from './errors.ts';
 import type { UpstreamEndpoint } from './flavours.ts';
@@ -39,7 +40,7 @@ export type UpstreamDispatchOptions = Dispatcher.DispatchOptions & {
    * Asked before each GET retry is sent (after its backoff): the retry is one more upstream call, so the gateway's
    * budgets decide it too (admission.ts `admitRetry`). False: no retry, the failure before it is the answer.
    */
-  upstreamAdmitRetry?: () => boolean | Promise<boolean>;
+  upstreamAdmitRetry?: (() => boolean | Promise<boolean>) | undefined;
 };
 
 /** A GET retry the admission refused: the attempt before it (a 5xx or a network error) is the final failure. */
@@ -599,7 +600,7 @@ class TextCollector implements Dispatcher.DispatchHandler {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#signal = signal;
-    signal?.addEventListener('abort', this, { once: true }); // the collector is its own listener: no closure
+    if (signal) watchAbort(signal, this); // the collector is its own watcher: no closure
   }
 
   /** The signal's `abort` event. */
@@ -629,13 +630,13 @@ class TextCollector implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.#signal?.removeEventListener('abort', this);
+    if (this.#signal) unwatchAbort(this.#signal, this);
     const body = this.#chunks ? Buffer.concat(this.#chunks, this.#size) : (this.#first ?? EMPTY);
     deliverAfterResume(this.#resolve, { statusCode: this.#status, text: utf8.decode(body) });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.#signal?.removeEventListener('abort', this);
+    if (this.#signal) unwatchAbort(this.#signal, this);
     this.#reject(error);
   }
 }
@@ -680,9 +681,9 @@ function deliver(resolves: ((answer: UpstreamAnswer) => void)[], answers: Upstre
  */
 export function requestText(
   dispatcher: Dispatcher,
-  { signal: given, ...opts }: Dispatcher.DispatchOptions & Pick<Dispatcher.RequestOptions, 'signal'>,
+  opts: Dispatcher.DispatchOptions,
+  signal?: AbortSignal | null,
 ): Promise<UpstreamAnswer> {
-  const signal = given as AbortSignal | null | undefined; // what transport.ts passes (undici also takes an emitter)
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<UpstreamAnswer>((resolve, reject) => {
     const collector = new TextCollector(resolve, reject, signal ?? null);

@@ -75,15 +75,29 @@ export function createEndpointResolver(
     }
   }
 
+  // Each template split once at its placeholders: a path is then joined from literal parts and encoded values.
+  const compiled = {} as Record<UpstreamEndpoint, readonly (string | { param: 'iccid' | 'id' })[]>;
+  for (const endpoint of UPSTREAM_ENDPOINTS)
+    compiled[endpoint] = templates[endpoint]
+      .split(/(\{(?:iccid|id)\})/)
+      .filter((part) => part !== '')
+      .map((part) => (part === '{iccid}' ? { param: 'iccid' } : part === '{id}' ? { param: 'id' } : part));
+
   return {
     origin,
-    path(endpoint, params = {}, query = {}) {
-      const path = templates[endpoint].replace(/\{(iccid|id)\}/g, (_, name: 'iccid' | 'id') => {
-        const value = params[name];
+    path(endpoint, params, query) {
+      let path = '';
+      for (const part of compiled[endpoint]) {
+        if (typeof part === 'string') {
+          path += part;
+          continue;
+        }
+        const value = params?.[part.param];
         if (value === undefined || value === '')
-          throw new TypeError(`upstream ${endpoint}: missing path parameter ${name}`);
-        return encodeURIComponent(value);
-      });
+          throw new TypeError(`upstream ${endpoint}: missing path parameter ${part.param}`);
+        path += encodeURIComponent(value);
+      }
+      if (query === undefined) return path;
       const search = new URLSearchParams();
       for (const [key, value] of Object.entries(query)) if (value !== undefined) search.append(key, String(value));
       const qs = search.toString();

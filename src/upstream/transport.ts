@@ -190,7 +190,8 @@ export function createUpstreamTransport(
     attempt: number,
     outcome: 'ok' | 'aborted' | UpstreamError,
   ): void {
-    if (!logger) return;
+    // The common case (a good answer, debug off) builds no log record at all.
+    if (!logger || (outcome === 'ok' && !logger.isLevelEnabled('debug'))) return;
     const fields = {
       endpoint: spec.endpoint,
       method: spec.method,
@@ -267,22 +268,21 @@ export function createUpstreamTransport(
     if (spec.body) headers['content-type'] = spec.body.contentType;
     const span = startUpstreamSpan(options.tracer, spec, breaker.state(), headers); // tracing hook
     const trace: UpstreamTrace = { attempts: 1 };
-    const requestOptions: UpstreamDispatchOptions & Dispatcher.RequestOptions = {
+    const requestOptions: UpstreamDispatchOptions = {
       origin: resolver.origin,
       path: resolver.path(endpoint, spec.params, spec.query),
       method,
       headers,
       body: spec.body?.text ?? null,
-      signal: signal ?? null,
       upstreamEndpoint: endpoint,
       upstreamTrace: trace,
-      ...(admission ? { upstreamAdmitRetry: () => admission.admitRetry(attempt) } : {}),
+      upstreamAdmitRetry: admission ? () => admission.admitRetry(attempt) : undefined,
     };
     const started = performance.now();
     let status = 0;
     let outcome: 'ok' | 'aborted' | UpstreamError = 'ok';
     try {
-      const response = await requestText(dispatcher, requestOptions);
+      const response = await requestText(dispatcher, requestOptions, signal);
       status = response.statusCode;
       const text = response.text;
       if (status < 200 || status >= 300)
@@ -316,7 +316,7 @@ export function createUpstreamTransport(
       else if (outcome instanceof UpstreamUnavailableError) permit.failure();
       else permit.success();
       const durationMs = performance.now() - started;
-      report({ endpoint, status, durationMs, ...(spec.iccid === undefined ? {} : { iccid: spec.iccid }) });
+      if (options.onCall) report({ endpoint, status, durationMs, iccid: spec.iccid });
       logCall(spec, status, durationMs, trace.attempts, outcome);
       endUpstreamSpan(span, status, trace.attempts, outcome); // tracing hook
     }

@@ -239,11 +239,11 @@ describe('requestText', () => {
     });
     try {
       const aborted = AbortSignal.abort(new Error('gone before'));
-      await expect(
-        requestText(upstream.dispatcher, { origin, path: '/', method: 'GET', signal: aborted }),
-      ).rejects.toThrow('gone before');
+      await expect(requestText(upstream.dispatcher, { origin, path: '/', method: 'GET' }, aborted)).rejects.toThrow(
+        'gone before',
+      );
       const controller = new AbortController();
-      const pending = requestText(upstream.dispatcher, { origin, path: '/', method: 'GET', signal: controller.signal });
+      const pending = requestText(upstream.dispatcher, { origin, path: '/', method: 'GET' }, controller.signal);
       setTimeout(() => controller.abort(new Error('gone mid-body')), 50);
       const started = performance.now();
       const error = await pending.catch((e: unknown) => e);

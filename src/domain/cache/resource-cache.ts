@@ -52,6 +52,7 @@ import {
   withAdmitted,
 } from '../scheduler/index.ts';
 import type { CallAllowance } from './call-allowance.ts';
+import { CacheEntries } from './entries.ts';
 
 export interface CacheRead<V> {
   value: V;
@@ -143,7 +144,7 @@ export interface CacheStats {
 }
 
 export class ResourceCache<V> {
-  private readonly entries: LRUCache<string, Entry<V>>;
+  private readonly entries: CacheEntries<Entry<V>>;
   private readonly refusals: LRUCache<string, Error> | undefined;
   private readonly inflight = new Map<string, Inflight<V>>();
   private readonly changeListeners: ((key: string) => void)[] = [];
@@ -158,17 +159,16 @@ export class ResourceCache<V> {
 
   constructor(private readonly options: ResourceCacheOptions<V>) {
     this.shared = options.shared?.l2.shared ? options.shared : undefined;
+    this.entries = new CacheEntries<Entry<V>>(
+      options.max,
+      Math.max(1, options.ttlMs + options.maxStaleMs),
+      options.clock,
+      (key) => {
+        if (this.unverified.size > 0) this.unverified.delete(key);
+      },
+    );
     // ttlResolution 0: lru-cache would otherwise memoise `now` on a real timer, which an injected clock defeats.
     const perf = { now: () => options.clock.now() };
-    this.entries = new LRUCache<string, Entry<V>>({
-      max: options.max,
-      ttl: Math.max(1, options.ttlMs + options.maxStaleMs),
-      ttlResolution: 0,
-      perf,
-      dispose: (_entry, key, reason) => {
-        if (reason !== 'set' && this.unverified.size > 0) this.unverified.delete(key);
-      },
-    });
     this.refusals = options.negativeTtlMs
       ? // Remembered refusals only save repeated 404/422 calls: a smaller bound than the values' costs nothing in safety.
         new LRUCache<string, Error>({
@@ -350,7 +350,7 @@ export class ResourceCache<V> {
     const entry = this.entries.get(key);
     if (entry) {
       const patched = entryOf(this.compact(patch(entry.value)), entry.fetchedAt);
-      this.entries.set(key, patched, { noUpdateTTL: true });
+      this.entries.set(key, patched); // same fetchedAt: same expiry
       this.notify(key);
       if (!this.shared) this.publish(key, 'changed');
       else
@@ -727,7 +727,7 @@ export class ResourceCache<V> {
         const remaining = this.options.ttlMs + this.options.maxStaleMs - age;
         if (remaining <= 0) return false;
         const value = this.compact(JSON.parse(record.payload) as V);
-        this.entries.set(key, entryOf(value, record.fetchedAt), { ttl: remaining });
+        this.entries.set(key, entryOf(value, record.fetchedAt)); // expires `remaining` from now, as L2's record
         this.refusals?.delete(key);
       }
     } catch {

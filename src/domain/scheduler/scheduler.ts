@@ -27,6 +27,7 @@
  * the fleet's recorded calls (not other replicas' queues).
  */
 import type { Logger } from 'pino';
+import { unwatchAbort, watchAbort } from '../../platform/abort.ts';
 import { type Clock, setClockTimer } from '../../platform/clock.ts';
 import type { RateLimit, SchedulerConfig, UpstreamLimits } from '../../platform/upstream-limits.ts';
 import type { BudgetRequest, BudgetState, BudgetStore } from '../../stores/budgets/types.ts';
@@ -576,13 +577,13 @@ export class UpstreamScheduler implements UpstreamAdmission {
         deadline,
         settle: (error) => {
           cancelTimer?.();
-          signal?.removeEventListener('abort', onAbort);
+          if (signal) unwatchAbort(signal, onAbort);
           if (error) reject(error);
           else resolve();
         },
       };
       ticket.interests.add(interest);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal) watchAbort(signal, onAbort);
       if (Number.isFinite(deadline)) {
         if (deadline <= now) this.#expire(ticket, interest);
         else cancelTimer = setClockTimer(this.#clock, deadline, () => this.#expire(ticket, interest));
