@@ -8,6 +8,8 @@
  *   flags: --only=ours,apollo (`ours`: every variant of ours)  --scenarios=1,3,6  --smoke  --profile
  *          --s5-sims=20000 (scenario 5 over fewer SIMs, for quick before/after comparisons)
  *          --s1=distinct (scenario 1's distinct-variables rows only; `repeat` = the repeated-query rows only)
+ *   env:   BENCH_OURS_VARIANTS (below), BENCH_PEER_FLAGS='--import=…' (extra node flags for the peers, e.g. a
+ *          diagnostics preload; --profile passes its flags to every server)
  *
  * The sandbox (the simulated upstream) runs in this process; every server runs in its own child process, one at a
  * time; autocannon runs in another. Upstream calls are counted at the sandbox. See README.md for what each peer is.
@@ -19,6 +21,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { loadConfig } from '../src/platform/config.ts';
 import { DOCUMENTED_LIMITS } from '../src/platform/upstream-limits.ts';
 import { createSandbox, SANDBOX_CREDENTIALS } from '../src/sandbox/index.ts';
@@ -391,7 +395,12 @@ async function launchFor(
     case 'ceiling':
       throw new Error('ceiling is launched with its body');
     default:
-      return { name: def.name, args: ['--import', 'tsx', `servers/${def.kind}.ts`], env: peerEnv, extraNodeFlags: [...(process.env.BENCH_PEER_FLAGS ?? '').split(' ').filter(Boolean), ...extraFlags] };
+      return {
+        name: def.name,
+        args: ['--import', 'tsx', `servers/${def.kind}.ts`],
+        env: peerEnv,
+        extraNodeFlags: [...(process.env.BENCH_PEER_FLAGS ?? '').split(' ').filter(Boolean), ...extraFlags],
+      };
   }
 }
 
@@ -614,6 +623,7 @@ async function coldScenario(def: ServerDef): Promise<void> {
       control.addFault({ latencyMs: S2_LATENCY_MS });
       const op: Operation = { name: 'Screen', iccids: s2Iccids };
       const cpu0 = server.cpuMs();
+      const sentAt = Date.now(); // the sandbox stamps arrivals with Date.now() too
       const r = await verify(server, def, op);
       const cpuMs = server.cpuMs() - cpu0;
       control.clearFaults();
@@ -622,6 +632,7 @@ async function coldScenario(def: ServerDef): Promise<void> {
       results[2]!.push({
         server: def,
         wallMs: r.ms,
+        timeline: callTimeline(calls, sentAt, r.ms),
         cpuMs,
         calls: calls.length,
         pairs,
@@ -635,6 +646,29 @@ async function coldScenario(def: ServerDef): Promise<void> {
     fail(def, 'scenario 2', (error as Error).message);
     results[2]!.push({ server: def, failed: (error as Error).message.split('\n')[0] });
   }
+}
+
+/**
+ * Where scenario 2's wall time goes, from the times the sandbox answered each call (`at`, stamped as it answers, after
+ * the injected latency; ms since the query was sent): when the first call reached the sandbox (its answer − latency:
+ * parse, validation, planning), the span from the first answer to the last (at best (rounds − 1) × latency; every
+ * further ms is turnaround between an answer and a connection's next request), and the last answer to the client's
+ * last byte (the last fields resolved, the response serialised and sent).
+ */
+interface CallTimeline {
+  firstCallMs: number;
+  spanMs: number;
+  afterLastAnswerMs: number;
+}
+function callTimeline(calls: readonly { at: number }[], sentAt: number, wallMs: number): CallTimeline | undefined {
+  if (!calls.length) return undefined;
+  const first = Math.min(...calls.map((c) => c.at));
+  const last = Math.max(...calls.map((c) => c.at));
+  return {
+    firstCallMs: first - S2_LATENCY_MS - sentAt,
+    spanMs: last - first,
+    afterLastAnswerMs: wallMs - (last - sentAt),
+  };
 }
 
 /**
@@ -858,11 +892,20 @@ async function fleetScenario(fleet: (typeof FLEETS)[number]): Promise<void> {
   }
 }
 
+/**
+ * A full GC of this process (the sandbox's): `resetSandbox` drops a 100k-SIM data set and earlier scenarios leave
+ * their garbage, which would otherwise be collected while the next server is being measured, slowing the sandbox
+ * for whichever server comes first.
+ */
+v8.setFlagsFromString('--expose-gc');
+const runnerGc = vm.runInNewContext('gc') as () => void;
+
 /** Scenario 5: RSS of a fresh server after caching N SIMs (details + usage each). */
 async function memoryScenario(def: ServerDef): Promise<void> {
   if (!def.caches) return;
   console.log(`• ${def.label}: scenario 5`);
   await resetSandbox();
+  runnerGc();
   const bodies: string[] = [];
   for (let i = 0; i < s5Iccids.length; i += 100)
     bodies.push(body({ name: 'SimsUsage', iccids: s5Iccids.slice(i, i + 100) }, 'graphql'));
@@ -971,18 +1014,19 @@ if (results[2]!.length) {
   const lines = [
     `### 2. Cold 50-SIM nested query, ${S2_LATENCY_MS} ms upstream latency`,
     ``,
-    `A fresh server, warmed by the same query over 50 other SIMs (token, connections, JIT), then one \`Screen\` query for 50 cold SIMs; every upstream call takes ${S2_LATENCY_MS} ms. Bound = ⌈upstream calls / upstream concurrency⌉ × ${S2_LATENCY_MS} ms + 20 ms. Server CPU = the server process's CPU time during the query (10 ms resolution).`,
+    `A fresh server, warmed by the same query over 50 other SIMs (token, connections, JIT), then one \`Screen\` query for 50 cold SIMs; every upstream call takes ${S2_LATENCY_MS} ms. Bound = ⌈upstream calls / upstream concurrency⌉ × ${S2_LATENCY_MS} ms + 20 ms. Server CPU = the server process's CPU time during the query (10 ms resolution). Where the wall time goes, from the times the sandbox answered: when the first call reached it (after the query was sent); the span from the first answer to the last (at best (⌈calls / concurrency⌉ − 1) × ${S2_LATENCY_MS} ms; the rest is turnaround between an answer and a connection's next request); the last answer to the client's last byte.`,
     ``,
-    `| server | wall ms | server CPU ms | upstream calls | distinct (ICCID, resource) | upstream 429s | upstream concurrency | answer |`,
-    `|---|---:|---:|---:|---:|---:|---|---|`,
+    `| server | wall ms | server CPU ms | first call at ms | first → last answer ms | last answer → response ms | upstream calls | distinct (ICCID, resource) | upstream 429s | upstream concurrency | answer |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|`,
   ];
   for (const row of results[2]!) {
     if (row.failed) {
-      lines.push(failedCell(row, 7));
+      lines.push(failedCell(row, 10));
       continue;
     }
+    const t = row.timeline as CallTimeline | undefined;
     lines.push(
-      `| ${row.server.label} | ${fmt(row.wallMs as number)} | ${fmt(row.cpuMs as number)} | ${row.calls} | ${row.pairs} | ${row.rateLimited} | ${row.server.upstreamConcurrency} | ${row.problem ? `✗ ${String(row.problem).slice(0, 80).replace(/\|/g, '/')}` : 'complete'} |`,
+      `| ${row.server.label} | ${fmt(row.wallMs as number)} | ${fmt(row.cpuMs as number)} | ${t ? fmt(t.firstCallMs) : '—'} | ${t ? fmt(t.spanMs) : '—'} | ${t ? fmt(t.afterLastAnswerMs) : '—'} | ${row.calls} | ${row.pairs} | ${row.rateLimited} | ${row.server.upstreamConcurrency} | ${row.problem ? `✗ ${String(row.problem).slice(0, 80).replace(/\|/g, '/')}` : 'complete'} |`,
     );
   }
   if (s2Floor.length)

@@ -19,6 +19,7 @@
 import { type Dispatcher, Pool } from 'undici';
 import { unwatchAbort, watchAbort } from '../platform/abort.ts';
 import type { Clock } from '../platform/clock.ts';
+import { DispatchGate, GateDeadlineError } from './dispatch-gate.ts';
 import { errorFromResponse, UpstreamUnavailableError } from './errors.ts';
 import type { UpstreamEndpoint } from './flavours.ts';
 import { RetryBudget } from './retry-budget.ts';
@@ -41,6 +42,8 @@ export type UpstreamDispatchOptions = Dispatcher.DispatchOptions & {
    * budgets decide it too (admission.ts `admitRetry`). False: no retry, the failure before it is the answer.
    */
   upstreamAdmitRetry?: (() => boolean | Promise<boolean>) | undefined;
+  /** What is left of the call deadline when the call waited for a slot first (set by `requestText`); default: all of it. */
+  upstreamDeadlineMs?: number;
 };
 
 /** A GET retry the admission refused: the attempt before it (a 5xx or a network error) is the final failure. */
@@ -66,6 +69,8 @@ export interface UpstreamDispatcherOptions {
 
 export interface UpstreamDispatcher {
   readonly dispatcher: Dispatcher;
+  /** Where calls wait for a slot before they are built and dispatched (dispatch-gate.ts); hand it to `requestText`. */
+  readonly gate: DispatchGate;
   close(): Promise<void>;
 }
 
@@ -471,7 +476,11 @@ export function responseGuardInterceptor(
   maxBytes: number,
   deadlineMs: number,
 ): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (opts, handler) => dispatch(opts, new ResponseGuardHandler(handler, maxBytes, deadlineMs));
+  return (dispatch) => (opts, handler) =>
+    dispatch(
+      opts,
+      new ResponseGuardHandler(handler, maxBytes, (opts as UpstreamDispatchOptions).upstreamDeadlineMs ?? deadlineMs),
+    );
 }
 
 const NO_HEADERS: Record<string, string | string[] | undefined> = Object.freeze({});
@@ -589,6 +598,8 @@ class TextCollector implements Dispatcher.DispatchHandler {
   readonly #resolve: (answer: UpstreamAnswer) => void;
   readonly #reject: (error: unknown) => void;
   readonly #signal: AbortSignal | null;
+  /** The slot this exchange holds, given back once, when it ends either way. */
+  #gate: DispatchGate | null;
   #controller: Dispatcher.DispatchController | null = null;
   #status = 0;
   /** The body: one chunk (the usual answer) or, past the first, all of them. */
@@ -596,10 +607,16 @@ class TextCollector implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] | null = null;
   #size = 0;
 
-  constructor(resolve: (answer: UpstreamAnswer) => void, reject: (error: unknown) => void, signal: AbortSignal | null) {
+  constructor(
+    resolve: (answer: UpstreamAnswer) => void,
+    reject: (error: unknown) => void,
+    signal: AbortSignal | null,
+    gate: DispatchGate | null,
+  ) {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#signal = signal;
+    this.#gate = gate;
     if (signal) watchAbort(signal, this); // the collector is its own watcher: no closure
   }
 
@@ -630,14 +647,22 @@ class TextCollector implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    this.#leave();
     if (this.#signal) unwatchAbort(this.#signal, this);
     const body = this.#chunks ? Buffer.concat(this.#chunks, this.#size) : (this.#first ?? EMPTY);
     deliverAfterResume(this.#resolve, { statusCode: this.#status, text: utf8.decode(body) });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#leave();
     if (this.#signal) unwatchAbort(this.#signal, this);
     this.#reject(error);
+  }
+
+  #leave(): void {
+    const gate = this.#gate;
+    this.#gate = null;
+    gate?.leave(); // before the answer is delivered: the next call is dispatched in this turn
   }
 }
 
@@ -683,10 +708,41 @@ export function requestText(
   dispatcher: Dispatcher,
   opts: Dispatcher.DispatchOptions,
   signal?: AbortSignal | null,
+  gate?: DispatchGate,
 ): Promise<UpstreamAnswer> {
   if (signal?.aborted) return Promise.reject(signal.reason);
+  const entered = gate?.enter(signal ?? null);
+  if (entered === undefined) return dispatchText(dispatcher, opts, signal ?? null, gate ?? null);
+  return entered.then(
+    (waitedMs) => {
+      if (signal?.aborted) {
+        gate!.leave();
+        throw signal.reason;
+      }
+      // The wait counts against the call deadline, as a wait in the Pool's queue did.
+      const deadlineMs = (opts as UpstreamDispatchOptions).upstreamDeadlineMs ?? gate!.maxWaitMs;
+      (opts as UpstreamDispatchOptions).upstreamDeadlineMs = Math.max(1, deadlineMs - waitedMs);
+      return dispatchText(dispatcher, opts, signal ?? null, gate!);
+    },
+    (error: unknown) => {
+      if (!(error instanceof GateDeadlineError)) throw error;
+      // Never sent: not ambiguous, whatever the method (as CALL_DEADLINE_QUEUED from the Pool's queue).
+      const endpoint = (opts as UpstreamDispatchOptions).upstreamEndpoint ?? 'balance';
+      throw new UpstreamUnavailableError(endpoint, null, false, `${CALL_DEADLINE_QUEUED}: ${error.message}`, {
+        cause: error,
+      });
+    },
+  );
+}
+
+function dispatchText(
+  dispatcher: Dispatcher,
+  opts: Dispatcher.DispatchOptions,
+  signal: AbortSignal | null,
+  gate: DispatchGate | null,
+): Promise<UpstreamAnswer> {
   return new Promise<UpstreamAnswer>((resolve, reject) => {
-    const collector = new TextCollector(resolve, reject, signal ?? null);
+    const collector = new TextCollector(resolve, reject, signal, gate);
     try {
       dispatcher.dispatch(opts, collector);
     } catch (error) {
@@ -717,6 +773,7 @@ export function createUpstreamDispatcher(options: UpstreamDispatcherOptions): Up
   const dispatcher = base.compose(interceptorOrder.map((name) => byName[name]));
   return {
     dispatcher,
+    gate: new DispatchGate(2 * options.connections, options.callDeadlineMs),
     close: async () => {
       if (owned && !owned.closed) await owned.close();
     },

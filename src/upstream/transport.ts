@@ -282,7 +282,7 @@ export function createUpstreamTransport(
     let status = 0;
     let outcome: 'ok' | 'aborted' | UpstreamError = 'ok';
     try {
-      const response = await requestText(dispatcher, requestOptions, signal);
+      const response = await requestText(dispatcher, requestOptions, signal, upstream.gate);
       status = response.statusCode;
       const text = response.text;
       if (status < 200 || status >= 300)
