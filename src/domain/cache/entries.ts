@@ -26,11 +26,14 @@ export class CacheEntries<E extends TimedEntry> {
     private readonly onLeave: (key: string) => void,
   ) {}
 
-  /** The entry of `key` while it is within its life (marked most recently used), else undefined. */
-  get(key: string): E | undefined {
+  /**
+   * The entry of `key` while it is within its life (marked most recently used), else undefined. `now`: the caller's
+   * reading of the clock, when it has one (a warm read asks the clock once).
+   */
+  get(key: string, now = this.clock.now()): E | undefined {
     const entry = this.#lru?.get(key);
     if (entry === undefined) return undefined;
-    if (this.clock.now() - entry.fetchedAt < this.lifeMs) return entry;
+    if (now - entry.fetchedAt < this.lifeMs) return entry;
     this.#lru!.delete(key);
     return undefined;
   }

@@ -190,9 +190,10 @@ export class ResourceCache<V> {
    * is taken from it.
    */
   async get(key: string, demand: Demand, signal?: AbortSignal, allowance?: CallAllowance): Promise<CacheRead<V>> {
-    const entry = this.entries.get(key);
+    const now = this.options.clock.now();
+    const entry = this.entries.get(key, now);
     if (entry && (this.unverified.size === 0 || !this.unverified.has(key))) {
-      const served = this.serveCached(key, entry, demand, allowance, false);
+      const served = this.serveCached(key, entry, demand, allowance, false, now);
       if (served) return served;
     }
     if (this.shared) return this.getShared(key, demand, signal, allowance);
@@ -205,8 +206,9 @@ export class ResourceCache<V> {
    * trace it) — false only for a look that is not a read.
    */
   fresh(key: string, record = true): CacheRead<V> | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined || this.options.clock.now() - entry.fetchedAt >= this.options.ttlMs) return undefined;
+    const now = this.options.clock.now();
+    const entry = this.entries.get(key, now);
+    if (entry === undefined || now - entry.fetchedAt >= this.options.ttlMs) return undefined;
     if (this.unverified.size > 0 && this.unverified.has(key)) return undefined;
     if (record) {
       this.stats.hits++;
@@ -224,8 +226,9 @@ export class ResourceCache<V> {
   ): Promise<CacheRead<V>> {
     const adopted = await this.readShared(key);
     // Re-checked, or L2 could not be read: either way the L1 entry is now the best this replica knows.
-    const entry = this.entries.get(key);
-    const served = entry && this.serveCached(key, entry, demand, allowance, adopted);
+    const now = this.options.clock.now();
+    const entry = this.entries.get(key, now);
+    const served = entry && this.serveCached(key, entry, demand, allowance, adopted, now);
     return served || this.miss(key, entry, demand, signal, allowance);
   }
 
@@ -239,8 +242,9 @@ export class ResourceCache<V> {
     demand: Demand,
     allowance: CallAllowance | undefined,
     fromSharedLevel: boolean,
+    now: number,
   ): CacheRead<V> | undefined {
-    const age = this.options.clock.now() - entry.fetchedAt;
+    const age = now - entry.fetchedAt;
     if (age < this.options.ttlMs) {
       if (fromSharedLevel) this.stats.sharedHits++;
       else this.stats.hits++;
@@ -316,9 +320,10 @@ export class ResourceCache<V> {
 
   /** Current entry without any upstream call (undefined when absent). */
   peek(key: string): CacheRead<V> | undefined {
-    const entry = this.entries.get(key);
+    const now = this.options.clock.now();
+    const entry = this.entries.get(key, now);
     if (!entry) return undefined;
-    return this.options.clock.now() - entry.fetchedAt >= this.options.ttlMs ? { ...entry, stale: true } : entry;
+    return now - entry.fetchedAt >= this.options.ttlMs ? { ...entry, stale: true } : entry;
   }
 
   /**
