@@ -406,14 +406,27 @@ export class UpstreamScheduler implements UpstreamAdmission {
       return GRANTED;
     }
     if (!(result instanceof Promise)) return this.#denied(plan, iccid, requests, demand, result, now, undefined);
-    const ticket = new Ticket(this, plan, iccid, requests, demand);
-    this.#track(result).then(
+    return this.#decidedLater(result, new Ticket(this, plan, iccid, requests, demand), (ticket, decided) =>
+      this.#denied(plan, iccid, requests, ticket.demand, decided, this.#clock.now(), ticket),
+    );
+  }
+
+  /**
+   * A ticket for a decision a fleet-wide store is still making: granted when the store recorded the call, else handed
+   * to `refused` (unless the ticket was settled meanwhile); a store failure fails it.
+   */
+  #decidedLater(
+    decision: Promise<0 | BudgetState>,
+    ticket: Ticket,
+    refused: (ticket: Ticket, state: BudgetState) => void,
+  ): Ticket {
+    this.#track(decision).then(
       (decided) => {
         if (ticket.state !== 'deciding') return;
         if (decided === 0) {
           this.stats.admitted++;
           ticket.grant();
-        } else this.#denied(plan, iccid, requests, ticket.demand, decided, this.#clock.now(), ticket);
+        } else refused(ticket, decided);
       },
       (error: unknown) => this.#failed(ticket, error),
     );
@@ -496,21 +509,12 @@ export class UpstreamScheduler implements UpstreamAdmission {
       return GRANTED;
     }
     if (!(result instanceof Promise)) return this.#refuse(plan, demand, Math.max(...result.waits));
-    const ticket = new Ticket(this, plan, iccid, requests, demand);
-    this.#track(result).then(
-      (decided) => {
-        if (ticket.state !== 'deciding') return;
-        if (decided === 0) {
-          this.stats.admitted++;
-          ticket.grant();
-        } else if (ticket.rank < PRIORITY_RANK.background)
-          // A client joined while the store decided: its call may wait for budget like any other.
-          this.#denied(plan, iccid, ticket.requests, ticket.demand, decided, this.#clock.now(), ticket);
-        else ticket.close(this.#refuse(plan, demand, Math.max(...decided.waits)));
-      },
-      (error: unknown) => this.#failed(ticket, error),
-    );
-    return ticket;
+    return this.#decidedLater(result, new Ticket(this, plan, iccid, requests, demand), (ticket, decided) => {
+      if (ticket.rank < PRIORITY_RANK.background)
+        // A client joined while the store decided: its call may wait for budget like any other.
+        this.#denied(plan, iccid, ticket.requests, ticket.demand, decided, this.#clock.now(), ticket);
+      else ticket.close(this.#refuse(plan, demand, Math.max(...decided.waits)));
+    });
   }
 
   /** Someone needs the budgets `plan` shares: a queued call, or a promised retry (on every endpoint, with `all` limits). */
